@@ -1,0 +1,21 @@
+from decimal import Decimal
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from database import JSONType, MoneyType
+
+
+class User(SQLModel, table=True):
+    """A person. Customer users have `customer_id`, delivery unit users `delivery_unit_id`,
+    the seller's staff neither. Roles: buyer, approver, expert, catalog_manager, finance, fulfilment."""
+
+    email: str = Field(primary_key=True, max_length=254)
+    name: str
+    password_hash: str
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    delivery_unit_id: str | None = Field(default=None, foreign_key="deliveryunit.id", index=True)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # per order, net; None = no limit
+    order_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
+    active: bool = True

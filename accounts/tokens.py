@@ -1,0 +1,33 @@
+"""Bearer tokens (JWT, HS256). The claims carry who the caller is so that requests need no
+user lookup; anything that decides money (order limits) is read fresh from the database."""
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+from accounts.tables import User
+from models.actors import Actor
+
+ALGORITHM = "HS256"
+ISSUER = "order2cash"
+
+
+def issue_token(user: User, secret: str, ttl: timedelta) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {
+        "iss": ISSUER,
+        "sub": user.email,
+        "iat": now,
+        "exp": now + ttl,
+        "roles": list(user.roles),
+        "cid": user.customer_id,
+        "unit": user.delivery_unit_id,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def actor_from_token(token: str, secret: str) -> Actor:
+    """Raises jwt.PyJWTError when the token is invalid or expired."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                        options={"require": ["exp", "sub", "iss"]})
+    return Actor(id=claims["sub"], roles=claims.get("roles", []), customer_id=claims.get("cid"),
+                 delivery_unit_id=claims.get("unit"))

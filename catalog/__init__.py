@@ -1,0 +1,1 @@
+"""Catalog and contract domain: customers, framework contracts, items, assortments, prices."""

@@ -1,0 +1,1 @@
+"""Invoices: gapless numbers, net/VAT/gross, payment terms, payments."""

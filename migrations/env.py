@@ -1,0 +1,28 @@
+from alembic import context
+from sqlmodel import SQLModel
+
+import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import catalog.tables  # noqa: F401
+import invoicing.tables  # noqa: F401
+import notifications.tables  # noqa: F401
+import partners.tables  # noqa: F401
+from database import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,  # SQLite cannot ALTER most things in place
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

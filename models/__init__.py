@@ -1,0 +1,1 @@
+"""Pydantic models that cross a boundary: API <-> workflow <-> activity. One model per message."""

@@ -1,0 +1,123 @@
+"""The order: what a buyer places, what validation makes of it, and its status document."""
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.actors import Actor
+from models.approvals import ApprovalRecord, PendingApproval
+from models.invoices import InvoiceSummary
+from models.money import Money
+from models.policy import OrderPolicy
+from models.suborders import SubOrderView
+from models.timeline import TimelineEntry
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    VALIDATING = "VALIDATING"
+    AWAITING_CUSTOMER_APPROVAL = "AWAITING_CUSTOMER_APPROVAL"
+    AWAITING_EXPERT_APPROVAL = "AWAITING_EXPERT_APPROVAL"
+    IN_FULFILLMENT = "IN_FULFILLMENT"
+    INVOICED = "INVOICED"
+    OVERDUE = "OVERDUE"
+    PAID = "PAID"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+FINAL_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.REJECTED, OrderStatus.CANCELLED})
+
+
+class OrderLineRequest(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=1_000_000)
+    configuration: dict[str, str] = Field(default_factory=dict)
+
+
+class OrderPlacement(BaseModel):
+    """Workflow input: the order as the buyer placed it, plus the policy it runs under."""
+
+    order_id: str
+    seller_id: str
+    buyer: Actor
+    lines: list[OrderLineRequest] = Field(min_length=1)
+    customer_reference: str | None = None
+    delivery_address: str | None = None
+    policy: OrderPolicy
+
+
+class PricedLine(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    configuration: dict[str, str] = {}
+    unit_price: Money
+    line_total: Money  # net
+    vat_rate: Decimal
+    vat_amount: Money
+    delivery_unit_id: str
+    expert_review: bool = False
+
+
+class ValidationRequest(BaseModel):
+    placement: OrderPlacement
+    as_of: date
+
+
+class ValidatedOrder(BaseModel):
+    """Validation's verdict on an acceptable order: contract prices, routing, approvals needed."""
+
+    customer_id: str
+    approver_customer_ids: list[str]  # approvers of the customer or of a parent may approve
+    contract_id: str
+    currency: str
+    payment_terms_days: int
+    lines: list[PricedLine]
+    net_total: Money
+    vat_total: Money
+    gross_total: Money
+    order_limit: Money | None  # the buyer's, None = unlimited
+    needs_customer_approval: bool
+    expert_review_skus: list[str]
+
+    def lines_by_unit(self) -> dict[str, list[PricedLine]]:
+        """Fulfilment routing: one sub-order per delivery unit, as the catalog assigns them."""
+        units: dict[str, list[PricedLine]] = {}
+        for line in self.lines:
+            units.setdefault(line.delivery_unit_id, []).append(line)
+        return units
+
+
+class CancelRequest(BaseModel):
+    actor: Actor
+    reason: str = ""
+
+
+class OrderView(BaseModel):
+    """The order's status document, as the query returns it and the API serves it."""
+
+    order_id: str
+    status: OrderStatus
+    customer_id: str | None
+    buyer: str
+    customer_reference: str | None = None
+    delivery_address: str | None = None
+    placed_at: datetime
+    contract_id: str | None = None
+    currency: str | None = None
+    lines: list[PricedLine] = []
+    requested_lines: list[OrderLineRequest] = []
+    net_total: Money | None = None
+    vat_total: Money | None = None
+    gross_total: Money | None = None
+    suborders: list[SubOrderView] = []
+    invoices: list[InvoiceSummary] = []
+    paid_total: Money = Decimal("0.00")
+    pending_approval: PendingApproval | None = None
+    approvals: list[ApprovalRecord] = []
+    rejection_reason: str | None = None
+    timeline: list[TimelineEntry] = []
+

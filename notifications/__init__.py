@@ -1,0 +1,1 @@
+"""Messages to people (approvers, experts, delivery units): an outbox they read in the portal."""

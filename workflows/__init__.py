@@ -1,0 +1,1 @@
+"""Workflows: orchestration only. Deterministic: no I/O, no clocks but workflow.now()."""

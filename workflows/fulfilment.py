@@ -1,0 +1,174 @@
+"""The fulfilment phase of an order: one SubOrder child workflow per delivery unit, and the
+expert's decision when a unit rejects its part (resend, reassign, drop the lines, or reject)."""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+from temporalio.common import TypedSearchAttributes
+from temporalio.exceptions import ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from models.actors import SYSTEM
+    from models.approvals import ApprovalKind, PendingApproval, SubOrderDecision
+    from models.orders import FINAL_STATUSES, OrderStatus, PricedLine, ValidatedOrder
+    from models.suborders import (
+        CLOSED_SUBORDER, SubOrderCancel, SubOrderLine, SubOrderStart, SubOrderStatus, SubOrderView,
+    )
+    from workflows import search
+    from workflows.suborder import SubOrderWorkflow
+
+if TYPE_CHECKING:
+    from workflows.order import OrderWorkflow
+
+DECISION_OPTIONS = ["resend", "reassign", "drop", "cancel_order"]
+
+
+class Fulfilment:
+    def __init__(self, order: OrderWorkflow) -> None:
+        self.order = order
+        self.subs: dict[str, SubOrderView] = {}
+        self.handles: dict[str, workflow.ChildWorkflowHandle] = {}
+        self.finished: dict[str, asyncio.Task] = {}
+        self.resolved: set[str] = set()  # rejected sub-orders the expert has decided on
+        self.dropped: set[int] = set()  # line numbers taken out of the order
+        self.cancel_sent: set[str] = set()
+        self.lines: dict[int, PricedLine] = {}
+
+    # --- state for the order's query and validators ---------------------------------------------
+
+    def views(self) -> list[SubOrderView]:
+        return [view.model_copy(update={"timeline": []}) for view in self.subs.values()]
+
+    def shipped(self) -> list[str]:
+        done = (SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED)
+        return [sid for sid, view in self.subs.items() if view.status in done]
+
+    def changed(self, view: SubOrderView) -> None:
+        current = self.subs.get(view.suborder_id)
+        if current is None or current.status not in CLOSED_SUBORDER:
+            self.subs[view.suborder_id] = view
+
+    # --- the phase ------------------------------------------------------------------------------
+
+    async def run(self, validated: ValidatedOrder) -> list[PricedLine]:
+        """Returns the delivered lines to invoice (empty when nothing was delivered)."""
+        self.lines = {line.line_no: line for line in validated.lines}
+        for unit, lines in validated.lines_by_unit().items():
+            await self._start(unit, [line.line_no for line in lines])
+        while True:
+            await workflow.wait_condition(
+                lambda: self._all_closed() or self._open_rejection() is not None or self._cancel_due())
+            if self._cancel_due():
+                self._cancel_open(self.order.cancel_request.reason or "cancelled by the buyer",
+                                  self.order.cancel_request.actor.id)
+                continue
+            rejected = self._open_rejection()
+            if rejected is not None and self.order.cancel_request is None:
+                await self._decide(rejected)
+                if self.order.status in FINAL_STATUSES:
+                    self._cancel_open(self.order.rejection_reason or "order closed", "system")
+                continue
+            if self._all_closed():
+                break
+        await asyncio.gather(*self.finished.values())
+        if self.order.status in FINAL_STATUSES:
+            return []
+        delivered = sorted(
+            {line.line_no for view in self.subs.values() if view.status == SubOrderStatus.DELIVERED
+             for line in view.lines} - self.dropped)
+        if self.order.cancel_request is not None and delivered:
+            self.order.record("system", "order.cancel_partial", "delivered lines stay on the order")
+        elif self.order.cancel_request is not None:
+            self.order._cancelled()
+            return []
+        return [self.lines[n] for n in delivered]
+
+    def _all_closed(self) -> bool:
+        return all(task.done() for task in self.finished.values()) and all(
+            sid in self.resolved or view.status != SubOrderStatus.REJECTED for sid, view in self.subs.items())
+
+    def _open_rejection(self) -> SubOrderView | None:
+        for sid, view in self.subs.items():
+            if view.status == SubOrderStatus.REJECTED and sid not in self.resolved:
+                return view
+        return None
+
+    def _cancel_due(self) -> bool:
+        return self.order.cancel_request is not None and any(
+            sid not in self.cancel_sent and self.subs[sid].status not in CLOSED_SUBORDER for sid in self.handles)
+
+    def _cancel_open(self, reason: str, actor: str) -> None:
+        for sid, handle in self.handles.items():
+            if sid in self.cancel_sent or self.subs[sid].status in CLOSED_SUBORDER:
+                continue
+            self.cancel_sent.add(sid)
+            request = SubOrderCancel(reason=reason, actor=SYSTEM.model_copy(update={"id": actor}))
+            self.finished[f"{sid}.cancel"] = asyncio.create_task(self._send_cancel(handle, request))
+
+    @staticmethod
+    async def _send_cancel(handle: workflow.ChildWorkflowHandle, request: SubOrderCancel) -> None:
+        try:
+            await handle.signal(SubOrderWorkflow.cancel, request)
+        except Exception:  # noqa: BLE001 - the sub-order closed meanwhile; its result tells the rest
+            workflow.logger.info("sub-order %s closed before the cancel arrived", handle.id)
+
+    async def _decide(self, rejected: SubOrderView) -> None:
+        pending = PendingApproval(
+            kind=ApprovalKind.SUBORDER_REJECTED, role="expert", since=workflow.now(),
+            reason=f"{rejected.partner_id} rejected sub-order {rejected.suborder_id}: {rejected.reason}",
+            suborder_id=rejected.suborder_id, options=DECISION_OPTIONS,
+        )
+        decision = await self.order.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
+        self.resolved.add(rejected.suborder_id)
+        if decision is None:
+            return
+        assert isinstance(decision, SubOrderDecision)
+        line_nos = [line.line_no for line in rejected.lines]
+        if decision.action == "cancel_order":
+            self.order.rejection_reason = f"rejected by {decision.actor.id} after {pending.reason}"
+            self.order.finish(OrderStatus.REJECTED, decision.actor.id, "order.rejected", self.order.rejection_reason)
+            return
+        if decision.action == "drop":
+            self.dropped.update(line_nos)
+            self.order.record(decision.actor.id, "lines.dropped", f"lines {line_nos} removed from the order")
+        else:
+            unit = rejected.partner_id if decision.action == "resend" else decision.partner_id
+            await self._start(unit, line_nos)
+        self.order.set_status(OrderStatus.IN_FULFILLMENT)
+
+    async def _start(self, unit: str, line_nos: list[int]) -> None:
+        order_id = self.order.placement.order_id
+        attempt = 1 + sum(1 for view in self.subs.values() if view.partner_id == unit)
+        sid = f"{order_id}-{unit}" + (f"-{attempt}" if attempt > 1 else "")
+        policy = self.order.placement.policy
+        lines = [SubOrderLine(line_no=n, sku=self.lines[n].sku, name=self.lines[n].name,
+                              quantity=self.lines[n].quantity, configuration=self.lines[n].configuration,
+                              unit_price=self.lines[n].unit_price) for n in line_nos]
+        start = SubOrderStart(
+            suborder_id=sid, order_id=order_id, partner_id=unit, customer_id=self.order.validated.customer_id,
+            lines=lines, delivery_address=self.order.placement.delivery_address,
+            accept_timeout=policy.partner_accept_timeout, ship_timeout=policy.partner_ship_timeout,
+            deliver_timeout=policy.partner_deliver_timeout,
+        )
+        self.subs[sid] = SubOrderView(suborder_id=sid, order_id=order_id, partner_id=unit,
+                                      status=SubOrderStatus.SENT, lines=lines, updated_at=workflow.now())
+        handle = await workflow.start_child_workflow(
+            SubOrderWorkflow.run, start, id=f"suborder-{sid}",
+            search_attributes=TypedSearchAttributes([
+                search.ORDER_ID.value_set(order_id), search.PARTNER_ID.value_set(unit),
+                search.CUSTOMER_ID.value_set(start.customer_id),
+                search.SUBORDER_STATUS.value_set(SubOrderStatus.SENT.value),
+            ]),
+            memo={"order_id": order_id, "lines": [line.model_dump(mode="json") for line in lines]},
+        )
+        self.handles[sid] = handle
+        self.finished[sid] = asyncio.create_task(self._follow(sid, handle))
+
+    async def _follow(self, sid: str, handle: workflow.ChildWorkflowHandle) -> None:
+        try:
+            self.subs[sid] = await handle
+        except ChildWorkflowError as err:  # terminated by an operator: treat as rejected
+            self.subs[sid] = self.subs[sid].model_copy(update={
+                "status": SubOrderStatus.REJECTED, "reason": f"sub-order workflow ended: {err.cause or err}"})

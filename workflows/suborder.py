@@ -1,0 +1,154 @@
+"""One delivery unit's part of an order: notify the unit, follow accepted/shipped/delivered.
+
+Each stage has a timeout that escalates to the seller's expert (and keeps waiting: the expert
+decides on the order, e.g. to reassign). Progress is reported to the parent order by signal.
+"""
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from models.notifications import Notification
+    from models.partners import UnitMessage
+    from models.suborders import (
+        CLOSED_SUBORDER, TRANSITIONS, PartnerEvent, SubOrderCancel, SubOrderChanged, SubOrderStart,
+        SubOrderStatus, SubOrderView,
+    )
+    from models.timeline import TimelineEntry
+    from workflows import options, search
+
+PROGRESS = [SubOrderStatus.SENT, SubOrderStatus.ACCEPTED, SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED]
+NOT_FOUND = "NotFound"
+CONFLICT = "Conflict"
+
+
+@workflow.defn(name="SubOrder")
+class SubOrderWorkflow:
+    @workflow.init
+    def __init__(self, start: SubOrderStart) -> None:
+        self.start = start
+        self.status = SubOrderStatus.SENT
+        self.escalated = False
+        self.tracking: str | None = None
+        self.reason: str | None = None
+        self.timeline: list[TimelineEntry] = []
+        self.seen_events: set[str] = set()
+        self.updated_at = workflow.now()
+        self._to_parent: list[asyncio.Task] = []
+
+    @workflow.run
+    async def run(self, start: SubOrderStart) -> SubOrderView:
+        self._record("system", "suborder.sent", f"sent to {start.partner_id}")
+        try:
+            await workflow.execute_activity_method(
+                NotificationActivities.notify_delivery_unit,
+                UnitMessage(key=f"{start.suborder_id}.created", type="suborder.created", suborder=self.view()),
+                start_to_close_timeout=options.NOTIFY["start_to_close_timeout"],
+                schedule_to_close_timeout=start.accept_timeout, retry_policy=options.RETRY,
+            )
+        except ActivityError as err:
+            await self._escalate(f"{start.partner_id} could not be notified: {err.cause or err}")
+
+        stages = [(SubOrderStatus.ACCEPTED, start.accept_timeout), (SubOrderStatus.SHIPPED, start.ship_timeout),
+                  (SubOrderStatus.DELIVERED, start.deliver_timeout)]
+        for target, timeout in stages:
+            if not await self._reached(target, timeout):
+                await self._escalate(f"{start.partner_id} did not report {target.value} within {timeout}")
+                await workflow.wait_condition(lambda: self._at_least(target))
+            if self.status in CLOSED_SUBORDER:
+                break
+
+        if self.status == SubOrderStatus.CANCELLED:
+            await workflow.execute_activity_method(
+                NotificationActivities.notify_delivery_unit,
+                UnitMessage(key=f"{start.suborder_id}.cancelled", type="suborder.cancelled", suborder=self.view()),
+                **options.NOTIFY,
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._to_parent, return_exceptions=True)  # the parent may be gone
+        return self.view()
+
+    async def _reached(self, target: SubOrderStatus, timeout) -> bool:
+        try:
+            await workflow.wait_condition(lambda: self._at_least(target), timeout=timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def _at_least(self, target: SubOrderStatus) -> bool:
+        return self.status in CLOSED_SUBORDER or PROGRESS.index(self.status) >= PROGRESS.index(target)
+
+    async def _escalate(self, why: str) -> None:
+        self.escalated = True
+        self._record("system", "suborder.escalated", why)
+        await workflow.execute_activity_method(
+            NotificationActivities.notify,
+            Notification(key=f"{self.start.suborder_id}.escalated.{len(self.timeline)}", role="expert",
+                         order_id=self.start.order_id, subject=f"Sub-order {self.start.suborder_id} escalated",
+                         body=why),
+            **options.NOTIFY,
+        )
+
+    # --- messages -------------------------------------------------------------------------------
+
+    @workflow.update
+    def report(self, event: PartnerEvent) -> SubOrderView:
+        """A delivery unit's progress. A repeated event id has no second effect."""
+        if event.event_id in self.seen_events:
+            return self.view()
+        self.seen_events.add(event.event_id)
+        _, target = TRANSITIONS[event.type]
+        self.status = target
+        if target == SubOrderStatus.SHIPPED:
+            self.tracking = str(event.data.get("tracking") or "") or None
+        if target == SubOrderStatus.REJECTED:
+            self.reason = str(event.data.get("reason") or "no reason given")
+        detail = self.reason if target == SubOrderStatus.REJECTED else str(event.data.get("note") or "")
+        if self.tracking and target == SubOrderStatus.SHIPPED:
+            detail = f"tracking {self.tracking}"
+        self._record(event.actor.id, event.type, detail)
+        return self.view()
+
+    @report.validator
+    def _validate_report(self, event: PartnerEvent) -> None:
+        if event.actor.delivery_unit_id != self.start.partner_id or event.suborder_id != self.start.suborder_id:
+            raise ApplicationError("no such sub-order for this delivery unit", type=NOT_FOUND)
+        if event.event_id in self.seen_events:
+            return
+        allowed_from, _ = TRANSITIONS[event.type]
+        if self.status not in allowed_from:
+            raise ApplicationError(
+                f"{event.type} is not possible: sub-order {self.start.suborder_id} is {self.status.value}",
+                type=CONFLICT,
+            )
+
+    @workflow.signal
+    def cancel(self, request: SubOrderCancel) -> None:
+        """Sent by the order: cancels unless the unit has shipped already."""
+        if self.status in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
+            self.status = SubOrderStatus.CANCELLED
+            self.reason = request.reason
+            self._record(request.actor.id, "suborder.cancelled", request.reason)
+
+    @workflow.query
+    def view(self) -> SubOrderView:
+        return SubOrderView(
+            suborder_id=self.start.suborder_id, order_id=self.start.order_id, partner_id=self.start.partner_id,
+            status=self.status, lines=self.start.lines, escalated=self.escalated, tracking=self.tracking,
+            reason=self.reason, updated_at=self.updated_at, timeline=self.timeline,
+        )
+
+    def _record(self, actor: str, event: str, detail: str) -> None:
+        self.updated_at = workflow.now()
+        entry = TimelineEntry(at=self.updated_at, actor=actor, event=event, detail=detail)
+        self.timeline.append(entry)
+        workflow.upsert_search_attributes([search.SUBORDER_STATUS.value_set(self.status.value)])
+        parent = workflow.info().parent
+        if parent is not None:
+            # fire-and-forget: the order keeps its status document current
+            handle = workflow.get_external_workflow_handle(parent.workflow_id)
+            self._to_parent.append(asyncio.create_task(
+                handle.signal("suborder_changed", SubOrderChanged(view=self.view(), entry=entry))
+            ))
