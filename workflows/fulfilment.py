@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -157,9 +157,9 @@ class Fulfilment:
         handle = await workflow.start_child_workflow(
             SubOrderWorkflow.run, start, id=f"suborder-{sid}",
             search_attributes=TypedSearchAttributes([
-                search.ORDER_ID.value_set(order_id), search.PARTNER_ID.value_set(unit),
-                search.CUSTOMER_ID.value_set(start.customer_id),
-                search.SUBORDER_STATUS.value_set(SubOrderStatus.SENT.value),
+                SearchAttributePair(search.ORDER_ID, order_id), SearchAttributePair(search.PARTNER_ID, unit),
+                SearchAttributePair(search.CUSTOMER_ID, start.customer_id),
+                SearchAttributePair(search.SUBORDER_STATUS, SubOrderStatus.SENT.value),
             ]),
             memo={"order_id": order_id, "lines": [line.model_dump(mode="json") for line in lines]},
         )

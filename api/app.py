@@ -1,0 +1,49 @@
+"""The FastAPI application: `uvicorn api.app:app`."""
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from api import problems
+from api.gateway import Gateway
+from api.routes import auth, catalog, health, invoices, notifications, orders, suborders, webhooks
+from database import make_engine
+from settings import Settings, get_settings
+from temporal_client import connect
+
+DESCRIPTION = """Order-to-cash for framework contracts. Every order is a durable Temporal workflow.
+
+Authenticate with `POST /api/v1/auth/token` (OAuth2 password grant) and send
+`Authorization: Bearer <token>`. Errors are RFC 9457 problem details (`application/problem+json`)
+naming the field at fault. Money is a decimal string, never a float."""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None,
+               client: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_engine = engine is None
+        app.state.settings = settings
+        app.state.engine = engine or make_engine(settings.database_url)
+        app.state.gateway = Gateway(client or await connect(settings), settings)
+        yield
+        if own_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(title="order2cash", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    for module in (health, auth, catalog, orders, suborders, webhooks, invoices, notifications):
+        app.include_router(module.router)
+    from api import pages  # the web pages share the routes' logic
+    app.include_router(pages.router)
+    return app
+
+
+def __getattr__(name: str):
+    # `uvicorn api.app:app` builds the app on first access, after settings are in the environment
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,25 @@
+"""Things routes need from the running app."""
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from api.gateway import Gateway
+from settings import Settings
+
+
+def gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+EngineDep = Annotated[Engine, Depends(engine)]
+SettingsDep = Annotated[Settings, Depends(settings)]

@@ -1,0 +1,188 @@
+"""The API's one way into Temporal: start, update and query order and sub-order workflows, and
+turn Temporal's errors into problem details. Routes and pages both go through here."""
+import hashlib
+import json
+import re
+import secrets
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import Problem
+from models.actors import Actor
+from models.orders import OrderPlacement, OrderStatus, OrderView
+from models.suborders import SubOrderView
+from settings import Settings
+from workflows import search
+from workflows.order import OrderWorkflow
+from workflows.suborder import SubOrderWorkflow
+
+ORDER_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def order_workflow_id(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+def suborder_workflow_id(suborder_id: str) -> str:
+    return f"suborder-{suborder_id}"
+
+
+def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
+    """Same customer + same Idempotency-Key = same order id = same workflow id: one order."""
+    if idempotency_key is None:
+        raw = secrets.token_bytes(8)
+    else:
+        raw = hashlib.sha256(f"{customer_id}\x00{idempotency_key}".encode()).digest()[:8]
+    number = int.from_bytes(raw, "big")
+    chars = "".join(ORDER_ID_ALPHABET[(number >> (5 * i)) & 31] for i in range(12))
+    return f"O-{chars}"
+
+
+def _literal(value: str) -> str:
+    """A visibility-query string literal; ids and statuses never need quoting characters."""
+    if not re.fullmatch(r"[A-Za-z0-9_.@:-]{1,200}", value):
+        raise Problem(422, f"invalid filter value {value!r}")
+    return f"'{value}'"
+
+
+def request_fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        status = {"NotFound": 404, "Conflict": 409, "Invalid": 422}.get(cause.type or "", 409)
+        return Problem(status, cause.message)
+    return Problem(409, str(cause or err))
+
+
+def _problem_from_rpc(err: RPCError, what: str) -> Problem:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "completed" in err.message or "closed" in err.message.lower():
+            return Problem(409, f"{what} is closed: {err.message}")
+        return Problem(404, f"{what} not found")
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return Problem(503, "The workflow service is unavailable, try again")
+    return Problem(409 if err.status == RPCStatusCode.FAILED_PRECONDITION else 502, err.message)
+
+
+class Gateway:
+    def __init__(self, client: Client, settings: Settings):
+        self.client = client
+        self.settings = settings
+
+    async def place_order(self, placement: OrderPlacement, fingerprint: str) -> tuple[str, OrderStatus]:
+        """Starts the order's workflow (durable once this returns). Idempotent by workflow id."""
+        wf_id = order_workflow_id(placement.order_id)
+        try:
+            handle = await self.client.start_workflow(
+                OrderWorkflow.run, placement, id=wf_id, task_queue=self.settings.temporal_task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes([
+                    SearchAttributePair(search.CUSTOMER_ID, placement.buyer.customer_id or ""),
+                    SearchAttributePair(search.ORDER_STATUS, OrderStatus.RECEIVED.value),
+                ]),
+                memo={"fingerprint": fingerprint, "buyer": placement.buyer.id,
+                      "customer_reference": placement.customer_reference},
+            )
+        except WorkflowAlreadyStartedError:  # the order exists and has finished already
+            handle = self.client.get_workflow_handle(wf_id)
+        except RPCError as err:
+            raise _problem_from_rpc(err, "order") from err
+        desc = await handle.describe()
+        memo = await desc.memo()
+        if memo.get("fingerprint") != fingerprint:
+            raise Problem(422, "This Idempotency-Key was already used for a different order",
+                          field="Idempotency-Key")
+        status = desc.typed_search_attributes.get(search.ORDER_STATUS) or OrderStatus.RECEIVED.value
+        return placement.order_id, OrderStatus(status)
+
+    async def order(self, order_id: str) -> OrderView:
+        try:
+            return await self.client.get_workflow_handle(order_workflow_id(order_id)).query(OrderWorkflow.view)
+        except RPCError as err:
+            raise _problem_from_rpc(err, f"order {order_id}") from err
+
+    async def update_order(self, order_id: str, update, arg) -> Any:
+        handle = self.client.get_workflow_handle(order_workflow_id(order_id))
+        try:
+            return await handle.execute_update(update, arg)
+        except WorkflowUpdateFailedError as err:
+            raise _problem_from_update(err) from err
+        except RPCError as err:
+            raise _problem_from_rpc(err, f"order {order_id}") from err
+
+    async def list_orders(self, customer_id: str | None, status: str | None, limit: int) -> list[dict]:
+        query = "WorkflowType = 'Order'"
+        if customer_id is not None:
+            query += f" AND CustomerId = {_literal(customer_id)}"
+        if status:
+            query += f" AND OrderStatus = {_literal(status)}"
+        rows = []
+        async for wf in self.client.list_workflows(query, limit=limit):
+            memo = await wf.memo()
+            rows.append({
+                "order_id": wf.id.removeprefix("order-"),
+                "status": wf.typed_search_attributes.get(search.ORDER_STATUS),
+                "customer_id": wf.typed_search_attributes.get(search.CUSTOMER_ID),
+                "customer_reference": memo.get("customer_reference"),
+                "buyer": memo.get("buyer"),
+                "gross_total": memo.get("gross_total"),
+                "currency": memo.get("currency"),
+                "placed_at": wf.start_time,
+                "running": wf.status == WorkflowExecutionStatus.RUNNING,
+            })
+        return rows
+
+    async def suborder(self, suborder_id: str) -> SubOrderView:
+        try:
+            handle = self.client.get_workflow_handle(suborder_workflow_id(suborder_id))
+            return await handle.query(SubOrderWorkflow.view)
+        except RPCError as err:
+            raise _problem_from_rpc(err, f"sub-order {suborder_id}") from err
+
+    async def report(self, event, update_id: str | None = None) -> SubOrderView:
+        handle = self.client.get_workflow_handle(suborder_workflow_id(event.suborder_id))
+        try:
+            return await handle.execute_update(SubOrderWorkflow.report, event, id=update_id)
+        except WorkflowUpdateFailedError as err:
+            raise _problem_from_update(err) from err
+        except RPCError as err:
+            raise _problem_from_rpc(err, f"sub-order {event.suborder_id}") from err
+
+    async def list_suborders(self, partner_id: str | None, status: str | None, limit: int) -> list[dict]:
+        query = "WorkflowType = 'SubOrder'"
+        if partner_id is not None:
+            query += f" AND PartnerId = {_literal(partner_id)}"
+        if status:
+            query += f" AND SubOrderStatus = {_literal(status)}"
+        rows = []
+        async for wf in self.client.list_workflows(query, limit=limit):
+            memo = await wf.memo()
+            rows.append({
+                "suborder_id": wf.id.removeprefix("suborder-"),
+                "order_id": memo.get("order_id"),
+                "partner_id": wf.typed_search_attributes.get(search.PARTNER_ID),
+                "status": wf.typed_search_attributes.get(search.SUBORDER_STATUS),
+                "lines": memo.get("lines", []),
+                "sent_at": wf.start_time,
+            })
+        return rows
+
+
+def may_see_order(actor: Actor, view: OrderView) -> bool:
+    """Seller staff see every order; a customer's people see their customer's orders, and
+    approvers the orders waiting for them; nobody else (delivery units use their sub-orders)."""
+    if actor.is_seller_staff:
+        return True
+    if actor.customer_id is None:
+        return False
+    pending = view.pending_approval
+    return actor.customer_id == view.customer_id or (
+        pending is not None and actor.customer_id in pending.approver_customer_ids)

@@ -1,0 +1,32 @@
+"""Who is calling: bearer tokens (API) or the session cookie (web pages)."""
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from accounts.tokens import actor_from_token
+from api.problems import Problem
+from models.actors import Actor
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+COOKIE = "o2c_token"
+
+
+def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    token = token or request.cookies.get(COOKIE)
+    if not token:
+        raise Problem(401, "Authentication required: send Authorization: Bearer <token>",
+                      headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return actor_from_token(token, request.app.state.settings.signing_secret())
+    except jwt.PyJWTError as exc:
+        raise Problem(401, f"Invalid or expired token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if not set(roles) & set(actor.roles):
+        raise Problem(403, f"This needs one of the roles: {', '.join(roles)}")

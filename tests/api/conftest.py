@@ -1,0 +1,83 @@
+"""Integration fixtures: a real Temporal dev server, the real worker, the API over real HTTP."""
+import asyncio
+import socket
+import threading
+import time
+import uuid
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from settings import Settings
+from tests.conftest import executable, migrated_sqlite
+from worker import build_worker
+from workflows import search
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+async def dev_env():
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=executable("temporal"), data_converter=pydantic_data_converter,
+        search_attributes=search.ALL, dev_server_log_level="error")
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def api_settings(dev_env, tmp_path_factory) -> Settings:
+    db = tmp_path_factory.mktemp("api") / "app.db"
+    migrated_sqlite(db).dispose()
+    return Settings(temporal_address=dev_env.client.service_client.config.target_host,
+                    database_url=f"sqlite:///{db}", jwt_secret="test-secret-" + uuid.uuid4().hex,
+                    temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+async def system(dev_env, api_settings):
+    """Worker in this event loop, API in a uvicorn thread; yields the API's base URL."""
+    from database import make_engine
+    engine = make_engine(api_settings.database_url)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert server.started, "the API did not start"
+    async with build_worker(dev_env.client, engine, api_settings):
+        yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def http(system):
+    async with httpx.AsyncClient(base_url=system, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def login(http):
+    tokens: dict[str, dict[str, str]] = {}
+
+    async def headers(email: str) -> dict[str, str]:
+        if email not in tokens:
+            r = await http.post("/api/v1/auth/token", data={"username": email, "password": "demo"})
+            assert r.status_code == 200, r.text
+            tokens[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return tokens[email]
+
+    return headers
