@@ -152,8 +152,6 @@ class Fulfilment:
             accept_timeout=policy.partner_accept_timeout, ship_timeout=policy.partner_ship_timeout,
             deliver_timeout=policy.partner_deliver_timeout,
         )
-        self.subs[sid] = SubOrderView(suborder_id=sid, order_id=order_id, partner_id=unit,
-                                      status=SubOrderStatus.SENT, lines=lines, updated_at=workflow.now())
         handle = await workflow.start_child_workflow(
             SubOrderWorkflow.run, start, id=f"suborder-{sid}",
             search_attributes=TypedSearchAttributes([
@@ -163,6 +161,9 @@ class Fulfilment:
             ]),
             memo={"order_id": order_id, "lines": [line.model_dump(mode="json") for line in lines]},
         )
+        # listed only once the child exists, so a partner told about it can always reach it
+        self.subs[sid] = SubOrderView(suborder_id=sid, order_id=order_id, partner_id=unit,
+                                      status=SubOrderStatus.SENT, lines=lines, updated_at=workflow.now())
         self.handles[sid] = handle
         self.finished[sid] = asyncio.create_task(self._follow(sid, handle))
 
