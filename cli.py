@@ -65,6 +65,41 @@ def api(host: str = typer.Option(None), port: int = typer.Option(None), workers:
                               "--port", str(port or s.api_port), "--workers", str(workers)])
 
 
+@app.command("partner-event")
+def partner_event(
+    unit: str = typer.Argument(..., help="delivery unit id, e.g. netpartner"),
+    suborder_id: str = typer.Argument(...),
+    event: str = typer.Argument(..., help="accepted | shipped | delivered | rejected"),
+    data: list[str] = typer.Option([], "--data", "-d", help="key=value, e.g. tracking=DHL-123 or reason=..."),
+    api_url: str = typer.Option(None, help="default: the local API"),
+) -> None:
+    """Play a delivery unit's backend: send a signed Standard Webhooks event to the API."""
+    import json
+    import uuid
+    from datetime import datetime, timezone
+
+    import httpx
+    from standardwebhooks.webhooks import Webhook
+
+    from database import make_engine
+    from partners.webhooks import unit_secret
+
+    s = get_settings()
+    secret = unit_secret(make_engine(s.database_url), unit)
+    if secret is None:
+        raise typer.BadParameter(f"unknown delivery unit {unit}")
+    body = json.dumps({"type": f"suborder.{event}", "suborder_id": suborder_id,
+                       "data": dict(item.split("=", 1) for item in data)})
+    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
+    headers = {"content-type": "application/json", "webhook-id": msg_id,
+               "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(secret).sign(msg_id, now, body)}
+    url = f"{api_url or f'http://localhost:{s.api_port}'}/api/v1/webhooks/partners/{unit}"
+    response = httpx.post(url, content=body, headers=headers)
+    typer.echo(f"{response.status_code} {response.text}")
+    raise typer.Exit(0 if response.is_success else 1)
+
+
 def _wait_for_port(host: str, port: int, seconds: float) -> bool:
     import socket
     deadline = time.monotonic() + seconds
