@@ -2,12 +2,18 @@
 import uuid
 from datetime import timedelta
 
-from temporalio.client import Client, WorkflowHandle
+from sqlalchemy import Engine, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError
 
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement, OrderView
 from models.policy import EscalationPolicy, OrderPolicy
-from models.suborders import PartnerEvent
+from models.suborders import PartnerEvent, SubOrderView
+from notifications.tables import NotificationRow
+from database import session_scope
+from workflows import search
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
 
@@ -16,6 +22,8 @@ APPROVER = Actor(id="approver@acme.example", roles=["approver", "buyer"], custom
 GLOBEX_BUYER = Actor(id="buyer@globex.example", roles=["buyer"], customer_id="globex")
 EXPERT = Actor(id="expert@seller.example", roles=["expert"])
 FINANCE = Actor(id="finance@seller.example", roles=["finance"])
+GLOBEX_APPROVER = Actor(id="approver@globex.example", roles=["approver", "buyer"], customer_id="globex")
+ACME_AT_BUYER = Actor(id="buyer@acme-at.example", roles=["buyer"], customer_id="acme-at")
 
 POLICY = OrderPolicy(
     approval=EscalationPolicy(reminder_after=timedelta(hours=1), escalation_after=timedelta(hours=4),
@@ -27,6 +35,12 @@ POLICY = OrderPolicy(
 SWITCH = OrderLineRequest(sku="SW-24-PRO", quantity=1, configuration={"hw_version": "B2", "sw_version": "8.0"})
 CABLES = OrderLineRequest(sku="CBL-CAT6-5M", quantity=10)
 INSTALL = OrderLineRequest(sku="SVC-INSTALL-ONSITE", quantity=1)
+# 4 x 1450.00 = 5800.00 net: over buyer@acme's order limit of 5000.00
+BIG_SWITCHES = OrderLineRequest(sku="SW-24-PRO", quantity=4, configuration={"hw_version": "B2", "sw_version": "8.0"})
+
+# Every order a test starts, so the `client` fixture can end what a test leaves running: a
+# workflow left without a worker blocks the shared time-skipping server's clock.
+STARTED: list[WorkflowHandle] = []
 
 
 def placement(*lines: OrderLineRequest, buyer: Actor = BUYER, policy: OrderPolicy = POLICY) -> OrderPlacement:
@@ -35,18 +49,28 @@ def placement(*lines: OrderLineRequest, buyer: Actor = BUYER, policy: OrderPolic
 
 
 async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowHandle:
-    return await client.start_workflow(OrderWorkflow.run, p, id=f"order-{p.order_id}", task_queue=task_queue)
+    """Starts the order the way the API does: CustomerId and OrderStatus are set at start."""
+    handle = await client.start_workflow(
+        OrderWorkflow.run, p, id=f"order-{p.order_id}", task_queue=task_queue,
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(search.CUSTOMER_ID, p.buyer.customer_id or ""),
+            SearchAttributePair(search.ORDER_STATUS, "RECEIVED"),
+        ]),
+    )
+    STARTED.append(handle)
+    return handle
 
 
 def unit_actor(unit: str) -> Actor:
     return Actor(id=f"ops@{unit}", roles=["fulfilment"], delivery_unit_id=unit)
 
 
-async def report(client: Client, suborder_id: str, unit: str, event: str, **data) -> None:
+async def report(client: Client, suborder_id: str, unit: str, event: str, *, event_id: str | None = None,
+                 actor: Actor | None = None, **data) -> SubOrderView:
     handle = client.get_workflow_handle(f"suborder-{suborder_id}")
-    await handle.execute_update(SubOrderWorkflow.report, PartnerEvent(
-        type=f"suborder.{event}", suborder_id=suborder_id, event_id=uuid.uuid4().hex, data=data,
-        actor=unit_actor(unit)))
+    return await handle.execute_update(SubOrderWorkflow.report, PartnerEvent(
+        type=f"suborder.{event}", suborder_id=suborder_id, event_id=event_id or uuid.uuid4().hex, data=data,
+        actor=actor or unit_actor(unit)))
 
 
 async def deliver(client: Client, suborder_id: str, unit: str) -> None:
@@ -56,6 +80,35 @@ async def deliver(client: Client, suborder_id: str, unit: str) -> None:
 
 async def status(handle: WorkflowHandle) -> OrderView:
     return await handle.query(OrderWorkflow.view)
+
+
+def suborder(view: OrderView, unit: str) -> SubOrderView:
+    """The latest sub-order of the order at this delivery unit."""
+    found = [s for s in view.suborders if s.partner_id == unit]
+    assert found, f"no sub-order at {unit}: {[s.suborder_id for s in view.suborders]}"
+    return found[-1]
+
+
+def events(view: OrderView | SubOrderView) -> list[str]:
+    return [entry.event for entry in view.timeline]
+
+
+async def refused(call, error_type: str) -> str:
+    """Awaits an update that its validator must refuse; returns the refusal's message."""
+    try:
+        await call
+    except WorkflowUpdateFailedError as err:
+        assert isinstance(err.cause, ApplicationError), err.cause
+        assert err.cause.type == error_type, (err.cause.type, err.cause.message)
+        return err.cause.message
+    raise AssertionError(f"the update was accepted, expected a refusal of type {error_type}")
+
+
+def notifications(engine: Engine, order_id: str) -> list[NotificationRow]:
+    with session_scope(engine) as session:
+        return list(session.execute(
+            select(NotificationRow).where(NotificationRow.order_id == order_id).order_by(NotificationRow.created_at)
+        ).scalars())
 
 
 async def wait_for(handle: WorkflowHandle, predicate, env=None, attempts: int = 200) -> OrderView:
