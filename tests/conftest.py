@@ -1,4 +1,5 @@
 """Shared fixtures: a migrated SQLite database with the demo data, Temporal test servers."""
+import os
 import shutil
 import sys
 import uuid
@@ -65,3 +66,20 @@ async def time_env():
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:8]}"
+
+
+# temporalio/sdk-python#300: a process that used Temporal clients can abort at interpreter exit
+# ("PyGILState_Release ... finalizing"). Leave with pytest's own exit status once it has reported.
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is not None and not os.environ.get("O2C_NORMAL_EXIT"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
