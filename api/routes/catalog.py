@@ -17,7 +17,9 @@ from models.catalog import CatalogItem, CatalogPage
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 
-def _page(engine, actor: Actor, q, category, limit, offset) -> CatalogPage:
+def catalog_page(engine, actor: Actor, q, category, limit, offset) -> CatalogPage:
+    """One page of the actor's catalog: a customer's assortment at contract prices, the seller's staff
+    the whole catalog at list prices; delivery units have none. Shared by the API and the web pages."""
     with session_scope(engine) as session:
         if actor.customer_id is not None:
             try:
@@ -39,7 +41,7 @@ async def list_items(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CatalogPage:
-    return await run_in_threadpool(_page, engine, actor, q, category, limit, offset)
+    return await run_in_threadpool(catalog_page, engine, actor, q, category, limit, offset)
 
 
 def _item(engine, actor: Actor, sku: str) -> CatalogItem:
