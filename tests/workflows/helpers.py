@@ -49,14 +49,20 @@ def placement(*lines: OrderLineRequest, buyer: Actor = BUYER, policy: OrderPolic
 
 
 async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowHandle:
-    """Starts the order the way the API does: CustomerId and OrderStatus are set at start."""
-    handle = await client.start_workflow(
+    """Starts the order the way the API does: CustomerId and OrderStatus are set at start.
+
+    Returns a plain handle, not the time-skipping one `start_workflow` gives: that one's `result()`
+    lets the shared test server skip time freely until the result is in, and the server then jumps
+    its clock to the next timer of any workflow (seen: 2 days, 10 years), which breaks later tests.
+    Tests move the clock explicitly with `time_env.sleep(...)`."""
+    await client.start_workflow(
         OrderWorkflow.run, p, id=f"order-{p.order_id}", task_queue=task_queue,
         search_attributes=TypedSearchAttributes([
             SearchAttributePair(search.CUSTOMER_ID, p.buyer.customer_id or ""),
             SearchAttributePair(search.ORDER_STATUS, "RECEIVED"),
         ]),
     )
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, f"order-{p.order_id}")
     STARTED.append(handle)
     return handle
 
