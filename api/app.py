@@ -42,8 +42,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     return app
 
 
-def __getattr__(name: str):
-    # `uvicorn api.app:app` builds the app on first access, after settings are in the environment
-    if name == "app":
-        return create_app()
-    raise AttributeError(name)
+# `uvicorn api.app:app`: settings come from the environment of the process
+app = create_app()

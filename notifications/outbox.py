@@ -10,7 +10,8 @@ from notifications.tables import NotificationRow
 
 def post(engine: Engine, note: Notification) -> bool:
     """Stores the notification once per key; returns False when it was already there."""
-    with session_scope(engine) as session:
+    # read-then-write: take SQLite's write lock up front (a deferred upgrade fails under load)
+    with session_scope(engine, write_lock=True) as session:
         if session.get(NotificationRow, note.key) is not None:
             return False
         session.add(NotificationRow(**note.model_dump(), created_at=datetime.now(timezone.utc)))
