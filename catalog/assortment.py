@@ -83,9 +83,12 @@ def search(
     priced = _priced_skus(customer_id, contract.id)
     query = select(Item, priced.c.price, priced.c.source).join(priced, priced.c.sku == Item.sku)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Item.name).like(pattern), func.lower(Item.sku).like(pattern),
-                                func.lower(Item.description).like(pattern)))
+        # the buyer's text is matched literally: % and _ are not wildcards here
+        literal_q = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal_q}%"
+        query = query.where(or_(func.lower(Item.name).like(pattern, escape="\\"),
+                                func.lower(Item.sku).like(pattern, escape="\\"),
+                                func.lower(Item.description).like(pattern, escape="\\")))
     if category:
         query = query.where(Item.category == category)
     total = session.execute(select(func.count()).select_from(query.subquery())).one()[0]

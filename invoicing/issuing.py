@@ -4,16 +4,38 @@ Idempotent: an order has at most one invoice (unique seller+order); a retried ac
 invoice the first attempt wrote. The number is taken from `invoicesequence` in the same
 transaction that inserts the invoice, so a failed attempt rolls its number back: no gap, and the
 row lock (PostgreSQL) or the write lock (SQLite) makes concurrent issuers queue: no duplicate.
+
+On PostgreSQL two transactions can still both find no row and both insert one (the year's first
+sequence row, the same order's invoice, the same payment reference): the loser gets a unique-key
+violation, its transaction rolls back whole, and it runs once more, now seeing the winner's row.
 """
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from database import session_scope
 from invoicing.tables import InvoiceRecord, InvoiceSequence, PaymentRow
 from models.invoices import Invoice, InvoiceLine, InvoiceRequest, PaymentIn, PaymentRecord, PaymentResult
 from models.money import line_amounts, total
+
+
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def _retry_on_conflict(work: Callable[[], T]) -> T:
+    """Runs `work` (one transaction) again when a concurrent transaction inserted the same key first."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except IntegrityError:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def invoice_number(year: int, value: int) -> str:
@@ -30,11 +52,15 @@ def _next_number(session, seller_id: str, year: int) -> int:
     if bumped is not None:
         return bumped - 1
     session.add(InvoiceSequence(seller_id=seller_id, year=year, next_value=2))
-    session.flush()  # a concurrent first insert fails here on the primary key and the caller retries
+    session.flush()  # a concurrent first insert fails here on the primary key: see _retry_on_conflict
     return 1
 
 
 def issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
+    return _retry_on_conflict(lambda: _issue_invoice(engine, request))
+
+
+def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
     with session_scope(engine, write_lock=True) as session:
         existing = session.execute(
             select(InvoiceRecord).where(InvoiceRecord.seller_id == request.seller_id,
@@ -100,6 +126,10 @@ def get_invoice(engine: Engine, invoice_id: str) -> Invoice | None:
 
 def record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
     """Books a payment once per (invoice, reference); a repeated reference changes nothing."""
+    return _retry_on_conflict(lambda: _record_payment(engine, payment))
+
+
+def _record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
     with session_scope(engine, write_lock=True) as session:
         added = False
         if session.get(PaymentRow, (payment.invoice_id, payment.reference)) is None:

@@ -152,7 +152,7 @@ class OrderWorkflow:
         if self._cancelled():
             return None
         if not decided:
-            self.rejection_reason = f"no decision by a {pending.role} within {self.placement.policy.approval.timeout}"
+            self.rejection_reason = f"no decision by an {pending.role} within {self.placement.policy.approval.timeout}"
             self.finish(OrderStatus.REJECTED, "system", "approval.timeout", self.rejection_reason)
             return None
         return self.decision
@@ -328,8 +328,15 @@ class OrderWorkflow:
         self.timeline.append(TimelineEntry(at=workflow.now(), actor=actor, event=event, detail=detail))
 
     async def notify(self, pending: PendingApproval, stage: str, subject: str) -> None:
-        customer = pending.customer_id if pending.role == "approver" else None
-        await self.notify_role(pending.role, customer, f"{pending.kind.value}.{stage}", subject, pending.reason)
+        key = f"{pending.kind.value}.{stage}"
+        if pending.role != "approver":
+            await self.notify_role(pending.role, None, key, subject, pending.reason)
+            return
+        # everyone who may decide is told: the customer's approvers and those of its parents
+        await self.notify_role("approver", pending.customer_id, key, subject, pending.reason)
+        for customer in pending.approver_customer_ids:
+            if customer != pending.customer_id:
+                await self.notify_role("approver", customer, f"{key}.{customer}", subject, pending.reason)
 
     async def notify_role(self, role: str, customer_id: str | None, key: str, subject: str, body: str = "") -> None:
         await workflow.execute_activity_method(

@@ -7,12 +7,12 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
+from database import session_scope
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement, OrderView
 from models.policy import EscalationPolicy, OrderPolicy
 from models.suborders import PartnerEvent, SubOrderView
 from notifications.tables import NotificationRow
-from database import session_scope
 from workflows import search
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow

@@ -1,0 +1,52 @@
+"""A worker on a fresh task queue for each workflow test, and no workflow left running after it."""
+import asyncio
+
+import pytest
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+
+from settings import Settings
+from tests.workflows.helpers import STARTED
+from worker import build_worker
+from workflows.order import OrderWorkflow
+
+
+async def _busy(handle: WorkflowHandle) -> bool:
+    """Whether the workflow has a task in flight (an activity or a workflow task a worker took)."""
+    raw = (await handle.describe()).raw_description
+    return raw.workflow_execution_info.status == WorkflowExecutionStatus.RUNNING.value and (
+        raw.HasField("pending_workflow_task")
+        or any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in raw.pending_activities))
+
+
+async def _end(client: Client, orders: list[WorkflowHandle]) -> None:
+    """Terminates what is still running, once nothing of it is in flight. The test server keeps
+    its clock locked for an activity that was in flight when its workflow was terminated (until
+    the activity's 30 s timeout), and it does not apply the parent close policy: sub-orders are
+    terminated one by one."""
+    handles = []
+    for order in orders:
+        handles.append(order)
+        if (await order.describe()).status == WorkflowExecutionStatus.RUNNING:
+            view = await order.query(OrderWorkflow.view)
+            handles += [client.get_workflow_handle(f"suborder-{s.suborder_id}") for s in view.suborders]
+    for _ in range(100):
+        if not [h for h in handles if await _busy(h)]:
+            break
+        await asyncio.sleep(0.05)
+    for handle in handles:
+        if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await handle.terminate(reason="test finished")
+
+
+@pytest.fixture
+async def client(time_env, engine, task_queue) -> Client:
+    """The time-skipping server's client with a worker running; afterwards every order the test
+    started (and its sub-orders) is terminated if still running: a workflow whose timer fires
+    with no worker left to run it would stop the shared server's clock for all later tests."""
+    STARTED.clear()
+    async with build_worker(time_env.client, engine, Settings(), task_queue):
+        yield time_env.client
+        await _end(time_env.client, list(STARTED))
+    STARTED.clear()
+
