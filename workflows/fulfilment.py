@@ -165,6 +165,7 @@ class Fulfilment:
         self.subs[sid] = SubOrderView(suborder_id=sid, order_id=order_id, partner_id=unit,
                                       status=SubOrderStatus.SENT, lines=lines, updated_at=workflow.now())
         self.handles[sid] = handle
+        self.order.record("system", "suborder.sent", f"{sid}: sent to {unit}")
         self.finished[sid] = asyncio.create_task(self._follow(sid, handle))
 
     async def _follow(self, sid: str, handle: workflow.ChildWorkflowHandle) -> None:

@@ -37,6 +37,7 @@ class SubOrderWorkflow:
         self.seen_events: set[str] = set()
         self.updated_at = workflow.now()
         self._to_parent: list[asyncio.Task] = []
+        self._indexed_status = SubOrderStatus.SENT.value  # the order starts us with this attribute
 
     @workflow.run
     async def run(self, start: SubOrderStart) -> SubOrderView:
@@ -144,9 +145,11 @@ class SubOrderWorkflow:
         self.updated_at = workflow.now()
         entry = TimelineEntry(at=self.updated_at, actor=actor, event=event, detail=detail)
         self.timeline.append(entry)
-        workflow.upsert_search_attributes([search.SUBORDER_STATUS.value_set(self.status.value)])
+        if self.status.value != self._indexed_status:
+            self._indexed_status = self.status.value
+            workflow.upsert_search_attributes([search.SUBORDER_STATUS.value_set(self.status.value)])
         parent = workflow.info().parent
-        if parent is not None:
+        if parent is not None and event != "suborder.sent":  # the order knows it sent it
             # fire-and-forget: the order keeps its status document current
             handle = workflow.get_external_workflow_handle(parent.workflow_id)
             self._to_parent.append(asyncio.create_task(
