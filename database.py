@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from sqlalchemy import JSON, Engine, Numeric, String, event
@@ -34,7 +34,7 @@ class ExactDecimal(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        value = Decimal(value).quantize(self._quantum)
+        value = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)  # commercial rounding
         return str(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):

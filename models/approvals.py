@@ -42,9 +42,11 @@ class ApprovalRecord(BaseModel):
 
 
 class SubOrderDecision(BaseModel):
-    """The expert's decision on a rejected sub-order: a real way forward, not a dead end."""
+    """The expert's decision on a rejected sub-order, or on an escalated one that is stuck at its
+    unit (that one is withdrawn from the unit first): a real way forward, not a dead end."""
 
     action: Literal["resend", "reassign", "drop", "cancel_order"]
+    suborder_id: str | None = None
     partner_id: str | None = None  # the delivery unit to reassign to
     comment: str = Field(default="", max_length=2000)
     actor: Actor

@@ -35,6 +35,7 @@ class Fulfilment:
         self.dropped: set[int] = set()  # line numbers taken out of the order
         self.cancel_sent: set[str] = set()
         self.lines: dict[int, PricedLine] = {}
+        self.interventions: list[SubOrderDecision] = []  # the expert's, on escalated sub-orders
 
     # --- state for the order's query and validators ---------------------------------------------
 
@@ -58,8 +59,13 @@ class Fulfilment:
         for unit, lines in validated.lines_by_unit().items():
             await self._start(unit, [line.line_no for line in lines])
         while True:
-            await workflow.wait_condition(
-                lambda: self._all_closed() or self._open_rejection() is not None or self._cancel_due())
+            await workflow.wait_condition(lambda: self._all_closed() or self._open_rejection() is not None
+                                          or self._cancel_due() or bool(self.interventions))
+            if self.interventions and self.order.cancel_request is None:
+                await self._intervene(self.interventions.pop(0))
+                if self.order.status in FINAL_STATUSES:
+                    self._cancel_open(self.order.rejection_reason or "order closed", "system")
+                continue
             if self._cancel_due():
                 self._cancel_open(self.order.cancel_request.reason or "cancelled by the buyer",
                                   self.order.cancel_request.actor.id)
@@ -125,16 +131,43 @@ class Fulfilment:
         if decision is None:
             return
         assert isinstance(decision, SubOrderDecision)
-        line_nos = [line.line_no for line in rejected.lines]
+        await self._apply(decision, rejected, pending.reason)
+
+    def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
+        """Why the expert cannot take `decision` on an open sub-order now (None: they can)."""
+        if decision.suborder_id is None:
+            return "the order is not waiting for a sub-order decision"
+        view = self.subs.get(decision.suborder_id)
+        if view is None:
+            return f"no sub-order {decision.suborder_id} on this order"
+        if not view.escalated or view.status not in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
+            return (f"sub-order {view.suborder_id} is {view.status.value}"
+                    f"{'' if view.escalated else ' and not escalated'}: nothing to decide")
+        if decision.action == "resend":
+            return "resend is for rejected sub-orders; reassign a stuck one to another unit"
+        return None
+
+    async def _intervene(self, decision: SubOrderDecision) -> None:
+        """Withdraws a stuck sub-order from its unit, then applies the expert's decision."""
+        view = self.subs[decision.suborder_id]
+        self.resolved.add(view.suborder_id)
+        self.cancel_sent.add(view.suborder_id)
+        request = SubOrderCancel(reason=f"withdrawn by {decision.actor.id}", actor=decision.actor)
+        self.finished[f"{view.suborder_id}.cancel"] = asyncio.create_task(
+            self._send_cancel(self.handles[view.suborder_id], request))
+        await self._apply(decision, view, f"sub-order {view.suborder_id} escalated")
+
+    async def _apply(self, decision: SubOrderDecision, view: SubOrderView, why: str) -> None:
+        line_nos = [line.line_no for line in view.lines]
         if decision.action == "cancel_order":
-            self.order.rejection_reason = f"rejected by {decision.actor.id} after {pending.reason}"
+            self.order.rejection_reason = f"rejected by {decision.actor.id} after {why}"
             self.order.finish(OrderStatus.REJECTED, decision.actor.id, "order.rejected", self.order.rejection_reason)
             return
         if decision.action == "drop":
             self.dropped.update(line_nos)
             self.order.record(decision.actor.id, "lines.dropped", f"lines {line_nos} removed from the order")
         else:
-            unit = rejected.partner_id if decision.action == "resend" else decision.partner_id
+            unit = view.partner_id if decision.action == "resend" else decision.partner_id
             await self._start(unit, line_nos)
         self.order.set_status(OrderStatus.IN_FULFILLMENT)
 

@@ -221,17 +221,29 @@ class OrderWorkflow:
 
     @workflow.update
     def decide_suborder(self, decision: SubOrderDecision) -> OrderView:
-        self.decision = decision
-        self._record_decision(decision.action, decision.comment, decision.actor)
+        if self.pending is not None and self.pending.kind == ApprovalKind.SUBORDER_REJECTED:
+            self.decision = decision
+            self._record_decision(decision.action, decision.comment, decision.actor)
+        else:  # an escalated sub-order that its unit does not move
+            self.fulfilment.interventions.append(decision)
+            self.record(decision.actor.id, f"suborder.{decision.action}",
+                        f"{decision.suborder_id}: {decision.comment}".rstrip(": "))
         return self.view()
 
     @decide_suborder.validator
     def _validate_decide_suborder(self, decision: SubOrderDecision) -> None:
-        self._check_may_decide(decision.actor)
-        if self.pending is None or self.pending.kind != ApprovalKind.SUBORDER_REJECTED:
-            raise ApplicationError("the order is not waiting for a sub-order decision", type=CONFLICT)
         if decision.action == "reassign" and not decision.partner_id:
             raise ApplicationError("reassign needs partner_id", type="Invalid")
+        pending = self.pending
+        if pending is not None and pending.kind == ApprovalKind.SUBORDER_REJECTED and (
+                decision.suborder_id in (None, pending.suborder_id)):
+            self._check_may_decide(decision.actor)
+            return
+        if not ("expert" in decision.actor.roles and decision.actor.is_seller_staff):
+            raise ApplicationError(f"sub-order decisions are the expert's, not {decision.actor.id}'s", type=CONFLICT)
+        problem = self.fulfilment.why_not_intervene(decision)
+        if problem:
+            raise ApplicationError(problem, type=CONFLICT)
 
     def _check_may_decide(self, actor: Actor) -> None:
         pending = self.pending
@@ -317,6 +329,8 @@ class OrderWorkflow:
         return True
 
     def set_status(self, status: OrderStatus) -> None:
+        if status == self.status:
+            return
         self.status = status
         workflow.upsert_search_attributes([search.ORDER_STATUS.value_set(status.value)])
 

@@ -127,13 +127,12 @@ def _unit_exists(engine, unit_id: str) -> bool:
 
 
 @router.post("/{order_id}/suborders/{suborder_id}/decision", response_model=OrderView,
-             summary="The expert's decision on a rejected sub-order")
+             summary="The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit")
 async def decide_suborder(order_id: str, suborder_id: str, body: SubOrderDecisionBody, actor: CurrentActor,
                           gateway: GatewayDep, engine: EngineDep) -> OrderView:
-    view = await visible_order(gateway, actor, order_id)
-    if view.pending_approval is None or view.pending_approval.suborder_id != suborder_id:
-        raise Problem(409, f"order {order_id} is not waiting for a decision on {suborder_id}")
+    await visible_order(gateway, actor, order_id)
     if body.action == "reassign" and not (body.partner_id and await run_in_threadpool(_unit_exists, engine, body.partner_id)):
         raise Problem(422, "reassign needs the id of an existing delivery unit", field="partner_id")
     return await gateway.update_order(order_id, OrderWorkflow.decide_suborder, SubOrderDecision(
-        action=body.action, partner_id=body.partner_id, comment=body.comment, actor=actor))
+        action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment,
+        actor=actor))

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from catalog.tables import Contract, ContractItem, Item
 from database import session_scope
@@ -76,7 +76,17 @@ def test_money_stays_decimal_through_the_database(db):
 
 def test_seeded_prices_are_exact(db):
     with session_scope(db) as session:
-        prices = [row.price for row in session.query(ContractItem).all()]
-        rates = [row.vat_rate for row in session.query(Item).all()]
+        prices = list(session.execute(select(ContractItem.price)).scalars())
+        rates = list(session.execute(select(Item.vat_rate)).scalars())
     assert prices and all(type(p) is Decimal and p == p.quantize(Decimal("0.01")) for p in prices)
     assert all(type(r) is Decimal for r in rates)
+
+
+def test_the_database_rounds_money_commercially(db):
+    """Half-up like models.money, not the banker's rounding Decimal defaults to."""
+    from catalog.tables import ContractItem as CI
+    with session_scope(db) as session:
+        session.merge(CI(contract_id="ACME-FC-2026", sku="PWR-UPS-AT", price=Decimal("0.125")))
+    with session_scope(db) as session:
+        assert session.get(CI, ("ACME-FC-2026", "PWR-UPS-AT")).price == Decimal("0.13")
+        session.delete(session.get(CI, ("ACME-FC-2026", "PWR-UPS-AT")))

@@ -242,3 +242,41 @@ async def test_suborder_decision_only_when_a_suborder_was_rejected(client, task_
         OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", actor=EXPERT)), "Conflict")
     assert "not waiting" in message
     assert (await status(handle)).approvals == []
+
+
+async def test_expert_reassigns_a_stuck_suborder_after_its_escalation(client, task_queue, time_env):
+    handle = await start(client, task_queue, placement(CABLES))
+    view = await wait_for(handle, in_fulfilment(1))
+    stuck = view.suborders[0].suborder_id
+    # not escalated yet: nothing for the expert to decide
+    message = await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
+        action="reassign", suborder_id=stuck, partner_id="netpartner", actor=EXPERT)), "Conflict")
+    assert "not escalated" in message
+
+    await time_env.sleep(timedelta(days=3))  # the warehouse does not accept within 2 days
+    await wait_for(handle, lambda v: suborder(v, "central-warehouse").escalated)
+    await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
+        action="reassign", suborder_id=stuck, partner_id="netpartner", actor=BUYER)), "Conflict")
+    await handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
+        action="reassign", suborder_id=stuck, partner_id="netpartner", comment="warehouse silent", actor=EXPERT))
+    view = await wait_for(handle, lambda v: len(v.suborders) == 2 and v.suborders[0].status == SubOrderStatus.CANCELLED)
+    new = suborder(view, "netpartner")
+    assert new.status == SubOrderStatus.SENT and [li.sku for li in new.lines] == ["CBL-CAT6-5M"]
+    assert (await suborder_view(client, stuck)).reason == "withdrawn by expert@seller.example"
+    await deliver(client, new.suborder_id, "netpartner")
+    view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
+    assert view.invoices[0].net_total == Decimal("42.00")
+    assert "suborder.reassign" in events(view)
+
+
+async def test_expert_drops_a_stuck_suborder_and_the_order_goes_on_without_it(client, task_queue, time_env):
+    handle = await start(client, task_queue, placement(SWITCH, CABLES))
+    view = await wait_for(handle, in_fulfilment(2))
+    await deliver(client, suborder(view, "central-warehouse").suborder_id, "central-warehouse")
+    await time_env.sleep(timedelta(days=3))  # NetPartner stays silent
+    view = await wait_for(handle, lambda v: suborder(v, "netpartner").escalated)
+    await handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
+        action="drop", suborder_id=suborder(view, "netpartner").suborder_id, actor=EXPERT))
+    view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
+    assert suborder(view, "netpartner").status == SubOrderStatus.CANCELLED
+    assert view.invoices[0].net_total == Decimal("42.00")
