@@ -118,27 +118,25 @@ class Gateway:
         except RPCError as err:
             raise _problem_from_rpc(err, f"order {order_id}") from err
 
+    async def _visible(self, workflow_type: str, filters: dict, limit: int, row) -> list[dict]:
+        """Runs from Temporal's visibility store (no worker involved), filtered by search attributes."""
+        query = f"WorkflowType = '{workflow_type}'" + "".join(
+            f" AND {name} = {_literal(value)}" for name, value in filters.items() if value)
+        return [row(wf, await wf.memo()) async for wf in self.client.list_workflows(query, limit=limit)]
+
     async def list_orders(self, customer_id: str | None, status: str | None, limit: int) -> list[dict]:
-        query = "WorkflowType = 'Order'"
-        if customer_id is not None:
-            query += f" AND CustomerId = {_literal(customer_id)}"
-        if status:
-            query += f" AND OrderStatus = {_literal(status)}"
-        rows = []
-        async for wf in self.client.list_workflows(query, limit=limit):
-            memo = await wf.memo()
-            rows.append({
-                "order_id": wf.id.removeprefix("order-"),
-                "status": wf.typed_search_attributes.get(search.ORDER_STATUS),
-                "customer_id": wf.typed_search_attributes.get(search.CUSTOMER_ID),
-                "customer_reference": memo.get("customer_reference"),
-                "buyer": memo.get("buyer"),
-                "gross_total": memo.get("gross_total"),
-                "currency": memo.get("currency"),
-                "placed_at": wf.start_time,
-                "running": wf.status == WorkflowExecutionStatus.RUNNING,
-            })
-        return rows
+        return await self._visible("Order", {"CustomerId": customer_id, "OrderStatus": status}, limit,
+                                   lambda wf, memo: {
+            "order_id": wf.id.removeprefix("order-"),
+            "status": wf.typed_search_attributes.get(search.ORDER_STATUS),
+            "customer_id": wf.typed_search_attributes.get(search.CUSTOMER_ID),
+            "customer_reference": memo.get("customer_reference"),
+            "buyer": memo.get("buyer"),
+            "gross_total": memo.get("gross_total"),
+            "currency": memo.get("currency"),
+            "placed_at": wf.start_time,
+            "running": wf.status == WorkflowExecutionStatus.RUNNING,
+        })
 
     async def suborder(self, suborder_id: str) -> SubOrderView:
         try:
@@ -157,24 +155,15 @@ class Gateway:
             raise _problem_from_rpc(err, f"sub-order {event.suborder_id}") from err
 
     async def list_suborders(self, partner_id: str | None, status: str | None, limit: int) -> list[dict]:
-        query = "WorkflowType = 'SubOrder'"
-        if partner_id is not None:
-            query += f" AND PartnerId = {_literal(partner_id)}"
-        if status:
-            query += f" AND SubOrderStatus = {_literal(status)}"
-        rows = []
-        async for wf in self.client.list_workflows(query, limit=limit):
-            memo = await wf.memo()
-            rows.append({
-                "suborder_id": wf.id.removeprefix("suborder-"),
-                "order_id": memo.get("order_id"),
-                "partner_id": wf.typed_search_attributes.get(search.PARTNER_ID),
-                "status": wf.typed_search_attributes.get(search.SUBORDER_STATUS),
-                "lines": memo.get("lines", []),
-                "sent_at": wf.start_time,
-            })
-        return rows
-
+        return await self._visible("SubOrder", {"PartnerId": partner_id, "SubOrderStatus": status}, limit,
+                                   lambda wf, memo: {
+            "suborder_id": wf.id.removeprefix("suborder-"),
+            "order_id": memo.get("order_id"),
+            "partner_id": wf.typed_search_attributes.get(search.PARTNER_ID),
+            "status": wf.typed_search_attributes.get(search.SUBORDER_STATUS),
+            "lines": memo.get("lines", []),
+            "sent_at": wf.start_time,
+        })
 
 def may_see_order(actor: Actor, view: OrderView) -> bool:
     """Seller staff see every order; a customer's people see their customer's orders, and
