@@ -16,11 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import catalog_cli
 from settings import DATA_DIR, get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console()
 BIN = Path(sys.executable).parent
+app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
 
 
 def search_attribute_flags() -> list[str]:

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # Partner notifications (HTTP to a delivery unit's backend) give up after this long per try.
     partner_http_timeout: float = Field(default=10.0, gt=0)
 
+    # Catalog imports and syncs (catalog/importing.py, catalog/sync.py): new items get these
+    catalog_default_delivery_unit: str = "central-warehouse"
+    catalog_default_category: str = "uncategorised"
+    catalog_sync_timeout: float = Field(default=60.0, gt=0)  # seconds without data from a supplier's URL
+    catalog_sync_max_bytes: int = Field(default=2 * 1024**3, gt=0)
+    seller_name: str = "order2cash seller"  # SUPPLIER_NAME in BMEcat exports
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_data: bool = False

@@ -12,16 +12,20 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.contracts import ContractActivities
+from activities.catalog import CatalogActivities
 from activities.invoicing import InvoicingActivities
 from activities.notifications import NotificationActivities
 from activities.validation import ValidationActivities
 from database import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
+from workflows.catalog_publication import CatalogPublicationWorkflow
+from workflows.catalog_sync import CatalogSyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
 
-WORKFLOWS = [OrderWorkflow, SubOrderWorkflow]
+WORKFLOWS = [OrderWorkflow, SubOrderWorkflow, CatalogPublicationWorkflow, CatalogSyncWorkflow]
 
 
 def activities(engine: Engine, settings: Settings) -> list:
@@ -29,7 +33,18 @@ def activities(engine: Engine, settings: Settings) -> list:
     invoicing = InvoicingActivities(engine)
     notifications = NotificationActivities(engine, settings.partner_http_timeout)
     return [validation.validate_order, invoicing.issue_invoice, invoicing.record_payment,
-            notifications.notify, notifications.notify_delivery_unit]
+            notifications.notify, notifications.notify_delivery_unit,
+            *contract_activities(engine), *catalog_activities(engine, settings)]
+
+
+def contract_activities(engine: Engine) -> list:
+    contracts = ContractActivities(engine)
+    return [contracts.consume_contract, contracts.release_contract]
+
+
+def catalog_activities(engine: Engine, settings: Settings) -> list:
+    catalog = CatalogActivities(engine, settings)
+    return [catalog.activate_catalog_version, catalog.unschedule_catalog_version, catalog.sync_catalog]
 
 
 def build_worker(client: Client, engine: Engine, settings: Settings, task_queue: str | None = None) -> Worker:

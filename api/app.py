@@ -7,7 +7,8 @@ from temporalio.client import Client
 
 from api import problems
 from api.gateway import Gateway
-from api.routes import auth, catalog, health, invoices, notifications, orders, suborders, webhooks
+from api.routes import auth, catalog, contracts, health, invoices, notifications, orders, suborders, webhooks
+from api.routes import catalog_admin
 from database import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -35,8 +36,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     app = FastAPI(title="order2cash", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for module in (health, auth, catalog, orders, suborders, webhooks, invoices, notifications):
+    for module in (health, auth, catalog, contracts, orders, suborders, webhooks, invoices, notifications):
         app.include_router(module.router)
+    app.include_router(catalog_admin.router)  # catalog versions, imports, export
     from api import pages  # the web pages share the routes' logic
     app.include_router(pages.router)
     return app

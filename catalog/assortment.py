@@ -1,96 +1,125 @@
 """What a customer may order and at which price: the one place both the catalog API and order
 validation ask.
 
-A customer's assortment is the items of its framework contract (its own, or else the nearest
-ancestor's in the customer tree) plus its special assortment, whose prices win over the contract.
+A customer's assortment is every item it has a price for (catalog/pricing.py): the items of its
+framework contract (its own, or else the nearest ancestor's in the customer tree), its special
+assortment (whose prices win over the contract), and the items of its price list in force
+(including items assigned there at their list price). Which of them a user may see and order is
+decided by catalog/rights.py; the customer's part numbers come from catalog/partnumbers.py.
+
+The listing is one statement for the page (items, agreed prices, part numbers; the rights filter
+in SQL) plus one for the total, and one for the page's price-list entries when the customer has
+a price list: no statement per item.
 """
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import func, or_, select, union
 from sqlmodel import Session
 
-from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
-
-
-class NoValidContract(Exception):
-    """The customer has no framework contract in force on the given day."""
+from catalog import pricing
+from catalog.customers import NoValidContract, customer_chain, effective_contract  # noqa: F401  (API of this module)
+from catalog.partnumbers import part_number_join
+from catalog.rights import SEE_AND_ORDER, Decision, Rights
+from catalog.tables import Contract, Item
 
 
 @dataclass(frozen=True)
 class Entry:
     item: Item
-    price: Decimal
-    source: str  # "contract" or "special"
+    price: Decimal  # the unit price at the item's minimum quantity (usually 1)
+    source: str  # "special", "contract", "price_list" or "list"
+    sources: pricing.Sources | None = None  # every price the customer has for the item
+    part_number: str | None = None  # the customer's own number for the item
+    decision: Decision = SEE_AND_ORDER  # what the user may do with it
+    min_quantity: int = 1
 
 
-def customer_chain(session: Session, customer_id: str) -> list[Customer]:
-    """The customer, its parent, its parent's parent...; empty when the customer is unknown."""
-    chain: list[Customer] = []
-    current = session.get(Customer, customer_id)
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = session.get(Customer, current.parent_id) if current.parent_id else None
-    return chain
+def _entry(ctx: pricing.PriceContext, rights: Rights | None, item: Item, special, contract,
+           part_number: str | None, breaks: dict) -> Entry | None:
+    sources = pricing.sources_of(ctx, item, special, contract, breaks.get(item.sku, ()))
+    minimum = pricing.minimum_quantity(sources)
+    if minimum is None:
+        return None
+    quote = pricing.decide(sources, minimum)
+    decision = rights.decide(item.sku, item.category) if rights is not None else SEE_AND_ORDER
+    return Entry(item, quote.unit_price, quote.source, sources, part_number, decision, minimum)
 
 
-def effective_contract(session: Session, customer_id: str, as_of: date) -> Contract:
-    """The contract of the nearest customer in the tree that has one, if it is in force."""
-    for customer in customer_chain(session, customer_id):
-        contracts = session.execute(
-            select(Contract).where(Contract.customer_id == customer.id).order_by(Contract.valid_from.desc())
-        ).scalars().all()
-        if not contracts:
-            continue
-        for contract in contracts:
-            if contract.valid_from <= as_of <= contract.valid_to:
-                return contract
-        latest = contracts[0]
-        raise NoValidContract(
-            f"the framework contract {latest.id} is not in force on {as_of.isoformat()} "
-            f"(valid {latest.valid_from.isoformat()} to {latest.valid_to.isoformat()})"
-        )
-    raise NoValidContract("there is no framework contract for this customer")
+def _priced_rows(query, ctx: pricing.PriceContext):
+    query = pricing.price_joins(query, ctx)
+    query, part_number = part_number_join(query, ctx.chain_ids)
+    return query.add_columns(part_number) if part_number is not None else query
 
 
-def _priced_skus(customer_id: str, contract_id: str):
-    """(sku, price, source) rows of the assortment; special prices shadow contract prices."""
-    special = select(SpecialItem.sku, SpecialItem.price, literal("special").label("source")).where(
-        SpecialItem.customer_id == customer_id
-    )
-    contract = select(ContractItem.sku, ContractItem.price, literal("contract").label("source")).where(
-        ContractItem.contract_id == contract_id,
-        ContractItem.sku.not_in(select(SpecialItem.sku).where(SpecialItem.customer_id == customer_id)),
-    )
-    return union_all(special, contract).subquery("priced")
+def _rows(session: Session, query) -> list[tuple]:
+    """(item, special price, contract price, part number) per row."""
+    return [(*row, None) if len(row) == 3 else tuple(row) for row in session.execute(query).all()]
 
 
-def entries(session: Session, customer_id: str, contract: Contract, skus: list[str]) -> dict[str, Entry]:
-    """The assortment entries for the given SKUs (missing SKUs are not in the assortment)."""
-    priced = _priced_skus(customer_id, contract.id)
-    rows = session.execute(
-        select(Item, priced.c.price, priced.c.source).join(priced, priced.c.sku == Item.sku).where(Item.sku.in_(skus))
-    ).all()
-    return {item.sku: Entry(item, Decimal(price), source) for item, price, source in rows}
+def entries(session: Session, customer_id: str, contract: Contract, skus: list[str], *,
+            as_of: date | None = None, rights: Rights | None = None,
+            ctx: pricing.PriceContext | None = None) -> dict[str, Entry]:
+    """The assortment entries for the given SKUs (missing SKUs are not in the assortment).
+    Entries the user may not see are included, with their `decision`: the caller decides what
+    to tell (the API: 404; validation: the reason)."""
+    ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
+    if not skus:
+        return {}
+    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus)))
+    breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
+    found = {}
+    for item, special, contract_price, part_number in rows:
+        entry = _entry(ctx, rights, item, special, contract_price, part_number, breaks)
+        if entry is not None:
+            found[item.sku] = entry
+    return found
+
+
+def like_pattern(q: str) -> str:
+    # the buyer's text is matched literally: % and _ are not wildcards here
+    literal_q = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal_q}%"
 
 
 def search(
     session: Session, customer_id: str, contract: Contract, *, q: str | None, category: str | None,
-    limit: int, offset: int,
+    limit: int, offset: int, as_of: date | None = None, rights: Rights | None = None,
+    ctx: pricing.PriceContext | None = None,
 ) -> tuple[list[Entry], int]:
-    """One page of the assortment, ordered by SKU, and the number of matching entries."""
-    priced = _priced_skus(customer_id, contract.id)
-    query = select(Item, priced.c.price, priced.c.source).join(priced, priced.c.sku == Item.sku)
-    if q:
-        # the buyer's text is matched literally: % and _ are not wildcards here
-        literal_q = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal_q}%"
-        query = query.where(or_(func.lower(Item.name).like(pattern, escape="\\"),
-                                func.lower(Item.sku).like(pattern, escape="\\"),
-                                func.lower(Item.description).like(pattern, escape="\\")))
-    if category:
-        query = query.where(Item.category == category)
-    total = session.execute(select(func.count()).select_from(query.subquery())).one()[0]
-    rows = session.execute(query.order_by(Item.sku).limit(limit).offset(offset)).all()
-    return [Entry(item, Decimal(price), source) for item, price, source in rows], int(total)
+    """One page of the assortment the user may see, ordered by SKU, and the number of matching
+    entries. The text matches SKU, name, description and the customer's part number."""
+    ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
+    visible = rights.visible_clause(session) if rights is not None else None
+
+    def matching(query):
+        """The query (which has Item) narrowed to what the user may see and searches for."""
+        if q:
+            query, part_number = part_number_join(query, ctx.chain_ids)
+            pattern = like_pattern(q)
+            texts = [Item.name, Item.sku, Item.description] + ([part_number] if part_number is not None else [])
+            query = query.where(or_(*(func.lower(text).like(pattern, escape="\\") for text in texts)))
+        if category:
+            query = query.where(Item.category == category)
+        return query if visible is None else query.where(visible)
+
+    members = pricing.assortment_skus(ctx)
+    total = session.execute(select(func.count()).select_from(
+        matching(select(Item.sku).join(members, members.c.sku == Item.sku)).subquery())).scalar_one()
+
+    # The page: each source of the assortment yields its first offset + limit matching SKUs in SKU
+    # order (an index range scan that stops early), the union of those holds the page.
+    first = []
+    for column, conditions, repeats in pricing.assortment_branches(ctx):
+        branch = matching(select(column.label("sku")).join(Item, Item.sku == column).where(*conditions))
+        branch = (branch.distinct() if repeats else branch).order_by(column).limit(offset + limit)
+        first.append(select(branch.subquery().c.sku))
+    candidates = union(*first).subquery("candidates")
+    page_skus = select(candidates.c.sku).order_by(candidates.c.sku).limit(limit).offset(offset).subquery("page")
+    rows = _rows(session, _priced_rows(select(Item).join(page_skus, page_skus.c.sku == Item.sku), ctx)
+                 .order_by(Item.sku))
+    breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
+    page = [_entry(ctx, rights, item, special, contract_price, number, breaks)
+            for item, special, contract_price, number in rows]
+    return [entry for entry in page if entry is not None], int(total)

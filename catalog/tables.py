@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from database import JSONType, MoneyType, RateType
+from database import ExactDecimal, JSONType, MoneyType, RateType
 
 
 class Customer(SQLModel, table=True):
@@ -35,6 +35,8 @@ class Item(SQLModel, table=True):
     options: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     # [{"type": "incompatible", "when": {"hw_version": "A1", "sw_version": "8.0"}, "message": "..."}]
     constraints: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # False: removed by a published catalog version but still referenced (contract, special assortment)
+    active: bool = True
 
 
 class Contract(SQLModel, table=True):
@@ -47,12 +49,20 @@ class Contract(SQLModel, table=True):
     valid_to: date
     currency: str = Field(default="EUR", max_length=3)
     payment_terms_days: int = 30
+    # call-off consumption (catalog/contracts.py): a cap on the net value of all call-offs, the
+    # over-order tolerance on every agreed quantity and cap, and what happens beyond them
+    value_cap: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
+    tolerance_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(
+        ExactDecimal(5, 2), nullable=False, server_default="0"))
+    on_exceed: str = Field(default="reject", max_length=16, sa_column_kwargs={"server_default": "reject"})
 
 
 class ContractItem(SQLModel, table=True):
     contract_id: str = Field(foreign_key="contract.id", primary_key=True)
     sku: str = Field(foreign_key="item.sku", primary_key=True)
     price: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
+    agreed_quantity: int | None = None  # call-offs may consume this many (plus the contract's tolerance)
+    value_cap: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
 
 
 class SpecialItem(SQLModel, table=True):

@@ -1,7 +1,10 @@
 """Order validation: the commercial, correctness and deliverability rules of a call-off order.
 
-Prices come from the contract, never from the client. Any rule broken rejects the order with a
-reason the buyer understands; approvals the order needs are decided here too.
+Prices come from the catalog (catalog/pricing.py: special or contract price, price list, list
+price; plus the configuration's surcharges), never from the client, and are kept with the order
+(`PricedLine.unit_price`): a later price change does not alter a validated order. Any rule
+broken rejects the order with a reason the buyer understands and the field at fault; the
+approvals the order needs are decided here too. Validation only reads the database.
 """
 from datetime import date
 from decimal import Decimal
@@ -9,8 +12,10 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from accounts.tables import User
-from catalog import assortment
-from catalog.configuration import configuration_problems
+from catalog import assortment, pricing
+from catalog.configuration import check
+from catalog.limits import limits_for, month_of, month_spend
+from catalog.rights import rights_for
 from models.money import line_amounts, total
 from models.orders import OrderPlacement, PricedLine, ValidatedOrder
 
@@ -31,9 +36,11 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         contract = assortment.effective_contract(session, customer_id, as_of)
     except assortment.NoValidContract as exc:
         raise OrderRejected(f"Order not possible: {exc}", "contract") from exc
+    ctx = pricing.context(session, customer_id, as_of, contract)
+    rights = rights_for(session, ctx.chain_ids, buyer.roles)
 
-    skus = [line.sku for line in placement.lines]
-    found = assortment.entries(session, customer_id, contract, skus)
+    skus = list(dict.fromkeys(line.sku for line in placement.lines))
+    found = assortment.entries(session, customer_id, contract, skus, rights=rights, ctx=ctx)
     priced: list[PricedLine] = []
     for index, line in enumerate(placement.lines):
         where = f"lines[{index}]"
@@ -42,22 +49,41 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
             raise OrderRejected(f"{line.sku} is not in your contract assortment", f"{where}.sku")
         if line.quantity <= 0:
             raise OrderRejected(f"{line.sku}: the quantity must be positive", f"{where}.quantity")
-        problems = configuration_problems(entry.item, line.configuration)
+        if not entry.decision.may_order:  # the same rule the catalog shows (catalog/rights.py)
+            raise OrderRejected(f"{line.sku}: {entry.decision.reason}", f"{where}.sku")
+        problems, surcharges = check(entry.item, line.configuration)
         if problems:
-            raise OrderRejected("; ".join(problems), f"{where}.configuration")
-        amounts = line_amounts(line.quantity, entry.price, entry.item.vat_rate)
+            raise OrderRejected("; ".join(p.message for p in problems), f"{where}.configuration")
+        quote = pricing.decide(entry.sources, line.quantity)
+        if quote is None:
+            raise OrderRejected(f"{line.sku} is sold from {entry.min_quantity} pieces", f"{where}.quantity")
+        unit_price = pricing.with_surcharges(quote.unit_price, surcharges)
+        amounts = line_amounts(line.quantity, unit_price, entry.item.vat_rate)
         priced.append(PricedLine(
             line_no=index + 1, sku=line.sku, name=entry.item.name, quantity=line.quantity,
-            configuration=line.configuration, unit_price=entry.price, line_total=amounts.net,
+            configuration=line.configuration, unit_price=unit_price, line_total=amounts.net,
             vat_rate=entry.item.vat_rate, vat_amount=amounts.vat,
             delivery_unit_id=entry.item.delivery_unit_id, expert_review=entry.item.expert_review,
+            customer_part_number=entry.part_number,
         ))
 
     totals = total([line_amounts(p.quantity, p.unit_price, p.vat_rate) for p in priced])
-    limit: Decimal | None = buyer.order_limit
+    limits = limits_for(session, buyer, ctx.chain_ids)
+    reasons: list[str] = []
+    # the order limit applies to the net value of one order
+    if limits.order_limit is not None and totals.net > limits.order_limit:
+        reasons.append(f"net total {totals.net} {contract.currency} exceeds the buyer's order limit "
+                       f"{limits.order_limit}")
+    if limits.monthly_limit is not None:
+        month = month_of(as_of)
+        spent = month_spend(session, buyer.email, month, excluding=placement.order_id)
+        if spent + totals.net > limits.monthly_limit:
+            reasons.append(f"with this order the buyer's orders of {month} come to {spent + totals.net} "
+                           f"{contract.currency} net, over the monthly limit {limits.monthly_limit} "
+                           f"({spent} {contract.currency} before this order)")
     return ValidatedOrder(
         customer_id=customer_id,
-        approver_customer_ids=[c.id for c in assortment.customer_chain(session, customer_id)],
+        approver_customer_ids=list(ctx.chain_ids),
         contract_id=contract.id,
         currency=contract.currency,
         payment_terms_days=contract.payment_terms_days,
@@ -65,9 +91,9 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         net_total=totals.net,
         vat_total=totals.vat,
         gross_total=totals.gross,
-        order_limit=limit,
-        # the order limit applies to the net value of one order
-        needs_customer_approval=limit is not None and totals.net > limit,
+        order_limit=limits.order_limit,
+        needs_customer_approval=bool(reasons),
         expert_review_skus=sorted({p.sku for p in priced if p.expert_review}),
+        approval_reasons=reasons,
+        monthly_limit=limits.monthly_limit,
     )
-

@@ -9,6 +9,9 @@ from accounts.passwords import hash_password
 from accounts.tables import User
 from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
 from database import session_scope
+from demo.catalog_rules import load_catalog_rules
+from demo.catalog_versions import load_catalog_versions
+from demo.contracts import load_contract_terms
 from partners.tables import DeliveryUnit
 
 DEMO_PASSWORD = "demo"
@@ -33,7 +36,8 @@ SWITCH_CONSTRAINTS = [{
     "type": "incompatible",
     "when": {"hw_version": "A1", "sw_version": "8.0"},
     "message": "hardware version A1 does not support software version 8.0",
-}]
+}, {"type": "surcharge", "when": {"hw_version": "A1"}, "amount": "35.00",  # catalog/configuration.py
+    "message": "extended support for legacy hardware A1"}]
 
 ITEMS = [
     Item(sku="SW-24-PRO", name="Network switch 24 port Pro", category="network",
@@ -98,3 +102,6 @@ def load_demo_data(engine: Engine) -> None:
             user.name, user.customer_id, user.delivery_unit_id = name, customer_id, unit_id
             user.roles, user.order_limit = roles, limit
             session.add(user)
+    load_contract_terms(engine)
+    load_catalog_rules(engine)
+    load_catalog_versions(engine)

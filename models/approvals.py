@@ -12,6 +12,7 @@ class ApprovalKind(StrEnum):
     CUSTOMER = "customer"  # the buyer's order limit was exceeded: an approver of the customer
     EXPERT = "expert"  # an item needs the seller's expert review
     SUBORDER_REJECTED = "suborder_rejected"  # a delivery unit refused: the expert decides
+    CONTRACT = "contract"  # beyond the contract's agreed quantity or value: the expert decides
 
 
 class PendingApproval(BaseModel):

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from models.actors import Actor
 from models.approvals import ApprovalRecord, PendingApproval
+from models.contracts import ConsumptionResult
 from models.invoices import InvoiceSummary
 from models.money import Money
 from models.policy import OrderPolicy
@@ -60,6 +61,7 @@ class PricedLine(BaseModel):
     vat_amount: Money
     delivery_unit_id: str
     expert_review: bool = False
+    customer_part_number: str | None = None  # the customer's own number for the item (catalog/partnumbers.py)
 
 
 class ValidationRequest(BaseModel):
@@ -82,6 +84,9 @@ class ValidatedOrder(BaseModel):
     order_limit: Money | None  # the buyer's, None = unlimited
     needs_customer_approval: bool
     expert_review_skus: list[str]
+    # why the customer's approval is needed: order limit, monthly limit (catalog/limits.py)
+    approval_reasons: list[str] = []
+    monthly_limit: Money | None = None  # the buyer's, None = none
 
     def lines_by_unit(self) -> dict[str, list[PricedLine]]:
         """Fulfilment routing: one sub-order per delivery unit, as the catalog assigns them."""
@@ -120,4 +125,5 @@ class OrderView(BaseModel):
     approvals: list[ApprovalRecord] = []
     rejection_reason: str | None = None
     timeline: list[TimelineEntry] = []
+    contract_consumption: ConsumptionResult | None = None  # what the order took from its contract
 

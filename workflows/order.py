@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.contracts import ContractActivities
     from activities.invoicing import InvoicingActivities
     from activities.notifications import NotificationActivities
     from activities.validation import ORDER_REJECTED, ValidationActivities
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.approvals import (
         ApprovalDecision, ApprovalKind, ApprovalRecord, PendingApproval, SubOrderDecision,
     )
+    from models.contracts import ConsumptionLine, ConsumptionRequest, ConsumptionResult, ReleaseRequest
     from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
     from models.notifications import Notification
     from models.orders import (
@@ -52,6 +54,7 @@ class OrderWorkflow:
         self.paid_total = Decimal("0.00")
         self.cancel_request: CancelRequest | None = None
         self.rejection_reason: str | None = None
+        self.consumption: ConsumptionResult | None = None  # what the order took from its contract
         self.timeline: list[TimelineEntry] = []
         self.record(placement.buyer.id, "order.received", f"{len(placement.lines)} line(s)")
 
@@ -60,6 +63,8 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, placement: OrderPlacement) -> OrderView:
         await self._process()
+        if self.consumption is not None and self.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+            await self._release_contract()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
 
@@ -68,6 +73,9 @@ class OrderWorkflow:
         if not await self._validate() or self._cancelled():
             return
         assert self.validated is not None
+        # an accepted call-off consumes its contract (orders started before this change do not)
+        if workflow.patched("contract-consumption") and not await self._consume_contract():
+            return
         if self.validated.needs_customer_approval and not await self._approval(ApprovalKind.CUSTOMER):
             return
         if self.validated.expert_review_skus and not await self._approval(ApprovalKind.EXPERT):
@@ -105,7 +113,44 @@ class OrderWorkflow:
                     f"contract {v.contract_id}, net {v.net_total} {v.currency}, gross {v.gross_total} {v.currency}")
         return True
 
-    async def _approval(self, kind: ApprovalKind) -> bool:
+    async def _consume_contract(self) -> bool:
+        """Consumes the contract's agreed quantities and value caps. Beyond what remains, the
+        contract's `on_exceed` decides: reject, or ask the seller's expert (approve = consume anyway)."""
+        v = self.validated
+        assert v is not None
+        if not v.contract_id:  # priced without a framework contract: nothing to consume
+            return True
+        lines = [ConsumptionLine(sku=line.sku, quantity=line.quantity, value=line.line_total) for line in v.lines]
+        request = ConsumptionRequest(contract_id=v.contract_id, order_id=self.placement.order_id, lines=lines)
+        result = await workflow.execute_activity_method(ContractActivities.consume_contract, request, **options.DB)
+        if not result.accepted:
+            reason = f"beyond the framework contract {v.contract_id}: {result.reason}"
+            if result.on_exceed != "expert":
+                self.rejection_reason = f"Order not possible: {reason}"
+                self.finish(OrderStatus.REJECTED, "system", "order.rejected", self.rejection_reason)
+                return False
+            if not await self._approval(ApprovalKind.CONTRACT, reason):
+                return False
+            result = await workflow.execute_activity_method(
+                ContractActivities.consume_contract, request.model_copy(update={"force": True}), **options.DB)
+        self.consumption = result
+        taken = ", ".join(f"{line.quantity} x {line.sku}" for line in result.lines) or "no contracted item"
+        beyond = " (beyond the agreement, approved by the expert)" if result.forced else ""
+        self.record("system", "contract.consumed", f"contract {v.contract_id}: {taken}{beyond}")
+        return True
+
+    async def _release_contract(self) -> None:
+        """A cancelled or rejected order gives back what it consumed."""
+        assert self.consumption is not None
+        released = await workflow.execute_activity_method(
+            ContractActivities.release_contract, ReleaseRequest(order_id=self.placement.order_id), **options.DB)
+        # shown on the status document (`contract_consumption.released`), not as a timeline entry:
+        # the timeline of a closed order ends with what closed it
+        self.consumption = self.consumption.model_copy(update={"released": True})
+        workflow.logger.info("order %s released %d contract consumption row(s)",
+                             self.placement.order_id, released.released_rows)
+
+    async def _approval(self, kind: ApprovalKind, reason: str | None = None) -> bool:
         """Waits for an approve/reject; the wait reminds, escalates and finally rejects."""
         v = self.validated
         assert v is not None
@@ -117,7 +162,7 @@ class OrderWorkflow:
                                       since=workflow.now())
         else:
             status = OrderStatus.AWAITING_EXPERT_APPROVAL
-            reason = f"expert review required for {', '.join(v.expert_review_skus)}"
+            reason = reason or f"expert review required for {', '.join(v.expert_review_skus)}"
             pending = PendingApproval(kind=kind, role="expert", reason=reason, since=workflow.now())
         decision = await self.await_decision(status, pending)
         if decision is None:
@@ -315,7 +360,7 @@ class OrderWorkflow:
             gross_total=v and v.gross_total, suborders=self.fulfilment.views(),
             invoices=[self.invoice] if self.invoice else [], paid_total=self.paid_total,
             pending_approval=self.pending, approvals=self.approvals, rejection_reason=self.rejection_reason,
-            timeline=self.timeline,
+            timeline=self.timeline, contract_consumption=self.consumption,
         )
 
     # --- helpers used by this workflow and its fulfilment ---------------------------------------

@@ -84,6 +84,7 @@ async def test_parent_customers_approver_approves_a_subsidiarys_order(client, ta
     assert view.pending_approval.customer_id == "acme-at"
     assert view.pending_approval.approver_customer_ids == ["acme-at", "acme"]
     # ACME Austria has no approver of its own: the parent's approvers, who may decide, are told
+    await wait_for(handle, lambda _: len(notifications(engine, p.order_id)) >= 2)  # told after the wait shows
     assert {(n.role, n.customer_id) for n in notifications(engine, p.order_id)} == {
         ("approver", "acme-at"), ("approver", "acme")}
     assert p.order_id in [n.order_id for n in inbox(engine, APPROVER)]
@@ -96,6 +97,7 @@ async def test_unanswered_approval_reminds_escalates_and_finally_rejects(client,
     p = placement(BIG_SWITCHES)
     handle = await start(client, task_queue, p)
     await wait_for(handle, awaiting(ApprovalKind.CUSTOMER))
+    await wait_for(handle, lambda _: notifications(engine, p.order_id))  # told after the wait shows
     sent = notifications(engine, p.order_id)
     assert [(n.role, n.customer_id) for n in sent] == [("approver", "acme")]
     assert ".customer.request." in sent[0].key

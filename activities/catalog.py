@@ -1,0 +1,48 @@
+"""Activities of the catalog workflows: activate a scheduled version, cancel its schedule, and
+pull a supplier's catalog into a draft."""
+import httpx
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from catalog import importing, sync, versions
+from database import session_scope
+from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
+from settings import Settings
+
+SYNC_FAILED = "CatalogSyncFailed"
+
+
+class CatalogActivities:
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+
+    @activity.defn
+    def activate_catalog_version(self, request: PublicationRequest) -> PublishResult | None:
+        """Publishes a scheduled version; None when it is not scheduled for this time any more
+        (cancelled, rescheduled, or already activated by an earlier try)."""
+        with session_scope(self.engine, write_lock=True) as session:
+            return versions.activate_scheduled(session, request.version_id, request.activates_at)
+
+    @activity.defn
+    def unschedule_catalog_version(self, request: PublicationRequest) -> bool:
+        """Back to draft (the publication was cancelled before its activation time)."""
+        try:
+            with session_scope(self.engine, write_lock=True) as session:
+                return versions.unschedule(session, request.version_id, request.activates_at)
+        except versions.VersionError as exc:
+            raise ApplicationError(str(exc), non_retryable=True) from exc
+
+    @activity.defn
+    def sync_catalog(self, job: SyncJob) -> SyncResult:
+        """Downloads the supplier's file, imports it into the run's draft, diffs it."""
+        s = self.settings
+        try:
+            return sync.run_sync(self.engine, job, default_delivery_unit=s.catalog_default_delivery_unit,
+                                 default_category=s.catalog_default_category, timeout=s.catalog_sync_timeout,
+                                 max_bytes=s.catalog_sync_max_bytes, heartbeat=activity.heartbeat)
+        except (sync.FetchRefused, importing.ImportRefused, versions.VersionError) as exc:
+            raise ApplicationError(str(exc), type=SYNC_FAILED, non_retryable=True) from exc
+        except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff
+            raise ApplicationError(f"fetching {job.request.url} failed: {exc}") from exc

@@ -1,0 +1,22 @@
+"""Activities for the buyers' monthly spend (catalog/limits.py), for the order workflow to run when
+an order is accepted (record) and when it is cancelled or rejected (release). Both are
+idempotent: a retry rewrites or deletes the same row. Register `SpendActivities(engine)` on the
+worker to use them."""
+from sqlalchemy import Engine
+from temporalio import activity
+
+from catalog.limits import record_spend, release_spend
+from models.spend import SpendRecord, SpendRelease
+
+
+class SpendActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn
+    def record_spend(self, record: SpendRecord) -> None:
+        record_spend(self.engine, record.user, record.order_id, record.month, record.net, record.currency)
+
+    @activity.defn
+    def release_spend(self, release: SpendRelease) -> None:
+        release_spend(self.engine, release.user, release.order_id)

@@ -1,0 +1,59 @@
+"""Framework contracts and their call-off consumption, for the seller's staff and the customer."""
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import EngineDep
+from api.problems import Problem
+from api.security import CurrentActor
+from catalog import contracts
+from catalog.assortment import customer_chain
+from database import session_scope
+from models.actors import Actor
+from models.contracts import ContractSummary, ContractUsage
+
+router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
+
+
+def visible_customers(session, actor: Actor) -> list[str] | None:
+    """Whose contracts the actor sees: the seller's staff all (None), a customer's users their
+    customer's and its parents' (a subsidiary calls off against the parent's contract)."""
+    if actor.customer_id is not None:
+        return [customer.id for customer in customer_chain(session, actor.customer_id)]
+    if actor.is_seller_staff:
+        return None
+    raise Problem(403, "Delivery units have no contracts")
+
+
+def _list(engine, actor: Actor, customer_id: str | None) -> list[ContractSummary]:
+    with session_scope(engine) as session:
+        customers = visible_customers(session, actor)
+        if customer_id is not None:
+            customers = [customer_id] if customers is None or customer_id in customers else []
+        return contracts.summaries(session, customers)
+
+
+def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
+    with session_scope(engine) as session:
+        customers = visible_customers(session, actor)
+        found = contracts.usage(session, contract_id)
+        if found is None or (customers is not None and found.customer_id not in customers):
+            raise Problem(404, f"contract {contract_id} not found")
+        return found
+
+
+@router.get("", response_model=list[ContractSummary],
+            summary="The contracts the caller may see, with what call-offs have consumed of them")
+async def list_contracts(
+    actor: CurrentActor, engine: EngineDep,
+    customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's")] = None,
+) -> list[ContractSummary]:
+    return await run_in_threadpool(_list, engine, actor, customer_id)
+
+
+@router.get("/{contract_id}", response_model=ContractUsage,
+            summary="One contract: validity, currency, items with price, agreed quantity, value cap, "
+                    "consumed and remaining, and the totals")
+async def get_contract(contract_id: str, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
+    return await run_in_threadpool(_get, engine, actor, contract_id)

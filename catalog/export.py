@@ -1,0 +1,74 @@
+"""Export of a customer's view of the published catalog, at the customer's prices, as BMEcat 2005
+T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csvformat.py EXPORT_COLUMNS)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import IO
+
+from sqlmodel import Session
+
+from catalog import bmecat, csvformat, subassortments, versions
+from catalog.tables import Customer
+from catalog.versions import ATTRIBUTE_KEYS
+
+
+class NothingPublished(Exception):
+    pass
+
+
+class UnknownCustomer(Exception):
+    pass
+
+
+def _version(session: Session, customer_id: str) -> tuple[Customer, int]:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise UnknownCustomer(f"unknown customer {customer_id}")
+    live = versions.live_version(session)
+    if live is None:
+        raise NothingPublished("no catalog version is published yet")
+    return customer, live
+
+
+def catalog_version_label(version_id: int) -> str:
+    """BMEcat's CATALOG_VERSION is "n.m" with at most 3 digits each."""
+    return f"{version_id // 1000 % 1000}.{version_id % 1000}" if version_id >= 1000 else f"{version_id}.0"
+
+
+def export_bmecat(session: Session, customer_id: str, out: IO[bytes], *, as_of: date | None = None,
+                  supplier_name: str = "order2cash") -> int:
+    """Writes the customer's view as BMEcat; returns the number of products."""
+    as_of = as_of or date.today()
+    customer, live = _version(session, customer_id)
+    categories = subassortments.categories(session, customer_id, live, as_of)
+
+    def products() -> Iterator[bmecat.ExportProduct]:
+        for e in subassortments.view(session, customer_id, live, as_of):
+            i = e.item
+            yield bmecat.ExportProduct(sku=i.sku, name=i.name, description=i.description, category=i.category,
+                                       unit=i.unit, price=e.price, currency=e.currency, vat_rate=i.vat_rate,
+                                       attributes=i.attributes or {})
+
+    currencies = {e.currency for e in subassortments.view(session, customer_id, live, as_of)} or {"EUR"}
+    header = bmecat.ExportHeader(
+        catalog_id=f"{customer_id}"[:20], catalog_version=catalog_version_label(live),
+        catalog_name=f"{supplier_name} catalog for {customer.name}", generated=as_of,
+        currency=sorted(currencies)[0], buyer_id=customer_id, buyer_name=customer.name, supplier_name=supplier_name)
+    return bmecat.write_catalog(out, header, categories, products)
+
+
+def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date | None = None) -> int:
+    """Writes the customer's view as CSV; returns the number of rows."""
+    as_of = as_of or date.today()
+    _, live = _version(session, customer_id)
+
+    def rows():
+        for e in subassortments.view(session, customer_id, live, as_of):
+            i, a = e.item, e.item.attributes or {}
+            yield {"sku": i.sku, "name": i.name, "description": i.description, "category": i.category,
+                   "unit": i.unit, "price": f"{e.price:.2f}", "currency": e.currency,
+                   "vat_rate": f"{i.vat_rate.normalize():f}", "price_source": e.price_source,
+                   **{k: a.get(k, "") for k in ATTRIBUTE_KEYS}}
+
+    return csvformat.write_rows(out, rows())

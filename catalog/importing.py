@@ -1,0 +1,421 @@
+"""Imports into a draft catalog version: the part every format shares.
+
+A reader (catalog/bmecat.py, catalog/csvformat.py) turns a file into `ItemRecord`s; the
+`DraftImporter` checks each record, merges it into the draft's item and writes it in batches:
+- idempotent: an item whose content hash does not change is not written, so the same file twice
+  changes nothing;
+- an item with an error is skipped and reported (line, SKU, field, message); the file goes on;
+- a full import (BMEcat T_NEW_CATALOG, CSV mode=full) removes the draft's items that are not in
+  the file, but only when the whole file was read;
+- memory stays flat: which SKUs the file had is kept in the `catalogimportrow` staging table,
+  not in memory; a batch is committed at a time (an import cut off half-way leaves the draft
+  half-updated; importing the same file again completes it).
+Fields an import does not carry (delivery unit of existing items, expert review, configuration
+options and constraints) are kept; new items get the default delivery unit and category.
+"""
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import bindparam
+
+from catalog import versions
+from catalog.version_tables import CatalogImportRow, CatalogVersionItem
+from database import session_scope
+from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
+from partners.tables import DeliveryUnit
+
+# UN/ECE Recommendation 20 unit codes an item may be ordered in (all valid in BMEcat 2005).
+KNOWN_UNITS = frozenset(
+    "C62 EA MTR CMT MMT KGM GRM TNE LTR MLT MTK MTQ PR SET BX PK PA CT RO DZN HUR MIN DAY WEE MON ANN "
+    "KWH LS NAR NPR ZP".split())
+ECLASS = re.compile(r"^\d{2}-?\d{2}-?\d{2}-?\d{2}$")
+UNSPSC = re.compile(r"^\d{8}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_PRICE = Decimal("1e12")
+MAX_ERRORS_LISTED = 1000
+Progress = Callable[[int, int], None]  # (bytes read, items read)
+
+
+class ImportRefused(Exception):
+    """The file is not imported at all (unsafe XML, not a catalog, unreadable header)."""
+
+
+@dataclass
+class ItemRecord:
+    """One item as a file states it. `fields` hold raw values of the fields the file provides
+    (absent = keep the draft's value); `attributes` replace the item's quality attributes when not
+    None, `attribute_updates` change single ones. action: upsert (create or update), update (must
+    exist), delete."""
+
+    sku: str | None
+    line: int | None = None
+    action: str = "upsert"
+    fields: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] | None = None
+    attribute_updates: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str | None, str]] = field(default_factory=list)  # found by the reader
+
+
+@dataclass
+class CategoryAssignment:
+    sku: str
+    category: str
+    line: int | None = None
+
+
+class ItemInvalid(Exception):
+    def __init__(self, field_name: str | None, message: str):
+        super().__init__(message)
+        self.field, self.message = field_name, message
+
+
+def parse_decimal(raw: Any, field_name: str, label: str | None = None) -> Decimal:
+    label = label or field_name
+    if isinstance(raw, Decimal):
+        value = raw
+    else:
+        text = str(raw).strip().replace(" ", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")  # decimal comma
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ItemInvalid(field_name, f"{label} {str(raw)!r} is not a number") from None
+    if not value.is_finite():
+        raise ItemInvalid(field_name, f"{label} {str(raw)!r} is not a number")
+    return value
+
+
+def parse_bool(raw: Any, field_name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "y", "x"):
+        return True
+    if text in ("0", "false", "no", "n", ""):
+        return False
+    raise ItemInvalid(field_name, f"{field_name} {raw!r} is not true or false")
+
+
+def clean_field(name: str, raw: Any, delivery_units: set[str]) -> Any:
+    """A field value as stored, or ItemInvalid saying what is wrong with it."""
+    if name in ("name", "description", "category"):
+        text = " ".join(str(raw).split())
+        if name != "description" and not text:
+            raise ItemInvalid(name, f"{name} is empty")
+        if name == "category" and len(text) > 50:
+            raise ItemInvalid(name, f"category {text[:60]!r} is longer than 50 characters")
+        return text
+    if name == "list_price":
+        price = parse_decimal(raw, "list_price", "price")
+        if price < 0 or price >= MAX_PRICE:
+            raise ItemInvalid("list_price", f"price {raw} is out of range")
+        return price
+    if name == "vat_rate":
+        rate = parse_decimal(raw, "vat_rate", "VAT rate")
+        if 1 <= rate <= 100:
+            rate = rate / 100  # "19" means 19 %
+        if not 0 <= rate < 1:
+            raise ItemInvalid("vat_rate", f"VAT rate {raw} is out of range (0.19 or 19 for 19 %)")
+        return rate
+    if name == "currency":
+        text = str(raw).strip().upper()
+        if not CURRENCY.match(text):
+            raise ItemInvalid("currency", f"currency {raw!r} is not an ISO 4217 code")
+        return text
+    if name == "unit":
+        text = str(raw).strip().upper()
+        if text not in KNOWN_UNITS:
+            raise ItemInvalid("unit", f"unknown unit {raw!r} (a UN/ECE rec. 20 code such as C62, MTR, KGM, HUR)")
+        return text
+    if name == "delivery_unit_id":
+        text = str(raw).strip()
+        if text not in delivery_units:
+            raise ItemInvalid("delivery_unit_id", f"unknown delivery unit {raw!r}")
+        return text
+    if name == "expert_review":
+        return parse_bool(raw, name)
+    raise ItemInvalid(name, f"unknown field {name}")
+
+
+def clean_attribute(name: str, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if name == "delivery_days":
+        days = parse_decimal(raw, "delivery_days", "delivery time")
+        if days < 0 or days > 3650:
+            raise ItemInvalid("delivery_days", f"delivery time {raw} is out of range")
+        return int(days.to_integral_value(rounding=ROUND_CEILING))
+    text = " ".join(str(raw).split())
+    if not text:
+        return None
+    if name == "eclass":
+        if not ECLASS.match(text):
+            raise ItemInvalid("eclass", f"ECLASS class {text!r} is not 8 digits (e.g. 19-03-01-01)")
+        return text.replace("-", "")
+    if name == "unspsc":
+        if not UNSPSC.match(text):
+            raise ItemInvalid("unspsc", f"UNSPSC code {text!r} is not 8 digits")
+        return text
+    if len(text) > 255:
+        raise ItemInvalid(name, f"{name} is longer than 255 characters")
+    return text
+
+
+class DraftImporter:
+    """Feeds records into a draft version, a batch per transaction. Use: `add()` / `assign()`
+    for each record, then `finish(complete)`."""
+
+    def __init__(self, engine: Engine, version_id: int, *, format: ImportFormat, mode: ImportMode,
+                 transaction: str, default_delivery_unit: str, default_category: str,
+                 default_currency: str = "EUR", default_vat_rate: Decimal = Decimal("0.19"),
+                 batch_size: int = 1000):
+        self.engine, self.version_id, self.batch_size = engine, version_id, batch_size
+        self.report = ImportReport(version_id=version_id, format=format, transaction=transaction, mode=mode)
+        self.run_id = uuid.uuid4().hex
+        self.pending: list[ItemRecord] = []
+        self.categories: list[CategoryAssignment] = []
+        self.defaults = {"category": default_category, "unit": "C62", "currency": default_currency,
+                         "vat_rate": default_vat_rate, "delivery_unit_id": default_delivery_unit,
+                         "description": "", "expert_review": False, "options": {}, "constraints": [],
+                         "attributes": {}}
+        with session_scope(engine) as session:
+            versions.require_draft(session, version_id)
+            self.delivery_units = set(session.execute(select(DeliveryUnit.id)).scalars())
+        if default_delivery_unit not in self.delivery_units:
+            raise ImportRefused(f"unknown default delivery unit {default_delivery_unit!r}")
+
+    def set_transaction(self, transaction: str, mode: ImportMode) -> None:
+        self.report.transaction, self.report.mode = transaction, mode
+
+    # --- feeding ---
+
+    def add(self, record: ItemRecord) -> None:
+        self.report.items_read += 1
+        self.pending.append(record)
+        if len(self.pending) >= self.batch_size:
+            self._flush()
+
+    def assign(self, assignment: CategoryAssignment) -> None:
+        self.categories.append(assignment)
+        if len(self.categories) >= self.batch_size:
+            self._flush()
+
+    def error(self, line: int | None, sku: str | None, field_name: str | None, message: str) -> None:
+        if len(self.report.errors) < MAX_ERRORS_LISTED:
+            self.report.errors.append(ImportItemError(line=line, sku=sku, field=field_name, message=message))
+        else:
+            self.report.errors_truncated = True
+
+    def _fail(self, record: ItemRecord, field_name: str | None, message: str) -> None:
+        self.report.failed += 1
+        self.error(record.line, record.sku, field_name, message)
+
+    # --- writing ---
+
+    def _merge(self, record: ItemRecord, existing: dict[str, Any] | None) -> dict[str, Any]:
+        content = dict(existing) if existing is not None else dict(self.defaults)
+        for name, raw in record.fields.items():
+            if raw is None:
+                continue
+            content[name] = clean_field(name, raw, self.delivery_units)
+        attributes = dict(content.get("attributes") or {})
+        if record.attributes is not None:
+            attributes = {k: clean_attribute(k, v) for k, v in record.attributes.items()}
+        for name, raw in record.attribute_updates.items():
+            attributes[name] = clean_attribute(name, raw)
+        content["attributes"] = {k: v for k, v in attributes.items() if v is not None}
+        if existing is None:
+            for required, label in (("name", "name"), ("list_price", "price")):
+                if content.get(required) in (None, ""):
+                    raise ItemInvalid(required, f"a new item needs a {label}")
+        return content
+
+    def _flush(self) -> None:
+        records, self.pending = self.pending, []
+        assignments, self.categories = self.categories, []
+        if not records and not assignments:
+            return
+        t = CatalogVersionItem.__table__
+        with session_scope(self.engine, write_lock=True) as session:
+            skus = list({r.sku for r in records if r.sku})
+            seen_before = set(session.execute(select(CatalogImportRow.sku).where(
+                CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus))).scalars()) if skus else set()
+            existing = {}
+            if skus:
+                for row in session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(skus))).mappings():
+                    existing[row["sku"]] = dict(row)
+            inserts: list[dict] = []
+            replaced: list[str] = []
+            deletes: list[str] = []
+            staged: dict[str, str] = {}
+            for record in records:
+                sku = (record.sku or "").strip()
+                if not sku:
+                    self._fail(record, "sku", "the item has no SKU (SUPPLIER_PID)")
+                    continue
+                if len(sku) > 64:
+                    self._fail(record, "sku", "the SKU is longer than 64 characters")
+                    continue
+                record.sku = sku
+                if sku in seen_before or sku in staged:
+                    self._fail(record, "sku", f"{sku} is in the file more than once (the first one counts)")
+                    continue
+                if record.errors:
+                    for field_name, message in record.errors:
+                        self.error(record.line, sku, field_name, message)
+                    self.report.failed += 1
+                    staged[sku] = "error"
+                    continue
+                current = existing.get(sku)
+                if record.action == "delete":
+                    if current is None:
+                        self._fail(record, "sku", f"{sku} cannot be deleted: it is not in the draft")
+                        staged[sku] = "error"
+                    else:
+                        deletes.append(sku)
+                        staged[sku] = "deleted"
+                    continue
+                if record.action == "update" and current is None:
+                    self._fail(record, "sku", f"{sku} is not in the catalog (an update needs an existing item)")
+                    staged[sku] = "error"
+                    continue
+                try:
+                    content = self._merge(record, versions.row_content(current) if current else None)
+                except ItemInvalid as exc:
+                    self._fail(record, exc.field, exc.message)
+                    staged[sku] = "error"
+                    continue
+                row = versions.version_row(self.version_id, sku, content)
+                if current is None:
+                    inserts.append(row)
+                    staged[sku] = "added"
+                elif row["content_hash"] != current["content_hash"]:
+                    replaced.append(sku)
+                    inserts.append(row)
+                    staged[sku] = "changed"
+                else:
+                    staged[sku] = "unchanged"
+            if replaced or deletes:
+                session.execute(delete(t).where(t.c.version_id == self.version_id, t.c.sku.in_(replaced + deletes)))
+            if inserts:
+                session.execute(insert(t), inserts)
+            if staged:
+                session.execute(insert(CatalogImportRow.__table__),
+                                [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()])
+            if assignments:
+                self._assign(session, assignments)
+
+    def _assign(self, session, assignments: list[CategoryAssignment]) -> None:
+        """Category map entries (BMEcat PRODUCT_TO_CATALOGGROUP_MAP): they come after the products."""
+        t = CatalogVersionItem.__table__
+        wanted = {}
+        for a in assignments:
+            try:
+                wanted[a.sku] = clean_field("category", a.category, set())
+            except ItemInvalid as exc:
+                self.error(a.line, a.sku, "category", exc.message)
+        outcomes = dict(session.execute(select(CatalogImportRow.sku, CatalogImportRow.outcome).where(
+            CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(list(wanted)))).all())
+        rows = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(list(wanted)))).mappings()
+        updates, now_changed = [], []
+        for row in rows:
+            sku = row["sku"]
+            if outcomes.get(sku) not in ("added", "changed", "unchanged") or row["category"] == wanted[sku]:
+                continue
+            content = versions.row_content(dict(row)) | {"category": wanted[sku]}
+            updates.append({"_sku": sku, "_category": wanted[sku], "_hash": versions.content_hash(content)})
+            if outcomes[sku] == "unchanged":
+                now_changed.append(sku)
+        for sku in set(wanted) - set(outcomes):
+            self.error(None, sku, "category", f"the category map names {sku}, which is not a product of the file")
+        if updates:
+            session.execute(update(t).where(t.c.version_id == self.version_id, t.c.sku == bindparam("_sku"))
+                            .values(category=bindparam("_category"), content_hash=bindparam("_hash")), updates)
+        if now_changed:
+            session.execute(update(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id,
+                                                           CatalogImportRow.sku.in_(now_changed))
+                            .values(outcome="changed"))
+
+    def finish(self, complete: bool = True, file_error: str | None = None) -> ImportReport:
+        """Writes what is pending; a complete full import removes the draft's items that the file
+        no longer has. Counts come from the staging rows, which are then dropped."""
+        self._flush()
+        report = self.report
+        report.file_error = file_error
+        with session_scope(self.engine, write_lock=True) as session:
+            if complete and file_error is None and report.mode == "full":
+                versions.require_draft(session, self.version_id)
+                t = CatalogVersionItem.__table__
+                result = session.execute(delete(t).where(
+                    t.c.version_id == self.version_id,
+                    t.c.sku.not_in(select(CatalogImportRow.sku).where(CatalogImportRow.run_id == self.run_id))))
+                report.removed = result.rowcount
+            counts = dict(session.execute(select(CatalogImportRow.outcome, func.count()).where(
+                CatalogImportRow.run_id == self.run_id).group_by(CatalogImportRow.outcome)).all())
+            session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))
+        report.added, report.changed = counts.get("added", 0), counts.get("changed", 0)
+        report.unchanged, report.deleted = counts.get("unchanged", 0), counts.get("deleted", 0)
+        return report
+
+
+class CountingReader(io.RawIOBase):
+    """A binary file wrapper that reports how far the reading got (for progress bars). Closing it
+    leaves the wrapped file open."""
+
+    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None = None):
+        super().__init__()
+        self.raw, self.on_read, self.position = raw, on_read, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.position += len(data)
+        if self.on_read is not None:
+            self.on_read(self.position)
+        return len(data)
+
+
+def sniff_format(head: bytes) -> ImportFormat:
+    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00")
+    return "bmecat" if stripped.startswith(b"<") else "csv"
+
+
+def import_file(engine: Engine, version_id: int, source: str | Path | IO[bytes], *,
+                format: ImportFormat | None = None, mode: ImportMode | None = None,
+                default_delivery_unit: str, default_category: str,
+                progress: Callable[[int, int], None] | None = None, batch_size: int = 1000) -> ImportReport:
+    """Imports a BMEcat or CSV file into the draft `version_id`. `source`: a path or a seekable
+    binary file. `progress(bytes_read, items_read)` is called as the file is read.
+    Raises ImportRefused when nothing can be imported (the draft is left untouched)."""
+    from catalog import bmecat, csvformat
+
+    own = isinstance(source, (str, Path))
+    raw: IO[bytes] = open(source, "rb") if own else source  # noqa: SIM115
+    try:
+        head = raw.read(bmecat.PROLOG_LIMIT)
+        raw.seek(0)
+        fmt = format or sniff_format(head)
+        importer = DraftImporter(engine, version_id, format=fmt, mode=mode or "full",
+                                 transaction="CSV" if fmt == "csv" else "BMECAT",
+                                 default_delivery_unit=default_delivery_unit,
+                                 default_category=default_category, batch_size=batch_size)
+        reader = CountingReader(raw, (lambda pos: progress(pos, importer.report.items_read)) if progress else None)
+        if fmt == "bmecat":
+            return bmecat.read_into(importer, reader, head, mode)
+        return csvformat.read_into(importer, reader, mode or "full")
+    finally:
+        if own:
+            raw.close()

@@ -1,0 +1,238 @@
+"""Unit prices: the one place that decides what a customer pays for an item.
+
+For (customer, SKU, quantity, day), in this order:
+
+1. **Agreed price**: the customer's special assortment price (`SpecialItem`, its own agreement),
+   else the price of the framework contract in force (its own or the nearest ancestor's).
+   Quantity breaks of the customer's price list from N > 1 pieces apply to an agreed price as a
+   volume discount, but only when they are lower: a price list never makes a contracted item
+   dearer, and a price-list price from 1 piece never overrides the contract.
+2. **Price list**: the customer's price list in force on the day (the nearest customer up the
+   tree that has price lists decides; only a list in the contract's currency applies; if several
+   are in force, the one valid from the latest day). The entry with the largest minimum quantity
+   up to the ordered quantity gives the price. Below the smallest minimum quantity the item
+   cannot be ordered (a minimum order quantity).
+3. **List price**: only for items explicitly assigned, i.e. a price-list entry without a price,
+   and only when the item's list price is in the contract's currency.
+
+An item none of these prices is not in the customer's assortment. Prices are in the contract's
+currency. `decide` is the rule; everything else gathers its inputs (in batches: the catalog
+listing and order validation price whole pages and orders with one or two statements).
+"""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from catalog.customers import customer_chain, effective_contract, nearest_owner
+from catalog.rule_tables import PriceList, PriceListEntry
+from catalog.tables import Contract, ContractItem, Item, SpecialItem
+
+SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
+
+
+@dataclass(frozen=True)
+class Break:
+    """A price-list entry: from `min_quantity` pieces `price` (None: the item's list price)."""
+
+    min_quantity: int
+    price: Decimal | None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Every price the customer has for one item."""
+
+    list_price: Decimal | None  # None when the list price is in another currency than the contract
+    special: Decimal | None = None
+    contract: Decimal | None = None
+    breaks: tuple[Break, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quote:
+    unit_price: Decimal
+    source: str  # "special", "contract", "price_list" or "list"
+    min_quantity: int = 1  # the quantity break that gave the price
+
+
+def _usable(sources: Sources) -> list[Break]:
+    return sorted((b for b in sources.breaks if b.price is not None or sources.list_price is not None),
+                  key=lambda b: b.min_quantity)
+
+
+def decide(sources: Sources, quantity: int) -> Quote | None:
+    """The unit price for `quantity` pieces; None when the item cannot be had at that quantity
+    (not in the assortment, or below its minimum order quantity)."""
+    breaks = [b for b in _usable(sources) if b.min_quantity <= quantity]
+    best = breaks[-1] if breaks else None
+    agreed = sources.special if sources.special is not None else sources.contract
+    if agreed is not None:
+        discount = [b for b in breaks if b.min_quantity > 1 and b.price is not None and b.price < agreed]
+        if discount:
+            cheapest = min(discount, key=lambda b: (b.price, -b.min_quantity))
+            return Quote(cheapest.price, PRICE_LIST, cheapest.min_quantity)
+        return Quote(agreed, SPECIAL if sources.special is not None else CONTRACT)
+    if best is None:
+        return None
+    if best.price is None:
+        return Quote(sources.list_price, LIST, best.min_quantity)
+    return Quote(best.price, PRICE_LIST, best.min_quantity)
+
+
+def minimum_quantity(sources: Sources) -> int | None:
+    """The smallest quantity that has a price; None when the item is not in the assortment."""
+    if sources.special is not None or sources.contract is not None:
+        return 1
+    usable = _usable(sources)
+    return usable[0].min_quantity if usable else None
+
+
+def price_breaks(sources: Sources) -> list[tuple[int, Decimal]]:
+    """(from quantity, unit price) wherever the unit price changes, as `decide` prices them;
+    empty when there is one price for every quantity."""
+    start = minimum_quantity(sources)
+    if start is None:
+        return []
+    points = sorted({start, *(b.min_quantity for b in _usable(sources) if b.min_quantity > start)})
+    steps: list[tuple[int, Decimal]] = []
+    for quantity in points:
+        quote = decide(sources, quantity)
+        if quote is not None and (not steps or steps[-1][1] != quote.unit_price):
+            steps.append((quantity, quote.unit_price))
+    return steps if len(steps) > 1 else []
+
+
+@dataclass(frozen=True)
+class PriceContext:
+    """What decides a customer's prices on one day: its contract and price list in force."""
+
+    customer_id: str
+    chain_ids: list[str]  # the customer, its parent, ...
+    contract: Contract
+    price_list: PriceList | None
+    as_of: date
+
+    @property
+    def currency(self) -> str:
+        return self.contract.currency
+
+
+def price_list_in_force(session: Session, chain_ids: list[str], currency: str, as_of: date) -> PriceList | None:
+    """The price list of the nearest customer in the tree that has price lists, if one is in force
+    on the day in the contract's currency (the latest valid_from wins)."""
+    lists = session.execute(select(PriceList).where(PriceList.customer_id.in_(chain_ids))).scalars().all()
+    owner = nearest_owner(chain_ids, {pl.customer_id for pl in lists})
+    in_force = [pl for pl in lists if pl.customer_id == owner and pl.currency == currency
+                and pl.valid_from <= as_of and (pl.valid_to is None or as_of <= pl.valid_to)]
+    return max(in_force, key=lambda pl: (pl.valid_from, pl.id)) if in_force else None
+
+
+def context(session: Session, customer_id: str, as_of: date, contract: Contract | None = None) -> PriceContext:
+    """Raises catalog.customers.NoValidContract when no contract is in force."""
+    chain_ids = [c.id for c in customer_chain(session, customer_id)]
+    contract = contract or effective_contract(session, customer_id, as_of)
+    return PriceContext(customer_id=customer_id, chain_ids=chain_ids, contract=contract,
+                        price_list=price_list_in_force(session, chain_ids, contract.currency, as_of), as_of=as_of)
+
+
+# --- SQL building blocks (the catalog listing joins these; see catalog/assortment.py) -------------
+
+def special_alias():
+    return aliased(SpecialItem, name="special_price")
+
+
+def contract_alias():
+    return aliased(ContractItem, name="contract_price")
+
+
+def price_joins(query, ctx: PriceContext):
+    """Adds the special and contract price of each Item row: columns special_price.price and
+    contract_price.price (NULL when there is none)."""
+    special, contract = special_alias(), contract_alias()
+    query = query.add_columns(special.price, contract.price)
+    query = query.outerjoin(special, and_(special.customer_id == ctx.customer_id, special.sku == Item.sku))
+    return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == Item.sku))
+
+
+def assortment_branches(ctx: PriceContext) -> list[tuple]:
+    """The sources of the customer's assortment as (SKU column, conditions, may repeat a SKU):
+    special items, contract items, and the price list's entries (an entry without a price only
+    when the item's list price is in the contract's currency; conditions may refer to Item)."""
+    branches = [
+        (SpecialItem.sku, [SpecialItem.customer_id == ctx.customer_id], False),
+        (ContractItem.sku, [ContractItem.contract_id == ctx.contract.id], False),
+    ]
+    if ctx.price_list is not None:
+        branches.append((PriceListEntry.sku, [
+            PriceListEntry.price_list_id == ctx.price_list.id,
+            or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency)], True))
+    return branches
+
+
+def assortment_skus(ctx: PriceContext):
+    """The SKUs the customer has a price for at some quantity (a subquery with column `sku`):
+    exactly the items for which `minimum_quantity` is not None."""
+    selects = []
+    for column, conditions, _ in assortment_branches(ctx):
+        branch = select(column.label("sku"))
+        if column is PriceListEntry.sku:
+            branch = branch.join(Item, Item.sku == column)
+        selects.append(branch.where(*conditions))
+    return union(*selects).subquery("assortment")
+
+
+def breaks_for(session: Session, ctx: PriceContext, skus: list[str]) -> dict[str, tuple[Break, ...]]:
+    """The price list's entries for these SKUs (no statement without a price list)."""
+    if ctx.price_list is None or not skus:
+        return {}
+    rows = session.execute(
+        select(PriceListEntry.sku, PriceListEntry.min_quantity, PriceListEntry.price)
+        .where(PriceListEntry.price_list_id == ctx.price_list.id, PriceListEntry.sku.in_(skus))
+        .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)
+    ).all()
+    found: dict[str, list[Break]] = {}
+    for sku, min_quantity, price in rows:
+        found.setdefault(sku, []).append(Break(int(min_quantity), None if price is None else Decimal(price)))
+    return {sku: tuple(b) for sku, b in found.items()}
+
+
+def sources_of(ctx: PriceContext, item: Item, special, contract, breaks: tuple[Break, ...]) -> Sources:
+    return Sources(
+        list_price=item.list_price if item.currency == ctx.currency else None,
+        special=None if special is None else Decimal(special),
+        contract=None if contract is None else Decimal(contract),
+        breaks=breaks,
+    )
+
+
+def item_sources(session: Session, ctx: PriceContext, skus: list[str]) -> dict[str, tuple[Item, Sources]]:
+    """Every price source of these items for the customer; items outside the assortment are left
+    out. Two statements: items with their agreed prices, the price list's entries."""
+    if not skus:
+        return {}
+    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus))).all()
+    breaks = breaks_for(session, ctx, [row[0].sku for row in rows])
+    found = {}
+    for item, special, contract in rows:
+        sources = sources_of(ctx, item, special, contract, breaks.get(item.sku, ()))
+        if minimum_quantity(sources) is not None:
+            found[item.sku] = (item, sources)
+    return found
+
+
+def unit_price(session: Session, customer_id: str, sku: str, quantity: int, as_of: date) -> Quote | None:
+    """The unit price the customer pays for `quantity` of `sku` on `as_of`; None when the item
+    is not in its assortment at that quantity. Raises NoValidContract without a contract in force."""
+    ctx = context(session, customer_id, as_of)
+    found = item_sources(session, ctx, [sku]).get(sku)
+    return None if found is None else decide(found[1], quantity)
+
+
+def with_surcharges(base: Decimal, surcharges) -> Decimal:
+    """The unit price of a configured item: its price plus the surcharges its configuration incurs
+    (catalog/configuration.py)."""
+    return base + sum((Decimal(s.amount) for s in surcharges), Decimal("0.00"))

@@ -1,0 +1,85 @@
+"""Per-customer catalog rules (SQLModel tables): price lists with quantity breaks, customer part
+numbers, role rules (what a role may see and order), role limits, and the buyers' monthly spend.
+
+The rules themselves live in catalog/pricing.py, catalog/partnumbers.py, catalog/rights.py and
+catalog/spend.py; README "Catalog: prices, rights, configurations" explains them.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from database import MoneyType
+
+# AssortmentRule.scope
+ALL = "all"  # every item (target "")
+CATEGORY = "category"  # the items of one category (target = category)
+SKU = "sku"  # one item (target = SKU)
+SCOPES = (ALL, CATEGORY, SKU)
+
+
+class PriceList(SQLModel, table=True):
+    """A customer's price list: prices for items outside (or on top of) its framework contract.
+    Subsidiaries use the parent's price lists unless they have their own."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    name: str
+    currency: str = Field(default="EUR", max_length=3)
+    valid_from: date
+    valid_to: date | None = None  # None: open-ended
+
+
+class PriceListEntry(SQLModel, table=True):
+    """A price from `min_quantity` pieces on (a quantity break). No price: the item is assigned
+    to the customer at its list price."""
+
+    price_list_id: str = Field(foreign_key="pricelist.id", primary_key=True, max_length=64)
+    sku: str = Field(foreign_key="item.sku", primary_key=True, max_length=64)
+    min_quantity: int = Field(default=1, primary_key=True)
+    price: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
+
+
+class CustomerPartNumber(SQLModel, table=True):
+    """The customer's own number for an item; subsidiaries inherit it unless they override it."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    sku: str = Field(foreign_key="item.sku", primary_key=True, max_length=64)
+    part_number: str = Field(max_length=100)
+
+
+class AssortmentRule(SQLModel, table=True):
+    """What users with `role` at the customer may see and order, for every item, a category or
+    one item. Subsidiaries use the parent's rules unless they have rules of their own."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=64)
+    scope: str = Field(primary_key=True, max_length=16)  # "all", "category" or "sku"
+    target: str = Field(default="", primary_key=True, max_length=64)  # "" for "all"
+    may_see: bool = True
+    may_order: bool = True
+
+
+class RoleLimit(SQLModel, table=True):
+    """Order limits of a role at a customer (net, in the contract's currency); a user's own
+    limits win. Subsidiaries use the parent's role limits unless they have their own."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=64)
+    order_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
+    monthly_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
+
+
+class BuyerSpend(SQLModel, table=True):
+    """The net value of one accepted order of a buyer, in the month it was placed ("2026-11");
+    written idempotently by catalog.spend.record_spend, removed by release_spend."""
+
+    __table_args__ = (Index("ix_buyerspend_user_month", "user_email", "month"),)
+
+    user_email: str = Field(primary_key=True, max_length=254)
+    order_id: str = Field(primary_key=True, max_length=64)
+    month: str = Field(max_length=7)
+    net: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
+    currency: str = Field(default="EUR", max_length=3)
+    recorded_at: datetime

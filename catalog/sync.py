@@ -1,0 +1,128 @@
+"""Scheduled catalog sync: pull a supplier's catalog from an HTTP source into a new draft.
+
+A Temporal schedule (`catalog-sync-{supplier}`) starts the CatalogSync workflow
+(workflows/catalog_sync.py) every interval; its activity downloads the file (streamed to a
+temporary file), imports it into a draft and diffs the draft against the published version. A
+draft that changes nothing is discarded. The workflow returns the diff summary and posts it to the
+catalog managers' inbox. Publishing stays a catalog manager's decision.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine, select
+from temporalio.client import (
+    Client, Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError, ScheduleIntervalSpec,
+    SchedulePolicy, ScheduleOverlapPolicy, ScheduleSpec,
+)
+
+from catalog import importing, versions
+from catalog.version_tables import CatalogVersion
+from database import session_scope
+from models.catalog_versions import SyncJob, SyncRequest, SyncResult
+
+
+class FetchRefused(Exception):
+    """The source answered with a client error or sent too much: retrying will not help."""
+
+
+def schedule_id(supplier: str) -> str:
+    return f"catalog-sync-{supplier}"
+
+
+def fetch(url: str, dest: Path, *, timeout: float, max_bytes: int,
+          on_chunk: Callable[[int], None] | None = None) -> int:
+    """Streams `url` into `dest`; returns the number of bytes. 4xx and oversize raise FetchRefused,
+    other failures (network, 5xx) httpx errors (worth a retry)."""
+    size = 0
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        if 400 <= response.status_code < 500:
+            raise FetchRefused(f"{url} answered {response.status_code}")
+        response.raise_for_status()
+        with open(dest, "wb") as out:
+            for chunk in response.iter_bytes(1024 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchRefused(f"{url} sent more than {max_bytes} bytes")
+                out.write(chunk)
+                if on_chunk is not None:
+                    on_chunk(size)
+    return size
+
+
+def _draft_for(engine: Engine, job: SyncJob) -> int:
+    """The run's draft: created once per workflow run (a retried activity finds it again)."""
+    source = f"sync:{job.request.supplier}:{job.key}"[:250]
+    with session_scope(engine, write_lock=True) as session:
+        existing = session.execute(select(CatalogVersion.id).where(
+            CatalogVersion.source == source, CatalogVersion.status == "draft")).scalar()
+        if existing is not None:
+            return existing
+        return versions.create_draft(session, created_by="system", source=source,
+                                     note=f"sync of {job.request.supplier} from {job.request.url}").id
+
+
+def run_sync(engine: Engine, job: SyncJob, *, default_delivery_unit: str, default_category: str, timeout: float,
+             max_bytes: int, heartbeat: Callable[..., None] = lambda *a: None) -> SyncResult:
+    request = job.request
+    with tempfile.TemporaryDirectory(prefix="o2c-sync-") as tmp:
+        path = Path(tmp) / "catalog"
+        size = fetch(request.url, path, timeout=timeout, max_bytes=max_bytes, on_chunk=lambda n: heartbeat(n))
+        version_id = _draft_for(engine, job)
+        report = importing.import_file(
+            engine, version_id, path, format=request.format, mode=request.mode,
+            default_delivery_unit=request.default_delivery_unit or default_delivery_unit,
+            default_category=request.default_category or default_category,
+            progress=lambda pos, items: heartbeat(pos, items))
+    with session_scope(engine, write_lock=True) as session:
+        diff = versions.diff(session, version_id, limit=100)
+        counts = diff.counts
+        if counts.added == counts.removed == counts.changed == 0:
+            versions.discard_draft(session, version_id)
+            return SyncResult(supplier=request.supplier, url=request.url, version_id=None, bytes=size,
+                              report=report, diff=diff,
+                              summary=f"{request.supplier}: no changes against the published catalog "
+                                      f"({report.items_read} items read, {report.failed} with errors)")
+        previous = session.execute(select(CatalogVersion.id).where(
+            CatalogVersion.source.like(f"sync:{request.supplier}:%"), CatalogVersion.status == "draft",
+            CatalogVersion.id < version_id).order_by(CatalogVersion.id.desc())).scalar()
+        if previous is not None:
+            since = versions.diff(session, version_id, previous, limit=0).counts
+            if since.added == since.removed == since.changed == 0:
+                versions.discard_draft(session, version_id)
+                return SyncResult(supplier=request.supplier, url=request.url, version_id=previous, bytes=size,
+                                  report=report, diff=versions.diff(session, previous, limit=100),
+                                  summary=f"{request.supplier}: unchanged since the last sync, draft {previous}: "
+                                          f"{diff.summary()}")
+    return SyncResult(supplier=request.supplier, url=request.url, version_id=version_id, bytes=size, report=report,
+                      diff=diff, summary=f"{request.supplier}: draft {diff.summary()}; "
+                                         f"{report.items_read} items read, {report.failed} with errors")
+
+
+async def create_schedule(client: Client, request: SyncRequest, every: timedelta, task_queue: str, *,
+                          replace: bool = False) -> str:
+    """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id."""
+    from workflows.catalog_sync import CatalogSyncWorkflow
+
+    sid = schedule_id(request.supplier)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(CatalogSyncWorkflow.run, request, id=sid, task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    try:
+        await client.create_schedule(sid, schedule)
+    except ScheduleAlreadyRunningError:
+        if not replace:
+            raise
+        handle = client.get_schedule_handle(sid)
+        await handle.update(lambda _input: _update(schedule))
+    return sid
+
+
+def _update(schedule: Schedule):
+    from temporalio.client import ScheduleUpdate
+    return ScheduleUpdate(schedule=schedule)

@@ -1,0 +1,111 @@
+"""Catalog versions, imports, quality rules and sub-assortments (SQLModel tables).
+
+A version is a full snapshot of the seller catalog (`catalogversionitem`); the live `item` table
+holds the published version's content (publishing materialises a version into it). See
+catalog/versions.py for the life cycle and README "Catalog versions, import and export".
+"""
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from database import JSONType, MoneyType, RateType
+
+
+class CatalogVersion(SQLModel, table=True):
+    """One version of the seller catalog. Its id is the version number (1, 2, ...).
+
+    draft -> scheduled (publish with a future activation date) -> published -> superseded;
+    a scheduled version goes back to draft when its publication is cancelled."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default="draft", max_length=16, index=True)
+    note: str = ""
+    source: str = ""  # "manual", "bmecat:<file>", "csv:<file>", "sync:<url>", "demo", "snapshot of the live catalog"
+    created_by: str
+    created_at: datetime
+    activates_at: datetime | None = None
+    published_at: datetime | None = None
+    published_by: str | None = None
+
+
+class CatalogVersionItem(SQLModel, table=True):
+    """An item as it is in one version. `attributes` carries the quality attributes: eclass,
+    unspsc, image_url, manufacturer, manufacturer_part_number, delivery_days, ean."""
+
+    version_id: int = Field(foreign_key="catalogversion.id", primary_key=True)
+    sku: str = Field(primary_key=True, max_length=64)
+    name: str
+    description: str = ""
+    category: str
+    unit: str = "C62"
+    list_price: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
+    currency: str = Field(default="EUR", max_length=3)
+    vat_rate: Decimal = Field(default=Decimal("0.19"), sa_column=Column(RateType(), nullable=False))
+    delivery_unit_id: str
+    expert_review: bool = False
+    options: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    constraints: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    content_hash: str = Field(max_length=64)
+
+
+class CatalogLive(SQLModel, table=True):
+    """One row (id "live"): the version the live `item` table holds. Publishers lock this row."""
+
+    id: str = Field(default="live", primary_key=True, max_length=16)
+    version_id: int | None = Field(default=None, foreign_key="catalogversion.id")
+    published_at: datetime | None = None
+
+
+class CatalogImportRow(SQLModel, table=True):
+    """What one import run did to one SKU (a staging table, so an import's memory stays flat):
+    added, changed, unchanged, deleted or error. Rows of a finished run are removed."""
+
+    run_id: str = Field(primary_key=True, max_length=32)
+    sku: str = Field(primary_key=True, max_length=64)
+    outcome: str = Field(max_length=16)
+
+
+class QualityRule(SQLModel, table=True):
+    """A customer's requirement on the items it sees (catalog/quality.py RULES)."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    rule: str = Field(primary_key=True, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class HiddenItem(SQLModel, table=True):
+    """An item of the live version withheld from one customer because it breaks the customer's
+    quality rules; `failures` says which rules and why."""
+
+    __tablename__ = "catalogitemhidden"
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    sku: str = Field(primary_key=True, max_length=64)
+    version_id: int
+    failures: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+
+
+class CustomerCatalog(SQLModel, table=True):
+    """Which version a customer's view was last checked against, and how many items it withholds."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    version_id: int
+    hidden_count: int = 0
+    checked_at: datetime
+
+
+class SubAssortment(SQLModel, table=True):
+    """A customer's view as a sub-assortment of the seller catalog: items of the listed categories
+    or SKUs (all items when both are empty) that match every filter rule. Subsidiaries use the
+    nearest ancestor's. Without one, a customer's view is its contract assortment."""
+
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
+    name: str = ""
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    skus: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # [{"field": "manufacturer", "op": "eq", "value": "NetGear"}, {"field": "list_price", "op": "lte", "value": "100"}]
+    rules: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

@@ -1,0 +1,92 @@
+"""Framework contract consumption across the boundaries: workflow ↔ activity, and the API's views."""
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.money import Money
+
+OnExceed = Literal["reject", "expert"]
+
+
+class ConsumptionLine(BaseModel):
+    sku: str
+    quantity: int
+    value: Money  # net, at the order's price, in the contract's currency
+
+
+class ConsumptionRequest(BaseModel):
+    contract_id: str
+    order_id: str
+    lines: list[ConsumptionLine]
+    force: bool = False  # the expert approved an order beyond the agreed quantities
+
+
+class ConsumptionResult(BaseModel):
+    """What a call-off consumed, or why it may not (`accepted=False`: nothing was consumed)."""
+
+    contract_id: str
+    order_id: str
+    accepted: bool
+    forced: bool = False  # consumed beyond the agreement (the expert approved it)
+    reason: str | None = None  # names the remaining quantity or value of everything exceeded
+    on_exceed: OnExceed = "reject"  # the contract's setting: what happens when not accepted
+    lines: list[ConsumptionLine] = []  # what was (or would be) consumed: contracted items only
+    released: bool = False  # the order has given its consumption back
+
+
+class ReleaseRequest(BaseModel):
+    order_id: str
+
+
+class ReleaseResult(BaseModel):
+    order_id: str
+    released_rows: int  # 0 when there was nothing (left) to release
+
+
+class ItemUsage(BaseModel):
+    sku: str
+    name: str
+    price: Money
+    agreed_quantity: int | None = None
+    limit_quantity: int | None = Field(default=None, description="agreed quantity plus the tolerance")
+    consumed_quantity: int = 0
+    remaining_quantity: int | None = Field(default=None, description="may still be called off (incl. tolerance)")
+    value_cap: Money | None = None
+    consumed_value: Money = Decimal("0.00")
+    remaining_value: Money | None = Field(default=None, description="may still be called off (incl. tolerance)")
+
+
+class ContractUsage(BaseModel):
+    """A contract with its terms and what active call-offs have consumed of it."""
+
+    contract_id: str
+    customer_id: str
+    name: str
+    valid_from: date
+    valid_to: date
+    in_force: bool
+    currency: str
+    payment_terms_days: int
+    tolerance_percent: Decimal
+    on_exceed: OnExceed
+    value_cap: Money | None = None
+    consumed_value: Money = Decimal("0.00")
+    remaining_value: Money | None = None
+    orders: int = Field(default=0, description="call-offs that consume the contract now")
+    items: list[ItemUsage] = []
+
+
+class ContractSummary(BaseModel):
+    contract_id: str
+    customer_id: str
+    name: str
+    valid_from: date
+    valid_to: date
+    in_force: bool
+    currency: str
+    value_cap: Money | None = None
+    consumed_value: Money = Decimal("0.00")
+    remaining_value: Money | None = None
+    orders: int = 0
