@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test test-fast bench chromium clean
+.PHONY: install run test test-fast bench bench-catalog chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ test-fast: install
 
 bench: install
 	$(PY) bench/orders_e2e.py
+
+bench-catalog: install
+	$(PY) bench/bmecat_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

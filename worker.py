@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.contracts import ContractActivities
+from activities.spending import SpendActivities
 from activities.catalog import CatalogActivities
 from activities.invoicing import InvoicingActivities
 from activities.notifications import NotificationActivities
@@ -34,7 +35,12 @@ def activities(engine: Engine, settings: Settings) -> list:
     notifications = NotificationActivities(engine, settings.partner_http_timeout)
     return [validation.validate_order, invoicing.issue_invoice, invoicing.record_payment,
             notifications.notify, notifications.notify_delivery_unit,
-            *contract_activities(engine), *catalog_activities(engine, settings)]
+            *contract_activities(engine), *catalog_activities(engine, settings), *spend_activities(engine)]
+
+
+def spend_activities(engine: Engine) -> list:
+    spend = SpendActivities(engine)
+    return [spend.record_spend, spend.release_spend]
 
 
 def contract_activities(engine: Engine) -> list:

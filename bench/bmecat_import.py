@@ -12,8 +12,8 @@
    same file again into the same draft (the idempotent pass: nothing is written). Items/s and the
    ratios to the bare pass.
 3. Memory: for each size, one subprocess per measurement (so each peak is its own): the bare pass
-   and the import, reporting the process's peak RSS (`resource.getrusage(...).ru_maxrss`), beside
-   the RSS of a process that only loads the modules and the database. Flat means: the peak does
+   and the import, reporting the process's peak RSS (VmHWM in /proc/self/status), beside the peak
+   of a process that only loads the modules and migrates a database. Flat means: the peak does
    not grow with the file.
 Default database: a SQLite file in the temp dir (the project's embedded default).
 """
@@ -35,6 +35,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lxml import etree  # noqa: E402
+
+from catalog import importing, versions  # noqa: E402  (loaded before anything is timed)
+from catalog.bmecat import SAFE_OPTIONS  # noqa: E402
+from database import make_engine, session_scope  # noqa: E402
+from migrations import upgrade  # noqa: E402
+from partners.tables import DeliveryUnit  # noqa: E402
 
 NS = "http://www.bmecat.org/bmecat/2005"
 CATEGORIES = ["network", "cables", "power", "storage", "peripherals", "services", "racks", "wireless"]
@@ -98,11 +104,11 @@ def generate(path: Path, items: int) -> None:
 
 
 def bare_pass(path: Path) -> int:
-    """The floor: the same safe iterparse over the file, clearing each product, doing nothing else."""
-    from catalog.bmecat import SAFE_OPTIONS
+    """The floor: the same safe iterparse over the file, clearing each product and category map
+    entry as it ends, doing nothing else."""
     count = 0
-    for _, el in etree.iterparse(str(path), tag="{*}PRODUCT", **SAFE_OPTIONS):
-        count += 1
+    for _, el in etree.iterparse(str(path), tag=("{*}PRODUCT", "{*}PRODUCT_TO_CATALOGGROUP_MAP"), **SAFE_OPTIONS):
+        count += el.tag.endswith("}PRODUCT")
         el.clear()
         while el.getprevious() is not None:
             del el.getparent()[0]
@@ -110,37 +116,40 @@ def bare_pass(path: Path) -> int:
 
 
 def fresh_database(url: str | None, directory: Path):
-    from database import make_engine
-    from demo.seed import load_demo_data
-    from migrations import upgrade
+    """A migrated database with the one delivery unit new items go to (no demo users: hashing
+    their passwords would dominate the memory figures)."""
     url = url or f"sqlite:///{directory / f'app-{os.getpid()}-{time.monotonic_ns()}.db'}"
     upgrade(url)
     engine = make_engine(url)
-    load_demo_data(engine)
+    with session_scope(engine) as session:
+        session.merge(DeliveryUnit(id="central-warehouse", name="Central warehouse", kind="own", webhook_secret="-"))
     return engine
 
 
 def empty_draft(engine) -> int:
-    from catalog import versions
-    from database import session_scope
     with session_scope(engine, write_lock=True) as session:
         return versions.create_draft(session, created_by="bench", empty=True).id
 
 
 def import_once(engine, version: int, path: Path):
-    from catalog import importing
     return importing.import_file(engine, version, path, default_delivery_unit="central-warehouse",
                                  default_category="misc")
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """This process's peak RSS. VmHWM belongs to the process image (ru_maxrss would carry the
+    parent's peak over a fork and exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(kind: str, path: str, directory: str, url: str | None) -> None:
     """One memory measurement in its own process; prints JSON."""
-    import catalog.importing  # noqa: F401  (the same modules loaded in every kind)
-    import catalog.bmecat  # noqa: F401
     result: dict = {"kind": kind}
     if kind == "baseline":
         engine = fresh_database(url, Path(directory))

@@ -4,12 +4,15 @@ validation ask.
 A customer's assortment is every item it has a price for (catalog/pricing.py): the items of its
 framework contract (its own, or else the nearest ancestor's in the customer tree), its special
 assortment (whose prices win over the contract), and the items of its price list in force
-(including items assigned there at their list price). Which of them a user may see and order is
-decided by catalog/rights.py; the customer's part numbers come from catalog/partnumbers.py.
+(including items assigned there at their list price); not items a published catalog version
+removed (`Item.active` false, kept only while something refers to them). Which of them a user
+may see and order is decided by catalog/rights.py; the customer's part numbers come from
+catalog/partnumbers.py.
 
-The listing is one statement for the page (items, agreed prices, part numbers; the rights filter
-in SQL) plus one for the total, and one for the page's price-list entries when the customer has
-a price list: no statement per item.
+The listing is one statement for the total and one for the page (items, agreed prices, part
+numbers; the rights filter is SQL), plus one for the page's price-list entries when the customer
+has a price list, and a few small look-ups per request (customer tree, contract, price list, role
+rules): no statement per item.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +23,7 @@ from sqlmodel import Session
 
 from catalog import pricing
 from catalog.customers import NoValidContract, customer_chain, effective_contract  # noqa: F401  (API of this module)
-from catalog.partnumbers import part_number_join
+from catalog.partnumbers import part_number_join, skus_matching
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Contract, Item
 
@@ -67,7 +70,7 @@ def entries(session: Session, customer_id: str, contract: Contract, skus: list[s
     ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
     if not skus:
         return {}
-    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus)))
+    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus), pricing.SELLABLE))
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract_price, part_number in rows:
@@ -95,11 +98,12 @@ def search(
 
     def matching(query):
         """The query (which has Item) narrowed to what the user may see and searches for."""
+        query = query.where(pricing.SELLABLE)
         if q:
-            query, part_number = part_number_join(query, ctx.chain_ids)
             pattern = like_pattern(q)
-            texts = [Item.name, Item.sku, Item.description] + ([part_number] if part_number is not None else [])
-            query = query.where(or_(*(func.lower(text).like(pattern, escape="\\") for text in texts)))
+            query = query.where(or_(*(func.lower(text).like(pattern, escape="\\")
+                                      for text in (Item.name, Item.sku, Item.description)),
+                                    Item.sku.in_(skus_matching(ctx.chain_ids, pattern))))
         if category:
             query = query.where(Item.category == category)
         return query if visible is None else query.where(visible)

@@ -45,8 +45,17 @@ TAGS = tuple(f"{{*}}{n}" for n in ("BMECAT", "HEADER", *TRANSACTIONS, *PRODUCTS,
 _NAME = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 
+_LOCAL: dict[Any, str] = {}
+
+
 def local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    """The element name without its namespace (memoised: a catalog has few distinct tags)."""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        if len(_LOCAL) < 10000:
+            _LOCAL[tag] = name
+    return name
 
 
 # --- safety --------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ A reader (catalog/bmecat.py, catalog/csvformat.py) turns a file into `ItemRecord
   the file, but only when the whole file was read;
 - memory stays flat: which SKUs the file had is kept in the `catalogimportrow` staging table,
   not in memory; a batch is committed at a time (an import cut off half-way leaves the draft
-  half-updated; importing the same file again completes it).
+  half-updated; importing the same file again completes it). Run imports into one draft one
+  after the other: two at once are not prevented.
 Fields an import does not carry (delivery unit of existing items, expert review, configuration
 options and constraints) are kept; new items get the default delivery unit and category.
 """
@@ -252,8 +253,11 @@ class DraftImporter:
                 CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus))).scalars()) if skus else set()
             existing = {}
             if skus:
-                for row in session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(skus))).mappings():
-                    existing[row["sku"]] = dict(row)
+                result = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(skus)))
+                keys = list(result.keys())
+                for values in result:
+                    row = dict(zip(keys, values))
+                    existing[row["sku"]] = row
             inserts: list[dict] = []
             replaced: list[str] = []
             deletes: list[str] = []
@@ -326,13 +330,17 @@ class DraftImporter:
                 self.error(a.line, a.sku, "category", exc.message)
         outcomes = dict(session.execute(select(CatalogImportRow.sku, CatalogImportRow.outcome).where(
             CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(list(wanted)))).all())
-        rows = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(list(wanted)))).mappings()
+        current = session.execute(select(t.c.sku, t.c.category).where(
+            t.c.version_id == self.version_id, t.c.sku.in_(list(wanted)))).all()
+        moved = [sku for sku, category in current  # only these need their whole row (and a new hash)
+                 if outcomes.get(sku) in ("added", "changed", "unchanged") and category != wanted[sku]]
+        result = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(moved)))
+        keys = list(result.keys())
         updates, now_changed = [], []
-        for row in rows:
+        for values in result if moved else ():
+            row = dict(zip(keys, values))
             sku = row["sku"]
-            if outcomes.get(sku) not in ("added", "changed", "unchanged") or row["category"] == wanted[sku]:
-                continue
-            content = versions.row_content(dict(row)) | {"category": wanted[sku]}
+            content = versions.row_content(row) | {"category": wanted[sku]}
             updates.append({"_sku": sku, "_category": wanted[sku], "_hash": versions.content_hash(content)})
             if outcomes[sku] == "unchanged":
                 now_changed.append(sku)

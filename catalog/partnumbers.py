@@ -1,7 +1,7 @@
 """Customer part numbers: the customer's own number for an item, shown in its catalog and carried
 onto its order lines. A subsidiary inherits its parent's number for an item unless it has its
 own for that item (per item, nearest customer up the tree first)."""
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -35,3 +35,20 @@ def part_number_join(query, chain_ids: list[str]):
         return query, None
     column = columns[0] if len(columns) == 1 else func.coalesce(*columns)
     return query, column
+
+
+def skus_matching(chain_ids: list[str], pattern: str):
+    """A subquery of the SKUs whose part number for the customer (the nearest in the tree)
+    matches the LIKE `pattern` (lower case, `\\` escapes): for `Item.sku.in_(...)`."""
+    rank = case({customer_id: level for level, customer_id in enumerate(chain_ids)},
+                value=CustomerPartNumber.customer_id)
+    query = select(CustomerPartNumber.sku).where(
+        CustomerPartNumber.customer_id.in_(chain_ids),
+        func.lower(CustomerPartNumber.part_number).like(pattern, escape="\\"))
+    if len(chain_ids) > 1:
+        nearer = aliased(CustomerPartNumber, name="nearer_part_number")
+        nearer_rank = case({customer_id: level for level, customer_id in enumerate(chain_ids)},
+                           value=nearer.customer_id)
+        query = query.where(~exists().where(nearer.sku == CustomerPartNumber.sku,
+                                            nearer.customer_id.in_(chain_ids), nearer_rank < rank))
+    return query

@@ -15,7 +15,8 @@ For (customer, SKU, quantity, day), in this order:
 3. **List price**: only for items explicitly assigned, i.e. a price-list entry without a price,
    and only when the item's list price is in the contract's currency.
 
-An item none of these prices is not in the customer's assortment. Prices are in the contract's
+An item none of these prices is not in the customer's assortment, nor is an item a published
+catalog version removed (`Item.active` false). Prices are in the contract's
 currency. `decide` is the rule; everything else gathers its inputs (in batches: the catalog
 listing and order validation price whole pages and orders with one or two statements).
 """
@@ -32,6 +33,9 @@ from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Contract, ContractItem, Item, SpecialItem
 
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
+# an item a published catalog version removed, kept only because something refers to it
+# (catalog/versions.py), is in no customer's assortment
+SELLABLE = Item.active.is_(True)
 
 
 @dataclass(frozen=True)
@@ -141,18 +145,11 @@ def context(session: Session, customer_id: str, as_of: date, contract: Contract 
 
 # --- SQL building blocks (the catalog listing joins these; see catalog/assortment.py) -------------
 
-def special_alias():
-    return aliased(SpecialItem, name="special_price")
-
-
-def contract_alias():
-    return aliased(ContractItem, name="contract_price")
-
-
 def price_joins(query, ctx: PriceContext):
     """Adds the special and contract price of each Item row: columns special_price.price and
     contract_price.price (NULL when there is none)."""
-    special, contract = special_alias(), contract_alias()
+    special = aliased(SpecialItem, name="special_price")
+    contract = aliased(ContractItem, name="contract_price")
     query = query.add_columns(special.price, contract.price)
     query = query.outerjoin(special, and_(special.customer_id == ctx.customer_id, special.sku == Item.sku))
     return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == Item.sku))
@@ -214,7 +211,7 @@ def item_sources(session: Session, ctx: PriceContext, skus: list[str]) -> dict[s
     out. Two statements: items with their agreed prices, the price list's entries."""
     if not skus:
         return {}
-    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus))).all()
+    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE)).all()
     breaks = breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract in rows:

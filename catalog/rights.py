@@ -47,7 +47,7 @@ def _target(rule: AssortmentRule, sku: str) -> str:
         return sku
     if rule.scope == CATEGORY:
         return f"the category {rule.target}"
-    return "this assortment"
+    return "any item"
 
 
 def _roles(roles: list[str]) -> str:

@@ -7,7 +7,7 @@ catalog/spend.py; README "Catalog: prices, rights, configurations" explains them
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index
+from sqlalchemy import CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
 from database import MoneyType
@@ -34,6 +34,8 @@ class PriceList(SQLModel, table=True):
 class PriceListEntry(SQLModel, table=True):
     """A price from `min_quantity` pieces on (a quantity break). No price: the item is assigned
     to the customer at its list price."""
+
+    __table_args__ = (CheckConstraint("min_quantity >= 1", name="ck_pricelistentry_min_quantity"),)
 
     price_list_id: str = Field(foreign_key="pricelist.id", primary_key=True, max_length=64)
     sku: str = Field(foreign_key="item.sku", primary_key=True, max_length=64)

@@ -2,10 +2,11 @@
 
 The view is the customer's sub-assortment when it (or the nearest ancestor in the customer tree)
 has one: items of the listed categories or SKUs (all items when both lists are empty) that match
-every filter rule. Without one, the view is the customer's contract assortment (its contract's
-items plus its special assortment). Items the customer's quality rules withhold are left out of
-the published view (catalog/quality.py). Prices come from the customer's assortment (contract or
-special price, catalog/assortment.py); an item of a sub-assortment without one has its list price.
+every filter rule. Without one, the view is the customer's assortment (catalog/pricing.py: its
+contract's items, its special assortment, its price list's items). Items the customer's quality
+rules withhold are left out of the published view (catalog/quality.py). Prices are the
+customer's (catalog/assortment.py: special, contract, price list, list price, in the contract's
+currency); an item of a sub-assortment outside the customer's assortment has its list price.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from catalog import assortment
-from catalog.tables import Contract, ContractItem, Customer, SpecialItem
+from catalog import assortment, pricing
+from catalog.tables import Contract, Customer, SpecialItem
 from catalog.version_tables import CatalogVersionItem, HiddenItem, SubAssortment
 from catalog.versions import ATTRIBUTE_KEYS, ITEM_FIELDS, iter_version_rows
 from models.catalog_versions import FilterRule, SubAssortmentIn
@@ -122,19 +123,21 @@ def scope(session: Session, customer_id: str, version_id: int, as_of: date) -> I
             yield from (r for r in rows if matches(r, sub.rules))
         return
     contract = _contract(session, customer_id, as_of)
-    in_assortment = [CatalogVersionItem.sku.in_(select(SpecialItem.sku).where(SpecialItem.customer_id == customer_id))]
-    if contract is not None:
-        in_assortment.append(CatalogVersionItem.sku.in_(
-            select(ContractItem.sku).where(ContractItem.contract_id == contract.id)))
-    for rows in iter_version_rows(session, version_id, where=[or_(*in_assortment)]):
+    if contract is None:  # no contract in force: its special assortment only
+        members = select(SpecialItem.sku).where(SpecialItem.customer_id == customer_id)
+    else:
+        members = select(pricing.assortment_skus(pricing.context(session, customer_id, as_of, contract)).c.sku)
+    for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
         yield from rows
 
 
-def _prices(session: Session, customer_id: str, contract: Contract | None, skus: list[str]) -> dict[str, tuple[Decimal, str]]:
+def _prices(session: Session, customer_id: str, contract: Contract | None, skus: list[str], as_of: date
+            ) -> dict[str, tuple[Decimal, str]]:
     """The customer's prices (the one place that knows them: catalog/assortment.py)."""
     if contract is None or not skus:
         return {}
-    return {sku: (e.price, e.source) for sku, e in assortment.entries(session, customer_id, contract, skus).items()}
+    return {sku: (e.price, e.source)
+            for sku, e in assortment.entries(session, customer_id, contract, skus, as_of=as_of).items()}
 
 
 def view(session: Session, customer_id: str, version_id: int, as_of: date, *,
@@ -147,11 +150,13 @@ def view(session: Session, customer_id: str, version_id: int, as_of: date, *,
     chunk: list[CatalogVersionItem] = []
 
     def priced(rows: list[CatalogVersionItem]) -> Iterator[ViewEntry]:
-        prices = _prices(session, customer_id, contract, [r.sku for r in rows])
+        prices = _prices(session, customer_id, contract, [r.sku for r in rows], as_of)
         for r in rows:
-            price, source = prices.get(r.sku, (r.list_price, "list"))
-            currency = contract.currency if source != "list" and contract is not None else r.currency
-            yield ViewEntry(item=r, price=price, price_source=source, currency=currency)
+            if r.sku in prices:  # the customer's price, in its contract's currency
+                price, source = prices[r.sku]
+                yield ViewEntry(item=r, price=price, price_source=source, currency=contract.currency)
+            else:
+                yield ViewEntry(item=r, price=r.list_price, price_source="list", currency=r.currency)
 
     for item in scope(session, customer_id, version_id, as_of):
         if item.sku in hidden:

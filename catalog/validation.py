@@ -7,7 +7,6 @@ broken rejects the order with a reason the buyer understands and the field at fa
 approvals the order needs are decided here too. Validation only reads the database.
 """
 from datetime import date
-from decimal import Decimal
 
 from sqlmodel import Session
 

@@ -3,11 +3,13 @@
 A version is a full snapshot of the seller catalog in `catalogversionitem`. A catalog manager
 imports or edits into a draft, looks at its diff against the published version and publishes it,
 now or at a future date (workflows/catalog_publication.py). Publishing *materialises* the version
-into the live `item` table, which orders and the catalog API read: changed items are updated,
-new ones inserted, and removed ones deleted, or only marked inactive when a contract or special
-assortment still refers to them. Orders in flight keep the prices they were validated with (they
-live in the workflow). `live_version()` is the version the `item` table holds; older versions
-stay readable.
+into the live `item` table, which orders and the catalog API read: what the version changed
+against the previously published one is written (new items inserted, changed fields updated),
+and items it removed are deleted, or only marked inactive (`item.active`) while a contract or
+special assortment still refers to them. Fields the version did not change keep what the live
+table has (edits made there directly survive a publish). Orders in flight keep the prices they
+were validated with (they live in the workflow). `live_version()` is the version the `item` table
+holds; older versions stay readable.
 """
 from __future__ import annotations
 
@@ -73,10 +75,17 @@ def normalise(content: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _hash(clean: dict[str, Any]) -> str:
+    parts = [str(clean[f]) for f in ("name", "description", "category", "unit", "list_price", "currency",
+                                     "vat_rate", "delivery_unit_id", "expert_review")]
+    for f in ("options", "constraints", "attributes"):  # usually empty: JSON only when not
+        parts.append(json.dumps(clean[f], sort_keys=True, separators=(",", ":"), default=str) if clean[f] else "")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """A hash of the normalised content: equal hashes, equal items (imports skip those)."""
-    payload = json.dumps(normalise(content), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _hash(normalise(content))
 
 
 def row_content(row: Any) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def row_content(row: Any) -> dict[str, Any]:
 def version_row(version_id: int, sku: str, content: dict[str, Any]) -> dict[str, Any]:
     """A catalogversionitem row (for Core inserts)."""
     clean = normalise(content)
-    return {"version_id": version_id, "sku": sku, **clean, "content_hash": content_hash(clean)}
+    return {"version_id": version_id, "sku": sku, **clean, "content_hash": _hash(clean)}
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -398,6 +407,8 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
                               + (" (unpublish it first to change the date)" if version.status == "scheduled" else ""))
     if activates_at is not None and activates_at.tzinfo is None:
         raise ValueError("activates_at needs a time zone")
+    if item_count(session, version_id) == 0:
+        raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
     if activates_at is not None and activates_at > now:
         other = session.execute(select(CatalogVersion.id).where(CatalogVersion.status == "scheduled")).scalar()
         if other is not None:

@@ -62,8 +62,8 @@ def customer_catalog(session: Session, customer_id: str, as_of: date, *, q: str 
 
 def seller_catalog(session: Session, *, q: str | None = None, category: str | None = None,
                    limit: int = 50, offset: int = 0) -> CatalogPage:
-    """The whole catalog at list prices, for the seller's staff."""
-    query = select(Item)
+    """The whole live catalog at list prices, for the seller's staff."""
+    query = select(Item).where(pricing.SELLABLE)
     if q:
         pattern = assortment.like_pattern(q)
         query = query.where(func.lower(Item.name).like(pattern, escape="\\")

@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import ContractActivities
+    from activities.spending import SpendActivities
     from activities.invoicing import InvoicingActivities
     from activities.notifications import NotificationActivities
     from activities.validation import ORDER_REJECTED, ValidationActivities
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalDecision, ApprovalKind, ApprovalRecord, PendingApproval, SubOrderDecision,
     )
     from models.contracts import ConsumptionLine, ConsumptionRequest, ConsumptionResult, ReleaseRequest
+    from models.spend import SpendRecord, SpendRelease
     from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
     from models.notifications import Notification
     from models.orders import (
@@ -55,6 +57,7 @@ class OrderWorkflow:
         self.cancel_request: CancelRequest | None = None
         self.rejection_reason: str | None = None
         self.consumption: ConsumptionResult | None = None  # what the order took from its contract
+        self.spend_recorded = False  # counted towards the buyer's monthly limit
         self.timeline: list[TimelineEntry] = []
         self.record(placement.buyer.id, "order.received", f"{len(placement.lines)} line(s)")
 
@@ -65,6 +68,9 @@ class OrderWorkflow:
         await self._process()
         if self.consumption is not None and self.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
             await self._release_contract()
+        if self.spend_recorded and self.status in (OrderStatus.REJECTED, OrderStatus.CANCELLED):
+            await workflow.execute_activity_method(SpendActivities.release_spend, SpendRelease(
+                user=self.placement.buyer.id, order_id=self.placement.order_id), **options.DB)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
 
@@ -76,6 +82,12 @@ class OrderWorkflow:
         # an accepted call-off consumes its contract (orders started before this change do not)
         if workflow.patched("contract-consumption") and not await self._consume_contract():
             return
+        if workflow.patched("monthly-spend"):  # counts towards the buyer's monthly limit from now on
+            v = self.validated
+            await workflow.execute_activity_method(SpendActivities.record_spend, SpendRecord(
+                user=self.placement.buyer.id, order_id=self.placement.order_id,
+                month=self.placed_at.strftime("%Y-%m"), net=v.net_total, currency=v.currency), **options.DB)
+            self.spend_recorded = True
         if self.validated.needs_customer_approval and not await self._approval(ApprovalKind.CUSTOMER):
             return
         if self.validated.expert_review_skus and not await self._approval(ApprovalKind.EXPERT):
@@ -156,7 +168,8 @@ class OrderWorkflow:
         assert v is not None
         if kind == ApprovalKind.CUSTOMER:
             status = OrderStatus.AWAITING_CUSTOMER_APPROVAL
-            reason = f"net total {v.net_total} {v.currency} exceeds the buyer's order limit {v.order_limit}"
+            reason = "; ".join(v.approval_reasons) or (
+                f"net total {v.net_total} {v.currency} exceeds the buyer's order limit {v.order_limit}")
             pending = PendingApproval(kind=kind, role="approver", customer_id=v.customer_id,
                                       approver_customer_ids=v.approver_customer_ids, reason=reason,
                                       since=workflow.now())

@@ -78,7 +78,7 @@ def _item(engine, actor: Actor, sku: str) -> CatalogItem:
         if actor.customer_id is not None:
             entry, ctx = _customer_entry(session, actor, sku)
             return entry_item(entry, ctx.currency)
-        if actor.is_seller_staff and (item := session.get(Item, sku)) is not None:
+        if actor.is_seller_staff and (item := session.get(Item, sku)) is not None and item.active:
             return to_catalog_item(item, item.list_price, pricing.LIST, decision=STAFF)
     raise Problem(404, f"{sku} is not in your assortment", field="sku")
 
@@ -97,7 +97,7 @@ def _check(engine, actor: Actor, sku: str, body: ConfigurationCheckRequest) -> C
             item, currency, decision = entry.item, ctx.currency, entry.decision
             quote = pricing.decide(entry.sources, body.quantity)
             minimum = entry.min_quantity
-        elif actor.is_seller_staff and (item := session.get(Item, sku)) is not None:
+        elif actor.is_seller_staff and (item := session.get(Item, sku)) is not None and item.active:
             currency, decision, minimum = item.currency, STAFF, 1
             quote = pricing.Quote(item.list_price, pricing.LIST)
         else:

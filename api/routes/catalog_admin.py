@@ -243,7 +243,9 @@ async def import_file(
     version_id: int, actor: CurrentActor, engine: EngineDep, settings: SettingsDep,
     file: Annotated[UploadFile, File(description="BMEcat XML or CSV")],
     format: Annotated[ImportFormat | None, Query(description="default: from the content")] = None,
-    mode: Annotated[ImportMode | None, Query(description="CSV: full (default) or delta; BMEcat: its transaction decides")] = None,
+    mode: Annotated[ImportMode | None, Query(
+        description="full (default): the draft gets exactly the file's items; delta: the file only adds, "
+                    "changes and deletes. BMEcat deltas (T_UPDATE_*) are always delta")] = None,
     default_delivery_unit: Annotated[str | None, Query(max_length=64)] = None,
     default_category: Annotated[str | None, Query(max_length=50)] = None,
 ) -> ImportReport:

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["price_list_id"], ["pricelist.id"]),
         sa.ForeignKeyConstraint(["sku"], ["item.sku"]),
         sa.PrimaryKeyConstraint("price_list_id", "sku", "min_quantity"),
+        sa.CheckConstraint("min_quantity >= 1", name="ck_pricelistentry_min_quantity"),
     )
 
     op.create_table(

@@ -136,6 +136,10 @@ def test_only_drafts_are_published_and_changed(db):
             versions.delete_draft_item(session, live, "SW-24-PRO")
     with pytest.raises(versions.VersionNotFound):
         publish(db, 999999)
+    with session_scope(db, write_lock=True) as session:
+        empty = versions.create_draft(session, created_by="test", empty=True).id
+    with pytest.raises(versions.VersionConflict, match="no items"):
+        publish(db, empty)
     version = draft(db)
     with session_scope(db, write_lock=True) as session:
         versions.discard_draft(session, version)

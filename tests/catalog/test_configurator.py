@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.configuration import AppliedSurcharge, ConfigProblem, check, configuration_problems, rule_errors
+from catalog.pricing import unit_price
 from catalog.tables import Item
 from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
@@ -144,3 +145,19 @@ def test_demo_switch_surcharge_leaves_the_demo_orders_unchanged(db):
     with session_scope(db) as session:
         v = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 1, a1), ("SW-24-PRO", 1, b2)), TODAY)
     assert [line.unit_price for line in v.lines] == [D("1485.00"), D("1450.00")]
+
+
+def test_an_item_a_published_version_removed_is_in_no_assortment(db, customer):
+    buyer = add_buyer(db, customer)
+    with session_scope(db) as session:
+        session.get(Item, "RT-CFG").active = False  # what publishing does to a removed, referenced item
+    try:
+        with session_scope(db) as session:
+            assert customer_catalog(session, customer, TODAY).total == 0
+            assert unit_price(session, customer, "RT-CFG", 1, TODAY) is None
+            with pytest.raises(OrderRejected) as rejected:
+                validate_order(session, order(buyer, ("RT-CFG", 1, config("M", "single", "base"))), TODAY)
+        assert rejected.value.reason == "RT-CFG is not in your contract assortment"
+    finally:
+        with session_scope(db) as session:
+            session.get(Item, "RT-CFG").active = True

@@ -38,6 +38,11 @@ def test_subsidiary_overrides_single_part_numbers(db):
     assert catalog_numbers(db, parent) == {"CBL-CAT6-5M": "P-CABLE", "SW-24-PRO": "P-SWITCH"}
     assert catalog_numbers(db, child) == {"CBL-CAT6-5M": "P-CABLE", "SW-24-PRO": "C-SWITCH"}
     assert catalog_numbers(db, grandchild) == {"CBL-CAT6-5M": "P-CABLE", "SW-24-PRO": "C-SWITCH"}
+    # the search finds the customer's own number, not the one it overrides
+    assert catalog_numbers(db, grandchild, q="c-switch") == {"SW-24-PRO": "C-SWITCH"}
+    assert catalog_numbers(db, grandchild, q="p-switch") == {}
+    assert catalog_numbers(db, grandchild, q="p-cable") == {"CBL-CAT6-5M": "P-CABLE"}
+    assert catalog_numbers(db, parent, q="p-switch") == {"SW-24-PRO": "P-SWITCH"}
     with session_scope(db) as session:
         assert part_numbers(session, [grandchild, child, parent], ["SW-24-PRO", "CBL-CAT6-5M", "PWR-UPS-AT"]) == {
             "SW-24-PRO": "C-SWITCH", "CBL-CAT6-5M": "P-CABLE"}

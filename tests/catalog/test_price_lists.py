@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from catalog import assortment
 from catalog.pricing import Break, Quote, Sources, decide, minimum_quantity, price_breaks, unit_price
@@ -194,3 +195,9 @@ def test_the_demo_orders_of_the_existing_flows_keep_their_totals(db):
         v = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 4, {"hw_version": "B2", "sw_version": "8.0"}),
                                           ("CBL-CAT6-5M", 20), ("SVC-INSTALL-ONSITE", 1)), TODAY)
     assert v.net_total == D("6774.00") and v.lines[0].unit_price == D("1450.00")
+
+
+def test_a_quantity_break_starts_at_one_piece_or_more(db):
+    customer, _ = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
+    with pytest.raises(IntegrityError):
+        add_price_list(db, customer, {"SW-24-PRO": {0: "1.00"}})

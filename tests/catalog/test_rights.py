@@ -86,7 +86,7 @@ def test_a_sku_rule_beats_a_category_rule_and_all(db):
         "CBL-CAT6-5M": (False, "your role technician may see but not order CBL-CAT6-5M"),
         "SVC-INSTALL-ONSITE": (True, None)}  # the switch falls under "all": hidden
     assert ordering(db, tech, "SVC-INSTALL-ONSITE") is None
-    assert ordering(db, tech, "SW-24-PRO") == "SW-24-PRO: your role technician may not see this assortment"
+    assert ordering(db, tech, "SW-24-PRO") == "SW-24-PRO: your role technician may not see any item"
 
 
 def test_a_whitelist_role_sees_only_what_it_is_allowed(db):
@@ -183,3 +183,16 @@ def test_rejections_name_the_line(db):
             validate_order(session, order(tech, ("CBL-CAT6-5M", 1), ("CBL-CAT6-5M", 2), ("SVC-INSTALL-ONSITE", 1)),
                            TODAY)
     assert rejected.value.field == "lines[2].sku"
+
+
+def test_rules_of_a_single_kind(db):
+    customer = new_customer(db)
+    add_rules(db, rule(customer, "no-switch", sku="SW-24-PRO", see=False),
+              rule(customer, "look-only", see=True, order=False))
+    no_switch = add_user(db, customer, ["buyer", "no-switch"])
+    look_only = add_user(db, customer, ["buyer", "look-only"])
+    assert listing(db, no_switch) == ({"CBL-CAT6-5M": (True, None), "SVC-INSTALL-ONSITE": (True, None)}, 2)
+    items, total = listing(db, look_only)
+    assert total == 3 and set(items.values()) == {(False, "your role look-only may see but not order any item")}
+    assert ordering(db, look_only, "CBL-CAT6-5M") == (
+        "CBL-CAT6-5M: your role look-only may see but not order any item")
