@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test test-fast bench bench-catalog chromium clean
+.PHONY: install run test test-fast bench bench-catalog bench-import chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: install
 	$(PY) bench/orders_e2e.py
 
 bench-catalog: install
+	$(PY) bench/catalog_query.py
+
+bench-import: install
 	$(PY) bench/bmecat_import.py
 
 clean:

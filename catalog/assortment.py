@@ -26,6 +26,7 @@ from catalog.customers import NoValidContract, customer_chain, effective_contrac
 from catalog.partnumbers import part_number_join, skus_matching
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Contract, Item
+from catalog.version_tables import HiddenItem
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ def _priced_rows(query, ctx: pricing.PriceContext):
     return query.add_columns(part_number) if part_number is not None else query
 
 
+def not_withheld(customer_id: str):
+    """Items the customer's quality rules withheld at the last publish are not in its view."""
+    return Item.sku.not_in(select(HiddenItem.sku).where(HiddenItem.customer_id == customer_id))
+
+
 def _rows(session: Session, query) -> list[tuple]:
     """(item, special price, contract price, part number) per row."""
     return [(*row, None) if len(row) == 3 else tuple(row) for row in session.execute(query).all()]
@@ -70,7 +76,8 @@ def entries(session: Session, customer_id: str, contract: Contract, skus: list[s
     ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
     if not skus:
         return {}
-    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus), pricing.SELLABLE))
+    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus), pricing.SELLABLE,
+                                                                   not_withheld(customer_id)))
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract_price, part_number in rows:
@@ -98,7 +105,7 @@ def search(
 
     def matching(query):
         """The query (which has Item) narrowed to what the user may see and searches for."""
-        query = query.where(pricing.SELLABLE)
+        query = query.where(pricing.SELLABLE, not_withheld(customer_id))
         if q:
             pattern = like_pattern(q)
             query = query.where(or_(*(func.lower(text).like(pattern, escape="\\")

@@ -15,6 +15,7 @@ from catalog import assortment, pricing
 from catalog.configuration import check
 from catalog.limits import limits_for, month_of, month_spend
 from catalog.rights import rights_for
+from catalog.versions import live_version
 from models.money import line_amounts, total
 from models.orders import OrderPlacement, PricedLine, ValidatedOrder
 
@@ -81,6 +82,7 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
                            f"{contract.currency} net, over the monthly limit {limits.monthly_limit} "
                            f"({spent} {contract.currency} before this order)")
     return ValidatedOrder(
+        catalog_version=live_version(session),
         customer_id=customer_id,
         approver_customer_ids=list(ctx.chain_ids),
         contract_id=contract.id,

@@ -2,7 +2,7 @@
 version 2 raises the Cat 6 cable's list price and adds a Cat 6A cable. Globex sees network and
 cable items (a sub-assortment) and requires a classification code and a 20-character description:
 the quality report of version 2 shows the new cable failing for Globex (it has no ECLASS code).
-Idempotent: versions are created only when there are none yet; rules are upserted."""
+Idempotent: all of it is created once, when there are no catalog versions yet."""
 from decimal import Decimal
 
 from sqlalchemy import Engine, select

@@ -87,6 +87,7 @@ class ValidatedOrder(BaseModel):
     # why the customer's approval is needed: order limit, monthly limit (catalog/limits.py)
     approval_reasons: list[str] = []
     monthly_limit: Money | None = None  # the buyer's, None = none
+    catalog_version: int | None = None  # the published catalog version it was validated against
 
     def lines_by_unit(self) -> dict[str, list[PricedLine]]:
         """Fulfilment routing: one sub-order per delivery unit, as the catalog assigns them."""
@@ -112,6 +113,7 @@ class OrderView(BaseModel):
     delivery_address: str | None = None
     placed_at: datetime
     contract_id: str | None = None
+    catalog_version: int | None = None
     currency: str | None = None
     lines: list[PricedLine] = []
     requested_lines: list[OrderLineRequest] = []

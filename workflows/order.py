@@ -368,7 +368,7 @@ class OrderWorkflow:
             order_id=self.placement.order_id, status=self.status, customer_id=self.placement.buyer.customer_id,
             buyer=self.placement.buyer.id, customer_reference=self.placement.customer_reference,
             delivery_address=self.placement.delivery_address, placed_at=self.placed_at,
-            contract_id=v and v.contract_id, currency=v and v.currency, lines=v.lines if v else [],
+            contract_id=v and v.contract_id, catalog_version=v and v.catalog_version, currency=v and v.currency, lines=v.lines if v else [],
             requested_lines=self.placement.lines, net_total=v and v.net_total, vat_total=v and v.vat_total,
             gross_total=v and v.gross_total, suborders=self.fulfilment.views(),
             invoices=[self.invoice] if self.invoice else [], paid_total=self.paid_total,

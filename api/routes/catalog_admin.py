@@ -21,7 +21,7 @@ from database import session_scope
 from models.actors import Actor
 from models.catalog_versions import (
     CatalogDiff, CustomerPublication, ImportFormat, ImportMode, ImportReport, PublishResult, QualityReport,
-    QualityRuleIn, SubAssortmentIn, SyncRequest, VersionInfo, VersionItem, VersionItemPage,
+    QualityRuleIn, SubAssortmentIn, SyncRequest, VersionInfo, VersionItemPage,
 )
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog management"])

@@ -20,6 +20,7 @@ async def test_buyer_orders_partners_deliver_finance_collects(http, login):
     assert (doc["net_total"], doc["vat_total"], doc["gross_total"], doc["currency"]) == (
         "1492.00", "283.48", "1775.48", "EUR")
     assert doc["pending_approval"] is None
+    assert doc["catalog_version"] >= 1  # the published catalog version it was validated against
 
     # each delivery unit sees its own sub-order
     ops = await login("ops@netpartner.example")

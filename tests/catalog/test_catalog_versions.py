@@ -10,6 +10,7 @@ from catalog.tables import Item
 from catalog.version_tables import CatalogVersionItem
 from database import session_scope
 from demo.catalog_versions import CABLE_PRICE_V2, NEW_ITEM
+from demo.seed import load_demo_data
 from tests.dbs import database_fixture
 
 db = database_fixture(scope="module")  # this module publishes: its own databases
@@ -61,6 +62,9 @@ def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_
     assert (d.counts.removed, d.counts.text_changes, d.counts.other_changes) == (0, 0, 0)
     assert item(db, "CBL-CAT6-5M").list_price == Decimal("5.90")  # a draft changes nothing live
     assert item(db, NEW_ITEM["sku"]) is None
+    load_demo_data(db)  # loading the demo again adds no versions
+    with session_scope(db) as session:
+        assert [v.id for v in versions.list_versions(session)] == sorted(listed, reverse=True)
 
 
 def test_the_diff_lists_price_text_and_other_changes_apart(db):
