@@ -144,24 +144,21 @@ async def test_a_sync_schedule_pulls_the_suppliers_catalog_into_a_draft(http, lo
         assert (await http.post("/api/v1/catalog/sync-schedules", json=body, headers=manager)).status_code == 409
         r = await http.post(f"/api/v1/catalog/sync-schedules/{supplier}/trigger", headers=manager)
         assert r.status_code == 202
-        draft = None
-        for _ in range(300):  # the schedule starts the workflow; the worker imports
-            versions = (await http.get("/api/v1/catalog/versions", headers=manager)).json()
-            draft = next((v for v in versions if v["source"].startswith(f"sync:{supplier}:")), None)
-            if draft is not None:
-                break
-            await asyncio.sleep(0.1)
-        assert draft is not None and draft["status"] == "draft"
-        r = await http.get(f"/api/v1/catalog/versions/{draft['id']}/diff", headers=manager)
-        assert r.json()["counts"]["added"] == 3
+        # the managers' inbox hears of the sync once the import into the draft and its diff are done
         inbox = None
-        for _ in range(100):
+        for _ in range(300):  # the schedule starts the workflow; the worker imports
             notes = (await http.get("/api/v1/notifications", headers=manager)).json()
             inbox = next((n for n in notes if supplier in n["subject"]), None)
             if inbox is not None:
                 break
             await asyncio.sleep(0.1)
-        assert inbox is not None and f"draft {draft['id']}" in inbox["subject"]
+        assert inbox is not None
+        versions = (await http.get("/api/v1/catalog/versions", headers=manager)).json()
+        draft = next((v for v in versions if v["source"].startswith(f"sync:{supplier}:")), None)
+        assert draft is not None and draft["status"] == "draft"
+        assert f"draft {draft['id']}" in inbox["subject"]
+        r = await http.get(f"/api/v1/catalog/versions/{draft['id']}/diff", headers=manager)
+        assert r.json()["counts"]["added"] == 3
     finally:
         r = await http.delete(f"/api/v1/catalog/sync-schedules/{supplier}", headers=manager)
         assert r.status_code == 204
