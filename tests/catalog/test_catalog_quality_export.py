@@ -198,3 +198,13 @@ def test_export_errors(db, tmp_path):
     with session_scope(empty) as session, pytest.raises(export.NothingPublished):
         export.export_bmecat(session, customer, io.BytesIO())
     empty.dispose()
+
+
+def test_exports_carry_the_customers_part_numbers(db):
+    root = etree.fromstring(bmecat_of(db, "acme-at"))
+    buyer_pids = {p.findtext("b:SUPPLIER_PID", namespaces=NS): p.findtext("b:PRODUCT_DETAILS/b:BUYER_PID", namespaces=NS)
+                  for p in root.iterfind(".//b:PRODUCT", NS)}
+    # ACME Austria inherits ACME's numbers and has its own for the UPS
+    assert buyer_pids["SW-24-PRO"] == "ACME-NET-0024" and buyer_pids["PWR-UPS-AT"] == "AT-USV-1500"
+    rows = {r["sku"]: r for r in csv_of(db, "acme-at")}
+    assert rows["CBL-CAT6-5M"]["customer_part_number"] == "ACME-CBL-0005"
