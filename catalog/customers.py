@@ -14,7 +14,12 @@ from catalog.tables import Contract, Customer
 
 
 class NoValidContract(Exception):
-    """The customer has no framework contract in force on the given day."""
+    """The customer has no framework contract in force on the given day. `contract` is the
+    customer's latest contract when it has one (its `on_exceed` decides: reject, or the expert)."""
+
+    def __init__(self, reason: str, contract: Contract | None = None):
+        super().__init__(reason)
+        self.contract = contract
 
 
 def customer_chain(session: Session, customer_id: str) -> list[Customer]:
@@ -41,7 +46,7 @@ def effective_contract(session: Session, customer_id: str, as_of: date) -> Contr
         latest = contracts[0]
         raise NoValidContract(
             f"the framework contract {latest.id} is not in force on {as_of.isoformat()} "
-            f"(valid {latest.valid_from.isoformat()} to {latest.valid_to.isoformat()})"
+            f"(valid {latest.valid_from.isoformat()} to {latest.valid_to.isoformat()})", latest
         )
     raise NoValidContract("there is no framework contract for this customer")
 

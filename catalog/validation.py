@@ -32,10 +32,15 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
     if buyer is None or not buyer.active or buyer.customer_id is None or "buyer" not in buyer.roles:
         raise OrderRejected(f"{placement.buyer.id} may not place orders", "buyer")
     customer_id = buyer.customer_id
+    expert_reasons: list[str] = []
     try:
         contract = assortment.effective_contract(session, customer_id, as_of)
     except assortment.NoValidContract as exc:
-        raise OrderRejected(f"Order not possible: {exc}", "contract") from exc
+        # outside the validity period: rejected, or for the expert to decide, by contract setting
+        if exc.contract is None or exc.contract.on_exceed != "expert":
+            raise OrderRejected(f"Order not possible: {exc}", "contract") from exc
+        contract = exc.contract
+        expert_reasons.append(f"outside the framework contract's validity: {exc}")
     ctx = pricing.context(session, customer_id, as_of, contract)
     rights = rights_for(session, ctx.chain_ids, buyer.roles)
 
@@ -95,6 +100,7 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         order_limit=limits.order_limit,
         needs_customer_approval=bool(reasons),
         expert_review_skus=sorted({p.sku for p in priced if p.expert_review}),
+        expert_reasons=expert_reasons,
         approval_reasons=reasons,
         monthly_limit=limits.monthly_limit,
     )

@@ -88,6 +88,7 @@ class ValidatedOrder(BaseModel):
     approval_reasons: list[str] = []
     monthly_limit: Money | None = None  # the buyer's, None = none
     catalog_version: int | None = None  # the published catalog version it was validated against
+    expert_reasons: list[str] = []  # beyond flagged items, why the seller's expert must approve
 
     def lines_by_unit(self) -> dict[str, list[PricedLine]]:
         """Fulfilment routing: one sub-order per delivery unit, as the catalog assigns them."""

@@ -90,7 +90,8 @@ class OrderWorkflow:
             self.spend_recorded = True
         if self.validated.needs_customer_approval and not await self._approval(ApprovalKind.CUSTOMER):
             return
-        if self.validated.expert_review_skus and not await self._approval(ApprovalKind.EXPERT):
+        needs_expert = self.validated.expert_review_skus or self.validated.expert_reasons
+        if needs_expert and not await self._approval(ApprovalKind.EXPERT):
             return
         if self._cancelled():
             return
@@ -175,7 +176,8 @@ class OrderWorkflow:
                                       since=workflow.now())
         else:
             status = OrderStatus.AWAITING_EXPERT_APPROVAL
-            reason = reason or f"expert review required for {', '.join(v.expert_review_skus)}"
+            flagged = [f"expert review required for {', '.join(v.expert_review_skus)}"] if v.expert_review_skus else []
+            reason = reason or "; ".join(flagged + v.expert_reasons)
             pending = PendingApproval(kind=kind, role="expert", reason=reason, since=workflow.now())
         decision = await self.await_decision(status, pending)
         if decision is None:
