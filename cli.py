@@ -169,12 +169,20 @@ def _banner(s, demo: bool) -> None:
                   f"  Web pages:     {base}/\n  API docs:      {base}/docs\n"
                   f"  Temporal UI:   http://localhost:8233\n  Health:        {base}/healthz\n")
     if demo:
-        from demo.seed import DEMO_PASSWORD, USERS
+        from sqlalchemy import select
+
+        from accounts.tables import User
+        from database import make_engine, session_scope
+        from demo.seed import DEMO_PASSWORD
         table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
         for column in ("user", "customer / unit", "roles"):
             table.add_column(column)
-        for email, _name, customer, unit, roles, _limit in USERS:
-            table.add_row(email, customer or unit or "seller", ", ".join(roles))
+        engine = make_engine(s.database_url)
+        with session_scope(engine) as session:  # every demo module's users, as loaded
+            users = session.execute(select(User).where(User.email.like("%.example"))).scalars().all()
+            for user in sorted(users, key=lambda u: (u.customer_id is None, u.delivery_unit_id or "", u.email)):
+                table.add_row(user.email, user.customer_id or user.delivery_unit_id or "seller", ", ".join(user.roles))
+        engine.dispose()
         console.print(table)
     console.print("Press Ctrl-C to stop everything.\n")
 
