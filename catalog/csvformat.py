@@ -30,8 +30,8 @@ FIELD_COLUMNS = ("name", "description", "category", "unit", "list_price", "curre
                  "delivery_unit_id", "expert_review")
 COLUMNS = ("sku", "action", *FIELD_COLUMNS, *ATTRIBUTE_KEYS)
 ALIASES = {"price": "list_price", "supplier_pid": "sku", "vat": "vat_rate"}
-EXPORT_COLUMNS = ("sku", "customer_part_number", "name", "description", "category", "unit", "price", "currency",
-                  "vat_rate", "price_source", *ATTRIBUTE_KEYS)
+EXPORT_COLUMNS = ("sku", "name", "description", "category", "unit", "price", "currency", "vat_rate",
+                  "price_source", *ATTRIBUTE_KEYS, "customer_part_number")
 
 
 def read_into(importer: DraftImporter, source: IO[bytes], mode: ImportMode) -> ImportReport:
