@@ -90,3 +90,23 @@ class ContractSummary(BaseModel):
     consumed_value: Money = Decimal("0.00")
     remaining_value: Money | None = None
     orders: int = 0
+
+
+class ContractTermsUpdate(BaseModel):
+    """A catalog manager's change to a contract's terms: only the fields sent change (null clears
+    a cap). Running orders keep what they consumed; new call-offs are checked against the new terms."""
+
+    valid_from: date | None = None
+    valid_to: date | None = None
+    tolerance_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    on_exceed: OnExceed | None = None
+    value_cap: Money | None = Field(default=None, gt=0)
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+
+
+class ContractItemTerms(BaseModel):
+    """A contracted item's price and optional agreed quantity and value cap."""
+
+    price: Money = Field(gt=0)
+    agreed_quantity: int | None = Field(default=None, gt=0)
+    value_cap: Money | None = Field(default=None, gt=0)

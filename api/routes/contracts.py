@@ -6,12 +6,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
 from api.problems import Problem
-from api.security import CurrentActor
-from catalog import contracts
+from api.security import CurrentActor, require_role
+from catalog import contract_terms, contracts
 from catalog.assortment import customer_chain
 from database import session_scope
 from models.actors import Actor
-from models.contracts import ContractSummary, ContractUsage
+from models.contracts import ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
 
@@ -57,3 +57,32 @@ async def list_contracts(
                     "consumed and remaining, and the totals")
 async def get_contract(contract_id: str, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(_get, engine, actor, contract_id)
+
+
+def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
+    require_role(actor, "catalog_manager")
+    try:
+        change()
+    except contract_terms.ContractNotFound as exc:
+        raise Problem(404, f"contract {contract_id} not found") from exc
+    except contract_terms.InvalidTerms as exc:
+        raise Problem(422, str(exc), field=exc.field) from exc
+    return _get(engine, actor, contract_id)
+
+
+@router.patch("/{contract_id}", response_model=ContractUsage,
+              summary="Change a contract's terms (catalog managers): validity, tolerance, on_exceed, "
+                      "value cap, payment terms; only the fields sent change")
+async def update_contract(contract_id: str, body: ContractTermsUpdate, actor: CurrentActor,
+                          engine: EngineDep) -> ContractUsage:
+    return await run_in_threadpool(
+        _edit, engine, actor, contract_id, lambda: contract_terms.update_terms(engine, contract_id, body))
+
+
+@router.put("/{contract_id}/items/{sku}", response_model=ContractUsage,
+            summary="Add an item to a contract or change its price, agreed quantity and value cap "
+                    "(catalog managers)")
+async def put_contract_item(contract_id: str, sku: str, body: ContractItemTerms, actor: CurrentActor,
+                            engine: EngineDep) -> ContractUsage:
+    return await run_in_threadpool(
+        _edit, engine, actor, contract_id, lambda: contract_terms.set_item(engine, contract_id, sku, body))

@@ -1,0 +1,45 @@
+"""Editing framework contracts: their terms and their contracted items (catalog managers)."""
+from sqlalchemy import Engine
+
+from catalog.tables import Contract, ContractItem, Item
+from database import session_scope
+from models.contracts import ContractItemTerms, ContractTermsUpdate
+
+NOT_NULLABLE = {"valid_from", "valid_to", "tolerance_percent", "on_exceed", "payment_terms_days"}
+
+
+class ContractNotFound(Exception):
+    pass
+
+
+class InvalidTerms(ValueError):
+    def __init__(self, reason: str, field: str):
+        super().__init__(reason)
+        self.field = field
+
+
+def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate) -> None:
+    with session_scope(engine, write_lock=True) as session:
+        contract = session.get(Contract, contract_id, with_for_update=True)
+        if contract is None:
+            raise ContractNotFound(contract_id)
+        for name in changes.model_fields_set:
+            value = getattr(changes, name)
+            if value is None and name in NOT_NULLABLE:
+                raise InvalidTerms(f"{name} cannot be cleared", name)
+            setattr(contract, name, value)
+        if contract.valid_from > contract.valid_to:
+            raise InvalidTerms("valid_from must not be after valid_to", "valid_to")
+
+
+def set_item(engine: Engine, contract_id: str, sku: str, terms: ContractItemTerms) -> None:
+    """Adds the item to the contract or changes its price, agreed quantity and value cap."""
+    with session_scope(engine, write_lock=True) as session:
+        if session.get(Contract, contract_id) is None:
+            raise ContractNotFound(contract_id)
+        if session.get(Item, sku) is None:
+            raise InvalidTerms(f"{sku} is not in the seller's catalog", "sku")
+        item = session.get(ContractItem, (contract_id, sku)) or ContractItem(contract_id=contract_id, sku=sku,
+                                                                              price=terms.price)
+        item.price, item.agreed_quantity, item.value_cap = terms.price, terms.agreed_quantity, terms.value_cap
+        session.add(item)
