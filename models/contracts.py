@@ -58,8 +58,8 @@ class ItemUsage(BaseModel):
     remaining_value: Money | None = Field(default=None, description="may still be called off (incl. tolerance)")
 
 
-class ContractUsage(BaseModel):
-    """A contract with its terms and what active call-offs have consumed of it."""
+class ContractSummary(BaseModel):
+    """A contract in a list: validity and what active call-offs consumed of its total."""
 
     contract_id: str
     customer_id: str
@@ -68,28 +68,19 @@ class ContractUsage(BaseModel):
     valid_to: date
     in_force: bool
     currency: str
-    payment_terms_days: int
-    tolerance_percent: Decimal
-    on_exceed: OnExceed
     value_cap: Money | None = None
     consumed_value: Money = Decimal("0.00")
     remaining_value: Money | None = None
     orders: int = Field(default=0, description="call-offs that consume the contract now")
+
+
+class ContractUsage(ContractSummary):
+    """A contract with its terms and what active call-offs have consumed of it, item by item."""
+
+    payment_terms_days: int
+    tolerance_percent: Decimal
+    on_exceed: OnExceed
     items: list[ItemUsage] = []
-
-
-class ContractSummary(BaseModel):
-    contract_id: str
-    customer_id: str
-    name: str
-    valid_from: date
-    valid_to: date
-    in_force: bool
-    currency: str
-    value_cap: Money | None = None
-    consumed_value: Money = Decimal("0.00")
-    remaining_value: Money | None = None
-    orders: int = 0
 
 
 class ContractTermsUpdate(BaseModel):
