@@ -194,3 +194,11 @@ def delivery_unit_names(engine) -> dict[str, str]:
     """Delivery unit id -> name, for the order and sub-order pages."""
     with session_scope(engine) as session:
         return {u.id: u.name for u in session.execute(select(DeliveryUnit).order_by(DeliveryUnit.name)).scalars()}
+
+
+def status_filter(enum, value: str | None):
+    """A list page's `?status=` as the enum member (None: all); an unknown one is a 422 problem."""
+    try:
+        return enum(value) if value else None
+    except ValueError:
+        raise Problem(422, f"unknown status {value!r}", field="status") from None

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api import deps
-from api.pages.common import (delivery_unit_names, form_token, page, redirect, render,
+from api.pages.common import (delivery_unit_names, form_token, page, redirect, render, status_filter,
                               validation_message)
 from api.problems import Problem
 from api.routes import orders as order_routes
@@ -129,10 +129,7 @@ async def place_order(request: Request) -> Response:
 @page()
 async def orders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
-    try:
-        wanted = OrderStatus(status) if status else None
-    except ValueError:
-        raise Problem(422, f"unknown status {status!r}", field="status") from None
+    wanted = status_filter(OrderStatus, status)
     rows = await order_routes.list_orders(actor, deps.gateway(request), wanted, 100)
     return render(request, "orders.html", {"rows": rows, "status": wanted.value if wanted else "",
                                            "statuses": [s.value for s in OrderStatus]})

@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api import deps
-from api.pages.common import delivery_unit_names, form_token, page, redirect, render
+from api.pages.common import delivery_unit_names, form_token, page, redirect, render, status_filter
 from api.problems import Problem
 from api.routes import suborders as suborder_routes
 from models.actors import Actor
@@ -34,10 +34,7 @@ def _portal_actions(actor: Actor, status: Any) -> list[str]:
 @page()
 async def suborders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
-    try:
-        wanted = SubOrderStatus(status) if status else None
-    except ValueError:
-        raise Problem(422, f"unknown status {status!r}", field="status") from None
+    wanted = status_filter(SubOrderStatus, status)
     rows = await suborder_routes.list_suborders(actor, deps.gateway(request), wanted, 100)
     return render(request, "suborders.html", {
         "rows": [{"row": row, "actions": _portal_actions(actor, row.status), "token": form_token()} for row in rows],

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -21,6 +21,11 @@ from models.catalog import (
 )
 from models.money import round_money
 
+def utc_today() -> date:
+    """The day in UTC, the calendar order validation uses (workflow.now() is UTC)."""
+    return datetime.now(timezone.utc).date()
+
+
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 SkuPath = Annotated[str, Path(min_length=1, max_length=64)]
@@ -39,7 +44,7 @@ def catalog_page(engine, actor: Actor, q, category, limit, offset) -> CatalogPag
     with session_scope(engine) as session:
         if actor.customer_id is not None:
             try:
-                return customer_catalog(session, actor.customer_id, date.today(), q=q, category=category,
+                return customer_catalog(session, actor.customer_id, utc_today(), q=q, category=category,
                                         limit=limit, offset=offset, roles=_roles(session, actor))
             except NoValidContract as exc:
                 raise Problem(409, f"No catalog: {exc}") from exc
@@ -63,7 +68,7 @@ async def list_items(
 def _customer_entry(session, actor: Actor, sku: str) -> tuple[Entry, pricing.PriceContext]:
     """The item of the caller's assortment, if the caller may see it; else 404."""
     try:
-        ctx = pricing.context(session, actor.customer_id, date.today())
+        ctx = pricing.context(session, actor.customer_id, utc_today())
     except NoValidContract as exc:
         raise Problem(409, f"No catalog: {exc}") from exc
     rights = rights_for(session, ctx.chain_ids, _roles(session, actor))

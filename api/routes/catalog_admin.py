@@ -421,24 +421,25 @@ async def create_sync_schedule(body: SyncScheduleIn, request: Request, actor: Cu
     return SyncScheduleOut(schedule_id=sid, supplier=body.supplier, every=body.every)
 
 
-@router.post("/sync-schedules/{supplier}/trigger", status_code=202, summary="Run a supplier's sync now")
-async def trigger_sync_schedule(supplier: str, request: Request, actor: CurrentActor) -> dict:
-    _manager(actor)
+async def _on_schedule(request: Request, supplier: str, action: str) -> None:
+    """Triggers or deletes a supplier's sync schedule; 404 when there is none."""
+    handle = request.app.state.gateway.client.get_schedule_handle(sync.schedule_id(supplier))
     try:
-        await request.app.state.gateway.client.get_schedule_handle(sync.schedule_id(supplier)).trigger()
+        await getattr(handle, action)()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise Problem(404, f"no sync schedule for {supplier}") from exc
         raise
+
+
+@router.post("/sync-schedules/{supplier}/trigger", status_code=202, summary="Run a supplier's sync now")
+async def trigger_sync_schedule(supplier: str, request: Request, actor: CurrentActor) -> dict:
+    _manager(actor)
+    await _on_schedule(request, supplier, "trigger")
     return {"schedule_id": sync.schedule_id(supplier), "triggered": True}
 
 
 @router.delete("/sync-schedules/{supplier}", status_code=204, summary="Delete a supplier's sync schedule")
 async def delete_sync_schedule(supplier: str, request: Request, actor: CurrentActor) -> None:
     _manager(actor)
-    try:
-        await request.app.state.gateway.client.get_schedule_handle(sync.schedule_id(supplier)).delete()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(404, f"no sync schedule for {supplier}") from exc
-        raise
+    await _on_schedule(request, supplier, "delete")
