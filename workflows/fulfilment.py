@@ -48,8 +48,9 @@ class Fulfilment:
 
     def changed(self, view: SubOrderView) -> None:
         current = self.subs.get(view.suborder_id)
-        if current is None or current.status not in CLOSED_SUBORDER:
-            self.subs[view.suborder_id] = view
+        if current is not None and (current.status in CLOSED_SUBORDER or len(view.timeline) < len(current.timeline)):
+            return  # the child's signals may overtake each other: its timeline only grows, so a shorter one is stale
+        self.subs[view.suborder_id] = view
 
     # --- the phase ------------------------------------------------------------------------------
 

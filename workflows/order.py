@@ -360,8 +360,12 @@ class OrderWorkflow:
     @workflow.signal
     def suborder_changed(self, change: SubOrderChanged) -> None:
         self.fulfilment.changed(change.view)
-        self.timeline.append(change.entry.model_copy(update={
-            "event": change.entry.event, "detail": f"{change.view.suborder_id}: {change.entry.detail}".rstrip(": ")}))
+        entry = change.entry.model_copy(update={"detail": f"{change.view.suborder_id}: {change.entry.detail}".rstrip(": ")})
+        # signals may arrive out of order: keep the timeline in the order things happened
+        at = len(self.timeline)
+        while at > 0 and self.timeline[at - 1].at > entry.at:
+            at -= 1
+        self.timeline.insert(at, entry)
 
     @workflow.query
     def view(self) -> OrderView:

@@ -280,3 +280,22 @@ async def test_expert_drops_a_stuck_suborder_and_the_order_goes_on_without_it(cl
     view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
     assert suborder(view, "netpartner").status == SubOrderStatus.CANCELLED
     assert view.invoices[0].net_total == Decimal("42.00")
+
+
+async def test_signals_from_a_suborder_that_overtake_each_other_leave_the_newest_state(client, task_queue):
+    # the child signals its order fire-and-forget; the server may deliver two of them out of order
+    from models.suborders import SubOrderChanged
+
+    handle = await start(client, task_queue, placement(CABLES))
+    view = await wait_for(handle, in_fulfilment(1))
+    sid = view.suborders[0].suborder_id
+    await report(client, sid, "central-warehouse", "accepted")
+    await report(client, sid, "central-warehouse", "shipped", tracking="DHL-1")
+    await wait_for(handle, lambda v: suborder(v, "central-warehouse").status == SubOrderStatus.SHIPPED)
+    sub = await suborder_view(client, sid)
+    accepted = sub.model_copy(update={"status": SubOrderStatus.ACCEPTED, "tracking": None, "timeline": sub.timeline[:-1]})
+    await handle.signal(OrderWorkflow.suborder_changed, SubOrderChanged(view=accepted, entry=sub.timeline[-2]))
+    view = await wait_for(handle, lambda v: events(v).count("suborder.accepted") == 2)
+    assert suborder(view, "central-warehouse").status == SubOrderStatus.SHIPPED
+    times = [e.at for e in view.timeline]
+    assert times == sorted(times)
