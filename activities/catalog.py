@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog import importing, sync, versions
+from catalog import draft_lock, importing, sync, versions
 from database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
 from settings import Settings
@@ -42,6 +42,8 @@ class CatalogActivities:
             return sync.run_sync(self.engine, job, default_delivery_unit=s.catalog_default_delivery_unit,
                                  default_category=s.catalog_default_category, timeout=s.catalog_sync_timeout,
                                  max_bytes=s.catalog_sync_max_bytes, heartbeat=activity.heartbeat)
+        except draft_lock.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
+            raise ApplicationError(str(exc)) from exc
         except (sync.FetchRefused, importing.ImportRefused, versions.VersionError) as exc:
             raise ApplicationError(str(exc), type=SYNC_FAILED, non_retryable=True) from exc
         except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff

@@ -28,7 +28,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy import bindparam
 
-from catalog import versions
+from catalog import draft_lock, versions
 from catalog.version_tables import CatalogImportRow, CatalogVersionItem
 from database import session_scope
 from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
@@ -194,6 +194,7 @@ class DraftImporter:
             self.delivery_units = set(session.execute(select(DeliveryUnit.id)).scalars())
         if default_delivery_unit not in self.delivery_units:
             raise ImportRefused(f"unknown default delivery unit {default_delivery_unit!r}")
+        draft_lock.claim(engine, version_id, self.run_id)  # last: a refused import holds nothing
 
     def set_transaction(self, transaction: str, mode: ImportMode) -> None:
         self.report.transaction, self.report.mode = transaction, mode
@@ -248,6 +249,7 @@ class DraftImporter:
             return
         t = CatalogVersionItem.__table__
         with session_scope(self.engine, write_lock=True) as session:
+            draft_lock.touch(session, self.version_id, self.run_id)
             skus = list({r.sku for r in records if r.sku})
             seen_before = set(session.execute(select(CatalogImportRow.sku).where(
                 CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus))).scalars()) if skus else set()
@@ -361,8 +363,10 @@ class DraftImporter:
         report = self.report
         report.file_error = file_error
         with session_scope(self.engine, write_lock=True) as session:
+            draft_lock.touch(session, self.version_id, self.run_id)
             if complete and file_error is None and report.mode == "full":
-                versions.require_draft(session, self.version_id)
+                # the file replaced the whole draft: it no longer builds on the version it was copied from
+                versions.require_draft(session, self.version_id).based_on = None
                 t = CatalogVersionItem.__table__
                 result = session.execute(delete(t).where(
                     t.c.version_id == self.version_id,
@@ -373,7 +377,12 @@ class DraftImporter:
             session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))
         report.added, report.changed = counts.get("added", 0), counts.get("changed", 0)
         report.unchanged, report.deleted = counts.get("unchanged", 0), counts.get("deleted", 0)
+        self.release()
         return report
+
+    def release(self) -> None:
+        """Lets the next import into the draft begin (also when this one failed)."""
+        draft_lock.release(self.engine, self.version_id, self.run_id)
 
 
 class CountingReader(io.RawIOBase):
@@ -421,9 +430,13 @@ def import_file(engine: Engine, version_id: int, source: str | Path | IO[bytes],
                                  default_delivery_unit=default_delivery_unit,
                                  default_category=default_category, batch_size=batch_size)
         reader = CountingReader(raw, (lambda pos: progress(pos, importer.report.items_read)) if progress else None)
-        if fmt == "bmecat":
-            return bmecat.read_into(importer, reader, head, mode)
-        return csvformat.read_into(importer, reader, mode or "full")
+        try:
+            if fmt == "bmecat":
+                return bmecat.read_into(importer, reader, head, mode)
+            return csvformat.read_into(importer, reader, mode or "full")
+        except BaseException:
+            importer.release()
+            raise
     finally:
         if own:
             raw.close()

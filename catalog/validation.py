@@ -6,6 +6,7 @@ price; plus the configuration's surcharges), never from the client, and are kept
 broken rejects the order with a reason the buyer understands and the field at fault; the
 approvals the order needs are decided here too. Validation only reads the database.
 """
+from collections import Counter
 from datetime import date
 
 from sqlmodel import Session
@@ -46,6 +47,10 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
 
     skus = list(dict.fromkeys(line.sku for line in placement.lines))
     found = assortment.entries(session, customer_id, contract, skus, rights=rights, ctx=ctx)
+    # quantity breaks count what the order takes of an item, over all its lines (configurations)
+    ordered = Counter()
+    for line in placement.lines:
+        ordered[line.sku] += max(line.quantity, 0)
     priced: list[PricedLine] = []
     for index, line in enumerate(placement.lines):
         where = f"lines[{index}]"
@@ -59,9 +64,11 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         problems, surcharges = check(entry.item, line.configuration)
         if problems:
             raise OrderRejected("; ".join(p.message for p in problems), f"{where}.configuration")
-        quote = pricing.decide(entry.sources, line.quantity)
+        quote = pricing.decide(entry.sources, ordered[line.sku])
         if quote is None:
-            raise OrderRejected(f"{line.sku} is sold from {entry.min_quantity} pieces", f"{where}.quantity")
+            raise OrderRejected(f"{line.sku} is sold from {entry.min_quantity} pieces"
+                                + (" (all lines of the item together)" if ordered[line.sku] != line.quantity else ""),
+                                f"{where}.quantity")
         unit_price = pricing.with_surcharges(quote.unit_price, surcharges)
         amounts = line_amounts(line.quantity, unit_price, entry.item.vat_rate)
         priced.append(PricedLine(

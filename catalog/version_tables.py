@@ -29,6 +29,12 @@ class CatalogVersion(SQLModel, table=True):
     activates_at: datetime | None = None
     published_at: datetime | None = None
     published_by: str | None = None
+    # the published version a copied draft started from (None: empty, or fully replaced by an
+    # import): publishing it after a newer version went live would undo that version's changes
+    based_on: int | None = None
+    # one import at a time per draft (catalog/draft_lock.py): the running import and its last sign of life
+    import_run: str | None = Field(default=None, max_length=32)
+    import_seen_at: datetime | None = None
 
 
 class CatalogVersionItem(SQLModel, table=True):

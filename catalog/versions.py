@@ -56,6 +56,10 @@ class VersionConflict(VersionError):
     status = 409
 
 
+class StaleDraft(VersionConflict):
+    """The draft was copied from a version that is no longer the published one."""
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -122,7 +126,14 @@ def item_count(session: Session, version_id: int) -> int:
 
 def info(session: Session, version: CatalogVersion, live: int | None = None) -> VersionInfo:
     live = live_version(session) if live is None else live
-    return VersionInfo(**version.model_dump(), item_count=item_count(session, version.id), live=version.id == live)
+    return _info(version, item_count(session, version.id), live)
+
+
+def _info(version: CatalogVersion, count: int, live: int | None) -> VersionInfo:
+    from catalog import draft_lock  # it builds on this module
+
+    return VersionInfo(**version.model_dump(), item_count=count, live=version.id == live,
+                       import_running=draft_lock.running(version))
 
 
 def list_versions(session: Session, limit: int = 100) -> list[VersionInfo]:
@@ -130,7 +141,7 @@ def list_versions(session: Session, limit: int = 100) -> list[VersionInfo]:
     counts = dict(session.execute(select(CatalogVersionItem.version_id, func.count())
                                   .group_by(CatalogVersionItem.version_id)).all())
     versions = session.execute(select(CatalogVersion).order_by(CatalogVersion.id.desc()).limit(limit)).scalars()
-    return [VersionInfo(**v.model_dump(), item_count=counts.get(v.id, 0), live=v.id == live) for v in versions]
+    return [_info(v, counts.get(v.id, 0), live) for v in versions]
 
 
 def to_version_item(row: CatalogVersionItem) -> VersionItem:
@@ -188,6 +199,7 @@ def create_draft(session: Session, *, created_by: str, note: str = "", source: s
         session.execute(insert(t).from_select(columns, select(
             *[literal(version.id).label("version_id") if c == "version_id" else t.c[c] for c in columns]
         ).where(t.c.version_id == live)))
+        version.based_on = live
     else:
         snapshot_live_items(session, version.id)
     return version
@@ -395,10 +407,13 @@ def _activate(session: Session, version: CatalogVersion, live: CatalogLive, acto
 
 
 def publish(session: Session, version_id: int, actor: str, activates_at: datetime | None = None,
-            now: datetime | None = None) -> PublishResult:
+            now: datetime | None = None, *, force: bool = False) -> PublishResult:
     """Publishes a draft now, or marks it scheduled for `activates_at` (the caller then starts the
     CatalogPublication workflow, which calls `activate_scheduled` at that time). Run it in a
-    write-locked session."""
+    write-locked session. `force` publishes a draft copied from a version that is no longer the
+    published one (undoing what the newer one changed, as its diff shows)."""
+    from catalog import draft_lock  # it builds on this module
+
     now = now or utcnow()
     live = _live_row(session)
     version = get_version(session, version_id, for_update=True)
@@ -407,6 +422,13 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
                               + (" (unpublish it first to change the date)" if version.status == "scheduled" else ""))
     if activates_at is not None and activates_at.tzinfo is None:
         raise ValueError("activates_at needs a time zone")
+    if draft_lock.running(version, now):
+        raise draft_lock.ImportBusy(f"an import is writing into catalog version {version_id}; "
+                                    "publish it when the import has finished")
+    if not force and version.based_on is not None and live.version_id not in (None, version.based_on):
+        raise StaleDraft(f"catalog version {version_id} was copied from version {version.based_on}, but version "
+                         f"{live.version_id} has been published since: publishing it would undo what version "
+                         f"{live.version_id} changed. Start a new draft, or publish with force=true to do so anyway")
     if item_count(session, version_id) == 0:
         raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
     if activates_at is not None and activates_at > now:

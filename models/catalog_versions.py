@@ -25,6 +25,8 @@ class VersionInfo(BaseModel):
     published_by: str | None = None
     item_count: int = 0
     live: bool = False
+    based_on: int | None = Field(default=None, description="the published version this draft was copied from")
+    import_running: bool = Field(default=False, description="an import is writing into this draft")
 
 
 class VersionItem(BaseModel):

@@ -150,18 +150,27 @@ def test_demo_acme_cables_from_100_pieces(db):
     assert price_breaks(entry.sources) == [(1, D("4.20")), (100, D("3.90"))]
 
 
-def test_validation_prices_lines_by_their_quantity(db):
+def test_validation_prices_by_what_the_order_takes_of_each_item_over_all_its_lines(db):
     customer, _ = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
     add_price_list(db, customer, {"CBL-CAT6-5M": {100: "3.60"}, "PWR-UPS-AT": {5: "600.00"}})
     buyer = add_buyer(db, customer)
     with session_scope(db) as session:
-        v = validate_order(session, order(buyer, ("CBL-CAT6-5M", 10), ("CBL-CAT6-5M", 100), ("PWR-UPS-AT", 5)), TODAY)
+        v = validate_order(session, order(buyer, ("CBL-CAT6-5M", 10), ("PWR-UPS-AT", 5)), TODAY)
         assert [(line.unit_price, line.line_total) for line in v.lines] == [
-            (D("4.00"), D("40.00")), (D("3.60"), D("360.00")), (D("600.00"), D("3000.00"))]
-        assert v.net_total == D("3400.00")
+            (D("4.00"), D("40.00")), (D("600.00"), D("3000.00"))]
+        # 60 + 40 cables in two lines (e.g. two cost centres) reach the break at 100 together
+        v = validate_order(session, order(buyer, ("CBL-CAT6-5M", 60), ("CBL-CAT6-5M", 40)), TODAY)
+        assert [(line.unit_price, line.line_total) for line in v.lines] == [
+            (D("3.60"), D("216.00")), (D("3.60"), D("144.00"))]
+        assert v.net_total == D("360.00")
+        v = validate_order(session, order(buyer, ("PWR-UPS-AT", 2), ("PWR-UPS-AT", 3)), TODAY)
+        assert v.net_total == D("3000.00")  # the minimum of 5 counts both lines too
         with pytest.raises(OrderRejected) as rejected:
             validate_order(session, order(buyer, ("CBL-CAT6-5M", 1), ("PWR-UPS-AT", 4)), TODAY)
         assert (rejected.value.field, rejected.value.reason) == ("lines[1].quantity", "PWR-UPS-AT is sold from 5 pieces")
+        with pytest.raises(OrderRejected) as rejected:
+            validate_order(session, order(buyer, ("PWR-UPS-AT", 2), ("PWR-UPS-AT", 2)), TODAY)
+        assert rejected.value.reason == "PWR-UPS-AT is sold from 5 pieces (all lines of the item together)"
         with pytest.raises(OrderRejected) as rejected:
             validate_order(session, order(buyer, ("SW-24-PRO", 1, {"hw_version": "B2", "sw_version": "7.2"})), TODAY)
         assert rejected.value.field == "lines[0].sku"
@@ -173,21 +182,21 @@ def test_a_validated_order_keeps_its_prices_when_prices_change_later(db):
     customer, contract_id = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
     price_list = add_price_list(db, customer, {"CBL-CAT6-5M": {100: "3.60"}})
     buyer = add_buyer(db, customer)
-    placement = order(buyer, ("CBL-CAT6-5M", 10), ("CBL-CAT6-5M", 100))
+    placements = [order(buyer, ("CBL-CAT6-5M", 10)), order(buyer, ("CBL-CAT6-5M", 100))]
     with session_scope(db) as session:
-        placed = validate_order(session, placement, TODAY)
-    kept = placed.model_dump_json()  # what the workflow state holds
+        placed = [validate_order(session, p, TODAY) for p in placements]
+    kept = [v.model_dump_json() for v in placed]  # what the workflow state holds
     with session_scope(db) as session:
         session.execute(update(ContractItem).where(ContractItem.contract_id == contract_id)
                         .values(price=D("4.80")))
         session.execute(update(PriceListEntry).where(PriceListEntry.price_list_id == price_list)
                         .values(price=D("4.50")))
-    restored = ValidatedOrder.model_validate_json(kept)
-    assert [line.unit_price for line in restored.lines] == [D("4.00"), D("3.60")]
-    assert restored.net_total == D("400.00") == placed.net_total
+    restored = [ValidatedOrder.model_validate_json(k) for k in kept]
+    assert [v.lines[0].unit_price for v in restored] == [D("4.00"), D("3.60")]
+    assert [v.net_total for v in restored] == [D("40.00"), D("360.00")] == [v.net_total for v in placed]
     with session_scope(db) as session:
-        again = validate_order(session, placement, TODAY)
-    assert [line.unit_price for line in again.lines] == [D("4.80"), D("4.50")]  # 4.50 is a discount on 4.80
+        again = [validate_order(session, p, TODAY) for p in placements]
+    assert [v.lines[0].unit_price for v in again] == [D("4.80"), D("4.50")]  # 4.50 is a discount on 4.80
 
 
 def test_the_demo_orders_of_the_existing_flows_keep_their_totals(db):

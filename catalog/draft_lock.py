@@ -1,0 +1,61 @@
+"""One import at a time per draft.
+
+Two imports interleaving their batches in one draft would leave a mix of both files, and a full
+import's final sweep would delete what the other one wrote. So an import claims the draft
+(`CatalogVersion.import_run`), shows a sign of life with every batch, and releases the draft when
+it ends. A claim whose import has shown no sign of life for `STALE_AFTER` is taken to be from a
+crashed process and may be taken over; the import that lost it stops at its next batch. Publishing
+a draft while an import is writing into it is refused as well (catalog/versions.py).
+"""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from catalog import versions
+from catalog.version_tables import CatalogVersion
+from database import session_scope
+
+STALE_AFTER = timedelta(minutes=2)  # a batch of 1,000 items takes well under a second
+
+
+class ImportBusy(versions.VersionConflict):
+    """Another import is writing into the draft (retry when it has finished)."""
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+
+
+def running(version: CatalogVersion, now: datetime | None = None) -> bool:
+    """An import is writing into this draft and has shown a sign of life lately."""
+    if version.import_run is None or version.import_seen_at is None:
+        return False
+    return _aware(version.import_seen_at) > (now or versions.utcnow()) - STALE_AFTER
+
+
+def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = None) -> None:
+    """Takes the draft for the import `run_id`; ImportBusy while another import holds it."""
+    now = now or versions.utcnow()
+    with session_scope(engine, write_lock=True) as session:
+        version = versions.require_draft(session, version_id, for_update=True)
+        if version.import_run not in (None, run_id) and running(version, now):
+            raise ImportBusy(f"another import is writing into catalog version {version_id} (last seen "
+                             f"{_aware(version.import_seen_at).isoformat(timespec='seconds')}); "
+                             "try again when it has finished")
+        version.import_run, version.import_seen_at = run_id, now
+
+
+def touch(session: Session, version_id: int, run_id: str) -> None:
+    """A sign of life, in the batch's transaction; ImportBusy when the claim was taken over."""
+    result = session.execute(update(CatalogVersion).where(
+        CatalogVersion.id == version_id, CatalogVersion.import_run == run_id).values(import_seen_at=versions.utcnow()))
+    if result.rowcount == 0:
+        raise ImportBusy(f"the import into catalog version {version_id} stopped: another import took the draft over")
+
+
+def release(engine: Engine, version_id: int, run_id: str) -> None:
+    with session_scope(engine, write_lock=True) as session:
+        session.execute(update(CatalogVersion).where(
+            CatalogVersion.id == version_id, CatalogVersion.import_run == run_id).values(
+            import_run=None, import_seen_at=None))
