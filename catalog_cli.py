@@ -6,6 +6,8 @@
     order2cash catalog publish 7 [--at 2027-01-01T00:00:00+01:00]
     order2cash catalog unpublish 7
     order2cash catalog quality 7 [--customer globex]
+    order2cash catalog quality-rules globex [--file rules.json]
+    order2cash catalog sub-assortment globex [--categories network,cables] [--clear]
     order2cash catalog export acme -o acme.xml [--format csv]
     order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml --every P1D
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -32,7 +35,7 @@ def _engine():
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]{message}[/red]")
+    console.print(f"[red]{escape(message)}[/red]")  # messages quote file content and ids
     raise typer.Exit(1)
 
 
@@ -141,7 +144,10 @@ def diff(version: int = typer.Argument(...), base: int = typer.Option(None, help
 @app.command("publish")
 def publish(version: int = typer.Argument(...),
             at: datetime = typer.Option(None, formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"],
-                                        help="activation time with zone, e.g. 2027-01-01T00:00:00+01:00")) -> None:
+                                        help="activation time with zone, e.g. 2027-01-01T00:00:00+01:00"),
+            force: bool = typer.Option(False, "--force", help="publish a draft copied from an older version than "
+                                                              "the published one (undoes the newer one's changes)")
+            ) -> None:
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
     from catalog import publication, versions
 
@@ -151,7 +157,7 @@ def publish(version: int = typer.Argument(...),
         if at is not None:
             from temporal_client import connect
             client = await connect(s)
-        return await publication.publish(client, _engine(), s.temporal_task_queue, version, ACTOR, at)
+        return await publication.publish(client, _engine(), s.temporal_task_queue, version, ACTOR, at, force=force)
 
     try:
         result = asyncio.run(run())
@@ -270,5 +276,7 @@ def sync_schedule(
         _fail(f"{type(exc).__name__}: {exc}")
 
 
+import catalog_rules_cli  # noqa: E402, F401 - its commands (quality rules, sub-assortments) join this app
+
 if __name__ == "__main__":
-    app()
+    catalog_rules_cli.app()  # run as a script, this module is __main__: the imported catalog_cli has them all

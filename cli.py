@@ -17,12 +17,16 @@ from rich.console import Console
 from rich.table import Table
 
 import catalog_cli
+import contracts_cli
+import customers_cli
 from settings import DATA_DIR, get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console()
 BIN = Path(sys.executable).parent
 app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
+app.add_typer(contracts_cli.app, name="contracts", help="Framework contracts: terms, items, consumption")
+app.add_typer(customers_cli.app, name="customers", help="Customers and their catalog rules: price lists, role rules, limits, part numbers")
 
 
 def search_attribute_flags() -> list[str]:

@@ -7,8 +7,8 @@ from temporalio.client import Client
 
 from api import problems
 from api.gateway import Gateway
-from api.routes import auth, catalog, contracts, health, invoices, notifications, orders, suborders, webhooks
-from api.routes import catalog_admin
+from api.routes import auth, catalog, contracts, customers, health, invoices, notifications, orders, suborders, webhooks
+from api.routes import catalog_customer_views, catalog_drafts, catalog_export, catalog_sync_schedules, catalog_versions
 from database import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -36,9 +36,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     app = FastAPI(title="order2cash", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for module in (health, auth, catalog, contracts, orders, suborders, webhooks, invoices, notifications):
+    for module in (health, auth, catalog, contracts, customers, orders, suborders, webhooks, invoices, notifications):
         app.include_router(module.router)
-    app.include_router(catalog_admin.router)  # catalog versions, imports, export
+    for module in (catalog_versions, catalog_drafts, catalog_customer_views, catalog_export, catalog_sync_schedules):
+        app.include_router(module.router)  # catalog management (and the customers' catalog export)
     from api import pages  # the web pages share the routes' logic
     app.include_router(pages.router)
     return app

@@ -1,18 +1,25 @@
-"""The API's one way into Temporal: start, update and query order and sub-order workflows, and
-turn Temporal's errors into problem details. Routes and pages both go through here."""
+"""The API's one way into Temporal: start, update and query order and sub-order workflows,
+schedule catalog publications and supplier sync schedules, and turn Temporal's errors into
+problem details. Routes and pages both go through here."""
 import hashlib
 import json
 import re
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from sqlalchemy import Engine
+from temporalio.client import (
+    Client, ScheduleAlreadyRunningError, WorkflowExecutionStatus, WorkflowUpdateFailedError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
+from catalog import publication, sync
 from models.actors import Actor
+from models.catalog_versions import PublishResult, SyncRequest
 from models.orders import OrderPlacement, OrderStatus, OrderView
 from models.suborders import SubOrderView
 from settings import Settings
@@ -164,6 +171,52 @@ class Gateway:
             "lines": memo.get("lines", []),
             "sent_at": wf.start_time,
         })
+
+    # --- catalog: publication at a future time, supplier sync schedules ---------------------------
+    # What Temporal is asked to do is defined once in catalog/publication.py and catalog/sync.py
+    # (the CLI uses them too); the API's calls go through here.
+
+    async def publish_catalog_version(self, engine: Engine, version_id: int, actor_id: str,
+                                      activates_at: datetime | None, *, force: bool = False) -> PublishResult:
+        """Publishes now, or at `activates_at` through a CatalogPublication workflow. Raises
+        versions.VersionError; 503 when Temporal cannot take the publication (it stays a draft)."""
+        try:
+            return await publication.publish(self.client, engine, self.settings.temporal_task_queue, version_id,
+                                             actor_id, activates_at, force=force)
+        except publication.PublicationUnavailable as exc:
+            raise Problem(503, str(exc)) from exc
+
+    async def unpublish_catalog_version(self, engine: Engine, version_id: int) -> bool:
+        """Cancels a scheduled publication (its workflow, too). Raises versions.VersionError."""
+        return await publication.unpublish(self.client, engine, version_id)
+
+    async def create_sync_schedule(self, request: SyncRequest, every: timedelta, *, replace: bool) -> str:
+        """Creates (with `replace`: changes) the supplier's sync schedule; returns its id. Raises
+        sync.InvalidSchedule; 409 when one exists and `replace` is false."""
+        try:
+            return await sync.create_schedule(self.client, request, every, self.settings.temporal_task_queue,
+                                              replace=replace)
+        except ScheduleAlreadyRunningError as exc:
+            raise Problem(409, f"a sync schedule for {request.supplier} exists (replace=true to change it)") from exc
+
+    async def trigger_sync_schedule(self, supplier: str) -> str:
+        """Starts the supplier's sync now; returns the schedule's id. 404 when there is none."""
+        return await self._on_sync_schedule(supplier, "trigger")
+
+    async def delete_sync_schedule(self, supplier: str) -> None:
+        """404 when the supplier has no sync schedule."""
+        await self._on_sync_schedule(supplier, "delete")
+
+    async def _on_sync_schedule(self, supplier: str, action: str) -> str:
+        handle = self.client.get_schedule_handle(sync.schedule_id(supplier))
+        try:
+            await getattr(handle, action)()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise Problem(404, f"no sync schedule for {supplier}") from err
+            raise
+        return handle.id
+
 
 def may_see_order(actor: Actor, view: OrderView) -> bool:
     """Seller staff see every order; a customer's people see their customer's orders, and

@@ -20,9 +20,10 @@ class PublicationUnavailable(Exception):
     """Temporal could not take the scheduled publication (the version stays a draft)."""
 
 
-def _publish(engine: Engine, version_id: int, actor: str, activates_at: datetime | None) -> PublishResult:
+def _publish(engine: Engine, version_id: int, actor: str, activates_at: datetime | None,
+             force: bool = False) -> PublishResult:
     with session_scope(engine, write_lock=True) as session:
-        return versions.publish(session, version_id, actor, activates_at)
+        return versions.publish(session, version_id, actor, activates_at, force=force)
 
 
 def _unschedule(engine: Engine, version_id: int, activates_at: datetime | None = None) -> bool:
@@ -31,9 +32,10 @@ def _unschedule(engine: Engine, version_id: int, activates_at: datetime | None =
 
 
 async def publish(client: Client | None, engine: Engine, task_queue: str, version_id: int, actor: str,
-                  activates_at: datetime | None = None) -> PublishResult:
-    """Publishes now, or schedules the publication (needs `client`). Raises versions.VersionError."""
-    result = await to_thread.run_sync(_publish, engine, version_id, actor, activates_at)
+                  activates_at: datetime | None = None, *, force: bool = False) -> PublishResult:
+    """Publishes now, or schedules the publication (needs `client`). Raises versions.VersionError
+    (versions.StaleDraft for a draft copied from an older version, unless `force`)."""
+    result = await to_thread.run_sync(_publish, engine, version_id, actor, activates_at, force)
     if result.status != "scheduled":
         return result
     request = PublicationRequest(version_id=version_id, activates_at=result.activates_at)

@@ -77,6 +77,11 @@ def rules_of(session: Session, customer_id: str) -> list[QualityRule]:
                                 .order_by(QualityRule.rule)).scalars())
 
 
+def rule_inputs(session: Session, customer_id: str) -> list[QualityRuleIn]:
+    """The customer's rules as the API and the CLI show them (and take them back)."""
+    return [QualityRuleIn(rule=r.rule, params=r.params) for r in rules_of(session, customer_id)]
+
+
 def customers_with_rules(session: Session) -> list[str]:
     return list(session.execute(select(QualityRule.customer_id).distinct().order_by(QualityRule.customer_id)).scalars())
 

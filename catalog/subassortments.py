@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
-from catalog import assortment, pricing
+from catalog import assortment, pricing, versions
 from catalog.tables import Contract, Customer, SpecialItem
 from catalog.version_tables import CatalogVersionItem, HiddenItem, SubAssortment
 from catalog.versions import ATTRIBUTE_KEYS, ITEM_FIELDS, iter_version_rows
-from models.catalog_versions import FilterRule, SubAssortmentIn
+from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}
 
@@ -66,6 +66,27 @@ def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | N
     row.rules = [r.model_dump() for r in body.rules]
     session.add(row)
     return row
+
+
+def own_definition(session: Session, customer_id: str) -> SubAssortmentIn | None:
+    """The customer's own sub-assortment as the API and the CLI show it (None: none of its own)."""
+    row = session.get(SubAssortment, customer_id)
+    return None if row is None else SubAssortmentIn(name=row.name, categories=row.categories, skus=row.skus,
+                                                     rules=row.rules)
+
+
+def replace(session: Session, customer_id: str, body: SubAssortmentIn | None) -> CustomerPublication | None:
+    """Sets (or, with None, removes) the customer's own sub-assortment; its view changed, so a
+    customer with quality rules is re-checked against the live version. Returns that re-check
+    (None: no rules or nothing published)."""
+    from catalog import quality  # here, not at the top: quality imports this module
+
+    set_definition(session, customer_id, body)
+    session.flush()
+    if not quality.rules_of(session, customer_id):
+        return None
+    live = versions.live_version(session)
+    return None if live is None else quality.apply_customer(session, customer_id, live)
 
 
 def _value(item: CatalogVersionItem, name: str) -> Any:

@@ -5,6 +5,9 @@ A Temporal schedule (`catalog-sync-{supplier}`) starts the CatalogSync workflow
 temporary file), imports it into a draft and diffs the draft against the published version. A
 draft that changes nothing is discarded. The workflow returns the diff summary and posts it to the
 catalog managers' inbox. Publishing stays a catalog manager's decision.
+
+The schedule itself (its id, its rules, what it starts) is defined here once, for the API (through
+api/gateway.py) and the CLI alike.
 """
 from __future__ import annotations
 
@@ -26,12 +29,44 @@ from database import session_scope
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
 
 
+MIN_INTERVAL = timedelta(minutes=1)
+
+
 class FetchRefused(Exception):
     """The source answered with a client error or sent too much: retrying will not help."""
 
 
+class InvalidSchedule(ValueError):
+    """A sync schedule that cannot work; `field` names the request field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def schedule_id(supplier: str) -> str:
     return f"catalog-sync-{supplier}"
+
+
+def check_schedule(request: SyncRequest, every: timedelta) -> None:
+    """Temporal would take any interval and URL, but fetch() speaks only HTTP(S), and pulling a
+    whole catalog more than once a minute only piles up drafts."""
+    if every < MIN_INTERVAL:
+        raise InvalidSchedule("every", "every must be at least a minute")
+    if not request.url.startswith(("http://", "https://")):
+        raise InvalidSchedule("url", "url must be http or https")
+
+
+def schedule(request: SyncRequest, every: timedelta, task_queue: str) -> Schedule:
+    """The supplier's schedule: a CatalogSync run every `every`; a run still busy when the next is
+    due makes that one skip (no two imports of one supplier's file at once)."""
+    from workflows.catalog_sync import CatalogSyncWorkflow  # it imports this module (via its activities)
+
+    return Schedule(
+        action=ScheduleActionStartWorkflow(CatalogSyncWorkflow.run, request, id=schedule_id(request.supplier),
+                                           task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
 
 
 def fetch(url: str, dest: Path, *, timeout: float, max_bytes: int,
@@ -105,24 +140,21 @@ def run_sync(engine: Engine, job: SyncJob, *, default_delivery_unit: str, defaul
 
 async def create_schedule(client: Client, request: SyncRequest, every: timedelta, task_queue: str, *,
                           replace: bool = False) -> str:
-    """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id."""
-    from workflows.catalog_sync import CatalogSyncWorkflow
-
+    """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id. Raises
+    InvalidSchedule, and ScheduleAlreadyRunningError when one exists and `replace` is false."""
+    check_schedule(request, every)
     sid = schedule_id(request.supplier)
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(CatalogSyncWorkflow.run, request, id=sid, task_queue=task_queue),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    wanted = schedule(request, every, task_queue)
     try:
-        await client.create_schedule(sid, schedule)
+        await client.create_schedule(sid, wanted)
     except ScheduleAlreadyRunningError:
         if not replace:
             raise
         handle = client.get_schedule_handle(sid)
-        await handle.update(lambda _input: _update(schedule))
+        await handle.update(lambda _input: _update(wanted))
     return sid
 
 
-def _update(schedule: Schedule):
+def _update(wanted: Schedule):
     from temporalio.client import ScheduleUpdate
-    return ScheduleUpdate(schedule=schedule)
+    return ScheduleUpdate(schedule=wanted)

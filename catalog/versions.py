@@ -428,7 +428,7 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
     if not force and version.based_on is not None and live.version_id not in (None, version.based_on):
         raise StaleDraft(f"catalog version {version_id} was copied from version {version.based_on}, but version "
                          f"{live.version_id} has been published since: publishing it would undo what version "
-                         f"{live.version_id} changed. Start a new draft, or publish with force=true to do so anyway")
+                         f"{live.version_id} changed. Start a new draft, or publish with force (API force: true, CLI --force)")
     if item_count(session, version_id) == 0:
         raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
     if activates_at is not None and activates_at > now:

@@ -88,7 +88,7 @@ class Fulfilment:
         if self.order.cancel_request is not None and delivered:
             self.order.record("system", "order.cancel_partial", "delivered lines stay on the order")
         elif self.order.cancel_request is not None:
-            self.order._cancelled()
+            self.order.cancelled()
             return []
         return [self.lines[n] for n in delivered]
 
@@ -127,7 +127,7 @@ class Fulfilment:
             reason=f"{rejected.partner_id} rejected sub-order {rejected.suborder_id}: {rejected.reason}",
             suborder_id=rejected.suborder_id, options=DECISION_OPTIONS,
         )
-        decision = await self.order.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
+        decision = await self.order.approvals.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
         self.resolved.add(rejected.suborder_id)
         if decision is None:
             return
@@ -161,8 +161,7 @@ class Fulfilment:
     async def _apply(self, decision: SubOrderDecision, view: SubOrderView, why: str) -> None:
         line_nos = [line.line_no for line in view.lines]
         if decision.action == "cancel_order":
-            self.order.rejection_reason = f"rejected by {decision.actor.id} after {why}"
-            self.order.finish(OrderStatus.REJECTED, decision.actor.id, "order.rejected", self.order.rejection_reason)
+            self.order.reject(decision.actor.id, "order.rejected", f"rejected by {decision.actor.id} after {why}")
             return
         if decision.action == "drop":
             self.dropped.update(line_nos)

@@ -94,6 +94,12 @@ async def test_import_edit_diff_publish_and_export(http, login):
     assert r.json()["status"] == "published" and r.json()["materialised"]["inserted"] == 2
     r = await http.post(f"/api/v1/catalog/versions/{version}/publish", headers=manager)
     assert r.status_code == 409
+    # the demo's draft was copied from the version before: publishing it now would undo this one
+    drafts = [v for v in (await http.get("/api/v1/catalog/versions", headers=manager)).json()
+              if v["status"] == "draft" and v["based_on"] is not None and v["based_on"] != version]
+    assert drafts
+    r = await http.post(f"/api/v1/catalog/versions/{drafts[0]['id']}/publish", headers=manager)
+    assert r.status_code == 409 and f"but version {version} has been published since" in r.json()["detail"]
     r = await http.get("/api/v1/catalog/items", params={"q": "T-API"}, headers=manager)
     assert {i["sku"] for i in r.json()["items"]} == {"T-API-1", "T-API-2"}
 

@@ -1,0 +1,30 @@
+"""What the catalog management routes (catalog_versions, catalog_drafts, catalog_customer_views,
+catalog_export, catalog_sync_schedules) share: their prefix and tag, the catalog-manager check,
+and how the catalog's errors read as problem details."""
+from api.problems import Problem
+from api.security import require_role
+from catalog import importing, quality, subassortments, versions
+from models.actors import Actor
+
+PREFIX = "/api/v1/catalog"
+TAG = "catalog management"  # one tag: the docs show catalog management as one section
+MANAGER = "catalog_manager"
+
+
+def require_manager(actor: Actor) -> None:
+    # the role alone is not enough: a customer's user must never manage the seller's catalog
+    if not actor.is_seller_staff:
+        raise Problem(403, "Catalog management is for the seller's catalog managers")
+    require_role(actor, MANAGER)
+
+
+def run(fn, *args, **kwargs):
+    """Runs a catalog function, turning its errors into problem details."""
+    try:
+        return fn(*args, **kwargs)
+    except versions.VersionError as exc:
+        raise Problem(exc.status, str(exc)) from exc
+    except importing.ImportRefused as exc:
+        raise Problem(422, f"The file was not imported: {exc}", field="file") from exc
+    except (quality.InvalidRule, subassortments.InvalidDefinition) as exc:
+        raise Problem(422, str(exc)) from exc

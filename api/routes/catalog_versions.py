@@ -1,0 +1,138 @@
+"""Catalog versions (catalog managers): list, start a draft, read any version and its items,
+discard a draft, diff against the published version, publish now or at a future time, and
+cancel a scheduled publication. Editing a draft's items: catalog_drafts.py."""
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import EngineDep, GatewayDep
+from api.problems import Problem
+from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
+from api.security import CurrentActor
+from catalog import versions
+from database import session_scope
+from models.actors import Actor
+from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo, VersionItemPage
+
+router = APIRouter(prefix=PREFIX, tags=[TAG])
+
+
+class DraftIn(BaseModel):
+    note: str = Field(default="", max_length=500)
+    empty: bool = Field(default=False, description="start empty instead of from the published version")
+
+
+class PublishIn(BaseModel):
+    activates_at: datetime | None = Field(default=None, description="ISO 8601 with time zone; omitted or past: now")
+    force: bool = Field(default=False, description="publish a draft copied from an older version than the "
+                                                   "published one, undoing what the newer one changed (see its diff)")
+
+
+def _list(engine) -> list[VersionInfo]:
+    with session_scope(engine) as session:
+        return versions.list_versions(session)
+
+
+@router.get("/versions", response_model=list[VersionInfo], summary="Catalog versions, newest first")
+async def list_versions(actor: CurrentActor, engine: EngineDep) -> list[VersionInfo]:
+    require_manager(actor)
+    return await run_in_threadpool(_list, engine)
+
+
+def _create(engine, actor: Actor, body: DraftIn) -> VersionInfo:
+    with session_scope(engine, write_lock=True) as session:
+        version = versions.create_draft(session, created_by=actor.id, note=body.note, empty=body.empty)
+        return versions.info(session, version)
+
+
+@router.post("/versions", response_model=VersionInfo, status_code=201,
+             summary="A new draft: a copy of the published version (or empty)")
+async def create_version(actor: CurrentActor, engine: EngineDep, body: DraftIn | None = None) -> VersionInfo:
+    require_manager(actor)
+    return await run_in_threadpool(_create, engine, actor, body or DraftIn())
+
+
+def _get(engine, version_id: int) -> VersionInfo:
+    with session_scope(engine) as session:
+        return versions.info(session, versions.get_version(session, version_id))
+
+
+@router.get("/versions/{version_id}", response_model=VersionInfo, summary="One version")
+async def get_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> VersionInfo:
+    require_manager(actor)
+    return await run_in_threadpool(run, _get, engine, version_id)
+
+
+def _discard(engine, version_id: int) -> None:
+    with session_scope(engine, write_lock=True) as session:
+        versions.discard_draft(session, version_id)
+
+
+@router.delete("/versions/{version_id}", status_code=204, summary="Discard a draft")
+async def discard_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> None:
+    require_manager(actor)
+    await run_in_threadpool(run, _discard, engine, version_id)
+
+
+def _items(engine, version_id: int, q, category, limit, offset) -> VersionItemPage:
+    with session_scope(engine) as session:
+        return versions.version_items(session, version_id, q=q, category=category, limit=limit, offset=offset)
+
+
+@router.get("/versions/{version_id}/items", response_model=VersionItemPage,
+            summary="The items of a version (any version: older ones stay readable)")
+async def version_items(
+    version_id: int, actor: CurrentActor, engine: EngineDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+) -> VersionItemPage:
+    require_manager(actor)
+    return await run_in_threadpool(run, _items, engine, version_id, q, category, limit, offset)
+
+
+def _diff(engine, version_id: int, base: int | None, limit: int) -> CatalogDiff:
+    with session_scope(engine) as session:
+        return versions.diff(session, version_id, base, limit=limit)
+
+
+@router.get("/versions/{version_id}/diff", response_model=CatalogDiff,
+            summary="What publishing the version changes: added, removed, price changes, text changes")
+async def diff(version_id: int, actor: CurrentActor, engine: EngineDep,
+               base: Annotated[int | None, Query(description="default: the published version")] = None,
+               limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> CatalogDiff:
+    require_manager(actor)
+    return await run_in_threadpool(run, _diff, engine, version_id, base, limit)
+
+
+@router.post("/versions/{version_id}/publish", response_model=PublishResult,
+             summary="Publish a draft now, or at `activates_at` (202: scheduled)")
+async def publish(version_id: int, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep,
+                  body: PublishIn | None = None):
+    require_manager(actor)
+    activates_at = body.activates_at if body else None
+    if activates_at is not None and activates_at.tzinfo is None:
+        raise Problem(422, "activates_at needs a time zone (e.g. 2027-01-01T00:00:00+01:00)", field="activates_at")
+    try:
+        result = await gateway.publish_catalog_version(engine, version_id, actor.id, activates_at,
+                                                       force=bool(body and body.force))
+    except versions.VersionError as exc:
+        raise Problem(exc.status, str(exc)) from exc
+    if result.status == "scheduled":  # the CatalogPublication workflow publishes it later
+        return JSONResponse(result.model_dump(mode="json"), status_code=202)
+    return result
+
+
+@router.post("/versions/{version_id}/unpublish", response_model=VersionInfo,
+             summary="Cancel a scheduled publication (the version is a draft again)")
+async def unpublish(version_id: int, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep) -> VersionInfo:
+    require_manager(actor)
+    try:
+        await gateway.unpublish_catalog_version(engine, version_id)
+    except versions.VersionError as exc:
+        raise Problem(exc.status, str(exc)) from exc
+    return await run_in_threadpool(run, _get, engine, version_id)

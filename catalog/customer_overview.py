@@ -1,0 +1,74 @@
+"""The customer tree as catalog managers and customers see it (API and CLI): which customers a
+customer's users may see, and for one customer its parents, subsidiaries, the contract in force
+and whose price lists, role rules and role limits apply to it (its own or the nearest parent's,
+the rule of catalog/customers.py).
+"""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import func, select
+from sqlmodel import Session, SQLModel
+
+from catalog.customer_rules import CustomerNotFound
+from catalog.customers import NoValidContract, customer_chain, effective_contract, nearest_owner
+from catalog.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit
+from catalog.tables import Customer, SpecialItem
+from models.customer_rules import CustomerDetail, CustomerSummary, RulesOverview
+
+
+def _summary(row: Customer) -> CustomerSummary:
+    return CustomerSummary(customer_id=row.id, name=row.name, parent_id=row.parent_id, country=row.country)
+
+
+def subsidiaries(session: Session, customer_id: str) -> list[Customer]:
+    """Its subsidiaries, theirs, and so on (a recursive query; UNION stops at a cycle), by id."""
+    tree = select(Customer.id).where(Customer.parent_id == customer_id).cte("subsidiaries", recursive=True)
+    tree = tree.union(select(Customer.id).join(tree, Customer.parent_id == tree.c.id))
+    return list(session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id)))
+                                .order_by(Customer.id)).scalars())
+
+
+def customer_tree(session: Session, customer_id: str) -> list[str]:
+    """What a customer's users see of the tree: the customer, its parents and its subsidiaries."""
+    return [c.id for c in customer_chain(session, customer_id)] + [c.id for c in subsidiaries(session, customer_id)]
+
+
+def list_customers(session: Session, customer_ids: list[str] | None = None) -> list[CustomerSummary]:
+    """The given customers (None: all), by id."""
+    query = select(Customer).order_by(Customer.id)
+    if customer_ids is not None:
+        query = query.where(Customer.id.in_(customer_ids))
+    return [_summary(row) for row in session.execute(query).scalars()]
+
+
+def _owner(session: Session, table: type[SQLModel], chain_ids: list[str]) -> str | None:
+    """The nearest customer of the chain with rows in `table`: whose rows apply (inherited)."""
+    owners = set(session.execute(select(table.customer_id).where(table.customer_id.in_(chain_ids))
+                                 .distinct()).scalars())
+    return nearest_owner(chain_ids, owners)
+
+
+def _count(session: Session, table: type[SQLModel], customer_id: str) -> int:
+    return session.execute(select(func.count()).select_from(table).where(table.customer_id == customer_id)).scalar_one()
+
+
+def customer_detail(session: Session, customer_id: str, as_of: date | None = None) -> CustomerDetail:
+    """The customer in its tree, with the contract in force on `as_of` (default: today, UTC, the
+    calendar order validation uses)."""
+    chain = customer_chain(session, customer_id)
+    if not chain:
+        raise CustomerNotFound(customer_id)
+    chain_ids = [c.id for c in chain]
+    try:
+        contract_id = effective_contract(session, customer_id, as_of or datetime.now(timezone.utc).date()).id
+    except NoValidContract:
+        contract_id = None
+    rules = RulesOverview(
+        **{name: _count(session, table, customer_id) for name, table in (
+            ("price_lists", PriceList), ("role_rules", AssortmentRule), ("role_limits", RoleLimit),
+            ("part_numbers", CustomerPartNumber), ("special_items", SpecialItem))},
+        price_lists_from=_owner(session, PriceList, chain_ids),
+        role_rules_from=_owner(session, AssortmentRule, chain_ids),
+        role_limits_from=_owner(session, RoleLimit, chain_ids))
+    return CustomerDetail(**_summary(chain[0]).model_dump(), parents=[_summary(c) for c in chain[1:]],
+                          subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id)],
+                          contract_id=contract_id, rules=rules)

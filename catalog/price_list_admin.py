@@ -1,0 +1,81 @@
+"""Editing a customer's price lists (catalog managers, API and CLI): a list is put whole, with all
+its entries (quantity breaks), or deleted. What a list means for prices: catalog/pricing.py.
+
+Errors, the customer lock and the checks shared with the other kinds of rules: catalog/customer_rules.py.
+"""
+from sqlalchemy import Engine, delete, select
+from sqlmodel import Session
+
+from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, customer
+from catalog.rule_tables import PriceList, PriceListEntry
+from catalog.tables import Item
+from database import session_scope
+from models.customer_rules import PriceListEntry as EntryModel
+from models.customer_rules import PriceListIn, PriceListOut
+
+LOOKUP_CHUNK = 1000  # SKUs per IN (...) look-up: well below SQLite's and PostgreSQL's parameter limits
+
+
+def _out(session: Session, lists: list[PriceList]) -> list[PriceListOut]:
+    found: dict[str, list[EntryModel]] = {pl.id: [] for pl in lists}
+    if found:
+        rows = session.execute(select(PriceListEntry).where(PriceListEntry.price_list_id.in_(list(found)))
+                               .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)).scalars()
+        for row in rows:
+            found[row.price_list_id].append(EntryModel(sku=row.sku, min_quantity=row.min_quantity, price=row.price))
+    return [PriceListOut(price_list_id=pl.id, customer_id=pl.customer_id, name=pl.name, currency=pl.currency,
+                         valid_from=pl.valid_from, valid_to=pl.valid_to, entries=found[pl.id]) for pl in lists]
+
+
+def price_lists(session: Session, customer_id: str) -> list[PriceListOut]:
+    """The customer's own price lists (none: it uses the nearest parent's), oldest first."""
+    customer(session, customer_id)
+    lists = session.execute(select(PriceList).where(PriceList.customer_id == customer_id)
+                            .order_by(PriceList.valid_from, PriceList.id)).scalars().all()
+    return _out(session, list(lists))
+
+
+def _check_entries(session: Session, entries: list[EntryModel]) -> None:
+    seen: set[tuple[str, int]] = set()
+    for i, entry in enumerate(entries):
+        if (entry.sku, entry.min_quantity) in seen:
+            raise InvalidRule(f"a second price for {entry.sku} from {entry.min_quantity} pieces",
+                              f"entries[{i}].min_quantity")
+        seen.add((entry.sku, entry.min_quantity))
+    skus = sorted({entry.sku for entry in entries})
+    known: set[str] = set()
+    for start in range(0, len(skus), LOOKUP_CHUNK):
+        known.update(session.execute(select(Item.sku).where(Item.sku.in_(skus[start:start + LOOKUP_CHUNK]))).scalars())
+    for i, entry in enumerate(entries):
+        if entry.sku not in known:
+            raise InvalidRule(f"{entry.sku} is not in the seller's catalog", f"entries[{i}].sku")
+
+
+def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: PriceListIn) -> PriceListOut:
+    """Creates the customer's price list or replaces it with its entries."""
+    check_key(price_list_id, "price_list_id")
+    if body.valid_to is not None and body.valid_from > body.valid_to:
+        raise InvalidRule("valid_from must not be after valid_to", "valid_to")
+    with session_scope(engine, write_lock=True) as session:
+        customer(session, customer_id, lock=True)
+        _check_entries(session, body.entries)
+        existing = session.get(PriceList, price_list_id, with_for_update=True)
+        if existing is not None and existing.customer_id != customer_id:
+            raise RuleConflict(f"the price list id {price_list_id} is another customer's", "price_list_id")
+        session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
+        price_list = session.merge(PriceList(id=price_list_id, customer_id=customer_id,
+                                             **body.model_dump(exclude={"entries"})))
+        session.flush()  # the list before its entries (foreign key)
+        session.add_all([PriceListEntry(price_list_id=price_list_id, **entry.model_dump()) for entry in body.entries])
+        session.flush()
+        return _out(session, [price_list])[0]
+
+
+def delete_price_list(engine: Engine, customer_id: str, price_list_id: str) -> None:
+    with session_scope(engine, write_lock=True) as session:
+        customer(session, customer_id, lock=True)
+        price_list = session.get(PriceList, price_list_id)
+        if price_list is None or price_list.customer_id != customer_id:
+            raise RuleNotFound(f"customer {customer_id} has no price list {price_list_id}")
+        session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
+        session.delete(price_list)

@@ -1,0 +1,204 @@
+"""`order2cash catalog quality-rules | sub-assortment`: what a customer requires of its items and
+which items it sees; commands of the catalog app (catalog_cli.py), kept here for size.
+
+    order2cash catalog quality-rules globex [--json]
+    order2cash catalog quality-rules globex --file rules.json     # [{"rule": "image"}, ...]; - reads stdin
+    order2cash catalog sub-assortment globex [--json]
+    order2cash catalog sub-assortment globex --name "network" --categories network,cables \\
+        --skus PWR-UPS-AT --rule "list_price lte 2000" --rule "manufacturer in NetGear,CableWorks"
+    order2cash catalog sub-assortment globex --file view.json | --clear
+
+Both replace what the customer had (like the API's PUT) and re-check its view of the published
+version against its quality rules. The JSON is the API's (models/catalog_versions.py).
+"""
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn, get_args
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from catalog_cli import _engine, app, console
+from models.catalog_versions import CustomerPublication, FilterRule, QualityRuleIn, SubAssortmentIn
+
+__all__ = ["app"]  # the catalog app, with these commands registered
+
+
+def _fail(*messages: str) -> NoReturn:
+    for message in messages:
+        console.print(f"[red]{escape(message)}[/red]")
+    raise typer.Exit(1)
+
+
+def _validation_errors(exc: ValidationError, prefix: str) -> list[str]:
+    """One line per error, naming the field as the JSON spells it (rules.0.op; the file: bad JSON)."""
+    return [(".".join([prefix, *(str(part) for part in e["loc"])]).strip(".") or "file") + f": {e['msg']}"
+            for e in exc.errors()]
+
+
+def _read(file: Path) -> str:
+    if str(file) == "-":
+        return sys.stdin.read()
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"file: {exc}")
+
+
+def _require_customer(session, customer: str) -> None:
+    from catalog.tables import Customer
+    if session.get(Customer, customer) is None:
+        _fail(f"customer: unknown customer {customer}")
+
+
+def _rechecked(customer: str, result: CustomerPublication | None) -> None:
+    if result is not None:
+        console.print(f"{customer}'s view of version {result.version_id} re-checked: "
+                      f"{result.hidden_count} items withheld by its quality rules")
+
+
+@app.command("quality-rules")
+def quality_rules(
+    customer: str = typer.Argument(...),
+    file: Path = typer.Option(None, "--file", "-f", dir_okay=False,
+                              help='replace the rules with a JSON list, e.g. [{"rule": "min_description_length", '
+                                   '"params": {"length": 50}}]; - reads stdin'),
+    clear: bool = typer.Option(False, help="remove all the customer's rules"),
+    as_json: bool = typer.Option(False, "--json", help="print the rules as JSON (what --file takes)"),
+) -> None:
+    """Show a customer's quality rules, or replace them.
+
+    Replacing re-checks the customer's view of the published version: items that break a rule are
+    withheld from it."""
+    from catalog import quality
+    from catalog.version_tables import CustomerCatalog
+    from database import session_scope
+    if file is not None and clear:
+        _fail("give --file or --clear, not both")
+    if file is None and not clear:
+        with session_scope(_engine()) as session:
+            _require_customer(session, customer)
+            rules = quality.rule_inputs(session, customer)
+            status = session.get(CustomerCatalog, customer)
+        if as_json:
+            typer.echo(json.dumps([r.model_dump(mode="json") for r in rules], indent=2))
+        elif not rules:
+            console.print(f"{customer} has no quality rules")
+        else:
+            table = Table(title=f"Quality rules of {customer}", caption=f"known rules: {', '.join(quality.RULES)}")
+            table.add_column("rule")
+            table.add_column("params")
+            for r in rules:
+                table.add_row(r.rule, json.dumps(r.params) if r.params else "")
+            console.print(table)
+            if status is not None:
+                console.print(f"{status.hidden_count} items of version {status.version_id} withheld")
+        return
+    rules: list[QualityRuleIn] = []
+    if file is not None:
+        try:
+            rules = TypeAdapter(list[QualityRuleIn]).validate_json(_read(file))
+        except ValidationError as exc:
+            _fail(*_validation_errors(exc, "rules"))
+    try:
+        with session_scope(_engine(), write_lock=True) as session:
+            _require_customer(session, customer)
+            result = quality.set_rules(session, customer, rules)
+    except quality.InvalidRule as exc:
+        _fail(f"rules: {exc}")
+    console.print(f"{customer}: " + (", ".join(r.rule for r in rules) if rules else "no quality rules"))
+    _rechecked(customer, result)
+
+
+def _parse_rule(text: str) -> dict:
+    """A --rule 'field op [value]': the value is JSON when it parses (numbers, true, lists), else
+    text; `in` and `not_in` also take a comma-separated list."""
+    parts = text.split(None, 2)
+    if len(parts) < 2:
+        ops = ", ".join(get_args(FilterRule.model_fields["op"].annotation))
+        _fail(f"rules: {text!r} is not 'field op [value]' (ops: {ops})")
+    field, op, raw = parts[0], parts[1], parts[2] if len(parts) > 2 else None
+    value = raw
+    if raw is not None:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            pass
+        if op in ("in", "not_in") and not isinstance(value, list):
+            value = [v.strip() for v in raw.split(",") if v.strip()]
+    return {"field": field, "op": op, "value": value}
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _print_definition(customer: str, body: SubAssortmentIn) -> None:
+    console.print(f"[bold]{escape(customer)}[/bold]: sub-assortment {escape(body.name or '(no name)')}")
+    console.print("  categories: " + (", ".join(body.categories) or "–"))
+    console.print("  SKUs: " + (", ".join(body.skus) or "–")
+                  + ("  (neither: every item)" if not body.categories and not body.skus else ""))
+    for rule in body.rules:
+        value = "" if rule.value is None else f" {json.dumps(rule.value)}"
+        console.print(f"  rule: {escape(rule.field + ' ' + rule.op + value)}")
+
+
+@app.command("sub-assortment")
+def sub_assortment(
+    customer: str = typer.Argument(...),
+    name: str = typer.Option(None, help="what the sub-assortment is called"),
+    categories: list[str] = typer.Option(None, "--categories", "--category",
+                                         help="categories it includes (repeat or comma-separate)"),
+    skus: list[str] = typer.Option(None, "--skus", "--sku", help="SKUs it includes (repeat or comma-separate)"),
+    rules: list[str] = typer.Option(None, "--rule", help="filter rule every item must match: 'field op [value]', "
+                                                         "e.g. 'list_price lte 100', 'image_url present'"),
+    file: Path = typer.Option(None, "--file", "-f", dir_okay=False,
+                              help="the definition as the API's JSON; - reads stdin"),
+    clear: bool = typer.Option(False, help="remove it: the customer's view is its contract assortment again"),
+    as_json: bool = typer.Option(False, "--json", help="print the definition as JSON (what --file takes)"),
+) -> None:
+    """Show a customer's own sub-assortment, replace it, or remove it.
+
+    The options given make the new definition (like the API's PUT): categories, SKUs and filter
+    rules; with neither categories nor SKUs it includes every item that matches the rules."""
+    from catalog import subassortments
+    from database import session_scope
+    options_given = name is not None or bool(categories) or bool(skus) or bool(rules)
+    if sum((options_given, file is not None, clear)) > 1:
+        _fail("give the definition as options, as --file, or --clear: only one of them")
+    if not (options_given or file is not None or clear):
+        with session_scope(_engine()) as session:
+            _require_customer(session, customer)
+            own = subassortments.own_definition(session, customer)
+            inherited = None if own is not None else subassortments.definition(session, customer)
+        if as_json:
+            typer.echo("null" if own is None else own.model_dump_json(indent=2))
+        elif own is not None:
+            _print_definition(customer, own)
+        elif inherited is not None:
+            console.print(f"{customer} has no sub-assortment of its own; it sees {inherited.customer_id}'s")
+        else:
+            console.print(f"{customer} has no sub-assortment: its view is its contract assortment")
+        return
+    body = None
+    if not clear:
+        try:
+            body = (SubAssortmentIn.model_validate_json(_read(file)) if file is not None else SubAssortmentIn(
+                name=name or "", categories=_split(categories), skus=_split(skus),
+                rules=[_parse_rule(rule) for rule in rules or []]))
+        except ValidationError as exc:
+            _fail(*_validation_errors(exc, ""))
+    try:
+        with session_scope(_engine(), write_lock=True) as session:
+            _require_customer(session, customer)
+            result = subassortments.replace(session, customer, body)
+    except subassortments.InvalidDefinition as exc:
+        _fail(f"rules: {exc}")
+    if body is None:
+        console.print(f"{customer}'s sub-assortment removed")
+    else:
+        _print_definition(customer, body)
+    _rechecked(customer, result)

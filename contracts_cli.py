@@ -1,0 +1,187 @@
+"""`order2cash contracts ...`: framework contracts, their terms and what call-offs consumed of them.
+
+    order2cash contracts list [--customer globex]
+    order2cash contracts show GLOBEX-FC-2026
+    order2cash contracts set GLOBEX-FC-2026 --tolerance 10 --on-exceed expert --no-value-cap
+    order2cash contracts set-item GLOBEX-FC-2026 CBL-CAT6-5M --price 4.55 --agreed-quantity 5000
+
+The same rules as the API (catalog/contract_terms.py): `set` changes only the options given,
+`set-item` sets the item's price, agreed quantity and value cap (omitted ones: none).
+"""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from settings import get_settings
+
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+console = Console()
+
+# model field -> the option that sets it, so that an error names what the user typed
+OPTIONS = {"valid_from": "--valid-from", "valid_to": "--valid-to", "tolerance_percent": "--tolerance",
+           "on_exceed": "--on-exceed", "value_cap": "--value-cap", "payment_terms_days": "--payment-days",
+           "price": "--price", "agreed_quantity": "--agreed-quantity", "sku": "SKU"}
+
+
+@contextmanager
+def _engine() -> Iterator:
+    from database import make_engine
+    engine = make_engine(get_settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()  # a CLI call should not leave pooled connections behind (PostgreSQL)
+
+
+def _fail(message: str, field: str | None = None) -> NoReturn:
+    label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: " if field else ""
+    console.print(f"[red]{escape(label + message)}[/red]")
+    raise typer.Exit(1)
+
+
+def _fail_validation(exc: ValidationError) -> NoReturn:
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        line = f"{field} ({OPTIONS.get(field, field)}): {error['msg']}"
+        console.print(f"[red]{escape(line)}[/red]")
+    raise typer.Exit(1)
+
+
+def _money(value: Decimal | None, none: str = "–") -> str:
+    return none if value is None else f"{value:,.2f}"
+
+
+def _number(value: int | None, none: str = "–") -> str:
+    return none if value is None else f"{value:,}"
+
+
+@app.command("list")
+def list_contracts(customer: str = typer.Option(None, help="only this customer's contracts")) -> None:
+    """List contracts with validity, currency and what call-offs consumed of the value cap."""
+    from catalog import contracts
+    from catalog.tables import Customer
+    from database import session_scope
+    with _engine() as engine, session_scope(engine) as session:
+        if customer is not None and session.get(Customer, customer) is None:
+            _fail(f"unknown customer {customer}", "customer")
+        rows = contracts.summaries(session, None if customer is None else [customer])
+    if not rows:
+        console.print(f"no contracts of {customer}" if customer else "no contracts")
+        return
+    table = Table(title="Contracts" + (f" of {customer}" if customer else ""))
+    for column in ("contract", "customer", "name", "valid", "currency"):
+        table.add_column(column)
+    for column in ("value cap", "consumed", "remaining", "orders"):
+        table.add_column(column, justify="right")
+    for c in rows:
+        table.add_row(c.contract_id, c.customer_id, c.name,
+                      f"{c.valid_from} – {c.valid_to}" + ("" if c.in_force else " (not in force)"), c.currency,
+                      _money(c.value_cap), _money(c.consumed_value), _money(c.remaining_value, "unlimited"),
+                      str(c.orders))
+    console.print(table)
+
+
+def _show(contract_id: str) -> None:
+    from catalog import contracts
+    from database import session_scope
+    with _engine() as engine, session_scope(engine) as session:
+        c = contracts.usage(session, contract_id)
+    if c is None:
+        _fail(f"contract {contract_id} not found")
+    console.print(f"[bold]{escape(c.contract_id)}[/bold] {escape(c.name)} (customer {escape(c.customer_id)})")
+    console.print(f"  valid {c.valid_from} – {c.valid_to}" + ("" if c.in_force else " [yellow](not in force)[/yellow]"))
+    console.print(f"  currency {c.currency}, payment {c.payment_terms_days} days, "
+                  f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}")
+    console.print(f"  value cap {_money(c.value_cap, 'none')}, consumed {_money(c.consumed_value)}, "
+                  f"remaining {_money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming")
+    table = Table(title=f"Items of {c.contract_id} (remaining includes the tolerance)")
+    table.add_column("sku")
+    table.add_column("name")
+    for column in ("price", "agreed qty", "consumed qty", "remaining qty", "value cap", "consumed value",
+                   "remaining value"):
+        table.add_column(column, justify="right")
+    for i in c.items:
+        table.add_row(i.sku, i.name, _money(i.price), _number(i.agreed_quantity), _number(i.consumed_quantity),
+                      _number(i.remaining_quantity, "unlimited"), _money(i.value_cap), _money(i.consumed_value),
+                      _money(i.remaining_value, "unlimited"))
+    console.print(table)
+
+
+@app.command("show")
+def show(contract_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """A contract's terms and items: price, agreed quantity, value cap, consumed and remaining."""
+    _show(contract_id)
+
+
+def _edit(contract_id: str, change) -> None:
+    from catalog import contract_terms
+    with _engine() as engine:
+        try:
+            change(engine)
+        except contract_terms.ContractNotFound:
+            _fail(f"contract {contract_id} not found")
+        except contract_terms.InvalidTerms as exc:
+            _fail(str(exc), exc.field)
+    _show(contract_id)
+
+
+@app.command("set")
+def set_terms(
+    contract_id: str = typer.Argument(..., metavar="ID"),
+    valid_from: str = typer.Option(None, help="YYYY-MM-DD"),
+    valid_to: str = typer.Option(None, help="YYYY-MM-DD"),
+    tolerance: str = typer.Option(None, help="percent (0-100) allowed beyond agreed quantities and caps"),
+    on_exceed: str = typer.Option(None, help="reject | expert: what happens to a call-off beyond the agreement"),
+    value_cap: str = typer.Option(None, help="net value of all call-offs together, in the contract's currency"),
+    no_value_cap: bool = typer.Option(False, "--no-value-cap", help="remove the contract's value cap"),
+    payment_days: str = typer.Option(None, help="payment terms in days (0-365)"),
+) -> None:
+    """Change a contract's terms; only the options given change.
+
+    New call-offs are checked against the new terms; running orders keep what they consumed."""
+    from catalog import contract_terms
+    from models.contracts import ContractTermsUpdate
+    if value_cap is not None and no_value_cap:
+        _fail("give --value-cap or --no-value-cap, not both", "value_cap")
+    # passed as text and validated by the API's model, so that both report the same field errors
+    given = {"valid_from": valid_from, "valid_to": valid_to, "tolerance_percent": tolerance,
+             "on_exceed": on_exceed, "value_cap": value_cap, "payment_terms_days": payment_days}
+    changes = {name: value for name, value in given.items() if value is not None}
+    if no_value_cap:
+        changes["value_cap"] = None
+    if not changes:
+        _fail("nothing to change: give at least one of " + ", ".join(
+            [OPTIONS[name] for name in given] + ["--no-value-cap"]))
+    try:
+        update = ContractTermsUpdate.model_validate(changes)
+    except ValidationError as exc:
+        _fail_validation(exc)
+    _edit(contract_id, lambda engine: contract_terms.update_terms(engine, contract_id, update))
+
+
+@app.command("set-item")
+def set_item(
+    contract_id: str = typer.Argument(..., metavar="ID"),
+    sku: str = typer.Argument(...),
+    price: str = typer.Option(..., help="net unit price in the contract's currency"),
+    agreed_quantity: str = typer.Option(None, help="omitted: no agreed quantity"),
+    value_cap: str = typer.Option(None, help="net value of the item's call-offs; omitted: no cap"),
+) -> None:
+    """Add an item to a contract, or set its price, agreed quantity and value cap.
+
+    Like the API's PUT: an omitted agreed quantity or value cap is removed."""
+    from catalog import contract_terms
+    from models.contracts import ContractItemTerms
+    given = {"price": price, "agreed_quantity": agreed_quantity, "value_cap": value_cap}
+    try:
+        terms = ContractItemTerms.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        _fail_validation(exc)
+    _edit(contract_id, lambda engine: contract_terms.set_item(engine, contract_id, sku, terms))

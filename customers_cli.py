@@ -1,0 +1,375 @@
+"""`order2cash customers ...`: customers and their catalog rules (what catalog managers edit).
+
+    order2cash customers list
+    order2cash customers show acme-at
+    order2cash customers price-list acme ACME-PL-2027 --name "ACME 2027" --valid-from 2027-01-01 \\
+        --csv prices.csv                       # sku;min_quantity;price with a header row; empty price: list price
+    order2cash customers price-list acme ACME-PL-2027 --name "ACME 2027" --valid-from 2027-01-01 \\
+        --entry CBL-CAT6-5M:1:4.10 --entry CBL-CAT6-5M:100:3.80
+    order2cash customers remove-price-list acme ACME-PL-2027
+    order2cash customers role-rule acme technician --scope category --target services --see --no-order
+    order2cash customers remove-role-rule acme technician --scope category --target services
+    order2cash customers role-limit acme technician --per-order 1000 --per-month 3000
+    order2cash customers part-number acme SW-24-PRO ACME-NET-0024
+    order2cash customers special-item acme-at PWR-UPS-AT --price 589.00
+    (and remove-role-limit, remove-part-number, remove-special-item)
+
+The same rules as the API (catalog/customer_rules.py, price_list_admin.py, customer_overview.py): a
+price list is replaced whole; `role-rule` adds or changes one rule of the customer's set.
+"""
+import csv
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from settings import get_settings
+
+app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
+console = Console()
+SHOWN = 20  # rows per kind of rule in `show`
+
+# model field -> the argument or option that sets it, so that an error names what the user typed
+OPTIONS = {"name": "--name", "currency": "--currency", "valid_from": "--valid-from", "valid_to": "--valid-to",
+           "price_list_id": "LIST_ID", "role": "ROLE", "scope": "--scope", "target": "--target",
+           "order_limit": "--per-order", "monthly_limit": "--per-month", "sku": "SKU", "part_number": "NUMBER",
+           "price": "--price"}
+CSV_COLUMNS = ("sku", "min_quantity", "price")
+
+
+@contextmanager
+def _engine() -> Iterator:
+    from database import make_engine
+    engine = make_engine(get_settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()  # a CLI call should not leave pooled connections behind (PostgreSQL)
+
+
+def _fail(message: str, field: str | None = None, sources: list[str] | None = None) -> NoReturn:
+    label = ""
+    entry = re.match(r"entries\[(\d+)\]", field or "")
+    if entry and sources:  # name the CSV line or --entry at fault
+        label = f"{field} ({sources[int(entry.group(1))]}): "
+    elif field:
+        label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: "
+    console.print(f"[red]{escape(label + message)}[/red]")
+    raise typer.Exit(1)
+
+
+def _run(fn, *args, sources: list[str] | None = None):
+    """Calls a catalog function with an engine; its errors end the command with a clear message."""
+    from catalog import customer_rules as rules
+    with _engine() as engine:
+        try:
+            return fn(engine, *args)
+        except rules.CustomerNotFound as exc:
+            _fail(f"customer {exc} not found")
+        except rules.RuleNotFound as exc:
+            _fail(str(exc))
+        except rules.InvalidRule as exc:
+            _fail(str(exc), exc.field, sources)
+
+
+def _parse(model, data: dict, sources: list[str] | None = None):
+    from catalog import customer_rules as rules
+    try:
+        return rules.parse(model, data)
+    except rules.InvalidRule as exc:
+        _fail(str(exc), exc.field, sources)
+
+
+def _money(value, none: str = "–") -> str:
+    return none if value is None else f"{value:,.2f}"
+
+
+def _read(fn, *args):
+    """`fn(session, *args)` in a read transaction."""
+    from database import session_scope
+
+    def read(engine):
+        with session_scope(engine) as session:
+            return fn(session, *args)
+    return _run(read)
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0,
+           limit: int | None = SHOWN) -> None:
+    """Prints up to `limit` rows; the last `right` columns are numbers."""
+    table = Table(title=title or None)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right" if i >= len(columns) - right else "left")
+    for row in rows[:limit]:
+        table.add_row(*(escape(str(cell)) for cell in row))
+    console.print(table)
+    if limit is not None and len(rows) > limit:
+        console.print(f"  ... and {len(rows) - limit} more")
+
+
+def _price_lists(lists) -> None:
+    for pl in lists:
+        valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
+        console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
+        _table("", ("sku", "from qty", "price"),
+               [(e.sku, e.min_quantity, _money(e.price, "list price")) for e in pl.entries], right=2)
+
+
+def _role_rules(rules) -> None:
+    _table("Role rules", ("role", "scope", "target", "see", "order"),
+           [(r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
+            for r in rules])
+
+
+def _role_limits(limits) -> None:
+    _table("Role limits", ("role", "per order", "per month"),
+           [(r.role, _money(r.order_limit, "none"), _money(r.monthly_limit, "none")) for r in limits], right=2)
+
+
+@app.command("list")
+def list_customers() -> None:
+    """List every customer with its parent."""
+    from catalog import customer_overview
+    rows = _read(customer_overview.list_customers)
+    _table("Customers", ("customer", "name", "parent", "country"),
+           [(c.customer_id, c.name, c.parent_id or "–", c.country) for c in rows], limit=None)
+
+
+def _tree(c) -> Tree:
+    """The customer's parents down to it (in bold), and its subsidiaries under it."""
+    def label(customer) -> str:
+        return escape(f"{customer.customer_id} {customer.name}")
+    top_down = [*reversed(c.parents), c]
+    tree = node = Tree(label(top_down[0]))
+    for customer in top_down[1:]:
+        node = node.add(label(customer))
+    node.label = f"[bold]{label(c)}[/bold]"
+    children: dict[str, list] = {}
+    for sub in c.subsidiaries:
+        children.setdefault(sub.parent_id, []).append(sub)
+    pending, seen = [(node, c.customer_id)], {c.customer_id}
+    while pending:
+        parent_node, parent_id = pending.pop()
+        for sub in children.get(parent_id, []):
+            if sub.customer_id not in seen:  # a cycle in the data must not loop forever
+                seen.add(sub.customer_id)
+                pending.append((parent_node.add(label(sub)), sub.customer_id))
+    return tree
+
+
+def _inherited(own: int, source: str | None) -> str:
+    return f"{own} own" if own else f"none own, uses {source}'s" if source else "none"
+
+
+@app.command("show")
+def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
+    """A customer: its tree, the contract in force and its rules (its own, or whose it inherits)."""
+    from catalog import customer_overview, price_list_admin
+    from catalog import customer_rules as rules
+
+    def gather(session):  # one transaction: the counts and the rows agree
+        return (customer_overview.customer_detail(session, customer_id),
+                *(read(session, customer_id) for read in (price_list_admin.price_lists, rules.role_rules,
+                                                          rules.role_limits, rules.part_numbers, rules.special_items)))
+    c, lists, role_rules, limits, numbers, specials = _read(gather)
+    r = c.rules
+    console.print(_tree(c))
+    console.print(escape(f"contract in force: {c.contract_id or 'none'}"))
+    console.print(escape(f"price lists: {_inherited(r.price_lists, r.price_lists_from)}; "
+                         f"role rules: {_inherited(r.role_rules, r.role_rules_from)}; "
+                         f"role limits: {_inherited(r.role_limits, r.role_limits_from)}; "
+                         f"part numbers: {r.part_numbers} own; special items: {r.special_items}"))
+    _price_lists(lists)
+    for rows, show_rows in ((role_rules, _role_rules), (limits, _role_limits), (numbers, _part_numbers),
+                            (specials, _special_items)):
+        if rows:
+            show_rows(rows)
+
+
+# --- price lists ----------------------------------------------------------------------------------
+
+def _csv_entries(path: Path) -> tuple[list[dict], list[str]]:
+    """The entries of a `sku;min_quantity;price` file with a header row, and where each one is."""
+    with path.open(encoding="utf-8-sig", newline="") as file:  # -sig: a BOM from spreadsheet exports
+        reader = csv.DictReader(file, delimiter=";")
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            _fail(f"{path}: the header row needs the columns {';'.join(CSV_COLUMNS)} (missing {', '.join(missing)})")
+        rows = [(reader.line_num, row) for row in reader]
+    return ([{"sku": (row["sku"] or "").strip(), "min_quantity": (row["min_quantity"] or "").strip() or 1,
+              "price": (row["price"] or "").strip() or None} for _, row in rows],
+            [f"{path.name} line {line}" for line, _ in rows])
+
+
+def _option_entries(options: list[str]) -> list[dict]:
+    entries = []
+    for option in options:
+        parts = option.rsplit(":", 2)  # SKUs may contain a colon, quantities and prices do not
+        if len(parts) != 3:
+            _fail(f"--entry {option}: expected SKU:MINQTY:PRICE (empty price: the list price)")
+        entries.append({"sku": parts[0], "min_quantity": parts[1] or 1, "price": parts[2] or None})
+    return entries
+
+
+@app.command("price-list")
+def price_list(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    price_list_id: str = typer.Argument(..., metavar="LIST_ID"),
+    name: str = typer.Option(..., help="what the list is called"),
+    currency: str = typer.Option("EUR", help="ISO 4217; only a list in the contract's currency applies"),
+    valid_from: str = typer.Option(..., help="YYYY-MM-DD"),
+    valid_to: str = typer.Option(None, help="YYYY-MM-DD (default: open-ended)"),
+    csv_file: Path = typer.Option(None, "--csv", exists=True, dir_okay=False,
+                                  help="entries: sku;min_quantity;price with a header row"),
+    entry: list[str] = typer.Option([], help="an entry SKU:MINQTY:PRICE (repeatable; empty price: list price)"),
+) -> None:
+    """Create or replace a price list with all its entries (from --csv and/or --entry)."""
+    from catalog import price_list_admin
+    from models.customer_rules import PriceListIn
+    entries, sources = _csv_entries(csv_file) if csv_file else ([], [])
+    entries += _option_entries(entry)
+    sources += [f"--entry {e}" for e in entry]
+    body = _parse(PriceListIn, {"name": name, "currency": currency, "valid_from": valid_from,
+                                "valid_to": valid_to, "entries": entries}, sources)
+    saved = _run(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
+    console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
+    _price_lists([saved])
+
+
+@app.command("remove-price-list")
+def remove_price_list(customer_id: str = typer.Argument(..., metavar="ID"),
+                      price_list_id: str = typer.Argument(..., metavar="LIST_ID")) -> None:
+    """Delete a price list with its entries."""
+    from catalog import price_list_admin
+    _run(price_list_admin.delete_price_list, customer_id, price_list_id)
+    console.print(escape(f"price list {price_list_id} of {customer_id} deleted"))
+
+
+# --- role rules and limits ------------------------------------------------------------------------
+
+def _warn_if_inheriting(customer_id: str) -> None:
+    """A customer's first own rule replaces the whole rule set it inherited: say so."""
+    from catalog import customer_overview
+    detail = _read(customer_overview.customer_detail, customer_id)
+    source = detail.rules.role_rules_from
+    if not detail.rules.role_rules and source is not None:
+        console.print(escape(f"note: {customer_id} had no role rules of its own; from now on its own rules "
+                             f"apply instead of {source}'s"), style="yellow")
+
+
+@app.command("role-rule")
+def role_rule(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    role: str = typer.Argument(..., metavar="ROLE"),
+    scope: str = typer.Option("all", help="all | category | sku"),
+    target: str = typer.Option("", help="the category or SKU (nothing for all)"),
+    see: bool = typer.Option(True, "--see/--no-see", help="users with the role may see the items"),
+    order: bool = typer.Option(None, "--order/--no-order", show_default=False,
+                               help="... and order them (default: as --see; ordering needs seeing)"),
+) -> None:
+    """Add a role rule, or change the one for this role, scope and target."""
+    from catalog import customer_rules as rules
+    from models.customer_rules import RoleRule
+    rule = _parse(RoleRule, {"role": role, "scope": scope, "target": target, "may_see": see,
+                             "may_order": see if order is None else order})
+    _warn_if_inheriting(customer_id)
+    _run(rules.put_role_rule, customer_id, rule)
+    _role_rules(_read(rules.role_rules, customer_id))
+
+
+@app.command("remove-role-rule")
+def remove_role_rule(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    role: str = typer.Argument(..., metavar="ROLE"),
+    scope: str = typer.Option("all", help="all | category | sku"),
+    target: str = typer.Option("", help="the category or SKU (nothing for all)"),
+) -> None:
+    """Remove one role rule (without rules of its own the customer uses its parent's)."""
+    from catalog import customer_rules as rules
+    _run(rules.delete_role_rule, customer_id, role, scope, target)
+    left = _read(rules.role_rules, customer_id)
+    if left:
+        _role_rules(left)
+    else:
+        console.print(escape(f"{customer_id} has no role rules of its own now"))
+
+
+@app.command("role-limit")
+def role_limit(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    role: str = typer.Argument(..., metavar="ROLE"),
+    per_order: str = typer.Option(None, help="net per order (default: no limit)"),
+    per_month: str = typer.Option(None, help="net per calendar month (default: no limit)"),
+) -> None:
+    """Set a role's order limits at the customer (in the contract's currency)."""
+    from catalog import customer_rules as rules
+    from models.customer_rules import RoleLimitIn
+    limits = _parse(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
+    _run(rules.put_role_limit, customer_id, role, limits)
+    _role_limits(_read(rules.role_limits, customer_id))
+
+
+@app.command("remove-role-limit")
+def remove_role_limit(customer_id: str = typer.Argument(..., metavar="ID"),
+                      role: str = typer.Argument(..., metavar="ROLE")) -> None:
+    """Remove a role's limits at the customer."""
+    from catalog import customer_rules as rules
+    _run(rules.delete_role_limit, customer_id, role)
+    console.print(escape(f"limits of the role {role} at {customer_id} removed"))
+
+
+# --- part numbers and the special assortment -------------------------------------------------------
+
+def _part_numbers(numbers) -> None:
+    _table("Part numbers", ("sku", "part number"), [(p.sku, p.part_number) for p in numbers])
+
+
+def _special_items(items) -> None:
+    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, _money(s.price)) for s in items], right=1)
+
+
+@app.command("part-number")
+def part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
+                number: str = typer.Argument(..., metavar="NUMBER")) -> None:
+    """Set the customer's own number for an item."""
+    from catalog import customer_rules as rules
+    from models.customer_rules import PartNumberIn
+    saved = _run(rules.put_part_number, customer_id, sku, _parse(PartNumberIn, {"part_number": number}))
+    console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
+
+
+@app.command("remove-part-number")
+def remove_part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...)) -> None:
+    """Remove the customer's number for an item (its parent's applies again, if any)."""
+    from catalog import customer_rules as rules
+    _run(rules.delete_part_number, customer_id, sku)
+    console.print(escape(f"{customer_id}'s part number for {sku} removed"))
+
+
+@app.command("special-item")
+def special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
+                 price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)")) -> None:
+    """Add an item to the customer's special assortment, or change its price."""
+    from catalog import customer_rules as rules
+    from models.customer_rules import SpecialItemIn
+    saved = _run(rules.put_special_item, customer_id, sku, _parse(SpecialItemIn, {"price": price}))
+    console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {_money(saved.price)}"))
+
+
+@app.command("remove-special-item")
+def remove_special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...)) -> None:
+    """Remove an item from the customer's special assortment."""
+    from catalog import customer_rules as rules
+    _run(rules.delete_special_item, customer_id, sku)
+    console.print(escape(f"{sku} removed from {customer_id}'s special assortment"))
+
+
+if __name__ == "__main__":
+    app()

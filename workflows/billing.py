@@ -1,0 +1,101 @@
+"""Billing of an order: the invoice for what was delivered, the wait for payment until the due
+date, dunning once it is overdue, and the rules behind the `record_payment` update. Holds the
+invoice and what has been paid on it."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.invoicing import InvoicingActivities
+    from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
+    from models.orders import OrderStatus, PricedLine
+    from workflows import options
+    from workflows.refusals import CONFLICT
+
+if TYPE_CHECKING:
+    from workflows.order import OrderWorkflow
+
+MAX_DUNNING_REMINDERS = 6
+
+
+class Billing:
+    def __init__(self, order: OrderWorkflow) -> None:
+        self.order = order
+        self.invoice: Invoice | None = None
+        self.paid_total = Decimal("0.00")
+
+    async def run(self, lines: list[PricedLine]) -> None:
+        """Invoices the delivered `lines`, then waits until the invoice is paid (the order ends PAID)."""
+        await self._issue(lines)
+        await self._collect()
+
+    async def _issue(self, lines: list[PricedLine]) -> None:
+        order, v = self.order, self.order.validated
+        assert v is not None
+        self.invoice = await workflow.execute_activity_method(
+            InvoicingActivities.issue_invoice,
+            InvoiceRequest(
+                seller_id=order.placement.seller_id, order_id=order.placement.order_id, customer_id=v.customer_id,
+                currency=v.currency, payment_terms_days=v.payment_terms_days, issue_date=workflow.now().date(),
+                lines=[InvoiceLineIn(line_no=li.line_no, sku=li.sku, name=li.name, quantity=li.quantity,
+                                     unit_price=li.unit_price, vat_rate=li.vat_rate) for li in lines],
+            ),
+            **options.DB,
+        )
+        self.paid_total = self.invoice.paid_total
+        order.set_status(OrderStatus.INVOICED)
+        order.record("system", "invoice.issued",
+                     f"invoice {self.invoice.number}: {self.invoice.gross_total} {self.invoice.currency}, "
+                     f"due {self.invoice.due_date.isoformat()}")
+
+    async def _collect(self) -> None:
+        """Waits until the day after the due date, then reminds finance every dunning interval
+        (the last reminder waits without end)."""
+        order, invoice = self.order, self.invoice
+        assert invoice is not None
+        due = datetime.combine(invoice.due_date + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        paid = lambda: self.paid_total >= invoice.gross_total  # noqa: E731
+        wait = due - workflow.now()
+        try:
+            if wait.total_seconds() > 0:
+                await workflow.wait_condition(paid, timeout=wait)
+        except asyncio.TimeoutError:
+            pass
+        reminders = 0
+        while not paid():
+            if order.status != OrderStatus.OVERDUE:
+                order.set_status(OrderStatus.OVERDUE)
+                order.record("system", "invoice.overdue", f"invoice {invoice.number} was due {invoice.due_date}")
+            reminders += 1
+            await order.notify_role("finance", None, f"dunning.{reminders}",
+                                    f"Invoice {invoice.number} is overdue (reminder {reminders})")
+            try:
+                timeout = order.placement.policy.dunning_interval if reminders < MAX_DUNNING_REMINDERS else None
+                await workflow.wait_condition(paid, timeout=timeout)
+            except asyncio.TimeoutError:
+                continue
+        order.finish(OrderStatus.PAID, "system", "order.paid", f"{self.paid_total} {invoice.currency} received")
+
+    # --- the record_payment update --------------------------------------------------------------
+
+    async def record_payment(self, payment: PaymentIn) -> PaymentResult:
+        result = await workflow.execute_activity_method(InvoicingActivities.record_payment, payment, **options.DB)
+        self.paid_total = max(self.paid_total, result.paid_total)  # payments only ever add up
+        if result.added:
+            self.order.record(payment.actor.id, "payment.received", f"{payment.amount} ({payment.reference})")
+        return result
+
+    def check_payment(self, payment: PaymentIn) -> None:
+        """The validator of `record_payment`: raises the refusal."""
+        if "finance" not in payment.actor.roles or not payment.actor.is_seller_staff:
+            raise ApplicationError("only the seller's finance users record payments", type=CONFLICT)
+        if self.invoice is None or payment.invoice_id != self.invoice.invoice_id:
+            raise ApplicationError("no such open invoice on this order", type=CONFLICT)
+        if self.order.status not in (OrderStatus.INVOICED, OrderStatus.OVERDUE):
+            raise ApplicationError(f"the order is {self.order.status.value}", type=CONFLICT)
