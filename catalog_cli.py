@@ -17,26 +17,14 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
+from cli_common import console, engine, fail
 from settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
-console = Console()
 ACTOR = "cli"
-
-
-def _engine():
-    from database import make_engine
-    return make_engine(get_settings().database_url)
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]{escape(message)}[/red]")  # messages quote file content and ids
-    raise typer.Exit(1)
 
 
 @app.command("versions")
@@ -44,7 +32,7 @@ def list_versions() -> None:
     """List catalog versions, newest first."""
     from catalog import versions
     from database import session_scope
-    with session_scope(_engine()) as session:
+    with engine() as db, session_scope(db) as session:
         rows = versions.list_versions(session)
     table = Table(title="Catalog versions")
     for column in ("id", "status", "items", "activates / published", "source", "note"):
@@ -62,7 +50,7 @@ def create_draft(note: str = typer.Option("", help="what the draft is for"),
     """Create a draft version (a copy of the published one)."""
     from catalog import versions
     from database import session_scope
-    with session_scope(_engine(), write_lock=True) as session:
+    with engine() as db, session_scope(db, write_lock=True) as session:
         version = versions.create_draft(session, created_by=ACTOR, note=note, empty=empty)
     console.print(f"draft version {version.id} created")
 
@@ -80,30 +68,31 @@ def import_file(
     """Import a file into a draft version, with a progress bar and a per-item error report."""
     from catalog import importing, versions
     from database import session_scope
-    s, engine = get_settings(), _engine()
+    s = get_settings()
     if format not in (None, "bmecat", "csv") or mode not in (None, "full", "delta"):
-        _fail("format is bmecat or csv, mode is full or delta")
-    if version is None:
-        with session_scope(engine, write_lock=True) as session:
-            version = versions.create_draft(session, created_by=ACTOR, source=f"import:{file.name}",
-                                            note=f"import of {file.name}").id
-        console.print(f"new draft version {version}")
-    total = file.stat().st_size
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TextColumn("{task.fields[items]} items"), TimeRemainingColumn(), console=console,
-                  transient=not sys.stdout.isatty()) as progress:
-        task = progress.add_task(f"importing {file.name}", total=total, items=0)
-        try:
-            report = importing.import_file(
-                engine, version, file, format=format, mode=mode,
-                default_delivery_unit=default_delivery_unit or s.catalog_default_delivery_unit,
-                default_category=default_category or s.catalog_default_category,
-                progress=lambda pos, items: progress.update(task, completed=pos, items=items))
-        except importing.ImportRefused as exc:
-            _fail(f"not imported: {exc}")
-        except versions.VersionError as exc:
-            _fail(str(exc))
-        progress.update(task, completed=total)
+        fail("format is bmecat or csv, mode is full or delta")
+    with engine() as db:
+        if version is None:
+            with session_scope(db, write_lock=True) as session:
+                version = versions.create_draft(session, created_by=ACTOR, source=f"import:{file.name}",
+                                                note=f"import of {file.name}").id
+            console.print(f"new draft version {version}")
+        total = file.stat().st_size
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      TextColumn("{task.fields[items]} items"), TimeRemainingColumn(), console=console,
+                      transient=not sys.stdout.isatty()) as progress:
+            task = progress.add_task(f"importing {file.name}", total=total, items=0)
+            try:
+                report = importing.import_file(
+                    db, version, file, format=format, mode=mode,
+                    default_delivery_unit=default_delivery_unit or s.catalog_default_delivery_unit,
+                    default_category=default_category or s.catalog_default_category,
+                    progress=lambda pos, items: progress.update(task, completed=pos, items=items))
+            except importing.ImportRefused as exc:
+                fail(f"not imported: {exc}")
+            except versions.VersionError as exc:
+                fail(str(exc))
+            progress.update(task, completed=total)
     table = Table(title=f"Import into draft {version} ({report.transaction}, {report.mode})")
     for column in ("read", "added", "changed", "unchanged", "deleted", "removed", "errors"):
         table.add_column(column, justify="right")
@@ -115,7 +104,7 @@ def import_file(
     if report.failed > show_errors:
         console.print(f"  ... and {report.failed - show_errors} more")
     if report.file_error:
-        _fail(f"the file broke off: {report.file_error} (nothing was removed)")
+        fail(f"the file broke off: {report.file_error} (nothing was removed)")
 
 
 @app.command("diff")
@@ -124,11 +113,11 @@ def diff(version: int = typer.Argument(...), base: int = typer.Option(None, help
     """What publishing a version would change."""
     from catalog import versions
     from database import session_scope
-    with session_scope(_engine()) as session:
+    with engine() as db, session_scope(db) as session:
         try:
             d = versions.diff(session, version, base, limit=limit)
         except versions.VersionError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     console.print(f"[bold]{d.summary()}[/bold]")
     for item in d.added:
         console.print(f"  [green]+ {item.sku}[/green] {item.name}")
@@ -151,18 +140,19 @@ def publish(version: int = typer.Argument(...),
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
     from catalog import publication, versions
 
-    async def run():
+    async def run(db):
         client = None
         s = get_settings()
         if at is not None:
             from temporal_client import connect
             client = await connect(s)
-        return await publication.publish(client, _engine(), s.temporal_task_queue, version, ACTOR, at, force=force)
+        return await publication.publish(client, db, s.temporal_task_queue, version, ACTOR, at, force=force)
 
     try:
-        result = asyncio.run(run())
+        with engine() as db:
+            result = asyncio.run(run(db))
     except (versions.VersionError, publication.PublicationUnavailable) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if result.status == "scheduled":
         console.print(f"version {version} is scheduled for {result.activates_at.isoformat()}")
         return
@@ -180,13 +170,14 @@ def unpublish(version: int = typer.Argument(...)) -> None:
     from catalog import publication, versions
     from temporal_client import connect
 
-    async def run():
-        return await publication.unpublish(await connect(get_settings()), _engine(), version)
+    async def run(db):
+        return await publication.unpublish(await connect(get_settings()), db, version)
 
     try:
-        changed = asyncio.run(run())
+        with engine() as db:
+            changed = asyncio.run(run(db))
     except versions.VersionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"version {version} is a draft again" if changed else f"version {version} was not scheduled")
 
 
@@ -195,11 +186,11 @@ def quality_report(version: int = typer.Argument(...), customer: str = typer.Opt
     """Which item fails which customer's quality rules in a version."""
     from catalog import quality, versions
     from database import session_scope
-    with session_scope(_engine()) as session:
+    with engine() as db, session_scope(db) as session:
         try:
             report = quality.report(session, version, customer)
         except versions.VersionError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     for c in report.customers:
         console.print(f"[bold]{c.customer_id}[/bold] ({', '.join(c.rules)}): {c.failing_count} of "
                       f"{c.checked_items} items fail")
@@ -215,7 +206,7 @@ def export_catalog(customer: str = typer.Argument(...), output: Path = typer.Opt
     from database import session_scope
     output = output or Path(f"catalog-{customer}.{'xml' if format == 'bmecat' else 'csv'}")
     try:
-        with session_scope(_engine()) as session:
+        with engine() as db, session_scope(db) as session:
             if format == "bmecat":
                 with open(output, "wb") as out:
                     count = export.export_bmecat(session, customer, out, supplier_name=get_settings().seller_name)
@@ -223,9 +214,9 @@ def export_catalog(customer: str = typer.Argument(...), output: Path = typer.Opt
                 with open(output, "w", encoding="utf-8", newline="") as out:
                     count = export.export_csv(session, customer, out)
             else:
-                _fail("format is bmecat or csv")
+                fail("format is bmecat or csv")
     except (export.UnknownCustomer, export.NothingPublished) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"{count} items written to {output}")
 
 
@@ -261,7 +252,7 @@ def sync_schedule(
             await handle.trigger()
             return f"schedule {handle.id} triggered"
         if not url:
-            _fail("a URL is needed to create a schedule")
+            fail("a URL is needed to create a schedule")
         interval = TypeAdapter(timedelta).validate_python(every)
         request = SyncRequest(supplier=supplier, url=url, format=format,
                               default_delivery_unit=default_delivery_unit, default_category=default_category)
@@ -273,7 +264,7 @@ def sync_schedule(
     except Exception as exc:  # noqa: BLE001 - report Temporal's refusal plainly
         if isinstance(exc, typer.Exit):
             raise
-        _fail(f"{type(exc).__name__}: {exc}")
+        fail(f"{type(exc).__name__}: {exc}")
 
 
 import catalog_rules_cli  # noqa: E402, F401 - its commands (quality rules, sub-assortments) join this app

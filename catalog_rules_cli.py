@@ -13,24 +13,21 @@ version against its quality rules. The JSON is the API's (models/catalog_version
 """
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn, get_args
+from typing import get_args
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from catalog_cli import _engine, app, console
+from catalog_cli import app
+from cli_common import console, engine, fail
 from models.catalog_versions import CustomerPublication, FilterRule, QualityRuleIn, SubAssortmentIn
 
 __all__ = ["app"]  # the catalog app, with these commands registered
-
-
-def _fail(*messages: str) -> NoReturn:
-    for message in messages:
-        console.print(f"[red]{escape(message)}[/red]")
-    raise typer.Exit(1)
 
 
 def _validation_errors(exc: ValidationError, prefix: str) -> list[str]:
@@ -45,13 +42,28 @@ def _read(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8")
     except OSError as exc:
-        _fail(f"file: {exc}")
+        fail(f"file: {exc}")
 
 
-def _require_customer(session, customer: str) -> None:
+@contextmanager
+def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
+    """A transaction (`write_lock`: a writer's), once the customer is known to exist."""
     from catalog.tables import Customer
-    if session.get(Customer, customer) is None:
-        _fail(f"customer: unknown customer {customer}")
+    from database import session_scope
+    with engine() as db, session_scope(db, write_lock=write_lock) as session:
+        if session.get(Customer, customer) is None:
+            fail(f"customer: unknown customer {customer}")
+        yield session
+
+
+def _replace(customer: str, replace, value, refused: type[Exception]) -> CustomerPublication | None:
+    """`replace(session, customer, value)` (quality rules, a sub-assortment): the customer's view of
+    the published version re-checked, or None; its `refused` error ends the command."""
+    try:
+        with _customer_session(customer, write_lock=True) as session:
+            return replace(session, customer, value)
+    except refused as exc:
+        fail(f"rules: {exc}")
 
 
 def _rechecked(customer: str, result: CustomerPublication | None) -> None:
@@ -75,12 +87,10 @@ def quality_rules(
     withheld from it."""
     from catalog import quality
     from catalog.version_tables import CustomerCatalog
-    from database import session_scope
     if file is not None and clear:
-        _fail("give --file or --clear, not both")
+        fail("give --file or --clear, not both")
     if file is None and not clear:
-        with session_scope(_engine()) as session:
-            _require_customer(session, customer)
+        with _customer_session(customer) as session:
             rules = quality.rule_inputs(session, customer)
             status = session.get(CustomerCatalog, customer)
         if as_json:
@@ -102,13 +112,8 @@ def quality_rules(
         try:
             rules = TypeAdapter(list[QualityRuleIn]).validate_json(_read(file))
         except ValidationError as exc:
-            _fail(*_validation_errors(exc, "rules"))
-    try:
-        with session_scope(_engine(), write_lock=True) as session:
-            _require_customer(session, customer)
-            result = quality.set_rules(session, customer, rules)
-    except quality.InvalidRule as exc:
-        _fail(f"rules: {exc}")
+            fail(*_validation_errors(exc, "rules"))
+    result = _replace(customer, quality.set_rules, rules, quality.InvalidRule)
     console.print(f"{customer}: " + (", ".join(r.rule for r in rules) if rules else "no quality rules"))
     _rechecked(customer, result)
 
@@ -119,7 +124,7 @@ def _parse_rule(text: str) -> dict:
     parts = text.split(None, 2)
     if len(parts) < 2:
         ops = ", ".join(get_args(FilterRule.model_fields["op"].annotation))
-        _fail(f"rules: {text!r} is not 'field op [value]' (ops: {ops})")
+        fail(f"rules: {text!r} is not 'field op [value]' (ops: {ops})")
     field, op, raw = parts[0], parts[1], parts[2] if len(parts) > 2 else None
     value = raw
     if raw is not None:
@@ -165,13 +170,11 @@ def sub_assortment(
     The options given make the new definition (like the API's PUT): categories, SKUs and filter
     rules; with neither categories nor SKUs it includes every item that matches the rules."""
     from catalog import subassortments
-    from database import session_scope
     options_given = name is not None or bool(categories) or bool(skus) or bool(rules)
     if sum((options_given, file is not None, clear)) > 1:
-        _fail("give the definition as options, as --file, or --clear: only one of them")
+        fail("give the definition as options, as --file, or --clear: only one of them")
     if not (options_given or file is not None or clear):
-        with session_scope(_engine()) as session:
-            _require_customer(session, customer)
+        with _customer_session(customer) as session:
             own = subassortments.own_definition(session, customer)
             inherited = None if own is not None else subassortments.definition(session, customer)
         if as_json:
@@ -190,13 +193,8 @@ def sub_assortment(
                 name=name or "", categories=_split(categories), skus=_split(skus),
                 rules=[_parse_rule(rule) for rule in rules or []]))
         except ValidationError as exc:
-            _fail(*_validation_errors(exc, ""))
-    try:
-        with session_scope(_engine(), write_lock=True) as session:
-            _require_customer(session, customer)
-            result = subassortments.replace(session, customer, body)
-    except subassortments.InvalidDefinition as exc:
-        _fail(f"rules: {exc}")
+            fail(*_validation_errors(exc, ""))
+    result = _replace(customer, subassortments.replace, body, subassortments.InvalidDefinition)
     if body is None:
         console.print(f"{customer}'s sub-assortment removed")
     else:

@@ -8,21 +8,16 @@
 The same rules as the API (catalog/contract_terms.py): `set` changes only the options given,
 `set-item` sets the item's price, agreed quantity and value cap (omitted ones: none).
 """
-from collections.abc import Iterator
-from contextlib import contextmanager
-from decimal import Decimal
 from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from settings import get_settings
+from cli_common import console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
-console = Console()
 
 # model field -> the option that sets it, so that an error names what the user typed
 OPTIONS = {"valid_from": "--valid-from", "valid_to": "--valid-to", "tolerance_percent": "--tolerance",
@@ -30,32 +25,17 @@ OPTIONS = {"valid_from": "--valid-from", "valid_to": "--valid-to", "tolerance_pe
            "price": "--price", "agreed_quantity": "--agreed-quantity", "sku": "SKU"}
 
 
-@contextmanager
-def _engine() -> Iterator:
-    from database import make_engine
-    engine = make_engine(get_settings().database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()  # a CLI call should not leave pooled connections behind (PostgreSQL)
-
-
 def _fail(message: str, field: str | None = None) -> NoReturn:
     label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: " if field else ""
-    console.print(f"[red]{escape(label + message)}[/red]")
-    raise typer.Exit(1)
+    fail(label + message)
 
 
 def _fail_validation(exc: ValidationError) -> NoReturn:
+    lines = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"])
-        line = f"{field} ({OPTIONS.get(field, field)}): {error['msg']}"
-        console.print(f"[red]{escape(line)}[/red]")
-    raise typer.Exit(1)
-
-
-def _money(value: Decimal | None, none: str = "–") -> str:
-    return none if value is None else f"{value:,.2f}"
+        lines.append(f"{field} ({OPTIONS.get(field, field)}): {error['msg']}")
+    fail(*lines)
 
 
 def _number(value: int | None, none: str = "–") -> str:
@@ -68,7 +48,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
     from catalog import contracts
     from catalog.tables import Customer
     from database import session_scope
-    with _engine() as engine, session_scope(engine) as session:
+    with engine() as db, session_scope(db) as session:
         if customer is not None and session.get(Customer, customer) is None:
             _fail(f"unknown customer {customer}", "customer")
         rows = contracts.summaries(session, None if customer is None else [customer])
@@ -83,7 +63,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
     for c in rows:
         table.add_row(c.contract_id, c.customer_id, c.name,
                       f"{c.valid_from} – {c.valid_to}" + ("" if c.in_force else " (not in force)"), c.currency,
-                      _money(c.value_cap), _money(c.consumed_value), _money(c.remaining_value, "unlimited"),
+                      money(c.value_cap), money(c.consumed_value), money(c.remaining_value, "unlimited"),
                       str(c.orders))
     console.print(table)
 
@@ -91,7 +71,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
 def _show(contract_id: str) -> None:
     from catalog import contracts
     from database import session_scope
-    with _engine() as engine, session_scope(engine) as session:
+    with engine() as db, session_scope(db) as session:
         c = contracts.usage(session, contract_id)
     if c is None:
         _fail(f"contract {contract_id} not found")
@@ -99,8 +79,8 @@ def _show(contract_id: str) -> None:
     console.print(f"  valid {c.valid_from} – {c.valid_to}" + ("" if c.in_force else " [yellow](not in force)[/yellow]"))
     console.print(f"  currency {c.currency}, payment {c.payment_terms_days} days, "
                   f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}")
-    console.print(f"  value cap {_money(c.value_cap, 'none')}, consumed {_money(c.consumed_value)}, "
-                  f"remaining {_money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming")
+    console.print(f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
+                  f"remaining {money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming")
     table = Table(title=f"Items of {c.contract_id} (remaining includes the tolerance)")
     table.add_column("sku")
     table.add_column("name")
@@ -108,9 +88,9 @@ def _show(contract_id: str) -> None:
                    "remaining value"):
         table.add_column(column, justify="right")
     for i in c.items:
-        table.add_row(i.sku, i.name, _money(i.price), _number(i.agreed_quantity), _number(i.consumed_quantity),
-                      _number(i.remaining_quantity, "unlimited"), _money(i.value_cap), _money(i.consumed_value),
-                      _money(i.remaining_value, "unlimited"))
+        table.add_row(i.sku, i.name, money(i.price), _number(i.agreed_quantity), _number(i.consumed_quantity),
+                      _number(i.remaining_quantity, "unlimited"), money(i.value_cap), money(i.consumed_value),
+                      money(i.remaining_value, "unlimited"))
     console.print(table)
 
 
@@ -122,9 +102,9 @@ def show(contract_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 def _edit(contract_id: str, change) -> None:
     from catalog import contract_terms
-    with _engine() as engine:
+    with engine() as db:
         try:
-            change(engine)
+            change(db)
         except contract_terms.ContractNotFound:
             _fail(f"contract {contract_id} not found")
         except contract_terms.InvalidTerms as exc:
@@ -163,7 +143,7 @@ def set_terms(
         update = ContractTermsUpdate.model_validate(changes)
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda engine: contract_terms.update_terms(engine, contract_id, update))
+    _edit(contract_id, lambda db: contract_terms.update_terms(db, contract_id, update))
 
 
 @app.command("set-item")
@@ -184,4 +164,4 @@ def set_item(
         terms = ContractItemTerms.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda engine: contract_terms.set_item(engine, contract_id, sku, terms))
+    _edit(contract_id, lambda db: contract_terms.set_item(db, contract_id, sku, terms))

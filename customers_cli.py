@@ -18,22 +18,19 @@ The same rules as the API (catalog/customer_rules.py, price_list_admin.py, custo
 price list is replaced whole; `role-rule` adds or changes one rule of the customer's set.
 """
 import csv
+import importlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from settings import get_settings
+from cli_common import console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
-console = Console()
 SHOWN = 20  # rows per kind of rule in `show`
 
 # model field -> the argument or option that sets it, so that an error names what the user typed
@@ -44,16 +41,6 @@ OPTIONS = {"name": "--name", "currency": "--currency", "valid_from": "--valid-fr
 CSV_COLUMNS = ("sku", "min_quantity", "price")
 
 
-@contextmanager
-def _engine() -> Iterator:
-    from database import make_engine
-    engine = make_engine(get_settings().database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()  # a CLI call should not leave pooled connections behind (PostgreSQL)
-
-
 def _fail(message: str, field: str | None = None, sources: list[str] | None = None) -> NoReturn:
     label = ""
     entry = re.match(r"entries\[(\d+)\]", field or "")
@@ -61,16 +48,15 @@ def _fail(message: str, field: str | None = None, sources: list[str] | None = No
         label = f"{field} ({sources[int(entry.group(1))]}): "
     elif field:
         label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: "
-    console.print(f"[red]{escape(label + message)}[/red]")
-    raise typer.Exit(1)
+    fail(label + message)
 
 
 def _run(fn, *args, sources: list[str] | None = None):
     """Calls a catalog function with an engine; its errors end the command with a clear message."""
     from catalog import customer_rules as rules
-    with _engine() as engine:
+    with engine() as db:
         try:
-            return fn(engine, *args)
+            return fn(db, *args)
         except rules.CustomerNotFound as exc:
             _fail(f"customer {exc} not found")
         except rules.RuleNotFound as exc:
@@ -87,18 +73,29 @@ def _parse(model, data: dict, sources: list[str] | None = None):
         _fail(str(exc), exc.field, sources)
 
 
-def _money(value, none: str = "–") -> str:
-    return none if value is None else f"{value:,.2f}"
-
-
 def _read(fn, *args):
     """`fn(session, *args)` in a read transaction."""
     from database import session_scope
 
-    def read(engine):
-        with session_scope(engine) as session:
+    def read(db):
+        with session_scope(db) as session:
             return fn(session, *args)
     return _run(read)
+
+
+def _removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
+    """Registers the command `name ID KEY` (`doc` its help): `delete`, a catalog function named by
+    its dotted path (imported when the command runs: --help stays fast), removes the row; then the
+    command prints `done` with {customer_id} and {key} filled in."""
+    module, _, function = delete.rpartition(".")
+
+    def remove(customer_id: str = typer.Argument(..., metavar="ID"),
+               value: str = typer.Argument(..., metavar=key)) -> None:
+        _run(getattr(importlib.import_module(module), function), customer_id, value)
+        console.print(escape(done.format(customer_id=customer_id, key=value)))
+
+    remove.__doc__ = doc
+    app.command(name)(remove)
 
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0,
@@ -119,7 +116,7 @@ def _price_lists(lists) -> None:
         valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
         console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
         _table("", ("sku", "from qty", "price"),
-               [(e.sku, e.min_quantity, _money(e.price, "list price")) for e in pl.entries], right=2)
+               [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries], right=2)
 
 
 def _role_rules(rules) -> None:
@@ -130,7 +127,7 @@ def _role_rules(rules) -> None:
 
 def _role_limits(limits) -> None:
     _table("Role limits", ("role", "per order", "per month"),
-           [(r.role, _money(r.order_limit, "none"), _money(r.monthly_limit, "none")) for r in limits], right=2)
+           [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits], right=2)
 
 
 @app.command("list")
@@ -243,13 +240,8 @@ def price_list(
     _price_lists([saved])
 
 
-@app.command("remove-price-list")
-def remove_price_list(customer_id: str = typer.Argument(..., metavar="ID"),
-                      price_list_id: str = typer.Argument(..., metavar="LIST_ID")) -> None:
-    """Delete a price list with its entries."""
-    from catalog import price_list_admin
-    _run(price_list_admin.delete_price_list, customer_id, price_list_id)
-    console.print(escape(f"price list {price_list_id} of {customer_id} deleted"))
+_removal("remove-price-list", "LIST_ID", "catalog.price_list_admin.delete_price_list",
+         "price list {key} of {customer_id} deleted", "Delete a price list with its entries.")
 
 
 # --- role rules and limits ------------------------------------------------------------------------
@@ -316,13 +308,8 @@ def role_limit(
     _role_limits(_read(rules.role_limits, customer_id))
 
 
-@app.command("remove-role-limit")
-def remove_role_limit(customer_id: str = typer.Argument(..., metavar="ID"),
-                      role: str = typer.Argument(..., metavar="ROLE")) -> None:
-    """Remove a role's limits at the customer."""
-    from catalog import customer_rules as rules
-    _run(rules.delete_role_limit, customer_id, role)
-    console.print(escape(f"limits of the role {role} at {customer_id} removed"))
+_removal("remove-role-limit", "ROLE", "catalog.customer_rules.delete_role_limit",
+         "limits of the role {key} at {customer_id} removed", "Remove a role's limits at the customer.")
 
 
 # --- part numbers and the special assortment -------------------------------------------------------
@@ -332,7 +319,7 @@ def _part_numbers(numbers) -> None:
 
 
 def _special_items(items) -> None:
-    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, _money(s.price)) for s in items], right=1)
+    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, money(s.price)) for s in items], right=1)
 
 
 @app.command("part-number")
@@ -345,12 +332,9 @@ def part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str =
     console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
 
 
-@app.command("remove-part-number")
-def remove_part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...)) -> None:
-    """Remove the customer's number for an item (its parent's applies again, if any)."""
-    from catalog import customer_rules as rules
-    _run(rules.delete_part_number, customer_id, sku)
-    console.print(escape(f"{customer_id}'s part number for {sku} removed"))
+_removal("remove-part-number", "sku", "catalog.customer_rules.delete_part_number",
+         "{customer_id}'s part number for {key} removed",
+         "Remove the customer's number for an item (its parent's applies again, if any).")
 
 
 @app.command("special-item")
@@ -360,15 +344,12 @@ def special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str 
     from catalog import customer_rules as rules
     from models.customer_rules import SpecialItemIn
     saved = _run(rules.put_special_item, customer_id, sku, _parse(SpecialItemIn, {"price": price}))
-    console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {_money(saved.price)}"))
+    console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {money(saved.price)}"))
 
 
-@app.command("remove-special-item")
-def remove_special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...)) -> None:
-    """Remove an item from the customer's special assortment."""
-    from catalog import customer_rules as rules
-    _run(rules.delete_special_item, customer_id, sku)
-    console.print(escape(f"{sku} removed from {customer_id}'s special assortment"))
+_removal("remove-special-item", "sku", "catalog.customer_rules.delete_special_item",
+         "{key} removed from {customer_id}'s special assortment",
+         "Remove an item from the customer's special assortment.")
 
 
 if __name__ == "__main__":

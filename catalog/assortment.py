@@ -1,19 +1,24 @@
-"""What a customer may order and at which price: the one place both the catalog API and order
-validation ask.
+"""What a customer may order and at which price: the one place the catalog API, order validation,
+the export and the quality rules' scope ask.
 
-A customer's assortment is every item it has a price for (catalog/pricing.py): the items of its
-framework contract (its own, or else the nearest ancestor's in the customer tree), its special
-assortment (whose prices win over the contract), and the items of its price list in force
-(including items assigned there at their list price); not items a published catalog version
-removed (`Item.active` false, kept only while something refers to them). Which of them a user
-may see and order is decided by catalog/rights.py; the customer's part numbers come from
-catalog/partnumbers.py.
+A customer's assortment (catalog/pricing.py decides it): when the customer or the nearest
+ancestor has a sub-assortment (catalog/subassortments.py), exactly the sub-assortment's items of
+the live catalog, at the customer's prices (special, contract, price list, else the list price in
+the contract's currency); without one, every item it has a price for: the items of its framework
+contract (its own, or else the nearest ancestor's in the customer tree), its special assortment
+(whose prices win over the contract), and the items of its price list in force (including items
+assigned there at their list price). Never items a published catalog version removed
+(`Item.active` false, kept only while something refers to them), nor items the customer's
+quality rules withheld (catalog/quality.py). Which of them a user may see and order is decided by
+catalog/rights.py; the customer's part numbers come from catalog/partnumbers.py.
 
 The listing is one statement for the total and one for the page (items, agreed prices, part
 numbers; the rights filter is SQL), plus one for the page's price-list entries when the customer
-has a price list, and a few small look-ups per request (customer tree, contract, price list, role
-rules): no statement per item.
+has a price list, and a few small look-ups per request (customer tree, contract, price list,
+sub-assortment owner, role rules): no statement per item. A sub-assortment's items are read from
+the materialised `subassortmentitem` rows, an index range on (owner, SKU).
 """
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +31,7 @@ from catalog.customers import NoValidContract, customer_chain, effective_contrac
 from catalog.partnumbers import part_number_join, skus_matching
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Contract, Item
-from catalog.version_tables import HiddenItem
+from catalog.version_tables import HiddenItem, SubAssortment
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ def entries(session: Session, customer_id: str, contract: Contract, skus: list[s
     if not skus:
         return {}
     rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus), pricing.SELLABLE,
-                                                                   not_withheld(customer_id)))
+                                                                   not_withheld(customer_id),
+                                                                   *pricing.scope_conditions(ctx)))
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract_price, part_number in rows:
@@ -85,6 +91,36 @@ def entries(session: Session, customer_id: str, contract: Contract, skus: list[s
         if entry is not None:
             found[item.sku] = entry
     return found
+
+
+def not_in_assortment(session: Session, ctx: pricing.PriceContext, sku: str) -> str:
+    """Why `sku` is not among `entries`, in the buyer's words."""
+    if ctx.subassortment_owner is None:
+        return f"{sku} is not in your contract assortment"
+    sub = session.get(SubAssortment, ctx.subassortment_owner)
+    name = (sub.name if sub is not None else "") or ctx.subassortment_owner
+    return f"{sku} is not in your assortment (your catalog is the sub-assortment \"{name}\")"
+
+
+def member_skus(ctx: pricing.PriceContext, *, withheld: bool = False):
+    """The SKUs of the customer's assortment (a select of `Item.sku`): live items with a price, less
+    the items its quality rules withheld (unless `withheld`)."""
+    members = pricing.assortment_skus(ctx)
+    query = select(Item.sku).join(members, members.c.sku == Item.sku).where(pricing.SELLABLE)
+    return query if withheld else query.where(not_withheld(ctx.customer_id))
+
+
+def all_entries(session: Session, ctx: pricing.PriceContext, *, batch: int = 500) -> Iterator[list[Entry]]:
+    """The customer's whole assortment in SKU order, a batch at a time (for the export): one
+    statement for a batch's SKUs, one or two for their prices."""
+    last = ""
+    while True:
+        skus = list(session.execute(member_skus(ctx).where(Item.sku > last).order_by(Item.sku).limit(batch)).scalars())
+        if not skus:
+            return
+        found = entries(session, ctx.customer_id, ctx.contract, skus, ctx=ctx)
+        yield [found[sku] for sku in skus if sku in found]
+        last = skus[-1]
 
 
 def like_pattern(q: str) -> str:
@@ -122,11 +158,11 @@ def search(
     # The page: each source of the assortment yields its first offset + limit matching SKUs in SKU
     # order (an index range scan that stops early), the union of those holds the page.
     first = []
-    for column, conditions, repeats in pricing.assortment_branches(ctx):
+    for column, conditions, repeats, _ in pricing.assortment_branches(ctx):
         branch = matching(select(column.label("sku")).join(Item, Item.sku == column).where(*conditions))
         branch = (branch.distinct() if repeats else branch).order_by(column).limit(offset + limit)
         first.append(select(branch.subquery().c.sku))
-    candidates = union(*first).subquery("candidates")
+    candidates = (union(*first) if len(first) > 1 else first[0]).subquery("candidates")
     page_skus = select(candidates.c.sku).order_by(candidates.c.sku).limit(limit).offset(offset).subquery("page")
     rows = _rows(session, _priced_rows(select(Item).join(page_skus, page_skus.c.sku == Item.sku), ctx)
                  .order_by(Item.sku))

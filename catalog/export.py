@@ -1,5 +1,8 @@
 """Export of a customer's view of the published catalog, at the customer's prices, as BMEcat 2005
-T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csvformat.py EXPORT_COLUMNS)."""
+T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csvformat.py EXPORT_COLUMNS).
+
+The view is the customer's assortment (catalog/subassortments.py `view`, read from
+catalog/assortment.py): the items its catalog API lists and order validation accepts, no more."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,8 +12,6 @@ from typing import IO
 from sqlmodel import Session
 
 from catalog import bmecat, csvformat, subassortments, versions
-from catalog.customers import customer_chain
-from catalog.partnumbers import part_numbers
 from catalog.tables import Customer
 from catalog.versions import ATTRIBUTE_KEYS
 
@@ -43,17 +44,15 @@ def export_bmecat(session: Session, customer_id: str, out: IO[bytes], *, as_of: 
     """Writes the customer's view as BMEcat; returns the number of products."""
     as_of = as_of or date.today()
     customer, live = _version(session, customer_id)
-    categories = subassortments.categories(session, customer_id, live, as_of)
-
-    view = list(subassortments.view(session, customer_id, live, as_of))
-    numbers = _part_numbers(session, customer_id, view)
+    view = list(subassortments.view(session, customer_id, as_of))
+    categories = sorted({e.item.category for e in view})
 
     def products() -> Iterator[bmecat.ExportProduct]:
         for e in view:
             i = e.item
             yield bmecat.ExportProduct(sku=i.sku, name=i.name, description=i.description, category=i.category,
                                        unit=i.unit, price=e.price, currency=e.currency, vat_rate=i.vat_rate,
-                                       attributes=i.attributes or {}, buyer_pid=numbers.get(i.sku))
+                                       attributes=i.attributes or {}, buyer_pid=e.part_number)
 
     currencies = {e.currency for e in view} or {"EUR"}
     header = bmecat.ExportHeader(
@@ -63,24 +62,16 @@ def export_bmecat(session: Session, customer_id: str, out: IO[bytes], *, as_of: 
     return bmecat.write_catalog(out, header, categories, products)
 
 
-def _part_numbers(session: Session, customer_id: str, view) -> dict[str, str]:
-    """The customer's own numbers for the exported items (BMEcat BUYER_PID, CSV customer_part_number)."""
-    chain = [c.id for c in customer_chain(session, customer_id)]
-    return part_numbers(session, chain, [e.item.sku for e in view])
-
-
 def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date | None = None) -> int:
     """Writes the customer's view as CSV; returns the number of rows."""
     as_of = as_of or date.today()
-    _, live = _version(session, customer_id)
-
-    view = list(subassortments.view(session, customer_id, live, as_of))
-    numbers = _part_numbers(session, customer_id, view)
+    _version(session, customer_id)
+    view = list(subassortments.view(session, customer_id, as_of))
 
     def rows():
         for e in view:
             i, a = e.item, e.item.attributes or {}
-            yield {"sku": i.sku, "customer_part_number": numbers.get(i.sku, ""), "name": i.name, "description": i.description, "category": i.category,
+            yield {"sku": i.sku, "customer_part_number": e.part_number or "", "name": i.name, "description": i.description, "category": i.category,
                    "unit": i.unit, "price": f"{e.price:.2f}", "currency": e.currency,
                    "vat_rate": f"{i.vat_rate.normalize():f}", "price_source": e.price_source,
                    **{k: a.get(k, "") for k in ATTRIBUTE_KEYS}}

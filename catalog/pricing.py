@@ -12,17 +12,24 @@ For (customer, SKU, quantity, day), in this order:
    are in force, the one valid from the latest day). The entry with the largest minimum quantity
    up to the ordered quantity gives the price. Below the smallest minimum quantity the item
    cannot be ordered (a minimum order quantity).
-3. **List price**: only for items explicitly assigned, i.e. a price-list entry without a price,
-   and only when the item's list price is in the contract's currency.
+3. **List price**: only for items explicitly assigned, and only when the item's list price is in
+   the contract's currency: a price-list entry without a price, or, for an item of the customer's
+   sub-assortment, when it has none of the prices above (`Sources.assigned`; a price list's
+   entries for the item, with their minimum quantity, still come first).
 
-An item none of these prices is not in the customer's assortment, nor is an item a published
-catalog version removed (`Item.active` false). Prices are in the contract's
-currency. `decide` is the rule; everything else gathers its inputs (in batches: the catalog
-listing and order validation price whole pages and orders with one or two statements).
+**Which items** (the assortment): with a sub-assortment (the customer's own, else the nearest
+ancestor's; catalog/subassortments.py defines and matches it, table `subassortmentitem` holds its
+live items), exactly the sub-assortment's items that have a price by the rules above, whether or
+not the contract lists them; without one, every item with a price (contract, special and
+price-list items). Never an item a published catalog version removed (`Item.active` false).
+Prices are in the contract's currency. `decide` is the rule; everything else gathers its inputs
+(in batches: the catalog listing and order validation price whole pages and orders with one or
+two statements).
 """
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import aliased
@@ -31,6 +38,7 @@ from sqlmodel import Session
 from catalog.customers import customer_chain, effective_contract, nearest_owner
 from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Contract, ContractItem, Item, SpecialItem
+from catalog.version_tables import SubAssortment, SubAssortmentItem
 
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
 # an item a published catalog version removed, kept only because something refers to it
@@ -54,6 +62,9 @@ class Sources:
     special: Decimal | None = None
     contract: Decimal | None = None
     breaks: tuple[Break, ...] = ()
+    # in the customer's sub-assortment: assigned at its list price, like a price-list entry without
+    # a price from 1 piece, when it has no agreed price and no price-list entry
+    assigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,14 @@ class Quote:
     min_quantity: int = 1  # the quantity break that gave the price
 
 
+def _breaks(sources: Sources) -> tuple[Break, ...]:
+    if sources.breaks or not sources.assigned:
+        return sources.breaks
+    return (Break(1, None),)
+
+
 def _usable(sources: Sources) -> list[Break]:
-    return sorted((b for b in sources.breaks if b.price is not None or sources.list_price is not None),
+    return sorted((b for b in _breaks(sources) if b.price is not None or sources.list_price is not None),
                   key=lambda b: b.min_quantity)
 
 
@@ -119,6 +136,8 @@ class PriceContext:
     contract: Contract
     price_list: PriceList | None
     as_of: date
+    # the customer whose sub-assortment is the assortment (itself or the nearest ancestor with one)
+    subassortment_owner: str | None = None
 
     @property
     def currency(self) -> str:
@@ -135,12 +154,20 @@ def price_list_in_force(session: Session, chain_ids: list[str], currency: str, a
     return max(in_force, key=lambda pl: (pl.valid_from, pl.id)) if in_force else None
 
 
+def subassortment_owner(session: Session, chain_ids: list[str]) -> str | None:
+    """The nearest customer of the chain (the customer itself first) that has a sub-assortment."""
+    owners = set(session.execute(select(SubAssortment.customer_id)
+                                 .where(SubAssortment.customer_id.in_(chain_ids))).scalars())
+    return nearest_owner(chain_ids, owners)
+
+
 def context(session: Session, customer_id: str, as_of: date, contract: Contract | None = None) -> PriceContext:
     """Raises catalog.customers.NoValidContract when no contract is in force."""
     chain_ids = [c.id for c in customer_chain(session, customer_id)]
     contract = contract or effective_contract(session, customer_id, as_of)
     return PriceContext(customer_id=customer_id, chain_ids=chain_ids, contract=contract,
-                        price_list=price_list_in_force(session, chain_ids, contract.currency, as_of), as_of=as_of)
+                        price_list=price_list_in_force(session, chain_ids, contract.currency, as_of), as_of=as_of,
+                        subassortment_owner=subassortment_owner(session, chain_ids))
 
 
 # --- SQL building blocks (the catalog listing joins these; see catalog/assortment.py) -------------
@@ -155,31 +182,65 @@ def price_joins(query, ctx: PriceContext):
     return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == Item.sku))
 
 
-def assortment_branches(ctx: PriceContext) -> list[tuple]:
-    """The sources of the customer's assortment as (SKU column, conditions, may repeat a SKU):
-    special items, contract items, and the price list's entries (an entry without a price only
-    when the item's list price is in the contract's currency; conditions may refer to Item)."""
+def scope_conditions(ctx: PriceContext) -> list:
+    """Conditions on Item rows for the items that can be in the customer's assortment at all:
+    with a sub-assortment only its items; without one any item (its prices decide)."""
+    if ctx.subassortment_owner is None:
+        return []
+    return [Item.sku.in_(select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner))]
+
+
+def own_price_skus(ctx: PriceContext):
+    """The SKUs with a price other than the list price: special, contract, price-list price."""
+    selects = [select(SpecialItem.sku).where(SpecialItem.customer_id == ctx.customer_id),
+               select(ContractItem.sku).where(ContractItem.contract_id == ctx.contract.id)]
+    if ctx.price_list is not None:
+        selects.append(select(PriceListEntry.sku).where(PriceListEntry.price_list_id == ctx.price_list.id,
+                                                        PriceListEntry.price.is_not(None)))
+    return union(*selects)
+
+
+def has_price(ctx: PriceContext, sku: Any, currency: Any):
+    """For an item of the customer's sub-assortment (SKU and currency columns): it has a price, i.e.
+    its list price is in the contract's currency (`Sources.assigned`) or it has a price of its own."""
+    return or_(currency == ctx.currency, sku.in_(own_price_skus(ctx)))
+
+
+class Branch(NamedTuple):
+    column: Any  # the SKU column
+    conditions: list  # may refer to Item when `joins_item`
+    repeats: bool  # may yield a SKU more than once
+    joins_item: bool = False
+
+
+def assortment_branches(ctx: PriceContext) -> list[Branch]:
+    """The sources of the customer's assortment. With a sub-assortment its items (those with a
+    price, see `has_price`); else special items, contract items, and the price list's entries (an
+    entry without a price only when the item's list price is in the contract's currency)."""
+    if ctx.subassortment_owner is not None:
+        return [Branch(SubAssortmentItem.sku, [SubAssortmentItem.customer_id == ctx.subassortment_owner,
+                                               has_price(ctx, SubAssortmentItem.sku, Item.currency)], False, True)]
     branches = [
-        (SpecialItem.sku, [SpecialItem.customer_id == ctx.customer_id], False),
-        (ContractItem.sku, [ContractItem.contract_id == ctx.contract.id], False),
+        Branch(SpecialItem.sku, [SpecialItem.customer_id == ctx.customer_id], False),
+        Branch(ContractItem.sku, [ContractItem.contract_id == ctx.contract.id], False),
     ]
     if ctx.price_list is not None:
-        branches.append((PriceListEntry.sku, [
+        branches.append(Branch(PriceListEntry.sku, [
             PriceListEntry.price_list_id == ctx.price_list.id,
-            or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency)], True))
+            or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency)], True, True))
     return branches
 
 
 def assortment_skus(ctx: PriceContext):
     """The SKUs the customer has a price for at some quantity (a subquery with column `sku`):
-    exactly the items for which `minimum_quantity` is not None."""
+    exactly the items of `scope_conditions` for which `minimum_quantity` is not None."""
     selects = []
-    for column, conditions, _ in assortment_branches(ctx):
-        branch = select(column.label("sku"))
-        if column is PriceListEntry.sku:
-            branch = branch.join(Item, Item.sku == column)
-        selects.append(branch.where(*conditions))
-    return union(*selects).subquery("assortment")
+    for branch in assortment_branches(ctx):
+        query = select(branch.column.label("sku"))
+        if branch.joins_item:
+            query = query.join(Item, Item.sku == branch.column)
+        selects.append(query.where(*branch.conditions))
+    return (union(*selects) if len(selects) > 1 else selects[0]).subquery("assortment")
 
 
 def breaks_for(session: Session, ctx: PriceContext, skus: list[str]) -> dict[str, tuple[Break, ...]]:
@@ -198,11 +259,14 @@ def breaks_for(session: Session, ctx: PriceContext, skus: list[str]) -> dict[str
 
 
 def sources_of(ctx: PriceContext, item: Item, special, contract, breaks: tuple[Break, ...]) -> Sources:
+    """The item's prices; the caller read it under `scope_conditions` (with a sub-assortment, it
+    is one of its items: assigned at its list price)."""
     return Sources(
         list_price=item.list_price if item.currency == ctx.currency else None,
         special=None if special is None else Decimal(special),
         contract=None if contract is None else Decimal(contract),
         breaks=breaks,
+        assigned=ctx.subassortment_owner is not None,
     )
 
 
@@ -211,7 +275,8 @@ def item_sources(session: Session, ctx: PriceContext, skus: list[str]) -> dict[s
     out. Two statements: items with their agreed prices, the price list's entries."""
     if not skus:
         return {}
-    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE)).all()
+    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE,
+                                                                *scope_conditions(ctx))).all()
     breaks = breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract in rows:

@@ -8,10 +8,11 @@ Rules (table `qualityrule`, one row per customer and rule):
 - `manufacturer_part_number`: the manufacturer's part number
 
 Design: a version is published for everyone, but for a customer with rules the items of its view
-that break a rule are withheld from that customer (`catalogitemhidden`, with the failing rules);
+(its assortment, catalog/assortment.py: its sub-assortment when it has one; see
+`subassortments.scope`) that break a rule are withheld from that customer (`catalogitemhidden`, with the failing rules);
 `customercatalog` records which version the customer's view was checked against and how many
 items it withholds. Publishing re-checks every customer with rules; changing a customer's rules
-re-checks that customer. The quality report of any version (a draft before publishing, too) says
+re-checks that customer, changing a sub-assortment the customers whose view it is. The quality report of any version (a draft before publishing, too) says
 which item fails which rule for which customer.
 """
 from __future__ import annotations

@@ -1,28 +1,36 @@
-"""A customer's view of the seller catalog: which items of a version it sees, at which price.
+"""Sub-assortments: a customer's view of the seller catalog defined by categories, SKUs and filter
+rules, and that view as the export and the quality rules see it.
 
-The view is the customer's sub-assortment when it (or the nearest ancestor in the customer tree)
-has one: items of the listed categories or SKUs (all items when both lists are empty) that match
-every filter rule. Without one, the view is the customer's assortment (catalog/pricing.py: its
-contract's items, its special assortment, its price list's items). Items the customer's quality
-rules withhold are left out of the published view (catalog/quality.py). Prices are the
-customer's (catalog/assortment.py: special, contract, price list, list price, in the contract's
-currency); an item of a sub-assortment outside the customer's assortment has its list price.
+A sub-assortment (the customer's own, or else the nearest ancestor's in the customer tree) holds
+the items of the listed categories or SKUs (all items when both lists are empty) that match every
+filter rule. This module keeps the definition and the matching; which items a customer has is
+decided in one place, catalog/pricing.py (catalog/assortment.py reads it): with a sub-assortment
+the customer's assortment is exactly the sub-assortment's items, at the customer's prices
+(special, contract, price list, else the list price in the contract's currency; an item without
+any of them is left out); without one its contract, special and price-list items. The catalog API,
+order validation, the export (`view`) and the quality rules (`scope`) all use that assortment.
+
+Filter rules over JSON attributes are not portable SQL, so the matching items of the live catalog
+are materialised in `subassortmentitem` (per definition, under its owner): when a version is
+published (catalog/versions.py), and when a definition is set or removed (`set_definition`,
+`replace`). Before anything is published the live catalog is the `item` table (no attributes).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlmodel import Session
 
 from catalog import assortment, pricing, versions
-from catalog.tables import Contract, Customer, SpecialItem
-from catalog.version_tables import CatalogVersionItem, HiddenItem, SubAssortment
-from catalog.versions import ATTRIBUTE_KEYS, ITEM_FIELDS, iter_version_rows
+from catalog.customers import NoValidContract
+from catalog.tables import Customer, Item
+from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
+from catalog.versions import ATTRIBUTE_KEYS, BATCH, ITEM_FIELDS, iter_version_rows
 from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}
@@ -34,29 +42,35 @@ class InvalidDefinition(ValueError):
 
 @dataclass
 class ViewEntry:
-    item: CatalogVersionItem
+    item: CatalogVersionItem  # the item as the live version has it (with its quality attributes)
     price: Decimal
-    price_source: str  # contract, special, list
-    currency: str
+    price_source: str  # special, contract, price_list, list
+    currency: str  # the contract's
+    part_number: str | None = None  # the customer's own number for the item
 
+
+# --- the definition --------------------------------------------------------------------------------
 
 def definition(session: Session, customer_id: str) -> SubAssortment | None:
     """The sub-assortment of the customer or of its nearest ancestor that has one."""
-    for customer in assortment.customer_chain(session, customer_id):
-        found = session.get(SubAssortment, customer.id)
-        if found is not None:
-            return found
-    return None
+    chain_ids = [c.id for c in assortment.customer_chain(session, customer_id)]
+    owner = pricing.subassortment_owner(session, chain_ids)
+    return None if owner is None else session.get(SubAssortment, owner)
 
 
 def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | None) -> SubAssortment | None:
-    """Sets (or, with None, removes) the customer's own sub-assortment."""
+    """Sets (or, with None, removes) the customer's own sub-assortment, and materialises its items
+    of the live catalog."""
     if session.get(Customer, customer_id) is None:
         raise InvalidDefinition(f"unknown customer {customer_id}")
+    # serialised with publishers (they lock the live pointer, then refill every sub-assortment)
+    session.get(CatalogLive, "live", with_for_update=True)
     current = session.get(SubAssortment, customer_id)
     if body is None:
+        session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id == customer_id))
         if current is not None:
             session.delete(current)
+            session.flush()
         return None
     for rule in body.rules:
         if rule.field not in RULE_FIELDS:
@@ -65,6 +79,8 @@ def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | N
     row.name, row.categories, row.skus = body.name, list(body.categories), list(body.skus)
     row.rules = [r.model_dump() for r in body.rules]
     session.add(row)
+    session.flush()
+    materialise(session, customer_id)
     return row
 
 
@@ -76,22 +92,28 @@ def own_definition(session: Session, customer_id: str) -> SubAssortmentIn | None
 
 
 def replace(session: Session, customer_id: str, body: SubAssortmentIn | None) -> CustomerPublication | None:
-    """Sets (or, with None, removes) the customer's own sub-assortment; its view changed, so a
-    customer with quality rules is re-checked against the live version. Returns that re-check
-    (None: no rules or nothing published)."""
+    """Sets (or, with None, removes) the customer's own sub-assortment; the view of the customer
+    and of its subsidiaries changed, so those with quality rules are re-checked against the live
+    version. Returns the customer's re-check (None: no rules or nothing published)."""
     from catalog import quality  # here, not at the top: quality imports this module
 
     set_definition(session, customer_id, body)
-    session.flush()
-    if not quality.rules_of(session, customer_id):
-        return None
     live = versions.live_version(session)
-    return None if live is None else quality.apply_customer(session, customer_id, live)
+    if live is None:
+        return None
+    own = None
+    for other in quality.customers_with_rules(session):  # the customer and the subsidiaries below it
+        if customer_id in (c.id for c in assortment.customer_chain(session, other)):
+            publication = quality.apply_customer(session, other, live)
+            own = publication if other == customer_id else own
+    return own
 
 
-def _value(item: CatalogVersionItem, name: str) -> Any:
+# --- matching ------------------------------------------------------------------------------------
+
+def _value(item: Any, name: str) -> Any:
     if name in ATTRIBUTE_KEYS:
-        return (item.attributes or {}).get(name)
+        return (getattr(item, "attributes", None) or {}).get(name)  # an `item` row has none
     return getattr(item, name)
 
 
@@ -104,9 +126,13 @@ def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
     return str(a), str(b)
 
 
-def matches(item: CatalogVersionItem, rules: list[dict[str, Any]]) -> bool:
-    for raw in rules:
-        rule = FilterRule(**raw)
+def parse_rules(rules: Iterable[dict[str, Any] | FilterRule]) -> list[FilterRule]:
+    return [r if isinstance(r, FilterRule) else FilterRule(**r) for r in rules]
+
+
+def matches(item: Any, rules: list[dict[str, Any] | FilterRule]) -> bool:
+    """Whether the item (a version's row, or an `item` row) matches every filter rule."""
+    for rule in parse_rules(rules):
         value = _value(item, rule.field)
         if rule.op == "present":
             ok = value not in (None, "")
@@ -126,69 +152,111 @@ def matches(item: CatalogVersionItem, rules: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _contract(session: Session, customer_id: str, as_of: date) -> Contract | None:
+def _listed(sub: SubAssortment, sku, category) -> list:
+    """The definition's categories and SKUs as a condition (none: every item)."""
+    return [or_(category.in_(sub.categories), sku.in_(sub.skus))] if sub.categories or sub.skus else []
+
+
+def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]]:
+    """The live catalog's items of the definition's categories and SKUs, a batch at a time: the
+    live version's rows; before the first publish, the active rows of the `item` table."""
+    live = versions.live_version(session)
+    if live is not None:
+        yield from iter_version_rows(session, live, where=_listed(sub, CatalogVersionItem.sku,
+                                                                  CatalogVersionItem.category))
+        return
+    last = ""
+    while True:
+        items = list(session.execute(select(Item).where(pricing.SELLABLE, Item.sku > last,
+                                                        *_listed(sub, Item.sku, Item.category))
+                                     .order_by(Item.sku).limit(BATCH)).scalars())
+        if not items:
+            return
+        yield items
+        last = items[-1].sku
+
+
+def materialise(session: Session, owner_id: str) -> int:
+    """Writes the live catalog's items of the customer's own sub-assortment into
+    `subassortmentitem` (none when it has no sub-assortment); returns how many."""
+    session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id == owner_id))
+    sub = session.get(SubAssortment, owner_id)
+    if sub is None:
+        return 0
+    rules, count = parse_rules(sub.rules), 0
+    for rows in _live_candidates(session, sub):
+        skus = [r.sku for r in rows if matches(r, rules)]
+        if skus:
+            session.execute(insert(SubAssortmentItem.__table__), [{"customer_id": owner_id, "sku": s} for s in skus])
+            count += len(skus)
+    return count
+
+
+def materialise_all(session: Session) -> dict[str, int]:
+    """At publication: every sub-assortment's items of the new live version."""
+    owners = list(session.execute(select(SubAssortment.customer_id).order_by(SubAssortment.customer_id)).scalars())
+    session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id.not_in(owners)))
+    return {owner: materialise(session, owner) for owner in owners}
+
+
+# --- the view as the quality rules and the export see it -----------------------------------------
+
+def _context(session: Session, customer_id: str, as_of: date, *, lapsed: bool = False) -> pricing.PriceContext | None:
+    """The customer's price context; without a contract in force None (no catalog), or with
+    `lapsed` the one of its latest contract (what validation prices from for the expert)."""
     try:
-        return assortment.effective_contract(session, customer_id, as_of)
-    except assortment.NoValidContract:
+        return pricing.context(session, customer_id, as_of)
+    except NoValidContract as exc:
+        if lapsed and exc.contract is not None:
+            return pricing.context(session, customer_id, as_of, exc.contract)
         return None
 
 
 def scope(session: Session, customer_id: str, version_id: int, as_of: date) -> Iterator[CatalogVersionItem]:
-    """The version's items in the customer's view, before quality rules, in SKU order."""
-    sub = definition(session, customer_id)
-    if sub is not None:
-        where = []
-        if sub.categories or sub.skus:
-            where.append(or_(CatalogVersionItem.category.in_(sub.categories), CatalogVersionItem.sku.in_(sub.skus)))
-        for rows in iter_version_rows(session, version_id, where=where):
-            yield from (r for r in rows if matches(r, sub.rules))
+    """The version's items in the customer's view before its quality rules, in SKU order: for the
+    live version its assortment (catalog/assortment.py); for another version (a draft) the items
+    its assortment would have if that version were published. Nothing without a contract."""
+    ctx = _context(session, customer_id, as_of, lapsed=True)
+    if ctx is None:
         return
-    contract = _contract(session, customer_id, as_of)
-    if contract is None:  # no contract in force: its special assortment only
-        members = select(SpecialItem.sku).where(SpecialItem.customer_id == customer_id)
-    else:
-        members = select(pricing.assortment_skus(pricing.context(session, customer_id, as_of, contract)).c.sku)
+    if version_id == versions.live_version(session):
+        where = [CatalogVersionItem.sku.in_(assortment.member_skus(ctx, withheld=True))]
+        for rows in iter_version_rows(session, version_id, where=where):
+            yield from rows
+        return
+    if ctx.subassortment_owner is not None:
+        sub = session.get(SubAssortment, ctx.subassortment_owner)
+        rules = parse_rules(sub.rules)
+        where = [*_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category),
+                 pricing.has_price(ctx, CatalogVersionItem.sku, CatalogVersionItem.currency)]
+        for rows in iter_version_rows(session, version_id, where=where):
+            yield from (r for r in rows if matches(r, rules))
+        return
+    members = select(pricing.assortment_skus(ctx).c.sku)
     for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
         yield from rows
 
 
-def _prices(session: Session, customer_id: str, contract: Contract | None, skus: list[str], as_of: date
-            ) -> dict[str, tuple[Decimal, str]]:
-    """The customer's prices (the one place that knows them: catalog/assortment.py)."""
-    if contract is None or not skus:
-        return {}
-    return {sku: (e.price, e.source)
-            for sku, e in assortment.entries(session, customer_id, contract, skus, as_of=as_of).items()}
+def _as_version_row(item: Item, version_id: int | None) -> CatalogVersionItem:
+    """A live item the live version does not hold (added to `item` directly), without attributes."""
+    return CatalogVersionItem(version_id=version_id or 0, sku=item.sku, attributes={}, content_hash="",
+                              **{f: getattr(item, f) for f in ITEM_FIELDS})
 
 
-def view(session: Session, customer_id: str, version_id: int, as_of: date, *,
-         include_hidden: bool = False, batch: int = 500) -> Iterator[ViewEntry]:
-    """The customer's view of a version with its prices, in SKU order; items its quality rules
-    withhold are left out unless `include_hidden`."""
-    contract = _contract(session, customer_id, as_of)
-    hidden = set() if include_hidden else set(session.execute(
-        select(HiddenItem.sku).where(HiddenItem.customer_id == customer_id)).scalars())
-    chunk: list[CatalogVersionItem] = []
-
-    def priced(rows: list[CatalogVersionItem]) -> Iterator[ViewEntry]:
-        prices = _prices(session, customer_id, contract, [r.sku for r in rows], as_of)
-        for r in rows:
-            if r.sku in prices:  # the customer's price, in its contract's currency
-                price, source = prices[r.sku]
-                yield ViewEntry(item=r, price=price, price_source=source, currency=contract.currency)
-            else:
-                yield ViewEntry(item=r, price=r.list_price, price_source="list", currency=r.currency)
-
-    for item in scope(session, customer_id, version_id, as_of):
-        if item.sku in hidden:
-            continue
-        chunk.append(item)
-        if len(chunk) >= batch:
-            yield from priced(chunk)
-            chunk = []
-    if chunk:
-        yield from priced(chunk)
-
-
-def categories(session: Session, customer_id: str, version_id: int, as_of: date) -> list[str]:
-    return sorted({e.item.category for e in view(session, customer_id, version_id, as_of)})
+def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -> Iterator[ViewEntry]:
+    """The customer's view of the live catalog, in SKU order: exactly the entries of its assortment
+    that the catalog API lists and order validation accepts (no role rights: the view is the
+    customer's, not a user's), with the live version's content and the customer's prices and part
+    numbers. Empty without a contract in force (the catalog API has no catalog for it either)."""
+    ctx = _context(session, customer_id, as_of)
+    if ctx is None:
+        return
+    live = versions.live_version(session)
+    for chunk in assortment.all_entries(session, ctx, batch=batch):
+        rows = {} if live is None or not chunk else {r.sku: r for r in session.execute(select(CatalogVersionItem).where(
+            CatalogVersionItem.version_id == live, CatalogVersionItem.sku.in_([e.item.sku for e in chunk]))).scalars()}
+        for e in chunk:
+            yield ViewEntry(item=rows.get(e.item.sku) or _as_version_row(e.item, live), price=e.price,
+                            price_source=e.source, currency=ctx.currency, part_number=e.part_number)
+        for row in rows.values():
+            session.expunge(row)

@@ -1,7 +1,9 @@
 """Order validation: the commercial, correctness and deliverability rules of a call-off order.
 
-Prices come from the catalog (catalog/pricing.py: special or contract price, price list, list
-price; plus the configuration's surcharges), never from the client, and are kept with the order
+The items orderable are the customer's assortment (catalog/assortment.py: its sub-assortment
+when it has one, else its contract, special and price-list items; the same the catalog API lists
+and the export holds). Prices come from the catalog (catalog/pricing.py: special or contract
+price, price list, list price; plus the configuration's surcharges), never from the client, and are kept with the order
 (`PricedLine.unit_price`): a later price change does not alter a validated order. Any rule
 broken rejects the order with a reason the buyer understands and the field at fault; the
 approvals the order needs are decided here too. Validation only reads the database.
@@ -56,7 +58,7 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         where = f"lines[{index}]"
         entry = found.get(line.sku)
         if entry is None:
-            raise OrderRejected(f"{line.sku} is not in your contract assortment", f"{where}.sku")
+            raise OrderRejected(assortment.not_in_assortment(session, ctx, line.sku), f"{where}.sku")
         if line.quantity <= 0:
             raise OrderRejected(f"{line.sku}: the quantity must be positive", f"{where}.quantity")
         if not entry.decision.may_order:  # the same rule the catalog shows (catalog/rights.py)

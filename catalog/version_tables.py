@@ -107,7 +107,8 @@ class CustomerCatalog(SQLModel, table=True):
 class SubAssortment(SQLModel, table=True):
     """A customer's view as a sub-assortment of the seller catalog: items of the listed categories
     or SKUs (all items when both are empty) that match every filter rule. Subsidiaries use the
-    nearest ancestor's. Without one, a customer's view is its contract assortment."""
+    nearest ancestor's. With one, the customer's assortment is exactly its items (catalog/pricing.py);
+    without one, its contract assortment (contract, special and price-list items)."""
 
     customer_id: str = Field(foreign_key="customer.id", primary_key=True, max_length=64)
     name: str = ""
@@ -115,3 +116,16 @@ class SubAssortment(SQLModel, table=True):
     skus: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     # [{"field": "manufacturer", "op": "eq", "value": "NetGear"}, {"field": "list_price", "op": "lte", "value": "100"}]
     rules: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+
+
+class SubAssortmentItem(SQLModel, table=True):
+    """The live catalog's items in a sub-assortment, materialised (filter rules over JSON attributes
+    are not portable SQL) by catalog/subassortments.py whenever a version is published and whenever
+    the definition is set or removed. `customer_id` is the customer that owns the definition; its
+    subsidiaries without one of their own use the same rows. No foreign key on `sku`: a publish
+    deletes items before the rows are refreshed."""
+
+    __tablename__ = "subassortmentitem"
+
+    customer_id: str = Field(foreign_key="subassortment.customer_id", primary_key=True, max_length=64)
+    sku: str = Field(primary_key=True, max_length=64)

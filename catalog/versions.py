@@ -389,7 +389,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
 
 def _activate(session: Session, version: CatalogVersion, live: CatalogLive, actor: str, now: datetime
               ) -> PublishResult:
-    from catalog import quality  # quality rules read versions: imported here to avoid a cycle
+    from catalog import quality, subassortments  # they read versions: imported here to avoid a cycle
 
     previous = live.version_id
     materialised = materialise(session, version.id, previous if previous != version.id else None)
@@ -401,7 +401,8 @@ def _activate(session: Session, version: CatalogVersion, live: CatalogLive, acto
     version.activates_at = version.activates_at or now
     live.version_id, live.published_at = version.id, now
     session.flush()
-    customers = quality.apply(session, version.id)
+    subassortments.materialise_all(session)  # the sub-assortments' items of the new live catalog
+    customers = quality.apply(session, version.id)  # after that: the customers' views are re-checked
     return PublishResult(version_id=version.id, status="published", activates_at=version.activates_at,
                          previous_version_id=previous, materialised=materialised, customers=customers)
 

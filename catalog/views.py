@@ -1,4 +1,6 @@
-"""The catalog as a customer sees it (API and pages): assortment entries as CatalogItem models."""
+"""The catalog as a customer sees it (API and pages): assortment entries as CatalogItem models.
+The items are the customer's assortment (catalog/assortment.py: its sub-assortment when it or an
+ancestor has one), the same order validation accepts and the export holds."""
 from datetime import date
 
 from sqlalchemy import func, select

@@ -4,21 +4,14 @@ customer's other catalog rules (price lists, role rules, part numbers): customer
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
-from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
-from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
+from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
 from api.security import CurrentActor
 from catalog import quality, subassortments
-from database import session_scope
 from models.catalog_versions import CustomerPublication, QualityReport, QualityRuleIn, SubAssortmentIn
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
-
-
-def _quality(engine, version_id: int, customer_id: str | None, limit: int) -> QualityReport:
-    with session_scope(engine) as session:
-        return quality.report(session, version_id, customer_id, limit=limit)
 
 
 @router.get("/versions/{version_id}/quality", response_model=QualityReport,
@@ -27,24 +20,14 @@ async def quality_report(version_id: int, actor: CurrentActor, engine: EngineDep
                          customer_id: Annotated[str | None, Query(max_length=64)] = None,
                          limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> QualityReport:
     require_manager(actor)
-    return await run_in_threadpool(run, _quality, engine, version_id, customer_id, limit)
-
-
-def _get_rules(engine, customer_id: str) -> list[QualityRuleIn]:
-    with session_scope(engine) as session:
-        return quality.rule_inputs(session, customer_id)
+    return await call(engine, quality.report, version_id, customer_id, limit=limit)
 
 
 @router.get("/customers/{customer_id}/quality-rules", response_model=list[QualityRuleIn],
             summary="A customer's quality rules")
 async def get_quality_rules(customer_id: str, actor: CurrentActor, engine: EngineDep) -> list[QualityRuleIn]:
     require_manager(actor)
-    return await run_in_threadpool(_get_rules, engine, customer_id)
-
-
-def _set_rules(engine, customer_id: str, rules: list[QualityRuleIn]) -> CustomerPublication | None:
-    with session_scope(engine, write_lock=True) as session:
-        return quality.set_rules(session, customer_id, rules)
+    return await call(engine, quality.rule_inputs, customer_id)
 
 
 @router.put("/customers/{customer_id}/quality-rules", response_model=CustomerPublication | None,
@@ -52,25 +35,14 @@ def _set_rules(engine, customer_id: str, rules: list[QualityRuleIn]) -> Customer
 async def put_quality_rules(customer_id: str, actor: CurrentActor, engine: EngineDep,
                             rules: Annotated[list[QualityRuleIn], Body()]) -> CustomerPublication | None:
     require_manager(actor)
-    return await run_in_threadpool(run, _set_rules, engine, customer_id, rules)
-
-
-def _get_sub(engine, customer_id: str) -> SubAssortmentIn | None:
-    with session_scope(engine) as session:
-        return subassortments.own_definition(session, customer_id)
+    return await call(engine, quality.set_rules, customer_id, rules, write_lock=True)
 
 
 @router.get("/customers/{customer_id}/sub-assortment", response_model=SubAssortmentIn | None,
             summary="A customer's own sub-assortment (null: none; its view is its contract assortment)")
 async def get_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> SubAssortmentIn | None:
     require_manager(actor)
-    return await run_in_threadpool(_get_sub, engine, customer_id)
-
-
-def _set_sub(engine, customer_id: str, body: SubAssortmentIn | None) -> SubAssortmentIn | None:
-    with session_scope(engine, write_lock=True) as session:
-        subassortments.replace(session, customer_id, body)  # re-checks the customer's quality rules, too
-    return body
+    return await call(engine, subassortments.own_definition, customer_id)
 
 
 @router.put("/customers/{customer_id}/sub-assortment", response_model=SubAssortmentIn,
@@ -78,11 +50,13 @@ def _set_sub(engine, customer_id: str, body: SubAssortmentIn | None) -> SubAssor
 async def put_sub_assortment(customer_id: str, body: SubAssortmentIn, actor: CurrentActor,
                              engine: EngineDep) -> SubAssortmentIn:
     require_manager(actor)
-    return await run_in_threadpool(run, _set_sub, engine, customer_id, body)
+    # replacing re-checks the customer's quality rules, too
+    await call(engine, subassortments.replace, customer_id, body, write_lock=True)
+    return body
 
 
 @router.delete("/customers/{customer_id}/sub-assortment", status_code=204,
                summary="Remove a customer's sub-assortment (its view is its contract assortment again)")
 async def delete_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> None:
     require_manager(actor)
-    await run_in_threadpool(run, _set_sub, engine, customer_id, None)
+    await call(engine, subassortments.replace, customer_id, None, write_lock=True)

@@ -1,9 +1,12 @@
 """What the catalog management routes (catalog_versions, catalog_drafts, catalog_customer_views,
 catalog_export, catalog_sync_schedules) share: their prefix and tag, the catalog-manager check,
-and how the catalog's errors read as problem details."""
+how the catalog's errors read as problem details, and calling a catalog function in a transaction."""
+from fastapi.concurrency import run_in_threadpool
+
 from api.problems import Problem
 from api.security import require_role
 from catalog import importing, quality, subassortments, versions
+from database import session_scope
 from models.actors import Actor
 
 PREFIX = "/api/v1/catalog"
@@ -28,3 +31,15 @@ def run(fn, *args, **kwargs):
         raise Problem(422, f"The file was not imported: {exc}", field="file") from exc
     except (quality.InvalidRule, subassortments.InvalidDefinition) as exc:
         raise Problem(422, str(exc)) from exc
+
+
+def in_session(engine, fn, *args, write_lock: bool = False, **kwargs):
+    """`fn(session, *args, **kwargs)` in one transaction (`write_lock`: a writer's, see
+    database.session_scope), the catalog's errors as problem details."""
+    with session_scope(engine, write_lock=write_lock) as session:
+        return run(fn, session, *args, **kwargs)
+
+
+async def call(engine, fn, *args, write_lock: bool = False, **kwargs):
+    """`in_session` in a worker thread: the database calls block."""
+    return await run_in_threadpool(in_session, engine, fn, *args, write_lock=write_lock, **kwargs)

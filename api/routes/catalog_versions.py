@@ -5,16 +5,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, GatewayDep
 from api.problems import Problem
-from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
+from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
 from api.security import CurrentActor
 from catalog import versions
-from database import session_scope
 from models.actors import Actor
 from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo, VersionItemPage
 
@@ -32,55 +30,38 @@ class PublishIn(BaseModel):
                                                    "published one, undoing what the newer one changed (see its diff)")
 
 
-def _list(engine) -> list[VersionInfo]:
-    with session_scope(engine) as session:
-        return versions.list_versions(session)
-
-
 @router.get("/versions", response_model=list[VersionInfo], summary="Catalog versions, newest first")
 async def list_versions(actor: CurrentActor, engine: EngineDep) -> list[VersionInfo]:
     require_manager(actor)
-    return await run_in_threadpool(_list, engine)
+    return await call(engine, versions.list_versions)
 
 
-def _create(engine, actor: Actor, body: DraftIn) -> VersionInfo:
-    with session_scope(engine, write_lock=True) as session:
-        version = versions.create_draft(session, created_by=actor.id, note=body.note, empty=body.empty)
-        return versions.info(session, version)
+def _create(session, actor: Actor, body: DraftIn) -> VersionInfo:
+    version = versions.create_draft(session, created_by=actor.id, note=body.note, empty=body.empty)
+    return versions.info(session, version)
 
 
 @router.post("/versions", response_model=VersionInfo, status_code=201,
              summary="A new draft: a copy of the published version (or empty)")
 async def create_version(actor: CurrentActor, engine: EngineDep, body: DraftIn | None = None) -> VersionInfo:
     require_manager(actor)
-    return await run_in_threadpool(_create, engine, actor, body or DraftIn())
+    return await call(engine, _create, actor, body or DraftIn(), write_lock=True)
 
 
-def _get(engine, version_id: int) -> VersionInfo:
-    with session_scope(engine) as session:
-        return versions.info(session, versions.get_version(session, version_id))
+def _info(session, version_id: int) -> VersionInfo:
+    return versions.info(session, versions.get_version(session, version_id))
 
 
 @router.get("/versions/{version_id}", response_model=VersionInfo, summary="One version")
 async def get_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> VersionInfo:
     require_manager(actor)
-    return await run_in_threadpool(run, _get, engine, version_id)
-
-
-def _discard(engine, version_id: int) -> None:
-    with session_scope(engine, write_lock=True) as session:
-        versions.discard_draft(session, version_id)
+    return await call(engine, _info, version_id)
 
 
 @router.delete("/versions/{version_id}", status_code=204, summary="Discard a draft")
 async def discard_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> None:
     require_manager(actor)
-    await run_in_threadpool(run, _discard, engine, version_id)
-
-
-def _items(engine, version_id: int, q, category, limit, offset) -> VersionItemPage:
-    with session_scope(engine) as session:
-        return versions.version_items(session, version_id, q=q, category=category, limit=limit, offset=offset)
+    await call(engine, versions.discard_draft, version_id, write_lock=True)
 
 
 @router.get("/versions/{version_id}/items", response_model=VersionItemPage,
@@ -92,12 +73,8 @@ async def version_items(
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> VersionItemPage:
     require_manager(actor)
-    return await run_in_threadpool(run, _items, engine, version_id, q, category, limit, offset)
-
-
-def _diff(engine, version_id: int, base: int | None, limit: int) -> CatalogDiff:
-    with session_scope(engine) as session:
-        return versions.diff(session, version_id, base, limit=limit)
+    return await call(engine, versions.version_items, version_id, q=q, category=category, limit=limit,
+                      offset=offset)
 
 
 @router.get("/versions/{version_id}/diff", response_model=CatalogDiff,
@@ -106,7 +83,7 @@ async def diff(version_id: int, actor: CurrentActor, engine: EngineDep,
                base: Annotated[int | None, Query(description="default: the published version")] = None,
                limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> CatalogDiff:
     require_manager(actor)
-    return await run_in_threadpool(run, _diff, engine, version_id, base, limit)
+    return await call(engine, versions.diff, version_id, base, limit=limit)
 
 
 @router.post("/versions/{version_id}/publish", response_model=PublishResult,
@@ -135,4 +112,4 @@ async def unpublish(version_id: int, actor: CurrentActor, engine: EngineDep, gat
         await gateway.unpublish_catalog_version(engine, version_id)
     except versions.VersionError as exc:
         raise Problem(exc.status, str(exc)) from exc
-    return await run_in_threadpool(run, _get, engine, version_id)
+    return await call(engine, _info, version_id)

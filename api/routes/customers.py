@@ -2,6 +2,7 @@
 special assortment. Catalog managers edit; the seller's staff read every customer's, a customer's
 users their own tree's (another customer's is 404). The rules: catalog/customer_rules.py,
 catalog/price_list_admin.py, catalog/customer_overview.py."""
+import inspect
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
@@ -85,28 +86,55 @@ async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep)
     return await read(engine, actor, customer_id, customer_overview.customer_detail)
 
 
-# --- price lists ----------------------------------------------------------------------------------
+# --- price lists, role rules and limits, part numbers and the special assortment --------------------
 
-@router.get(CUSTOMER + "/price-lists", response_model=list[PriceListOut],
-            summary="The customer's own price lists with their entries (none: it uses its parent's)")
-async def get_price_lists(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> list[PriceListOut]:
-    return await read(engine, actor, customer_id, price_list_admin.price_lists)
-
-
-@router.put(CUSTOMER + "/price-lists/{price_list_id}", response_model=PriceListOut,
-            summary="Create or replace a price list with all its entries (catalog managers)")
-async def put_price_list(customer_id: Key, price_list_id: Key, body: PriceListIn, actor: CurrentActor,
-                         engine: EngineDep) -> PriceListOut:
-    return await write(engine, actor, price_list_admin.put_price_list, customer_id, price_list_id, body)
+def _signature(*params: tuple[str, object]) -> inspect.Signature:
+    return inspect.Signature([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+                              for name, annotation in params])
 
 
-@router.delete(CUSTOMER + "/price-lists/{price_list_id}", status_code=204,
-               summary="Delete a price list (catalog managers)")
-async def delete_price_list(customer_id: Key, price_list_id: Key, actor: CurrentActor, engine: EngineDep) -> None:
-    await write(engine, actor, price_list_admin.delete_price_list, customer_id, price_list_id)
+def _keyed_rules(path: str, key: str, model_in: type, model_out: type, fns: tuple,
+                 summaries: tuple[str, str, str]) -> None:
+    """The routes of a kind of rule kept per key: GET `/{customer_id}/{path}` lists the customer's
+    own rows, PUT `.../{key}` creates or replaces one (`model_in` in, `model_out` back), DELETE
+    removes it (204). `fns`: the catalog's list, put and delete functions; the operations are named
+    get_{path}, put_{path without its s} and delete_{path without its s} (e.g. get_part_numbers).
+
+    FastAPI reads the parameters from the signature; the path parameter's name differs per kind
+    (role, sku, price_list_id), so the endpoints are built with an explicit __signature__."""
+    list_fn, put_fn, delete_fn = fns
+    many = path.replace("-", "_")
+    one = many.removesuffix("s")
+    one_path = f"{CUSTOMER}/{path}/{{{key}}}"
+    get_summary, put_summary, delete_summary = summaries
+
+    async def get_all(*, customer_id, actor, engine):
+        return await read(engine, actor, customer_id, list_fn)
+
+    async def put_one(*, customer_id, actor, engine, body, **keys):
+        return await write(engine, actor, put_fn, customer_id, keys[key], body)
+
+    async def delete_one(*, customer_id, actor, engine, **keys) -> None:
+        await write(engine, actor, delete_fn, customer_id, keys[key])
+
+    customer, who = ("customer_id", Key), (("actor", CurrentActor), ("engine", EngineDep))
+    get_all.__signature__ = _signature(customer, *who)
+    put_one.__signature__ = _signature(customer, (key, Key), ("body", model_in), *who)
+    delete_one.__signature__ = _signature(customer, (key, Key), *who)
+    router.add_api_route(f"{CUSTOMER}/{path}", get_all, methods=["GET"], name=f"get_{many}",
+                         response_model=list[model_out], summary=get_summary)
+    router.add_api_route(one_path, put_one, methods=["PUT"], name=f"put_{one}", response_model=model_out,
+                         summary=put_summary)
+    router.add_api_route(one_path, delete_one, methods=["DELETE"], name=f"delete_{one}", status_code=204,
+                         summary=delete_summary)
 
 
-# --- role rules and limits ------------------------------------------------------------------------
+_keyed_rules("price-lists", "price_list_id", PriceListIn, PriceListOut,
+             (price_list_admin.price_lists, price_list_admin.put_price_list, price_list_admin.delete_price_list),
+             ("The customer's own price lists with their entries (none: it uses its parent's)",
+              "Create or replace a price list with all its entries (catalog managers)",
+              "Delete a price list (catalog managers)"))
+
 
 @router.get(CUSTOMER + "/role-rules", response_model=list[RoleRule],
             summary="The customer's own role rules (none: it uses its parent's)")
@@ -122,60 +150,18 @@ async def put_role_rules(customer_id: Key, body: Annotated[list[RoleRule], Body(
     return await write(engine, actor, rules.replace_role_rules, customer_id, body)
 
 
-@router.get(CUSTOMER + "/role-limits", response_model=list[RoleLimitOut],
-            summary="The customer's own role limits (none: it uses its parent's)")
-async def get_role_limits(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> list[RoleLimitOut]:
-    return await read(engine, actor, customer_id, rules.role_limits)
-
-
-@router.put(CUSTOMER + "/role-limits/{role}", response_model=RoleLimitOut,
-            summary="Set a role's limits per order and per month (catalog managers)")
-async def put_role_limit(customer_id: Key, role: Key, body: RoleLimitIn, actor: CurrentActor,
-                         engine: EngineDep) -> RoleLimitOut:
-    return await write(engine, actor, rules.put_role_limit, customer_id, role, body)
-
-
-@router.delete(CUSTOMER + "/role-limits/{role}", status_code=204,
-               summary="Remove a role's limits (catalog managers)")
-async def delete_role_limit(customer_id: Key, role: Key, actor: CurrentActor, engine: EngineDep) -> None:
-    await write(engine, actor, rules.delete_role_limit, customer_id, role)
-
-
-# --- part numbers and the special assortment -------------------------------------------------------
-
-@router.get(CUSTOMER + "/part-numbers", response_model=list[PartNumberOut],
-            summary="The customer's own part numbers (its parents' apply per item where it has none)")
-async def get_part_numbers(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> list[PartNumberOut]:
-    return await read(engine, actor, customer_id, rules.part_numbers)
-
-
-@router.put(CUSTOMER + "/part-numbers/{sku}", response_model=PartNumberOut,
-            summary="Set the customer's part number for an item (catalog managers)")
-async def put_part_number(customer_id: Key, sku: Key, body: PartNumberIn, actor: CurrentActor,
-                          engine: EngineDep) -> PartNumberOut:
-    return await write(engine, actor, rules.put_part_number, customer_id, sku, body)
-
-
-@router.delete(CUSTOMER + "/part-numbers/{sku}", status_code=204,
-               summary="Remove the customer's part number for an item (catalog managers)")
-async def delete_part_number(customer_id: Key, sku: Key, actor: CurrentActor, engine: EngineDep) -> None:
-    await write(engine, actor, rules.delete_part_number, customer_id, sku)
-
-
-@router.get(CUSTOMER + "/special-items", response_model=list[SpecialItemOut],
-            summary="The customer's special assortment: items at its own prices")
-async def get_special_items(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> list[SpecialItemOut]:
-    return await read(engine, actor, customer_id, rules.special_items)
-
-
-@router.put(CUSTOMER + "/special-items/{sku}", response_model=SpecialItemOut,
-            summary="Add an item to the special assortment or change its price (catalog managers)")
-async def put_special_item(customer_id: Key, sku: Key, body: SpecialItemIn, actor: CurrentActor,
-                           engine: EngineDep) -> SpecialItemOut:
-    return await write(engine, actor, rules.put_special_item, customer_id, sku, body)
-
-
-@router.delete(CUSTOMER + "/special-items/{sku}", status_code=204,
-               summary="Remove an item from the special assortment (catalog managers)")
-async def delete_special_item(customer_id: Key, sku: Key, actor: CurrentActor, engine: EngineDep) -> None:
-    await write(engine, actor, rules.delete_special_item, customer_id, sku)
+_keyed_rules("role-limits", "role", RoleLimitIn, RoleLimitOut,
+             (rules.role_limits, rules.put_role_limit, rules.delete_role_limit),
+             ("The customer's own role limits (none: it uses its parent's)",
+              "Set a role's limits per order and per month (catalog managers)",
+              "Remove a role's limits (catalog managers)"))
+_keyed_rules("part-numbers", "sku", PartNumberIn, PartNumberOut,
+             (rules.part_numbers, rules.put_part_number, rules.delete_part_number),
+             ("The customer's own part numbers (its parents' apply per item where it has none)",
+              "Set the customer's part number for an item (catalog managers)",
+              "Remove the customer's part number for an item (catalog managers)"))
+_keyed_rules("special-items", "sku", SpecialItemIn, SpecialItemOut,
+             (rules.special_items, rules.put_special_item, rules.delete_special_item),
+             ("The customer's special assortment: items at its own prices",
+              "Add an item to the special assortment or change its price (catalog managers)",
+              "Remove an item from the special assortment (catalog managers)"))

@@ -2,31 +2,17 @@
 what the catalog API shows is what order validation applies; a placed order keeps its prices."""
 from datetime import date
 
-import pytest
 from sqlalchemy import update
 
-from accounts.passwords import hash_password
 from catalog.tables import ContractItem
-from database import make_engine, session_scope
-from tests.api.flows import order_until, place
+from database import session_scope
+from tests.api.flows import app_db, demo_hash, order_until, place  # noqa: F401 - app_db, demo_hash: fixtures
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_part_numbers, add_rules, add_user, rule
 
 CHECK = "/api/v1/catalog/items/{}/configurations/check"
 PROBLEM = "application/problem+json"
 TECH_REASON = "your role technician may see but not order the category services"
-
-
-@pytest.fixture(scope="module")
-def app_db(api_settings):
-    engine = make_engine(api_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_hash() -> str:
-    return hash_password("demo")
 
 
 async def test_catalog_shows_part_numbers_price_breaks_and_rights(http, login):

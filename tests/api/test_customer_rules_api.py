@@ -5,26 +5,13 @@ from datetime import date
 
 import pytest
 
-from accounts.passwords import hash_password
-from database import make_engine
+from tests.api.flows import app_db, demo_hash  # noqa: F401 - fixtures
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_user
 
 PROBLEM = "application/problem+json"
 MANAGER = "catalog@seller.example"
 CONTRACT = (date(2025, 1, 1), date(2030, 12, 31))
-
-
-@pytest.fixture(scope="module")
-def app_db(api_settings):
-    engine = make_engine(api_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_hash() -> str:
-    return hash_password("demo")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.catalog.data import add_customer
 from tests.dbs import database_fixture
 
 db = database_fixture(scope="module")  # this module publishes: its own databases
+IN_FORCE = (date(2025, 1, 1), date(2030, 12, 31))  # a customer without a contract in force has no catalog
 
 VALIDATOR = Path(__file__).parents[2].parent / "shared" / "validators" / "validate.py"
 NS = {"b": "http://www.bmecat.org/bmecat/2005"}
@@ -73,7 +74,7 @@ def test_publishing_withholds_failing_items_from_that_customer_only(db):
         assert (status.version_id, status.hidden_count) == (version, 1)
     assert NEW_ITEM["sku"] not in prices(bmecat_of(db, "globex"))
 
-    customer, _ = add_customer(db)  # another customer seeing the same items has no rules
+    customer, _ = add_customer(db, contract=IN_FORCE)  # another customer seeing the same items has no rules
     with session_scope(db, write_lock=True) as session:
         subassortments.set_definition(session, customer, SubAssortmentIn(categories=["cables"]))
     assert NEW_ITEM["sku"] in prices(bmecat_of(db, customer))
@@ -115,20 +116,18 @@ def test_each_rule_and_bad_rules():
 
 
 def test_sub_assortments_by_category_item_list_and_rules(db):
-    parent, _ = add_customer(db)
+    parent, _ = add_customer(db, contract=IN_FORCE)  # a contract without items
     child, _ = add_customer(db, parent_id=parent)
 
     def view(customer: str) -> dict[str, tuple]:
         with session_scope(db) as session:
-            live = versions.live_version(session)
-            return {e.item.sku: (e.price, e.price_source) for e in subassortments.view(
-                session, customer, live, date.today())}
+            return {e.item.sku: (e.price, e.price_source) for e in subassortments.view(session, customer, date.today())}
 
     with session_scope(db, write_lock=True) as session:
         subassortments.set_definition(session, parent, SubAssortmentIn(categories=["network"], skus=["CBL-CAT6-5M"]))
     assert set(view(parent)) == {"SW-24-PRO", "CBL-CAT6-5M"}
     assert set(view(child)) == {"SW-24-PRO", "CBL-CAT6-5M"}  # a subsidiary inherits the parent's
-    assert view(parent)["SW-24-PRO"][1] == "list"  # no contract: list prices
+    assert view(parent)["SW-24-PRO"] == (Decimal("1690.00"), "list")  # no agreed price: the list price
 
     with session_scope(db, write_lock=True) as session:
         subassortments.set_definition(session, parent, SubAssortmentIn(rules=[

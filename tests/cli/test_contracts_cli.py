@@ -4,10 +4,10 @@ through the CLI, with the same rules (catalog/contract_terms.py) and the same co
 from datetime import date
 from decimal import Decimal
 
-
 from catalog import contracts
 from database import session_scope
 from models.contracts import ConsumptionLine
+from tests.cli.tables import row
 
 ACME, GLOBEX = "ACME-FC-2026", "GLOBEX-FC-2026"
 
@@ -15,15 +15,6 @@ ACME, GLOBEX = "ACME-FC-2026", "GLOBEX-FC-2026"
 def usage(engine, contract_id: str):
     with session_scope(engine) as session:
         return contracts.usage(session, contract_id)
-
-
-def row(output: str, key: str) -> list[str]:
-    """The cells of the table row that starts with `key`."""
-    for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│")[1:-1]]
-        if cells and cells[0] == key:
-            return cells
-    raise AssertionError(f"no row {key} in:\n{output}")
 
 
 def test_list_shows_validity_currency_and_consumption(run, cli_db):

@@ -8,18 +8,10 @@ from catalog import customer_rules as rules
 from catalog.price_list_admin import price_lists
 from catalog.pricing import unit_price
 from database import session_scope
+from tests.cli.tables import row
 
 TODAY = date(2026, 11, 27)
 D = Decimal
-
-
-def row(output: str, key: str) -> list[str]:
-    """The cells of the table row that starts with `key`."""
-    for line in output.splitlines():
-        cells = [cell.strip() for cell in line.split("│")[1:-1]]
-        if cells and cells[0] == key:
-            return cells
-    raise AssertionError(f"no row {key} in:\n{output}")
 
 
 def quote(engine, customer_id: str, sku: str, quantity: int = 1):

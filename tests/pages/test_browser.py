@@ -118,3 +118,19 @@ async def test_buyer_orders_partners_deliver_finance_collects_in_the_browser(sys
             await expect(timeline).to_contain_text("order.paid")
         finally:
             await browser.close()
+
+
+async def test_the_catalog_manager_finds_the_draft_and_its_diff_in_the_browser(system):
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            manager = await sign_in(browser, system, "catalog@seller.example")
+            await manager.get_by_role("link", name="Catalog versions").click()
+            await manager.locator("#versions tr", has_text="price update and a new cable").get_by_role("link").click()
+            await expect(manager.locator("#diff-added")).to_contain_text("CBL-CAT6A-10M")
+            await expect(manager.locator('#diff-prices tr[data-sku="CBL-CAT6-5M"]')).to_contain_text("6.20 EUR")
+            await expect(manager.get_by_label("UTC offset")).to_have_value(re.compile(r"^[+-]\d\d:\d\d$"))
+        finally:
+            await browser.close()

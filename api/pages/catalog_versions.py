@@ -1,0 +1,108 @@
+"""Catalog versions (catalog managers): the versions list, one version with its diff against the
+published version, publishing it now or at a date (a CatalogPublication workflow, through the
+gateway as the API does), cancelling a scheduled publication, and publishing a stale draft anyway
+after the refusal said why."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import deps
+from api.pages.common import page, redirect, render, when
+from api.problems import Problem
+from api.routes import catalog_versions as version_routes
+from catalog import versions
+from models.actors import Actor
+from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo
+
+router = APIRouter()
+
+DIFF_LIMIT = 20  # the first N of each kind of change; the counts are complete
+UTC_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+@router.get("/catalog/versions")
+@page()
+async def versions_page(request: Request) -> Response:
+    rows = await version_routes.list_versions(request.state.actor, deps.engine(request))
+    return render(request, "catalog_versions.html", {"rows": rows})
+
+
+def is_stale(version: VersionInfo, diff: CatalogDiff) -> bool:
+    """A draft copied from a version that is no longer the published one (the diff's base)."""
+    return (version.status == "draft" and version.based_on is not None
+            and diff.base_version_id not in (None, version.based_on))
+
+
+@router.get("/catalog/versions/{version_id}")
+@page()
+async def version_page(request: Request, version_id: int, stale: str | None = None) -> Response:
+    actor: Actor = request.state.actor
+    engine = deps.engine(request)
+    version = await version_routes.get_version(version_id, actor, engine)
+    diff = await version_routes.diff(version_id, actor, engine, base=None, limit=DIFF_LIMIT)
+    stale_draft = is_stale(version, diff)
+    return render(request, "catalog_version.html", {
+        "version": version, "diff": diff, "limit": DIFF_LIMIT, "stale": stale_draft,
+        # "publish anyway" only once a publication was refused for it
+        "offer_force": bool(stale) and stale_draft,
+        "default_at": (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT00:00"),
+    })
+
+
+def activation_time(local: str, offset: str) -> datetime:
+    """The datetime-local input's value in the user's UTC offset (±HH:MM), as an aware datetime
+    (the API wants a zone)."""
+    match = UTC_OFFSET.match(offset)
+    if match is None or int(match[2]) > 14 or int(match[3]) > 59:
+        raise Problem(422, f"tz: {offset!r} is no UTC offset (like +01:00)", field="tz")
+    if not local:
+        raise Problem(422, "activates_at: choose the date and time of the publication", field="activates_at")
+    try:
+        naive = datetime.fromisoformat(local)
+    except ValueError:
+        raise Problem(422, f"activates_at: {local!r} is no date and time", field="activates_at") from None
+    if naive.tzinfo is not None:
+        raise Problem(422, "activates_at: the time without a zone, please (the zone is the UTC offset)",
+                      field="activates_at")
+    sign = -1 if match[1] == "-" else 1
+    at = naive.replace(tzinfo=timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3]))))
+    if at <= datetime.now(timezone.utc):
+        raise Problem(422, f"activates_at: {when(at)} is not in the future: use “Publish now”", field="activates_at")
+    return at
+
+
+@router.post("/catalog/versions/{version_id}/publish")
+@page(back="/catalog/versions/{version_id}")
+async def publish_submit(request: Request, version_id: int) -> Response:
+    form = await request.form()
+    later = str(form.get("when", "now")) == "at"
+    activates_at = activation_time(str(form.get("activates_at", "")).strip(),
+                                   str(form.get("tz", "")).strip()) if later else None
+    body = version_routes.PublishIn(activates_at=activates_at, force=str(form.get("force", "")) == "1")
+    try:
+        result = await version_routes.publish(version_id, request.state.actor, deps.engine(request),
+                                              deps.gateway(request), body)
+    except Problem as exc:
+        if isinstance(exc.__cause__, versions.StaleDraft):  # say why, and offer "publish anyway"
+            return redirect(f"/catalog/versions/{version_id}?stale=1", ("error", exc.detail))
+        raise
+    if isinstance(result, JSONResponse):  # 202: the CatalogPublication workflow publishes it later
+        result = PublishResult.model_validate_json(result.body)
+    if result.status == "scheduled":
+        text = f"Version {version_id} will be published at {when(result.activates_at)}."
+    else:
+        m = result.materialised
+        text = (f"Version {version_id} published" + (f": {m.inserted} items added, {m.updated} changed, "
+                                                     f"{m.deleted + m.deactivated} removed." if m else "."))
+    return redirect(f"/catalog/versions/{version_id}", ("ok", text))
+
+
+@router.post("/catalog/versions/{version_id}/unpublish")
+@page(back="/catalog/versions/{version_id}")
+async def unpublish_submit(request: Request, version_id: int) -> Response:
+    version = await version_routes.unpublish(version_id, request.state.actor, deps.engine(request),
+                                             deps.gateway(request))
+    text = f"Version {version_id} is not scheduled for publication any more: it is a {version.status}."
+    return redirect(f"/catalog/versions/{version_id}", ("ok", text))

@@ -1,0 +1,74 @@
+"""Framework contracts: the list of the contracts the signed-in user may see (the API's visibility
+rule: a customer's users their customer's and its parents', the seller's staff all), one contract
+with what call-offs consumed of it item by item, and the catalog managers' form for its terms."""
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api import deps
+from api.pages.common import page, redirect, render
+from api.problems import Problem
+from api.routes import contracts as contract_routes
+from models.actors import Actor
+from models.contracts import ContractTermsUpdate
+
+router = APIRouter()
+
+TERM_FIELDS = ("valid_from", "valid_to", "tolerance_percent", "on_exceed")
+ON_EXCEED = {"reject": "reject the order", "expert": "let the seller's expert decide"}
+
+
+def share(consumed: Any, limit: Any) -> int | None:
+    """Consumed as a whole percentage of `limit` (None: no limit to measure against)."""
+    if limit is None or Decimal(str(limit)) <= 0:
+        return None
+    return int((Decimal(str(consumed or 0)) * 100 / Decimal(str(limit))).to_integral_value())
+
+
+def may_edit_terms(actor: Actor) -> bool:
+    """Whether to offer the terms form (PATCH /api/v1/contracts/{id} decides for real)."""
+    return "catalog_manager" in actor.roles
+
+
+@router.get("/contracts")
+@page()
+async def contracts_page(request: Request) -> Response:
+    actor: Actor = request.state.actor
+    rows = await contract_routes.list_contracts(actor, deps.engine(request), customer_id=None)
+    return render(request, "contracts.html", {"rows": rows, "share": share})
+
+
+@router.get("/contracts/{contract_id}")
+@page()
+async def contract_page(request: Request, contract_id: str) -> Response:
+    actor: Actor = request.state.actor
+    contract = await contract_routes.get_contract(contract_id, actor, deps.engine(request))
+    return render(request, "contract.html", {
+        "contract": contract, "share": share, "may_edit": may_edit_terms(actor), "on_exceed_labels": ON_EXCEED,
+        "tolerance": f"{contract.tolerance_percent.normalize():f}",
+    })
+
+
+@router.post("/contracts/{contract_id}/terms")
+@page(back="/contracts/{contract_id}")
+async def terms_submit(request: Request, contract_id: str) -> Response:
+    actor: Actor = request.state.actor
+    engine = deps.engine(request)
+    form = await request.form()
+    sent = {name: str(form.get(name, "")).strip() for name in TERM_FIELDS}
+    wanted = ContractTermsUpdate(**{name: value for name, value in sent.items() if value})
+    # only what differs from the terms now is sent, as a PATCH would (an empty field is not "clear it")
+    current = await contract_routes.get_contract(contract_id, actor, engine)
+    body = ContractTermsUpdate(**{name: getattr(wanted, name) for name in wanted.model_fields_set
+                                  if getattr(wanted, name) != getattr(current, name)})
+    try:
+        contract = await contract_routes.update_contract(contract_id, body, actor, engine)
+    except Problem as exc:  # the message names the field, as the API's `field` does
+        if exc.field and not exc.detail.startswith(exc.field):
+            raise Problem(exc.status, f"{exc.field}: {exc.detail}", field=exc.field) from exc
+        raise
+    changed = ", ".join(name for name in TERM_FIELDS if name in body.model_fields_set)
+    return redirect(f"/contracts/{contract_id}", ("ok", f"Terms of {contract.contract_id} changed: {changed}."
+                                                  if changed else "Nothing changed."))

@@ -1,0 +1,39 @@
+"""What the `order2cash catalog | contracts | customers` commands share: the console, the database
+engine of one command, ending a command with an error, and how amounts print."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from settings import get_settings
+
+if TYPE_CHECKING:  # the database modules load when a command needs them, not for --help
+    from sqlalchemy import Engine
+
+console = Console()
+
+
+@contextmanager
+def engine() -> Iterator["Engine"]:
+    """The database of DATABASE_URL for one command."""
+    from database import make_engine
+    db = make_engine(get_settings().database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()  # a CLI call should not leave pooled connections behind (PostgreSQL)
+
+
+def fail(*messages: str) -> NoReturn:
+    """Prints each message in red and ends the command with exit code 1."""
+    for message in messages:
+        console.print(f"[red]{escape(message)}[/red]")  # messages quote file content and ids: no markup
+    raise typer.Exit(1)
+
+
+def money(value: Decimal | None, none: str = "–") -> str:
+    return none if value is None else f"{value:,.2f}"
