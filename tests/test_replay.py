@@ -3,7 +3,8 @@ that would break running orders (non-determinism) fails here, not in production.
 
 The histories in tests/histories/ were recorded by tests/histories/record_history.py: an order
 with a customer approval (and its reminder), two sub-orders, an invoice and three payments (one a
-repeat) that ended PAID, and the netpartner sub-order of that order.
+repeat) that ended PAID, and the netpartner sub-order of that order. Two more came from the
+workflow tests (see SAVED): the contract-consumption paths.
 """
 import json
 from pathlib import Path
@@ -20,6 +21,11 @@ HISTORIES = Path(__file__).parent / "histories"
 SAVED = [
     ("order_paid.json", "order-T-HISTORY-PAID", "Order"),
     ("suborder_delivered.json", "suborder-T-HISTORY-PAID-netpartner", "SubOrder"),
+    # recorded from tests/workflows on 2026-11-27, before the order workflow was split into phase
+    # helpers: contract consumption and monthly spend (both patched in), a sub-order decision, payment
+    ("order_contract_decision_paid.json", "order-T-8D05C8CDEF", "Order"),
+    # ... and a rejected order giving back what it consumed of the contract and the monthly spend
+    ("order_contract_released.json", "order-T-6647F64695", "Order"),
 ]
 
 
