@@ -72,7 +72,8 @@ def month_spend(session: Session, user: str, month: str, *, excluding: str | Non
 
 def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Decimal, currency: str = "EUR") -> None:
     """Counts an accepted order towards its buyer's month. Idempotent per (user, order)."""
-    with session_scope(engine) as session:
+    # read-then-write: take SQLite's write lock up front (a deferred upgrade fails under load)
+    with session_scope(engine, write_lock=True) as session:
         row = session.get(BuyerSpend, (user, order_id))
         if row is None:
             row = BuyerSpend(user_email=user, order_id=order_id, month=month, net=net, currency=currency,
@@ -88,5 +89,5 @@ def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Deci
 
 def release_spend(engine: Engine, user: str, order_id: str) -> None:
     """Takes a cancelled or rejected order out of its buyer's month. Idempotent."""
-    with session_scope(engine) as session:
+    with session_scope(engine, write_lock=True) as session:
         session.execute(delete(BuyerSpend).where(BuyerSpend.user_email == user, BuyerSpend.order_id == order_id))
