@@ -4,6 +4,7 @@
     order2cash contracts show GLOBEX-FC-2026
     order2cash contracts set GLOBEX-FC-2026 --tolerance 10 --on-exceed expert --no-value-cap
     order2cash contracts set-item GLOBEX-FC-2026 CBL-CAT6-5M --price 4.55 --agreed-quantity 5000
+    order2cash contracts call-offs ACME-FC-2026 [--status active]
 
 The same rules as the API (catalog/contract_terms.py): `set` changes only the options given,
 `set-item` sets the item's price, agreed quantity and value cap (omitted ones: none).
@@ -165,3 +166,35 @@ def set_item(
     except ValidationError as exc:
         _fail_validation(exc)
     _edit(contract_id, lambda db: contract_terms.set_item(db, contract_id, sku, terms))
+
+
+@app.command("call-offs")
+def list_call_offs(
+    contract_id: str = typer.Argument(..., metavar="ID"),
+    status: str = typer.Option(None, help="active | released (default: both)"),
+    limit: int = typer.Option(50, min=1, max=500),
+) -> None:
+    """The orders that called off a contract, newest first, with what each consumed."""
+    from catalog import call_offs
+    from catalog.tables import Contract
+    from database import session_scope
+    if status not in (None, "active", "released"):
+        _fail("give active or released", "status")
+    with engine() as db, session_scope(db) as session:
+        if session.get(Contract, contract_id) is None:
+            _fail(f"contract {contract_id} not found")
+        rows = call_offs.call_offs(session, contract_id, status=status, limit=limit)
+    if not rows:
+        console.print(f"no call-offs of {contract_id}" + (f" ({status})" if status else ""))
+        return
+    table = Table(title=f"Call-offs of {contract_id}, newest first")
+    for column in ("order", "consumed at", "status", "lines"):
+        table.add_column(column)
+    table.add_column("value", justify="right")
+    for c in rows:
+        state = c.status + (" (expert approved)" if c.forced else "")
+        if c.released_at is not None:
+            state += f" {c.released_at:%Y-%m-%d %H:%M}"
+        table.add_row(c.order_id, f"{c.consumed_at:%Y-%m-%d %H:%M}", state,
+                      ", ".join(f"{line.quantity} x {line.sku}" for line in c.lines), money(c.value))
+    console.print(table)

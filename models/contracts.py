@@ -1,5 +1,5 @@
 """Framework contract consumption across the boundaries: workflow ↔ activity, and the API's views."""
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -101,3 +101,22 @@ class ContractItemTerms(BaseModel):
     price: Money = Field(gt=0)
     agreed_quantity: int | None = Field(default=None, gt=0)
     value_cap: Money | None = Field(default=None, gt=0)
+
+
+class CallOffLine(BaseModel):
+    sku: str
+    quantity: int
+    value: Money  # net, at the order's price, in the contract's currency
+
+
+class CallOff(BaseModel):
+    """An order that called off the contract: what it consumed and whether that still counts
+    (`released`: the order was cancelled or rejected and gave it back)."""
+
+    order_id: str
+    status: Literal["active", "released"]
+    forced: bool = Field(default=False, description="beyond the agreed terms, with the seller's expert's approval")
+    consumed_at: datetime
+    released_at: datetime | None = None
+    value: Money = Field(description="net value of its contracted lines")
+    lines: list[CallOffLine] = []

@@ -18,6 +18,7 @@ router = APIRouter()
 
 TERM_FIELDS = ("valid_from", "valid_to", "tolerance_percent", "on_exceed")
 ON_EXCEED = {"reject": "reject the order", "expert": "let the seller's expert decide"}
+CALL_OFFS_SHOWN = 50
 
 
 def share(consumed: Any, limit: Any) -> int | None:
@@ -45,8 +46,13 @@ async def contracts_page(request: Request) -> Response:
 async def contract_page(request: Request, contract_id: str) -> Response:
     actor: Actor = request.state.actor
     contract = await contract_routes.get_contract(contract_id, actor, deps.engine(request))
+    try:
+        orders = await contract_routes.list_call_offs(contract_id, actor, deps.engine(request), limit=CALL_OFFS_SHOWN)
+    except Problem:  # a subsidiary's user: the parent's orders are not shown
+        orders = None
     return render(request, "contract.html", {
         "contract": contract, "share": share, "may_edit": may_edit_terms(actor), "on_exceed_labels": ON_EXCEED,
+        "call_offs": orders,
         "tolerance": f"{contract.tolerance_percent.normalize():f}",
     })
 

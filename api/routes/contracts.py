@@ -1,5 +1,5 @@
 """Framework contracts and their call-off consumption, for the seller's staff and the customer."""
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -7,11 +7,11 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
-from catalog import contract_terms, contracts
+from catalog import call_offs, contract_terms, contracts
 from catalog.assortment import customer_chain
 from database import session_scope
 from models.actors import Actor
-from models.contracts import ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
+from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
 
@@ -86,3 +86,23 @@ async def put_contract_item(contract_id: str, sku: str, body: ContractItemTerms,
                             engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(
         _edit, engine, actor, contract_id, lambda: contract_terms.set_item(engine, contract_id, sku, body))
+
+
+def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit: int) -> list[CallOff]:
+    contract = _get(engine, actor, contract_id)  # 404 unless the caller may see the contract
+    if actor.customer_id is not None and actor.customer_id != contract.customer_id:
+        # a subsidiary calls off its parent's contract, but the parent's orders are not its business
+        raise Problem(403, f"the call-offs of {contract_id} are shown to {contract.customer_id}'s users")
+    with session_scope(engine) as session:
+        return call_offs.call_offs(session, contract_id, status=status, limit=limit)
+
+
+@router.get("/{contract_id}/call-offs", response_model=list[CallOff],
+            summary="The orders that called off the contract, newest first: what each consumed, and "
+                    "whether it still counts (a cancelled or rejected order released it)")
+async def list_call_offs(
+    contract_id: str, actor: CurrentActor, engine: EngineDep,
+    status: Annotated[Literal["active", "released"] | None, Query(description="only these")] = None,
+    limit: Annotated[int, Query(ge=1, le=call_offs.MAX_LIMIT)] = 100,
+) -> list[CallOff]:
+    return await run_in_threadpool(_call_offs, engine, actor, contract_id, status, limit)

@@ -88,6 +88,23 @@ async def test_a_call_off_consumes_the_contract_and_a_cancel_releases_it(http, l
                             and d["contract_consumption"]["released"])
     await consumed_until(http, manager, "GLOBEX-FC-2026", "CBL-CAT6-5M", lambda q: q == before)
 
+    # the contract's call-offs list the order, released, for the customer and the seller's staff
+    for headers in (globex, manager):
+        r = await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", params={"status": "released"},
+                           headers=headers)
+        assert r.status_code == 200, r.text
+        call_off = next(c for c in r.json() if c["order_id"] == order_id)
+        assert call_off["lines"] == [{"sku": "CBL-CAT6-5M", "quantity": 7, "value": "32.20"}]
+        assert call_off["value"] == "32.20" and call_off["released_at"] is not None
+    r = await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", params={"status": "active"}, headers=globex)
+    assert order_id not in [c["order_id"] for c in r.json()]
+    r = await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", params={"status": "open"}, headers=globex)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+    acme, acme_at = await login("buyer@acme.example"), await login("buyer@acme-at.example")
+    assert (await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", headers=acme)).status_code == 404
+    # a subsidiary calls off its parent's contract but does not see the parent's orders
+    assert (await http.get("/api/v1/contracts/ACME-FC-2026/call-offs", headers=acme_at)).status_code == 403
+
 
 async def test_an_order_beyond_the_agreed_quantity_goes_to_the_expert(http, login):
     buyer, expert = await login("buyer@acme.example"), await login("expert@seller.example")

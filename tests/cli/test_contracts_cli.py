@@ -103,3 +103,22 @@ def test_bad_input_exits_1_naming_the_field_and_changes_nothing(run, cli_db):
         assert result.exit_code == 1, (args, result.output)
         assert message in " ".join(result.output.split()), (args, result.output)  # rich may wrap long lines
         assert usage(cli_db, GLOBEX) == before, args
+
+
+def test_call_offs_lists_the_orders_newest_first_and_filters_by_status(run, cli_db):
+    for order_id, quantity in (("O-CLI-OLD", 2), ("O-CLI-NEW", 3)):
+        contracts.consume(cli_db, ACME, order_id, [ConsumptionLine(sku="SW-24-PRO", quantity=quantity,
+                                                                   value=Decimal("1450.00") * quantity)])
+    contracts.release(cli_db, "O-CLI-OLD")
+    result = run("contracts", "call-offs", ACME)
+    assert result.exit_code == 0, result.output
+    assert result.output.index("O-CLI-NEW") < result.output.index("O-CLI-OLD")
+    assert row(result.output, "O-CLI-NEW")[3:] == ["3 x SW-24-PRO", "4,350.00"]
+    assert row(result.output, "O-CLI-OLD")[2].startswith("released")
+    result = run("contracts", "call-offs", ACME, "--status", "active")
+    assert "O-CLI-NEW" in result.output and "O-CLI-OLD" not in result.output
+    assert run("contracts", "call-offs", GLOBEX).output.strip() == f"no call-offs of {GLOBEX}"
+    result = run("contracts", "call-offs", "NO-SUCH")
+    assert result.exit_code == 1 and "contract NO-SUCH not found" in result.output
+    result = run("contracts", "call-offs", ACME, "--status", "open")
+    assert result.exit_code == 1 and "status: give active or released" in result.output

@@ -44,9 +44,13 @@ async def test_a_buyer_sees_the_contracts_of_the_own_customer_and_its_parents(si
     r = await buyer.get("/contracts/GLOBEX-FC-2026")
     assert r.status_code == 404 and "contract GLOBEX-FC-2026 not found" in r.text
 
-    # the subsidiary's buyer calls off against the parent's contract
+    assert "<h2>Call-offs</h2>" in (await buyer.get("/contracts/ACME-FC-2026")).text  # the customer's orders
+
+    # the subsidiary's buyer calls off against the parent's contract, without seeing the parent's orders
     subsidiary = await signed_in("buyer@acme-at.example")
     assert 'data-contract="ACME-FC-2026"' in (await subsidiary.get("/contracts")).text
+    r = await subsidiary.get("/contracts/ACME-FC-2026")
+    assert r.status_code == 200 and "<h2>Call-offs</h2>" not in r.text
     # delivery units have no contracts
     unit = await signed_in("ops@warehouse.example")
     r = await unit.get("/contracts")
