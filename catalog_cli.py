@@ -8,6 +8,7 @@
     order2cash catalog quality 7 [--customer globex]
     order2cash catalog quality-rules globex [--file rules.json]
     order2cash catalog sub-assortment globex [--categories network,cables] [--clear]
+    order2cash catalog changes [--customer acme] [--contract ACME-FC-2026] [--kind price_list]
     order2cash catalog export acme -o acme.xml [--format csv]
     order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml --every P1D
 """
@@ -20,11 +21,10 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from cli_common import console, engine, fail
+from cli_common import ACTOR, console, engine, fail
 from settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
-ACTOR = "cli"
 
 
 @app.command("versions")

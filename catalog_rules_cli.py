@@ -1,5 +1,6 @@
-"""`order2cash catalog quality-rules | sub-assortment`: what a customer requires of its items and
-which items it sees; commands of the catalog app (catalog_cli.py), kept here for size.
+"""`order2cash catalog quality-rules | sub-assortment | changes`: what a customer requires of its
+items, which items it sees, and who changed its commercial terms when; commands of the catalog app
+(catalog_cli.py), kept here for size.
 
     order2cash catalog quality-rules globex [--json]
     order2cash catalog quality-rules globex --file rules.json     # [{"rule": "image"}, ...]; - reads stdin
@@ -10,6 +11,11 @@ which items it sees; commands of the catalog app (catalog_cli.py), kept here for
 
 Both replace what the customer had (like the API's PUT) and re-check its view of the published
 version against its quality rules. The JSON is the API's (models/catalog_versions.py).
+
+    order2cash catalog changes [--customer acme] [--contract ACME-FC-2026] [--kind price_list] [--limit 20]
+
+The audit trail (catalog/audit.py), newest first: contract terms and items, price lists, role
+rules and limits, part numbers, special items, quality rules and sub-assortments.
 """
 import json
 import sys
@@ -24,7 +30,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from catalog_cli import app
-from cli_common import console, engine, fail
+from cli_common import ACTOR, console, engine, fail
 from models.catalog_versions import CustomerPublication, FilterRule, QualityRuleIn, SubAssortmentIn
 
 __all__ = ["app"]  # the catalog app, with these commands registered
@@ -57,11 +63,12 @@ def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
 
 
 def _replace(customer: str, replace, value, refused: type[Exception]) -> CustomerPublication | None:
-    """`replace(session, customer, value)` (quality rules, a sub-assortment): the customer's view of
-    the published version re-checked, or None; its `refused` error ends the command."""
+    """`replace(session, customer, value)` (quality rules, a sub-assortment) by the command line's
+    ACTOR: the customer's view of the published version re-checked, or None; its `refused` error
+    ends the command."""
     try:
         with _customer_session(customer, write_lock=True) as session:
-            return replace(session, customer, value)
+            return replace(session, customer, value, actor=ACTOR)
     except refused as exc:
         fail(f"rules: {exc}")
 
@@ -200,3 +207,36 @@ def sub_assortment(
     else:
         _print_definition(customer, body)
     _rechecked(customer, result)
+
+
+@app.command("changes")
+def changes(
+    customer: str = typer.Option(None, help="only this customer's (its contracts' too)"),
+    contract: str = typer.Option(None, help="only this contract's"),
+    kind: str = typer.Option(None, help="only this kind: contract.terms, contract.item, price_list, role_rules, "
+                                        "role_rule, role_limit, part_number, special_item, quality_rules, "
+                                        "sub_assortment"),
+    limit: int = typer.Option(20, min=1, max=500, help="how many, newest first"),
+    before_id: int = typer.Option(None, min=1, help="only those older than this id (the next page)"),
+) -> None:
+    """Who changed a customer's commercial terms, when, and what: the audit trail, newest first."""
+    from catalog import audit
+    from database import session_scope
+    if kind is not None and kind not in audit.KINDS:
+        fail(f"kind: {kind!r} is none of {', '.join(audit.KINDS)}")
+    with engine() as db, session_scope(db) as session:
+        page = audit.changes(session, customer_id=customer, contract_id=contract, kind=kind, limit=limit,
+                             before_id=before_id)
+    if not page.changes:
+        console.print("no changes recorded")
+        return
+    table = Table(title="Changes of commercial terms, newest first (UTC)")
+    for column in ("id", "at", "actor", "customer", "contract", "kind", "subject", "change"):
+        table.add_column(column, justify="right" if column == "id" else "left")
+    for c in page.changes:
+        table.add_row(str(c.id), c.at.strftime("%Y-%m-%d %H:%M:%S"), escape(c.actor), escape(c.customer_id or "–"),
+                      escape(c.contract_id or "–"), c.kind, escape(c.subject or "–"),
+                      escape(audit.summary(c.before, c.after)))
+    console.print(table)
+    if page.next_before_id is not None:
+        console.print(f"older ones: --before-id {page.next_before_id}")

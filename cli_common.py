@@ -1,5 +1,7 @@
-"""What the `order2cash catalog | contracts | customers` commands share: the console, the database
-engine of one command, ending a command with an error, and how amounts print."""
+"""What the `order2cash catalog | contracts | customers` commands share: the console, who acts (the
+actor the catalog records), the database engine of one command, ending a command with an error,
+and how amounts print."""
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -15,6 +17,18 @@ if TYPE_CHECKING:  # the database modules load when a command needs them, not fo
     from sqlalchemy import Engine
 
 console = Console()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
+# the command line has no login: whoever reaches the database acts, named by the OS user (drafts'
+# created_by, publications, the audit trail of commercial terms)
+ACTOR = f"cli:{_os_user()}"
 
 
 @contextmanager

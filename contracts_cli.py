@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from cli_common import console, engine, fail, money
+from cli_common import ACTOR, console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 
@@ -144,7 +144,7 @@ def set_terms(
         update = ContractTermsUpdate.model_validate(changes)
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda db: contract_terms.update_terms(db, contract_id, update))
+    _edit(contract_id, lambda db: contract_terms.update_terms(db, contract_id, update, actor=ACTOR))
 
 
 @app.command("set-item")
@@ -165,7 +165,7 @@ def set_item(
         terms = ContractItemTerms.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda db: contract_terms.set_item(db, contract_id, sku, terms))
+    _edit(contract_id, lambda db: contract_terms.set_item(db, contract_id, sku, terms, actor=ACTOR))
 
 
 @app.command("call-offs")

@@ -20,6 +20,7 @@ price list is replaced whole; `role-rule` adds or changes one rule of the custom
 import csv
 import importlib
 import re
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -28,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from cli_common import console, engine, fail, money
+from cli_common import ACTOR, console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 SHOWN = 20  # rows per kind of rule in `show`
@@ -65,6 +66,11 @@ def _run(fn, *args, sources: list[str] | None = None):
             _fail(str(exc), exc.field, sources)
 
 
+def _write(fn, *args, sources: list[str] | None = None):
+    """`_run` of an edit: the audit trail records it as the command line's ACTOR."""
+    return _run(partial(fn, actor=ACTOR), *args, sources=sources)
+
+
 def _parse(model, data: dict, sources: list[str] | None = None):
     from catalog import customer_rules as rules
     try:
@@ -91,7 +97,7 @@ def _removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
 
     def remove(customer_id: str = typer.Argument(..., metavar="ID"),
                value: str = typer.Argument(..., metavar=key)) -> None:
-        _run(getattr(importlib.import_module(module), function), customer_id, value)
+        _write(getattr(importlib.import_module(module), function), customer_id, value)
         console.print(escape(done.format(customer_id=customer_id, key=value)))
 
     remove.__doc__ = doc
@@ -235,7 +241,7 @@ def price_list(
     sources += [f"--entry {e}" for e in entry]
     body = _parse(PriceListIn, {"name": name, "currency": currency, "valid_from": valid_from,
                                 "valid_to": valid_to, "entries": entries}, sources)
-    saved = _run(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
+    saved = _write(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
     console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
     _price_lists([saved])
 
@@ -272,7 +278,7 @@ def role_rule(
     rule = _parse(RoleRule, {"role": role, "scope": scope, "target": target, "may_see": see,
                              "may_order": see if order is None else order})
     _warn_if_inheriting(customer_id)
-    _run(rules.put_role_rule, customer_id, rule)
+    _write(rules.put_role_rule, customer_id, rule)
     _role_rules(_read(rules.role_rules, customer_id))
 
 
@@ -285,7 +291,7 @@ def remove_role_rule(
 ) -> None:
     """Remove one role rule (without rules of its own the customer uses its parent's)."""
     from catalog import customer_rules as rules
-    _run(rules.delete_role_rule, customer_id, role, scope, target)
+    _write(rules.delete_role_rule, customer_id, role, scope, target)
     left = _read(rules.role_rules, customer_id)
     if left:
         _role_rules(left)
@@ -304,7 +310,7 @@ def role_limit(
     from catalog import customer_rules as rules
     from models.customer_rules import RoleLimitIn
     limits = _parse(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
-    _run(rules.put_role_limit, customer_id, role, limits)
+    _write(rules.put_role_limit, customer_id, role, limits)
     _role_limits(_read(rules.role_limits, customer_id))
 
 
@@ -328,7 +334,7 @@ def part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str =
     """Set the customer's own number for an item."""
     from catalog import customer_rules as rules
     from models.customer_rules import PartNumberIn
-    saved = _run(rules.put_part_number, customer_id, sku, _parse(PartNumberIn, {"part_number": number}))
+    saved = _write(rules.put_part_number, customer_id, sku, _parse(PartNumberIn, {"part_number": number}))
     console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
 
 
@@ -343,7 +349,7 @@ def special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str 
     """Add an item to the customer's special assortment, or change its price."""
     from catalog import customer_rules as rules
     from models.customer_rules import SpecialItemIn
-    saved = _run(rules.put_special_item, customer_id, sku, _parse(SpecialItemIn, {"price": price}))
+    saved = _write(rules.put_special_item, customer_id, sku, _parse(SpecialItemIn, {"price": price}))
     console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {money(saved.price)}"))
 
 

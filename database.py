@@ -31,10 +31,14 @@ class ExactDecimal(TypeDecorator):
             return dialect.type_descriptor(String(32))
         return dialect.type_descriptor(Numeric(self.impl.precision, self.impl.scale, asdecimal=True))
 
+    def quantize(self, value) -> Decimal:
+        """The value as the column stores it: rounded commercially (half up) to the column's scale."""
+        return Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        value = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)  # commercial rounding
+        value = self.quantize(value)
         return str(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):

@@ -9,6 +9,7 @@ from api import problems
 from api.gateway import Gateway
 from api.routes import auth, catalog, contracts, customers, health, invoices, notifications, orders, suborders, webhooks
 from api.routes import catalog_customer_views, catalog_drafts, catalog_export, catalog_sync_schedules, catalog_versions
+from api.routes import catalog_changes
 from database import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     problems.install(app)
     for module in (health, auth, catalog, contracts, customers, orders, suborders, webhooks, invoices, notifications):
         app.include_router(module.router)
-    for module in (catalog_versions, catalog_drafts, catalog_customer_views, catalog_export, catalog_sync_schedules):
+    for module in (catalog_versions, catalog_drafts, catalog_customer_views, catalog_export, catalog_sync_schedules,
+                   catalog_changes):
         app.include_router(module.router)  # catalog management (and the customers' catalog export)
     from api import pages  # the web pages share the routes' logic
     app.include_router(pages.router)

@@ -7,7 +7,8 @@ an edit takes effect for new catalog reads and order validations at once. Input 
 models of models/customer_rules.py, whose field constraints pydantic checks (`parse` turns a broken
 one into an `InvalidRule` for callers with plain data); here is what needs the database (the
 customer, SKUs and categories exist) and what spans fields. Every edit is one transaction with the
-write lock that first locks the customer's row, so concurrent edits of one customer queue.
+write lock that first locks the customer's row, so concurrent edits of one customer queue; it takes
+the `actor` and records what it changed in the audit trail (catalog/audit.py) in that transaction.
 """
 from typing import TypeVar
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session, SQLModel
 
+from catalog import audit
 from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
 from catalog.tables import Customer, Item, SpecialItem
 from database import session_scope
@@ -80,22 +82,30 @@ def check_key(value: str, field: str) -> None:
 
 # --- shared by the kinds of rules -----------------------------------------------------------------
 
-def _put(engine: Engine, customer_id: str, row: SQLModel, check=None):
-    """Creates or replaces the customer's row (by its primary key) if `check(session)` passes;
-    returns what the check returned."""
+def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: str, kind: str, subject: str):
+    """Creates or replaces the customer's row (by its primary key) if `check(session)` passes, and
+    records the change as `kind` of `subject`; returns what the check returned."""
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
         checked = check(session) if check is not None else None
-        session.merge(row)
+        table = type(row)
+        key = tuple(getattr(row, column.name) for column in table.__table__.primary_key.columns)
+        before = audit.row(session.get(table, key))
+        after = audit.row(session.merge(row))
+        audit.record(session, actor=actor, kind=kind, customer_id=customer_id, subject=subject,
+                     before=before, after=after)
         return checked
 
 
-def _delete(engine: Engine, customer_id: str, table: type[SQLModel], key: tuple, what: str) -> None:
+def _delete(engine: Engine, customer_id: str, table: type[SQLModel], key: tuple, what: str, *, actor: str,
+            kind: str, subject: str) -> None:
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
         row = session.get(table, (customer_id, *key))
         if row is None:
             raise RuleNotFound(f"customer {customer_id} has no {what}")
+        audit.record(session, actor=actor, kind=kind, customer_id=customer_id, subject=subject,
+                     before=audit.row(row), after=None)
         session.delete(row)
 
 
@@ -125,11 +135,12 @@ def _check_rule(session: Session, rule: RoleRule, prefix: str = "") -> None:
         catalog_item(session, rule.target, field)
 
 
-def replace_role_rules(engine: Engine, customer_id: str, rules: list[RoleRule]) -> list[RoleRule]:
+def replace_role_rules(engine: Engine, customer_id: str, rules: list[RoleRule], *, actor: str) -> list[RoleRule]:
     """The customer's rule set becomes `rules`. An empty list removes its own rules: it uses the
     nearest parent's again. Rules of its own, even one, replace the parent's whole set."""
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
+        before = role_rules(session, customer_id)
         seen: set[tuple[str, str, str]] = set()
         for i, rule in enumerate(rules):
             _check_rule(session, rule, f"[{i}].")
@@ -140,19 +151,28 @@ def replace_role_rules(engine: Engine, customer_id: str, rules: list[RoleRule]) 
         session.execute(delete(AssortmentRule).where(AssortmentRule.customer_id == customer_id))
         session.add_all([AssortmentRule(customer_id=customer_id, **rule.model_dump()) for rule in rules])
         session.flush()
-        return role_rules(session, customer_id)
+        after = role_rules(session, customer_id)
+        audit.record(session, actor=actor, kind="role_rules", customer_id=customer_id, before=before, after=after)
+        return after
 
 
-def put_role_rule(engine: Engine, customer_id: str, rule: RoleRule) -> RoleRule:
+def _rule_subject(role: str, scope: str, target: str) -> str:
+    return f"{role} {scope} {target}" if target else f"{role} {scope}"
+
+
+def put_role_rule(engine: Engine, customer_id: str, rule: RoleRule, *, actor: str) -> RoleRule:
     """Adds one rule, or changes may_see / may_order of the rule for that role, scope and target."""
     _put(engine, customer_id, AssortmentRule(customer_id=customer_id, **rule.model_dump()),
-         lambda session: _check_rule(session, rule))
+         lambda session: _check_rule(session, rule), actor=actor, kind="role_rule",
+         subject=_rule_subject(rule.role, rule.scope, rule.target))
     return rule
 
 
-def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, target: str = "") -> None:
+def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, target: str = "", *,
+                     actor: str) -> None:
     _delete(engine, customer_id, AssortmentRule, (role, scope, target),
-            f"rule for the role {role} and {scope} {target!r}")
+            f"rule for the role {role} and {scope} {target!r}", actor=actor, kind="role_rule",
+            subject=_rule_subject(role, scope, target))
 
 
 # --- role limits (catalog/limits.py) --------------------------------------------------------------
@@ -162,14 +182,16 @@ def role_limits(session: Session, customer_id: str) -> list[RoleLimitOut]:
             for row in _rows(session, customer_id, RoleLimit, RoleLimit.role)]
 
 
-def put_role_limit(engine: Engine, customer_id: str, role: str, limits: RoleLimitIn) -> RoleLimitOut:
+def put_role_limit(engine: Engine, customer_id: str, role: str, limits: RoleLimitIn, *, actor: str) -> RoleLimitOut:
     check_key(role, "role")
-    _put(engine, customer_id, RoleLimit(customer_id=customer_id, role=role, **limits.model_dump()))
+    _put(engine, customer_id, RoleLimit(customer_id=customer_id, role=role, **limits.model_dump()),
+         actor=actor, kind="role_limit", subject=role)
     return RoleLimitOut(role=role, **limits.model_dump())
 
 
-def delete_role_limit(engine: Engine, customer_id: str, role: str) -> None:
-    _delete(engine, customer_id, RoleLimit, (role,), f"limits for the role {role}")
+def delete_role_limit(engine: Engine, customer_id: str, role: str, *, actor: str) -> None:
+    _delete(engine, customer_id, RoleLimit, (role,), f"limits for the role {role}", actor=actor,
+            kind="role_limit", subject=role)
 
 
 # --- customer part numbers (catalog/partnumbers.py) -----------------------------------------------
@@ -179,14 +201,15 @@ def part_numbers(session: Session, customer_id: str) -> list[PartNumberOut]:
             for row in _rows(session, customer_id, CustomerPartNumber, CustomerPartNumber.sku)]
 
 
-def put_part_number(engine: Engine, customer_id: str, sku: str, body: PartNumberIn) -> PartNumberOut:
+def put_part_number(engine: Engine, customer_id: str, sku: str, body: PartNumberIn, *, actor: str) -> PartNumberOut:
     _put(engine, customer_id, CustomerPartNumber(customer_id=customer_id, sku=sku, part_number=body.part_number),
-         lambda session: catalog_item(session, sku, "sku"))
+         lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="part_number", subject=sku)
     return PartNumberOut(sku=sku, part_number=body.part_number)
 
 
-def delete_part_number(engine: Engine, customer_id: str, sku: str) -> None:
-    _delete(engine, customer_id, CustomerPartNumber, (sku,), f"part number for {sku}")
+def delete_part_number(engine: Engine, customer_id: str, sku: str, *, actor: str) -> None:
+    _delete(engine, customer_id, CustomerPartNumber, (sku,), f"part number for {sku}", actor=actor,
+            kind="part_number", subject=sku)
 
 
 # --- the special assortment (catalog/pricing.py: its prices win over the contract) ----------------
@@ -198,11 +221,13 @@ def special_items(session: Session, customer_id: str) -> list[SpecialItemOut]:
     return [SpecialItemOut(sku=row.sku, name=name, price=row.price) for row, name in rows]
 
 
-def put_special_item(engine: Engine, customer_id: str, sku: str, body: SpecialItemIn) -> SpecialItemOut:
+def put_special_item(engine: Engine, customer_id: str, sku: str, body: SpecialItemIn, *,
+                     actor: str) -> SpecialItemOut:
     item = _put(engine, customer_id, SpecialItem(customer_id=customer_id, sku=sku, price=body.price),
-                lambda session: catalog_item(session, sku, "sku"))
+                lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="special_item", subject=sku)
     return SpecialItemOut(sku=sku, name=item.name, price=body.price)
 
 
-def delete_special_item(engine: Engine, customer_id: str, sku: str) -> None:
-    _delete(engine, customer_id, SpecialItem, (sku,), f"special price for {sku}")
+def delete_special_item(engine: Engine, customer_id: str, sku: str, *, actor: str) -> None:
+    _delete(engine, customer_id, SpecialItem, (sku,), f"special price for {sku}", actor=actor,
+            kind="special_item", subject=sku)

@@ -2,10 +2,13 @@
 its entries (quantity breaks), or deleted. What a list means for prices: catalog/pricing.py.
 
 Errors, the customer lock and the checks shared with the other kinds of rules: catalog/customer_rules.py.
+A put or delete is recorded with its actor in the audit trail (catalog/audit.py) as kind "price_list":
+the list with its entries before and after.
 """
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session
 
+from catalog import audit
 from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, customer
 from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Item
@@ -35,6 +38,15 @@ def price_lists(session: Session, customer_id: str) -> list[PriceListOut]:
     return _out(session, list(lists))
 
 
+def _snapshot(session: Session, price_list: PriceList | None) -> dict | None:
+    """The list with its entries as the audit trail keeps it."""
+    if price_list is None:
+        return None
+    entries = session.execute(select(PriceListEntry).where(PriceListEntry.price_list_id == price_list.id)
+                              .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)).scalars()
+    return {**audit.row(price_list), "entries": [audit.row(e, exclude=("price_list_id",)) for e in entries]}
+
+
 def _check_entries(session: Session, entries: list[EntryModel]) -> None:
     seen: set[tuple[str, int]] = set()
     for i, entry in enumerate(entries):
@@ -51,7 +63,8 @@ def _check_entries(session: Session, entries: list[EntryModel]) -> None:
             raise InvalidRule(f"{entry.sku} is not in the seller's catalog", f"entries[{i}].sku")
 
 
-def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: PriceListIn) -> PriceListOut:
+def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: PriceListIn, *,
+                   actor: str) -> PriceListOut:
     """Creates the customer's price list or replaces it with its entries."""
     check_key(price_list_id, "price_list_id")
     if body.valid_to is not None and body.valid_from > body.valid_to:
@@ -62,20 +75,25 @@ def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: P
         existing = session.get(PriceList, price_list_id, with_for_update=True)
         if existing is not None and existing.customer_id != customer_id:
             raise RuleConflict(f"the price list id {price_list_id} is another customer's", "price_list_id")
+        before = _snapshot(session, existing)
         session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
         price_list = session.merge(PriceList(id=price_list_id, customer_id=customer_id,
                                              **body.model_dump(exclude={"entries"})))
         session.flush()  # the list before its entries (foreign key)
         session.add_all([PriceListEntry(price_list_id=price_list_id, **entry.model_dump()) for entry in body.entries])
         session.flush()
+        audit.record(session, actor=actor, kind="price_list", customer_id=customer_id, subject=price_list_id,
+                     before=before, after=_snapshot(session, price_list))
         return _out(session, [price_list])[0]
 
 
-def delete_price_list(engine: Engine, customer_id: str, price_list_id: str) -> None:
+def delete_price_list(engine: Engine, customer_id: str, price_list_id: str, *, actor: str) -> None:
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
         price_list = session.get(PriceList, price_list_id)
         if price_list is None or price_list.customer_id != customer_id:
             raise RuleNotFound(f"customer {customer_id} has no price list {price_list_id}")
+        audit.record(session, actor=actor, kind="price_list", customer_id=customer_id, subject=price_list_id,
+                     before=_snapshot(session, price_list), after=None)
         session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
         session.delete(price_list)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from catalog import subassortments, versions
+from catalog import audit, subassortments, versions
 from catalog.tables import Customer
 from catalog.version_tables import CatalogVersionItem, CustomerCatalog, HiddenItem, QualityRule
 from models.catalog_versions import (
@@ -139,11 +139,21 @@ def apply(session: Session, version_id: int) -> list[CustomerPublication]:
     return [apply_customer(session, c, version_id) for c in with_rules]
 
 
-def set_rules(session: Session, customer_id: str, rules: list[QualityRuleIn]) -> CustomerPublication | None:
-    """Replaces the customer's rules and re-checks its view of the live version."""
+def _recorded(rules: list[QualityRuleIn]) -> list[dict[str, Any]]:
+    """A rule set as the audit trail keeps it: in rule order."""
+    return sorted((r.model_dump(mode="json") for r in rules), key=lambda r: r["rule"])
+
+
+def set_rules(session: Session, customer_id: str, rules: list[QualityRuleIn], *,
+              actor: str) -> CustomerPublication | None:
+    """Replaces the customer's rules (recorded with the actor in the audit trail) and re-checks its
+    view of the live version."""
     if session.get(Customer, customer_id) is None:
         raise InvalidRule(f"unknown customer {customer_id}")
     cleaned = {r.rule: check_params(r.rule, r.params) for r in rules}
+    audit.record(session, actor=actor, kind="quality_rules", customer_id=customer_id,
+                 before=_recorded(rule_inputs(session, customer_id)),
+                 after=_recorded([QualityRuleIn(rule=rule, params=params) for rule, params in cleaned.items()]))
     session.execute(delete(QualityRule).where(QualityRule.customer_id == customer_id))
     for rule, params in cleaned.items():
         session.add(QualityRule(customer_id=customer_id, rule=rule, params=params))

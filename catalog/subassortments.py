@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlmodel import Session
 
-from catalog import assortment, pricing, versions
+from catalog import assortment, audit, pricing, versions
 from catalog.customers import NoValidContract
 from catalog.tables import Customer, Item
 from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
@@ -91,13 +91,18 @@ def own_definition(session: Session, customer_id: str) -> SubAssortmentIn | None
                                                      rules=row.rules)
 
 
-def replace(session: Session, customer_id: str, body: SubAssortmentIn | None) -> CustomerPublication | None:
-    """Sets (or, with None, removes) the customer's own sub-assortment; the view of the customer
-    and of its subsidiaries changed, so those with quality rules are re-checked against the live
-    version. Returns the customer's re-check (None: no rules or nothing published)."""
+def replace(session: Session, customer_id: str, body: SubAssortmentIn | None, *,
+            actor: str) -> CustomerPublication | None:
+    """Sets (or, with None, removes) the customer's own sub-assortment, recorded with the actor in
+    the audit trail; the view of the customer and of its subsidiaries changed, so those with
+    quality rules are re-checked against the live version. Returns the customer's re-check (None:
+    no rules or nothing published)."""
     from catalog import quality  # here, not at the top: quality imports this module
 
+    before = own_definition(session, customer_id)
     set_definition(session, customer_id, body)
+    audit.record(session, actor=actor, kind="sub_assortment", customer_id=customer_id, before=before,
+                 after=own_definition(session, customer_id))
     live = versions.live_version(session)
     if live is None:
         return None

@@ -42,8 +42,8 @@ def load_catalog_versions(engine: Engine) -> None:
             row.attributes = ATTRIBUTES.get(row.sku, {})
             row.content_hash = versions.content_hash(versions.row_content(row))
         session.flush()
-        subassortments.set_definition(session, "globex", GLOBEX_VIEW)
-        quality.set_rules(session, "globex", GLOBEX_RULES)
+        subassortments.replace(session, "globex", GLOBEX_VIEW, actor="demo")  # nothing published yet: no re-check
+        quality.set_rules(session, "globex", GLOBEX_RULES, actor="demo")
         versions.publish(session, v1.id, "demo")
         v2 = versions.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
         cable = session.get(CatalogVersionItem, (v2.id, "CBL-CAT6-5M"))

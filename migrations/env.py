@@ -6,6 +6,7 @@ import catalog.tables  # noqa: F401
 import catalog.rule_tables  # noqa: F401
 import catalog.version_tables  # noqa: F401
 import catalog.contract_tables  # noqa: F401
+import catalog.audit_tables  # noqa: F401
 import invoicing.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import partners.tables  # noqa: F401

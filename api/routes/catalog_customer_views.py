@@ -35,7 +35,7 @@ async def get_quality_rules(customer_id: str, actor: CurrentActor, engine: Engin
 async def put_quality_rules(customer_id: str, actor: CurrentActor, engine: EngineDep,
                             rules: Annotated[list[QualityRuleIn], Body()]) -> CustomerPublication | None:
     require_manager(actor)
-    return await call(engine, quality.set_rules, customer_id, rules, write_lock=True)
+    return await call(engine, quality.set_rules, customer_id, rules, write_lock=True, actor=actor.id)
 
 
 @router.get("/customers/{customer_id}/sub-assortment", response_model=SubAssortmentIn | None,
@@ -51,7 +51,7 @@ async def put_sub_assortment(customer_id: str, body: SubAssortmentIn, actor: Cur
                              engine: EngineDep) -> SubAssortmentIn:
     require_manager(actor)
     # replacing re-checks the customer's quality rules, too
-    await call(engine, subassortments.replace, customer_id, body, write_lock=True)
+    await call(engine, subassortments.replace, customer_id, body, write_lock=True, actor=actor.id)
     return body
 
 
@@ -59,4 +59,4 @@ async def put_sub_assortment(customer_id: str, body: SubAssortmentIn, actor: Cur
                summary="Remove a customer's sub-assortment (its view is its contract assortment again)")
 async def delete_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> None:
     require_manager(actor)
-    await call(engine, subassortments.replace, customer_id, None, write_lock=True)
+    await call(engine, subassortments.replace, customer_id, None, write_lock=True, actor=actor.id)

@@ -76,7 +76,8 @@ def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
 async def update_contract(contract_id: str, body: ContractTermsUpdate, actor: CurrentActor,
                           engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(
-        _edit, engine, actor, contract_id, lambda: contract_terms.update_terms(engine, contract_id, body))
+        _edit, engine, actor, contract_id,
+        lambda: contract_terms.update_terms(engine, contract_id, body, actor=actor.id))
 
 
 @router.put("/{contract_id}/items/{sku}", response_model=ContractUsage,
@@ -85,7 +86,8 @@ async def update_contract(contract_id: str, body: ContractTermsUpdate, actor: Cu
 async def put_contract_item(contract_id: str, sku: str, body: ContractItemTerms, actor: CurrentActor,
                             engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(
-        _edit, engine, actor, contract_id, lambda: contract_terms.set_item(engine, contract_id, sku, body))
+        _edit, engine, actor, contract_id,
+        lambda: contract_terms.set_item(engine, contract_id, sku, body, actor=actor.id))
 
 
 def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit: int) -> list[CallOff]:

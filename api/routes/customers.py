@@ -3,6 +3,7 @@ special assortment. Catalog managers edit; the seller's staff read every custome
 users their own tree's (another customer's is 404). The rules: catalog/customer_rules.py,
 catalog/price_list_admin.py, catalog/customer_overview.py."""
 import inspect
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
@@ -63,10 +64,11 @@ async def read(engine, actor: Actor, customer_id: str, fn):
 
 
 async def write(engine, actor: Actor, fn, *args):
+    """An edit by the actor (the audit trail records who made it)."""
     if not actor.is_seller_staff:
         raise Problem(403, "Catalog rules are edited by the seller's catalog managers")
     require_role(actor, MANAGER)
-    return await run_in_threadpool(_problems, fn, engine, *args)
+    return await run_in_threadpool(_problems, partial(fn, actor=actor.id), engine, *args)
 
 
 def _list(engine, actor: Actor) -> list[CustomerSummary]:

@@ -82,7 +82,7 @@ def test_publishing_withholds_failing_items_from_that_customer_only(db):
 
 def test_changing_rules_rechecks_the_customers_view(db):
     with session_scope(db, write_lock=True) as session:
-        publication = quality.set_rules(session, "acme", [QualityRuleIn(rule="image")])
+        publication = quality.set_rules(session, "acme", [QualityRuleIn(rule="image")], actor="test")
         assert publication.hidden_count == 1
         assert quality.hidden_skus(session, "acme") == {"SVC-INSTALL-ONSITE"}
         report = quality.report(session, versions.live_version(session), "acme")
@@ -90,7 +90,7 @@ def test_changing_rules_rechecks_the_customers_view(db):
     assert acme.failing[0].failures[0].message == "no image"
     assert "SVC-INSTALL-ONSITE" not in prices(bmecat_of(db, "acme"))
     with session_scope(db, write_lock=True) as session:
-        assert quality.set_rules(session, "acme", []) is None
+        assert quality.set_rules(session, "acme", [], actor="test") is None
         assert quality.hidden_skus(session, "acme") == set()
     assert "SVC-INSTALL-ONSITE" in prices(bmecat_of(db, "acme"))
 

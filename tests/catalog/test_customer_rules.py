@@ -25,6 +25,7 @@ TODAY = date(2026, 11, 27)
 CONTRACT = (date(2025, 1, 1), date(2030, 12, 31))
 PRICES = {"CBL-CAT6-5M": "4.00", "SVC-INSTALL-ONSITE": "900.00"}
 D = Decimal
+ACTOR = "catalog@seller.example"  # the edits take who makes them (the audit trail: test_catalog_changes.py)
 
 
 def new_customer(db, **kwargs) -> str:
@@ -58,14 +59,15 @@ def test_a_price_list_put_whole_prices_the_customer_at_once(db):
     customer = new_customer(db)
     assert quote(db, customer, "SW-24-PRO") is None  # not in its assortment yet
     saved = put_price_list(db, customer, "PL-" + customer, price_list(
-        [("SW-24-PRO", 1, "1600.00"), ("SW-24-PRO", 10, "1550.00"), ("CBL-CAT6-5M", 100, "3.80")]))
+        [("SW-24-PRO", 1, "1600.00"), ("SW-24-PRO", 10, "1550.00"), ("CBL-CAT6-5M", 100, "3.80")]), actor=ACTOR)
     assert (saved.customer_id, saved.currency, len(saved.entries)) == (customer, "EUR", 3)
     assert quote(db, customer, "SW-24-PRO", 9) == (D("1600.00"), "price_list")
     assert quote(db, customer, "SW-24-PRO", 10) == (D("1550.00"), "price_list")
     assert quote(db, customer, "CBL-CAT6-5M", 100) == (D("3.80"), "price_list")  # a volume discount
 
     # a PUT replaces the whole list: the entries it leaves out are gone
-    put_price_list(db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")], name="Renamed"))
+    put_price_list(db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")], name="Renamed"),
+                   actor=ACTOR)
     [stored] = read(db, price_lists, customer)
     assert (stored.name, [(e.sku, e.min_quantity, e.price) for e in stored.entries]) == (
         "Renamed", [("SW-24-PRO", 1, D("1590.00"))])
@@ -74,23 +76,23 @@ def test_a_price_list_put_whole_prices_the_customer_at_once(db):
 
     # not in force yet: the contract alone prices
     put_price_list(db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")],
-                                                              valid_from=date(2027, 1, 1)))
+                                                              valid_from=date(2027, 1, 1)), actor=ACTOR)
     assert quote(db, customer, "SW-24-PRO") is None
 
-    delete_price_list(db, customer, "PL-" + customer)
+    delete_price_list(db, customer, "PL-" + customer, actor=ACTOR)
     assert read(db, price_lists, customer) == []
     with pytest.raises(rules.RuleNotFound):
-        delete_price_list(db, customer, "PL-" + customer)
+        delete_price_list(db, customer, "PL-" + customer, actor=ACTOR)
 
 
 def test_a_subsidiary_uses_its_parents_price_list_until_it_has_its_own(db):
     parent = new_customer(db)
     child = add_customer(db, parent_id=parent)[0]
-    put_price_list(db, parent, "PL-" + parent, price_list([("SW-24-PRO", 1, "1600.00")]))
+    put_price_list(db, parent, "PL-" + parent, price_list([("SW-24-PRO", 1, "1600.00")]), actor=ACTOR)
     assert quote(db, child, "SW-24-PRO") == (D("1600.00"), "price_list")
-    put_price_list(db, child, "PL-" + child, price_list([("SW-24-PRO", 1, "1500.00")]))
+    put_price_list(db, child, "PL-" + child, price_list([("SW-24-PRO", 1, "1500.00")]), actor=ACTOR)
     assert quote(db, child, "SW-24-PRO") == (D("1500.00"), "price_list")
-    delete_price_list(db, child, "PL-" + child)
+    delete_price_list(db, child, "PL-" + child, actor=ACTOR)
     assert quote(db, child, "SW-24-PRO") == (D("1600.00"), "price_list")
 
 
@@ -102,23 +104,24 @@ def test_a_subsidiary_with_its_own_role_rules_stops_inheriting_its_parents(db):
     assert orderable(db, child, tech)["SVC-INSTALL-ONSITE"] is False  # the parent's rule
 
     own = rules.replace_role_rules(db, child, [RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M",
-                                                        may_see=False, may_order=False)])
+                                                        may_see=False, may_order=False)], actor=ACTOR)
     assert [r.role for r in own] == ["intern"]
     assert orderable(db, child, tech) == {"CBL-CAT6-5M": True, "SVC-INSTALL-ONSITE": True}
     assert orderable(db, child, ["buyer", "intern"]) == {"SVC-INSTALL-ONSITE": True}
 
     # one rule added or changed at a time (the CLI's way), then removed
-    rules.put_role_rule(db, child, RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M", may_order=False))
+    rules.put_role_rule(db, child, RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M", may_order=False),
+                        actor=ACTOR)
     assert orderable(db, child, ["buyer", "intern"]) == {"CBL-CAT6-5M": False, "SVC-INSTALL-ONSITE": True}
-    rules.put_role_rule(db, child, RoleRule(role="technician", scope="all", may_see=True, may_order=False))
+    rules.put_role_rule(db, child, RoleRule(role="technician", scope="all", may_see=True, may_order=False), actor=ACTOR)
     assert len(read(db, rules.role_rules, child)) == 2
     assert orderable(db, child, tech) == {"CBL-CAT6-5M": False, "SVC-INSTALL-ONSITE": False}
-    rules.delete_role_rule(db, child, "technician", "all")
+    rules.delete_role_rule(db, child, "technician", "all", actor=ACTOR)
     with pytest.raises(rules.RuleNotFound):
-        rules.delete_role_rule(db, child, "technician", "all")
+        rules.delete_role_rule(db, child, "technician", "all", actor=ACTOR)
 
     # an empty set: the child has no rules of its own and inherits again
-    assert rules.replace_role_rules(db, child, []) == []
+    assert rules.replace_role_rules(db, child, [], actor=ACTOR) == []
     assert orderable(db, child, tech)["SVC-INSTALL-ONSITE"] is False
 
 
@@ -131,15 +134,17 @@ def test_role_limits_set_and_removed(db):
             return limits_for(session, session.get(User, user.id), [customer])
 
     assert limits() == Limits(None, None)
-    saved = rules.put_role_limit(db, customer, "technician", RoleLimitIn(order_limit=D("1000"), monthly_limit=None))
+    saved = rules.put_role_limit(db, customer, "technician", RoleLimitIn(order_limit=D("1000"), monthly_limit=None),
+                                 actor=ACTOR)
     assert saved.order_limit == D("1000.00") and limits() == Limits(D("1000.00"), None)
-    rules.put_role_limit(db, customer, "technician", RoleLimitIn(monthly_limit=D("3000.00")))  # replaces both
+    rules.put_role_limit(db, customer, "technician", RoleLimitIn(monthly_limit=D("3000.00")),
+                         actor=ACTOR)  # replaces both
     assert limits() == Limits(None, D("3000.00"))
     assert [(r.role, r.monthly_limit) for r in read(db, rules.role_limits, customer)] == [("technician", D("3000.00"))]
-    rules.delete_role_limit(db, customer, "technician")
+    rules.delete_role_limit(db, customer, "technician", actor=ACTOR)
     assert limits() == Limits(None, None)
     with pytest.raises(rules.RuleNotFound):
-        rules.delete_role_limit(db, customer, "technician")
+        rules.delete_role_limit(db, customer, "technician", actor=ACTOR)
 
 
 def test_part_numbers_and_special_items(db):
@@ -151,24 +156,25 @@ def test_part_numbers_and_special_items(db):
         with session_scope(db) as session:
             return part_numbers(session, chain, ["CBL-CAT6-5M", "SW-24-PRO"])
 
-    rules.put_part_number(db, parent, "CBL-CAT6-5M", PartNumberIn(part_number="  P-CABLE "))
+    rules.put_part_number(db, parent, "CBL-CAT6-5M", PartNumberIn(part_number="  P-CABLE "), actor=ACTOR)
     assert numbers(parent) == {"CBL-CAT6-5M": "P-CABLE"} and numbers(child) == {"CBL-CAT6-5M": "P-CABLE"}
-    rules.put_part_number(db, child, "CBL-CAT6-5M", PartNumberIn(part_number="C-CABLE"))
+    rules.put_part_number(db, child, "CBL-CAT6-5M", PartNumberIn(part_number="C-CABLE"), actor=ACTOR)
     assert numbers(child) == {"CBL-CAT6-5M": "C-CABLE"}
-    rules.delete_part_number(db, child, "CBL-CAT6-5M")
+    rules.delete_part_number(db, child, "CBL-CAT6-5M", actor=ACTOR)
     assert numbers(child) == {"CBL-CAT6-5M": "P-CABLE"}
     assert [(p.sku, p.part_number) for p in read(db, rules.part_numbers, parent)] == [("CBL-CAT6-5M", "P-CABLE")]
 
-    saved = rules.put_special_item(db, parent, "CBL-CAT6-5M", SpecialItemIn(price=D("3.50")))
+    saved = rules.put_special_item(db, parent, "CBL-CAT6-5M", SpecialItemIn(price=D("3.50")), actor=ACTOR)
     assert (saved.name, saved.price) == ("Patch cable Cat 6, 5 m", D("3.50"))
     assert quote(db, parent, "CBL-CAT6-5M") == (D("3.50"), "special")
-    rules.put_special_item(db, parent, "PWR-UPS-AT", SpecialItemIn(price=D("600")))  # extends the assortment
+    rules.put_special_item(db, parent, "PWR-UPS-AT", SpecialItemIn(price=D("600")),
+                           actor=ACTOR)  # extends the assortment
     assert quote(db, parent, "PWR-UPS-AT") == (D("600.00"), "special")
     assert [s.sku for s in read(db, rules.special_items, parent)] == ["CBL-CAT6-5M", "PWR-UPS-AT"]
-    rules.delete_special_item(db, parent, "CBL-CAT6-5M")
+    rules.delete_special_item(db, parent, "CBL-CAT6-5M", actor=ACTOR)
     assert quote(db, parent, "CBL-CAT6-5M") == (D("4.00"), "contract")
     with pytest.raises(rules.RuleNotFound):
-        rules.delete_special_item(db, parent, "CBL-CAT6-5M")
+        rules.delete_special_item(db, parent, "CBL-CAT6-5M", actor=ACTOR)
 
 
 def test_the_customer_tree_and_what_applies_to_a_customer(db):
@@ -177,7 +183,7 @@ def test_the_customer_tree_and_what_applies_to_a_customer(db):
     grandchild = add_customer(db, parent_id=child)[0]
     other = new_customer(db)
     add_rules(db, rule(parent, "technician", category="services", order=False))
-    rules.put_part_number(db, child, "SW-24-PRO", PartNumberIn(part_number="X"))
+    rules.put_part_number(db, child, "SW-24-PRO", PartNumberIn(part_number="X"), actor=ACTOR)
     with session_scope(db) as session:
         assert customer_tree(session, child) == [child, parent, grandchild]
         assert sorted(customer_tree(session, parent)) == sorted([parent, child, grandchild])
@@ -197,10 +203,15 @@ def test_the_customer_tree_and_what_applies_to_a_customer(db):
 
 # --- refusals ---------------------------------------------------------------------------------------
 
-def field_of(fn, *args) -> str:
+def field_of(fn, *args, **kwargs) -> str:
     with pytest.raises(rules.InvalidRule) as refused:
-        fn(*args)
+        fn(*args, **kwargs)
     return refused.value.field
+
+
+def refused(edit, *args) -> str:
+    """The field an edit by ACTOR is refused for."""
+    return field_of(edit, *args, actor=ACTOR)
 
 
 @pytest.mark.parametrize(("model", "data", "field"), [
@@ -228,16 +239,16 @@ def test_input_constraints_name_the_field(model, data, field):
 def test_what_needs_the_database_is_refused_naming_the_field(db):
     customer, other = new_customer(db), new_customer(db)
     good = [("SW-24-PRO", 1, "1600.00")]
-    assert field_of(put_price_list, db, customer, "PL-bad", price_list([*good, ("NO-SUCH-SKU", 1, "1.00")])) == \
+    assert refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("NO-SUCH-SKU", 1, "1.00")])) == \
         "entries[1].sku"
-    assert field_of(put_price_list, db, customer, "PL-bad", price_list([*good, ("SW-24-PRO", 1, "1.00")])) == \
+    assert refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("SW-24-PRO", 1, "1.00")])) == \
         "entries[1].min_quantity"
-    assert field_of(put_price_list, db, customer, "PL-bad", price_list(
+    assert refused(put_price_list, db, customer, "PL-bad", price_list(
         good, valid_from=date(2026, 1, 1), valid_to=date(2025, 12, 31))) == "valid_to"
-    assert field_of(put_price_list, db, customer, "P" * 65, price_list(good)) == "price_list_id"
-    put_price_list(db, other, "PL-" + other, price_list(good))
+    assert refused(put_price_list, db, customer, "P" * 65, price_list(good)) == "price_list_id"
+    put_price_list(db, other, "PL-" + other, price_list(good), actor=ACTOR)
     with pytest.raises(rules.RuleConflict) as taken:  # another customer's list is not taken over
-        put_price_list(db, customer, "PL-" + other, price_list(good))
+        put_price_list(db, customer, "PL-" + other, price_list(good), actor=ACTOR)
     assert taken.value.field == "price_list_id"
     assert read(db, price_lists, customer) == [] and len(read(db, price_lists, other)) == 1
 
@@ -250,20 +261,21 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
         ([RoleRule(role="intern", scope="category", target="services"),
           RoleRule(role="intern", scope="category", target="services", may_see=False)], "[1].target"),
     ]
-    rules.replace_role_rules(db, customer, [RoleRule(role="technician", scope="category", target="services")])
+    rules.replace_role_rules(db, customer, [RoleRule(role="technician", scope="category", target="services")],
+                             actor=ACTOR)
     for bad, field in bad_rules:
-        assert field_of(rules.replace_role_rules, db, customer, bad) == field
+        assert refused(rules.replace_role_rules, db, customer, bad) == field
     assert [r.role for r in read(db, rules.role_rules, customer)] == ["technician"]  # a refused set changes nothing
-    assert field_of(rules.put_role_rule, db, customer, RoleRule(role="intern", scope="sku", target="NOPE")) == "target"
-    assert field_of(rules.put_role_limit, db, customer, "r" * 65, RoleLimitIn()) == "role"
-    assert field_of(rules.put_part_number, db, customer, "NO-SUCH-SKU", PartNumberIn(part_number="X")) == "sku"
-    assert field_of(rules.put_special_item, db, customer, "NO-SUCH-SKU", SpecialItemIn(price=D("1"))) == "sku"
+    assert refused(rules.put_role_rule, db, customer, RoleRule(role="intern", scope="sku", target="NOPE")) == "target"
+    assert refused(rules.put_role_limit, db, customer, "r" * 65, RoleLimitIn()) == "role"
+    assert refused(rules.put_part_number, db, customer, "NO-SUCH-SKU", PartNumberIn(part_number="X")) == "sku"
+    assert refused(rules.put_special_item, db, customer, "NO-SUCH-SKU", SpecialItemIn(price=D("1"))) == "sku"
 
     for edit, args in ((put_price_list, ("PL-x", price_list(good))), (rules.replace_role_rules, ([],)),
                        (rules.put_role_limit, ("buyer", RoleLimitIn())),
                        (rules.put_part_number, ("SW-24-PRO", PartNumberIn(part_number="X"))),
                        (rules.delete_special_item, ("SW-24-PRO",))):
         with pytest.raises(rules.CustomerNotFound):
-            edit(db, "no-such-customer", *args)
+            edit(db, "no-such-customer", *args, actor=ACTOR)
     with session_scope(db) as session, pytest.raises(rules.CustomerNotFound):
         rules.role_rules(session, "no-such-customer")

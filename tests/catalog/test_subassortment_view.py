@@ -84,7 +84,7 @@ class Setup:
 
 def set_view(engine, customer: str, body: SubAssortmentIn | None) -> None:
     with session_scope(engine, write_lock=True) as session:
-        subassortments.replace(session, customer, body)
+        subassortments.replace(session, customer, body, actor="test")
 
 
 def listed(engine, customer: str, roles: list[str] | None = None, **filters) -> dict[str, tuple]:
@@ -235,7 +235,7 @@ def test_role_rights_and_withheld_items_apply_on_top(catalog):
                                            "SV-B": Decimal("18.00")}  # the buyer's role has no rules
 
     with session_scope(catalog, write_lock=True) as session:  # SV-B has no image: withheld from the parent
-        assert quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")]).hidden_count == 1
+        assert quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test").hidden_count == 1
         assert quality.hidden_skus(session, s.parent) == {"SV-B"}
     assert set(listed(catalog, s.parent)) == {"SW-24-PRO", "SV-A"} == set(exported(catalog, s.parent))
     assert rejection(catalog, s.buyer, line("SV-B", 5)).field == "lines[0].sku"
