@@ -66,7 +66,7 @@ def import_file(
     show_errors: int = typer.Option(20, help="how many item errors to print"),
 ) -> None:
     """Import a file into a draft version, with a progress bar and a per-item error report."""
-    from catalog import importing, versions
+    from catalog import file_import, importing, versions
     from database import session_scope
     s = get_settings()
     if format not in (None, "bmecat", "csv") or mode not in (None, "full", "delta"):
@@ -83,7 +83,7 @@ def import_file(
                       transient=not sys.stdout.isatty()) as progress:
             task = progress.add_task(f"importing {file.name}", total=total, items=0)
             try:
-                report = importing.import_file(
+                report = file_import.import_file(
                     db, version, file, format=format, mode=mode,
                     default_delivery_unit=default_delivery_unit or s.catalog_default_delivery_unit,
                     default_category=default_category or s.catalog_default_category,
@@ -111,11 +111,11 @@ def import_file(
 def diff(version: int = typer.Argument(...), base: int = typer.Option(None, help="default: the published version"),
          limit: int = typer.Option(50, help="lines per section")) -> None:
     """What publishing a version would change."""
-    from catalog import versions
+    from catalog import version_diff, versions
     from database import session_scope
     with engine() as db, session_scope(db) as session:
         try:
-            d = versions.diff(session, version, base, limit=limit)
+            d = version_diff.diff(session, version, base, limit=limit)
         except versions.VersionError as exc:
             fail(str(exc))
     console.print(f"[bold]{d.summary()}[/bold]")

@@ -66,12 +66,12 @@ def _run(fn, *args, sources: list[str] | None = None):
             _fail(str(exc), exc.field, sources)
 
 
-def _write(fn, *args, sources: list[str] | None = None):
+def run_edit(fn, *args, sources: list[str] | None = None):
     """`_run` of an edit: the audit trail records it as the command line's ACTOR."""
     return _run(partial(fn, actor=ACTOR), *args, sources=sources)
 
 
-def _parse(model, data: dict, sources: list[str] | None = None):
+def parse_input(model, data: dict, sources: list[str] | None = None):
     from catalog import customer_rules as rules
     try:
         return rules.parse(model, data)
@@ -79,7 +79,7 @@ def _parse(model, data: dict, sources: list[str] | None = None):
         _fail(str(exc), exc.field, sources)
 
 
-def _read(fn, *args):
+def run_read(fn, *args):
     """`fn(session, *args)` in a read transaction."""
     from database import session_scope
 
@@ -89,7 +89,7 @@ def _read(fn, *args):
     return _run(read)
 
 
-def _removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
+def add_removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
     """Registers the command `name ID KEY` (`doc` its help): `delete`, a catalog function named by
     its dotted path (imported when the command runs: --help stays fast), removes the row; then the
     command prints `done` with {customer_id} and {key} filled in."""
@@ -97,7 +97,7 @@ def _removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
 
     def remove(customer_id: str = typer.Argument(..., metavar="ID"),
                value: str = typer.Argument(..., metavar=key)) -> None:
-        _write(getattr(importlib.import_module(module), function), customer_id, value)
+        run_edit(getattr(importlib.import_module(module), function), customer_id, value)
         console.print(escape(done.format(customer_id=customer_id, key=value)))
 
     remove.__doc__ = doc
@@ -117,7 +117,7 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int =
         console.print(f"  ... and {len(rows) - limit} more")
 
 
-def _price_lists(lists) -> None:
+def print_price_lists(lists) -> None:
     for pl in lists:
         valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
         console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
@@ -125,22 +125,30 @@ def _price_lists(lists) -> None:
                [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries], right=2)
 
 
-def _role_rules(rules) -> None:
+def print_role_rules(rules) -> None:
     _table("Role rules", ("role", "scope", "target", "see", "order"),
            [(r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
             for r in rules])
 
 
-def _role_limits(limits) -> None:
+def print_role_limits(limits) -> None:
     _table("Role limits", ("role", "per order", "per month"),
            [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits], right=2)
+
+
+def print_part_numbers(numbers) -> None:
+    _table("Part numbers", ("sku", "part number"), [(p.sku, p.part_number) for p in numbers])
+
+
+def print_special_items(items) -> None:
+    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, money(s.price)) for s in items], right=1)
 
 
 @app.command("list")
 def list_customers() -> None:
     """List every customer with its parent."""
     from catalog import customer_overview
-    rows = _read(customer_overview.list_customers)
+    rows = run_read(customer_overview.list_customers)
     _table("Customers", ("customer", "name", "parent", "country"),
            [(c.customer_id, c.name, c.parent_id or "–", c.country) for c in rows], limit=None)
 
@@ -181,7 +189,7 @@ def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
         return (customer_overview.customer_detail(session, customer_id),
                 *(read(session, customer_id) for read in (price_list_admin.price_lists, rules.role_rules,
                                                           rules.role_limits, rules.part_numbers, rules.special_items)))
-    c, lists, role_rules, limits, numbers, specials = _read(gather)
+    c, lists, role_rules, limits, numbers, specials = run_read(gather)
     r = c.rules
     console.print(_tree(c))
     console.print(escape(f"contract in force: {c.contract_id or 'none'}"))
@@ -189,9 +197,9 @@ def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
                          f"role rules: {_inherited(r.role_rules, r.role_rules_from)}; "
                          f"role limits: {_inherited(r.role_limits, r.role_limits_from)}; "
                          f"part numbers: {r.part_numbers} own; special items: {r.special_items}"))
-    _price_lists(lists)
-    for rows, show_rows in ((role_rules, _role_rules), (limits, _role_limits), (numbers, _part_numbers),
-                            (specials, _special_items)):
+    print_price_lists(lists)
+    for rows, show_rows in ((role_rules, print_role_rules), (limits, print_role_limits),
+                            (numbers, print_part_numbers), (specials, print_special_items)):
         if rows:
             show_rows(rows)
 
@@ -239,124 +247,18 @@ def price_list(
     entries, sources = _csv_entries(csv_file) if csv_file else ([], [])
     entries += _option_entries(entry)
     sources += [f"--entry {e}" for e in entry]
-    body = _parse(PriceListIn, {"name": name, "currency": currency, "valid_from": valid_from,
-                                "valid_to": valid_to, "entries": entries}, sources)
-    saved = _write(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
+    body = parse_input(PriceListIn, {"name": name, "currency": currency, "valid_from": valid_from,
+                                     "valid_to": valid_to, "entries": entries}, sources)
+    saved = run_edit(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
     console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
-    _price_lists([saved])
+    print_price_lists([saved])
 
 
-_removal("remove-price-list", "LIST_ID", "catalog.price_list_admin.delete_price_list",
-         "price list {key} of {customer_id} deleted", "Delete a price list with its entries.")
+add_removal("remove-price-list", "LIST_ID", "catalog.price_list_admin.delete_price_list",
+            "price list {key} of {customer_id} deleted", "Delete a price list with its entries.")
 
 
-# --- role rules and limits ------------------------------------------------------------------------
-
-def _warn_if_inheriting(customer_id: str) -> None:
-    """A customer's first own rule replaces the whole rule set it inherited: say so."""
-    from catalog import customer_overview
-    detail = _read(customer_overview.customer_detail, customer_id)
-    source = detail.rules.role_rules_from
-    if not detail.rules.role_rules and source is not None:
-        console.print(escape(f"note: {customer_id} had no role rules of its own; from now on its own rules "
-                             f"apply instead of {source}'s"), style="yellow")
-
-
-@app.command("role-rule")
-def role_rule(
-    customer_id: str = typer.Argument(..., metavar="ID"),
-    role: str = typer.Argument(..., metavar="ROLE"),
-    scope: str = typer.Option("all", help="all | category | sku"),
-    target: str = typer.Option("", help="the category or SKU (nothing for all)"),
-    see: bool = typer.Option(True, "--see/--no-see", help="users with the role may see the items"),
-    order: bool = typer.Option(None, "--order/--no-order", show_default=False,
-                               help="... and order them (default: as --see; ordering needs seeing)"),
-) -> None:
-    """Add a role rule, or change the one for this role, scope and target."""
-    from catalog import customer_rules as rules
-    from models.customer_rules import RoleRule
-    rule = _parse(RoleRule, {"role": role, "scope": scope, "target": target, "may_see": see,
-                             "may_order": see if order is None else order})
-    _warn_if_inheriting(customer_id)
-    _write(rules.put_role_rule, customer_id, rule)
-    _role_rules(_read(rules.role_rules, customer_id))
-
-
-@app.command("remove-role-rule")
-def remove_role_rule(
-    customer_id: str = typer.Argument(..., metavar="ID"),
-    role: str = typer.Argument(..., metavar="ROLE"),
-    scope: str = typer.Option("all", help="all | category | sku"),
-    target: str = typer.Option("", help="the category or SKU (nothing for all)"),
-) -> None:
-    """Remove one role rule (without rules of its own the customer uses its parent's)."""
-    from catalog import customer_rules as rules
-    _write(rules.delete_role_rule, customer_id, role, scope, target)
-    left = _read(rules.role_rules, customer_id)
-    if left:
-        _role_rules(left)
-    else:
-        console.print(escape(f"{customer_id} has no role rules of its own now"))
-
-
-@app.command("role-limit")
-def role_limit(
-    customer_id: str = typer.Argument(..., metavar="ID"),
-    role: str = typer.Argument(..., metavar="ROLE"),
-    per_order: str = typer.Option(None, help="net per order (default: no limit)"),
-    per_month: str = typer.Option(None, help="net per calendar month (default: no limit)"),
-) -> None:
-    """Set a role's order limits at the customer (in the contract's currency)."""
-    from catalog import customer_rules as rules
-    from models.customer_rules import RoleLimitIn
-    limits = _parse(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
-    _write(rules.put_role_limit, customer_id, role, limits)
-    _role_limits(_read(rules.role_limits, customer_id))
-
-
-_removal("remove-role-limit", "ROLE", "catalog.customer_rules.delete_role_limit",
-         "limits of the role {key} at {customer_id} removed", "Remove a role's limits at the customer.")
-
-
-# --- part numbers and the special assortment -------------------------------------------------------
-
-def _part_numbers(numbers) -> None:
-    _table("Part numbers", ("sku", "part number"), [(p.sku, p.part_number) for p in numbers])
-
-
-def _special_items(items) -> None:
-    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, money(s.price)) for s in items], right=1)
-
-
-@app.command("part-number")
-def part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
-                number: str = typer.Argument(..., metavar="NUMBER")) -> None:
-    """Set the customer's own number for an item."""
-    from catalog import customer_rules as rules
-    from models.customer_rules import PartNumberIn
-    saved = _write(rules.put_part_number, customer_id, sku, _parse(PartNumberIn, {"part_number": number}))
-    console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
-
-
-_removal("remove-part-number", "sku", "catalog.customer_rules.delete_part_number",
-         "{customer_id}'s part number for {key} removed",
-         "Remove the customer's number for an item (its parent's applies again, if any).")
-
-
-@app.command("special-item")
-def special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
-                 price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)")) -> None:
-    """Add an item to the customer's special assortment, or change its price."""
-    from catalog import customer_rules as rules
-    from models.customer_rules import SpecialItemIn
-    saved = _write(rules.put_special_item, customer_id, sku, _parse(SpecialItemIn, {"price": price}))
-    console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {money(saved.price)}"))
-
-
-_removal("remove-special-item", "sku", "catalog.customer_rules.delete_special_item",
-         "{key} removed from {customer_id}'s special assortment",
-         "Remove an item from the customer's special assortment.")
-
+import customers_rules_cli  # noqa: E402, F401 - its commands (the rules set one at a time) join this app
 
 if __name__ == "__main__":
-    app()
+    customers_rules_cli.app()  # run as a script, this module is __main__: the imported customers_cli has them all

@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog import draft_lock, importing, sync, versions
+from catalog import draft_lock, importing, sync, version_publishing, versions
 from database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
 from settings import Settings
@@ -23,14 +23,14 @@ class CatalogActivities:
         """Publishes a scheduled version; None when it is not scheduled for this time any more
         (cancelled, rescheduled, or already activated by an earlier try)."""
         with session_scope(self.engine, write_lock=True) as session:
-            return versions.activate_scheduled(session, request.version_id, request.activates_at)
+            return version_publishing.activate_scheduled(session, request.version_id, request.activates_at)
 
     @activity.defn
     def unschedule_catalog_version(self, request: PublicationRequest) -> bool:
         """Back to draft (the publication was cancelled before its activation time)."""
         try:
             with session_scope(self.engine, write_lock=True) as session:
-                return versions.unschedule(session, request.version_id, request.activates_at)
+                return version_publishing.unschedule(session, request.version_id, request.activates_at)
         except versions.VersionError as exc:
             raise ApplicationError(str(exc), non_retryable=True) from exc
 

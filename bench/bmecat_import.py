@@ -8,7 +8,7 @@
    manufacturer, two price tiers, an image, a catalog group).
 2. Speed, on the `--items` file: a bare `lxml.etree.iterparse` pass (the same safe parser options,
    each PRODUCT cleared as it ends, nothing else) beside the project's importer
-   (`catalog.importing.import_file`) into an empty draft of a fresh migrated database, then the
+   (`catalog.file_import.import_file`) into an empty draft of a fresh migrated database, then the
    same file again into the same draft (the idempotent pass: nothing is written). Items/s and the
    ratios to the bare pass.
 3. Memory: for each size, one subprocess per measurement (so each peak is its own): the bare pass
@@ -36,8 +36,8 @@ sys.path.insert(0, str(REPO))
 
 from lxml import etree  # noqa: E402
 
-from catalog import importing, versions  # noqa: E402  (loaded before anything is timed)
-from catalog.bmecat import SAFE_OPTIONS  # noqa: E402
+from catalog import file_import, versions  # noqa: E402  (loaded before anything is timed)
+from catalog.bmecat_safety import SAFE_OPTIONS  # noqa: E402
 from database import make_engine, session_scope  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from partners.tables import DeliveryUnit  # noqa: E402
@@ -132,7 +132,7 @@ def empty_draft(engine) -> int:
 
 
 def import_once(engine, version: int, path: Path):
-    return importing.import_file(engine, version, path, default_delivery_unit="central-warehouse",
+    return file_import.import_file(engine, version, path, default_delivery_unit="central-warehouse",
                                  default_category="misc")
 
 

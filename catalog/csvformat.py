@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from catalog.importing import DraftImporter, ImportRefused, ItemRecord
-from catalog.versions import ATTRIBUTE_KEYS
+from catalog.version_content import ATTRIBUTE_KEYS
 from models.catalog_versions import ImportMode, ImportReport
 
 FIELD_COLUMNS = ("name", "description", "category", "unit", "list_price", "currency", "vat_rate",

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from catalog import importing, versions
+from catalog import importing, version_content
+from catalog.version_tables import CatalogVersionItem
 from database import session_scope
 from models.catalog_versions import ImportReport
 
@@ -37,8 +38,8 @@ def put_item(engine: Engine, version_id: int, sku: str, fields: dict[str, Any], 
         raise
     if configuration and not report.failed:
         with session_scope(engine, write_lock=True) as session:
-            row = session.get(versions.CatalogVersionItem, (version_id, sku))
+            row = session.get(CatalogVersionItem, (version_id, sku))
             for key, value in configuration.items():
                 setattr(row, key, value)
-            row.content_hash = versions.content_hash(versions.row_content(row))  # the diff compares hashes
+            row.content_hash = version_content.content_hash(version_content.row_content(row))  # the diff compares hashes
     return report

@@ -5,7 +5,7 @@ import's final sweep would delete what the other one wrote. So an import claims 
 (`CatalogVersion.import_run`), shows a sign of life with every batch, and releases the draft when
 it ends. A claim whose import has shown no sign of life for `STALE_AFTER` is taken to be from a
 crashed process and may be taken over; the import that lost it stops at its next batch. Publishing
-a draft while an import is writing into it is refused as well (catalog/versions.py).
+a draft while an import is writing into it is refused as well (catalog/version_publishing.py).
 """
 from datetime import datetime, timedelta, timezone
 

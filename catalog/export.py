@@ -11,9 +11,9 @@ from typing import IO
 
 from sqlmodel import Session
 
-from catalog import bmecat, csvformat, subassortments, versions
+from catalog import bmecat_writer, csvformat, subassortments, versions
 from catalog.tables import Customer
-from catalog.versions import ATTRIBUTE_KEYS
+from catalog.version_content import ATTRIBUTE_KEYS
 
 
 class NothingPublished(Exception):
@@ -47,19 +47,19 @@ def export_bmecat(session: Session, customer_id: str, out: IO[bytes], *, as_of: 
     view = list(subassortments.view(session, customer_id, as_of))
     categories = sorted({e.item.category for e in view})
 
-    def products() -> Iterator[bmecat.ExportProduct]:
+    def products() -> Iterator[bmecat_writer.ExportProduct]:
         for e in view:
             i = e.item
-            yield bmecat.ExportProduct(sku=i.sku, name=i.name, description=i.description, category=i.category,
+            yield bmecat_writer.ExportProduct(sku=i.sku, name=i.name, description=i.description, category=i.category,
                                        unit=i.unit, price=e.price, currency=e.currency, vat_rate=i.vat_rate,
                                        attributes=i.attributes or {}, buyer_pid=e.part_number)
 
     currencies = {e.currency for e in view} or {"EUR"}
-    header = bmecat.ExportHeader(
+    header = bmecat_writer.ExportHeader(
         catalog_id=f"{customer_id}"[:20], catalog_version=catalog_version_label(live),
         catalog_name=f"{supplier_name} catalog for {customer.name}", generated=as_of,
         currency=sorted(currencies)[0], buyer_id=customer_id, buyer_name=customer.name, supplier_name=supplier_name)
-    return bmecat.write_catalog(out, header, categories, products)
+    return bmecat_writer.write_catalog(out, header, categories, products)
 
 
 def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date | None = None) -> int:

@@ -1,6 +1,6 @@
 """Imports into a draft catalog version: the part every format shares.
 
-A reader (catalog/bmecat.py, catalog/csvformat.py) turns a file into `ItemRecord`s; the
+A reader (catalog/bmecat_reader.py, catalog/csvformat.py) turns a file into `ItemRecord`s; the
 `DraftImporter` checks each record, merges it into the draft's item and writes it in batches:
 - idempotent: an item whose content hash does not change is not written, so the same file twice
   changes nothing;
@@ -9,41 +9,32 @@ A reader (catalog/bmecat.py, catalog/csvformat.py) turns a file into `ItemRecord
   the file, but only when the whole file was read;
 - memory stays flat: which SKUs the file had is kept in the `catalogimportrow` staging table,
   not in memory; a batch is committed at a time (an import cut off half-way leaves the draft
-  half-updated; importing the same file again completes it). Run imports into one draft one
-  after the other: two at once are not prevented.
+  half-updated; importing the same file again completes it). One import at a time per draft:
+  a second one is refused while the first writes (catalog/draft_lock.py).
 Fields an import does not carry (delivery unit of existing items, expert review, configuration
 options and constraints) are kept; new items get the default delivery unit and category.
+
+How a field is cleaned and checked: catalog/import_fields.py. Opening a file, telling BMEcat from
+CSV and handing it to its reader: catalog/file_import.py.
 """
 from __future__ import annotations
 
-import io
-import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
-from pathlib import Path
-from typing import IO, Any
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy import bindparam
 
-from catalog import draft_lock, versions
+from catalog import draft_lock, version_content, versions
+from catalog.import_fields import ItemInvalid, clean_attribute, clean_field
 from catalog.version_tables import CatalogImportRow, CatalogVersionItem
 from database import session_scope
 from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
 from partners.tables import DeliveryUnit
 
-# UN/ECE Recommendation 20 unit codes an item may be ordered in (all valid in BMEcat 2005).
-KNOWN_UNITS = frozenset(
-    "C62 EA MTR CMT MMT KGM GRM TNE LTR MLT MTK MTQ PR SET BX PK PA CT RO DZN HUR MIN DAY WEE MON ANN "
-    "KWH LS NAR NPR ZP".split())
-ECLASS = re.compile(r"^\d{2}-?\d{2}-?\d{2}-?\d{2}$")
-UNSPSC = re.compile(r"^\d{8}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
-MAX_PRICE = Decimal("1e12")
 MAX_ERRORS_LISTED = 1000
-Progress = Callable[[int, int], None]  # (bytes read, items read)
 
 
 class ImportRefused(Exception):
@@ -71,105 +62,6 @@ class CategoryAssignment:
     sku: str
     category: str
     line: int | None = None
-
-
-class ItemInvalid(Exception):
-    def __init__(self, field_name: str | None, message: str):
-        super().__init__(message)
-        self.field, self.message = field_name, message
-
-
-def parse_decimal(raw: Any, field_name: str, label: str | None = None) -> Decimal:
-    label = label or field_name
-    if isinstance(raw, Decimal):
-        value = raw
-    else:
-        text = str(raw).strip().replace(" ", "")
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")  # decimal comma
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ItemInvalid(field_name, f"{label} {str(raw)!r} is not a number") from None
-    if not value.is_finite():
-        raise ItemInvalid(field_name, f"{label} {str(raw)!r} is not a number")
-    return value
-
-
-def parse_bool(raw: Any, field_name: str) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "y", "x"):
-        return True
-    if text in ("0", "false", "no", "n", ""):
-        return False
-    raise ItemInvalid(field_name, f"{field_name} {raw!r} is not true or false")
-
-
-def clean_field(name: str, raw: Any, delivery_units: set[str]) -> Any:
-    """A field value as stored, or ItemInvalid saying what is wrong with it."""
-    if name in ("name", "description", "category"):
-        text = " ".join(str(raw).split())
-        if name != "description" and not text:
-            raise ItemInvalid(name, f"{name} is empty")
-        if name == "category" and len(text) > 50:
-            raise ItemInvalid(name, f"category {text[:60]!r} is longer than 50 characters")
-        return text
-    if name == "list_price":
-        price = parse_decimal(raw, "list_price", "price")
-        if price < 0 or price >= MAX_PRICE:
-            raise ItemInvalid("list_price", f"price {raw} is out of range")
-        return price
-    if name == "vat_rate":
-        rate = parse_decimal(raw, "vat_rate", "VAT rate")
-        if 1 <= rate <= 100:
-            rate = rate / 100  # "19" means 19 %
-        if not 0 <= rate < 1:
-            raise ItemInvalid("vat_rate", f"VAT rate {raw} is out of range (0.19 or 19 for 19 %)")
-        return rate
-    if name == "currency":
-        text = str(raw).strip().upper()
-        if not CURRENCY.match(text):
-            raise ItemInvalid("currency", f"currency {raw!r} is not an ISO 4217 code")
-        return text
-    if name == "unit":
-        text = str(raw).strip().upper()
-        if text not in KNOWN_UNITS:
-            raise ItemInvalid("unit", f"unknown unit {raw!r} (a UN/ECE rec. 20 code such as C62, MTR, KGM, HUR)")
-        return text
-    if name == "delivery_unit_id":
-        text = str(raw).strip()
-        if text not in delivery_units:
-            raise ItemInvalid("delivery_unit_id", f"unknown delivery unit {raw!r}")
-        return text
-    if name == "expert_review":
-        return parse_bool(raw, name)
-    raise ItemInvalid(name, f"unknown field {name}")
-
-
-def clean_attribute(name: str, raw: Any) -> Any:
-    if raw is None:
-        return None
-    if name == "delivery_days":
-        days = parse_decimal(raw, "delivery_days", "delivery time")
-        if days < 0 or days > 3650:
-            raise ItemInvalid("delivery_days", f"delivery time {raw} is out of range")
-        return int(days.to_integral_value(rounding=ROUND_CEILING))
-    text = " ".join(str(raw).split())
-    if not text:
-        return None
-    if name == "eclass":
-        if not ECLASS.match(text):
-            raise ItemInvalid("eclass", f"ECLASS class {text!r} is not 8 digits (e.g. 19-03-01-01)")
-        return text.replace("-", "")
-    if name == "unspsc":
-        if not UNSPSC.match(text):
-            raise ItemInvalid("unspsc", f"UNSPSC code {text!r} is not 8 digits")
-        return text
-    if len(text) > 255:
-        raise ItemInvalid(name, f"{name} is longer than 255 characters")
-    return text
 
 
 class DraftImporter:
@@ -296,12 +188,12 @@ class DraftImporter:
                     staged[sku] = "error"
                     continue
                 try:
-                    content = self._merge(record, versions.row_content(current) if current else None)
+                    content = self._merge(record, version_content.row_content(current) if current else None)
                 except ItemInvalid as exc:
                     self._fail(record, exc.field, exc.message)
                     staged[sku] = "error"
                     continue
-                row = versions.version_row(self.version_id, sku, content)
+                row = version_content.version_row(self.version_id, sku, content)
                 if current is None:
                     inserts.append(row)
                     staged[sku] = "added"
@@ -342,8 +234,8 @@ class DraftImporter:
         for values in result if moved else ():
             row = dict(zip(keys, values))
             sku = row["sku"]
-            content = versions.row_content(row) | {"category": wanted[sku]}
-            updates.append({"_sku": sku, "_category": wanted[sku], "_hash": versions.content_hash(content)})
+            content = version_content.row_content(row) | {"category": wanted[sku]}
+            updates.append({"_sku": sku, "_category": wanted[sku], "_hash": version_content.content_hash(content)})
             if outcomes[sku] == "unchanged":
                 now_changed.append(sku)
         for sku in set(wanted) - set(outcomes):
@@ -383,60 +275,3 @@ class DraftImporter:
     def release(self) -> None:
         """Lets the next import into the draft begin (also when this one failed)."""
         draft_lock.release(self.engine, self.version_id, self.run_id)
-
-
-class CountingReader(io.RawIOBase):
-    """A binary file wrapper that reports how far the reading got (for progress bars). Closing it
-    leaves the wrapped file open."""
-
-    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None = None):
-        super().__init__()
-        self.raw, self.on_read, self.position = raw, on_read, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
-        self.position += len(data)
-        if self.on_read is not None:
-            self.on_read(self.position)
-        return len(data)
-
-
-def sniff_format(head: bytes) -> ImportFormat:
-    stripped = head.lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00")
-    return "bmecat" if stripped.startswith(b"<") else "csv"
-
-
-def import_file(engine: Engine, version_id: int, source: str | Path | IO[bytes], *,
-                format: ImportFormat | None = None, mode: ImportMode | None = None,
-                default_delivery_unit: str, default_category: str,
-                progress: Callable[[int, int], None] | None = None, batch_size: int = 1000) -> ImportReport:
-    """Imports a BMEcat or CSV file into the draft `version_id`. `source`: a path or a seekable
-    binary file. `progress(bytes_read, items_read)` is called as the file is read.
-    Raises ImportRefused when nothing can be imported (the draft is left untouched)."""
-    from catalog import bmecat, csvformat
-
-    own = isinstance(source, (str, Path))
-    raw: IO[bytes] = open(source, "rb") if own else source  # noqa: SIM115
-    try:
-        head = raw.read(bmecat.PROLOG_LIMIT)
-        raw.seek(0)
-        fmt = format or sniff_format(head)
-        importer = DraftImporter(engine, version_id, format=fmt, mode=mode or "full",
-                                 transaction="CSV" if fmt == "csv" else "BMECAT",
-                                 default_delivery_unit=default_delivery_unit,
-                                 default_category=default_category, batch_size=batch_size)
-        reader = CountingReader(raw, (lambda pos: progress(pos, importer.report.items_read)) if progress else None)
-        try:
-            if fmt == "bmecat":
-                return bmecat.read_into(importer, reader, head, mode)
-            return csvformat.read_into(importer, reader, mode or "full")
-        except BaseException:
-            importer.release()
-            raise
-    finally:
-        if own:
-            raw.close()

@@ -42,7 +42,7 @@ from catalog.version_tables import SubAssortment, SubAssortmentItem
 
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
 # an item a published catalog version removed, kept only because something refers to it
-# (catalog/versions.py), is in no customer's assortment
+# (catalog/version_publishing.py), is in no customer's assortment
 SELLABLE = Item.active.is_(True)
 
 

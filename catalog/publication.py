@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from catalog import versions
+from catalog import version_publishing, versions
 from database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult
 from workflows.catalog_publication import CatalogPublicationWorkflow, publication_workflow_id
@@ -23,12 +23,12 @@ class PublicationUnavailable(Exception):
 def _publish(engine: Engine, version_id: int, actor: str, activates_at: datetime | None,
              force: bool = False) -> PublishResult:
     with session_scope(engine, write_lock=True) as session:
-        return versions.publish(session, version_id, actor, activates_at, force=force)
+        return version_publishing.publish(session, version_id, actor, activates_at, force=force)
 
 
 def _unschedule(engine: Engine, version_id: int, activates_at: datetime | None = None) -> bool:
     with session_scope(engine, write_lock=True) as session:
-        return versions.unschedule(session, version_id, activates_at)
+        return version_publishing.unschedule(session, version_id, activates_at)
 
 
 async def publish(client: Client | None, engine: Engine, task_queue: str, version_id: int, actor: str,

@@ -12,7 +12,7 @@ order validation, the export (`view`) and the quality rules (`scope`) all use th
 
 Filter rules over JSON attributes are not portable SQL, so the matching items of the live catalog
 are materialised in `subassortmentitem` (per definition, under its owner): when a version is
-published (catalog/versions.py), and when a definition is set or removed (`set_definition`,
+published (catalog/version_publishing.py), and when a definition is set or removed (`set_definition`,
 `replace`). Before anything is published the live catalog is the `item` table (no attributes).
 """
 from __future__ import annotations
@@ -29,8 +29,9 @@ from sqlmodel import Session
 from catalog import assortment, audit, pricing, versions
 from catalog.customers import NoValidContract
 from catalog.tables import Customer, Item
+from catalog.version_content import ATTRIBUTE_KEYS, ITEM_FIELDS
 from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
-from catalog.versions import ATTRIBUTE_KEYS, BATCH, ITEM_FIELDS, iter_version_rows
+from catalog.versions import BATCH, iter_version_rows
 from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}

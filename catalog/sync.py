@@ -23,7 +23,7 @@ from temporalio.client import (
     SchedulePolicy, ScheduleOverlapPolicy, ScheduleSpec,
 )
 
-from catalog import importing, versions
+from catalog import file_import, version_diff, versions
 from catalog.version_tables import CatalogVersion
 from database import session_scope
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
@@ -108,13 +108,13 @@ def run_sync(engine: Engine, job: SyncJob, *, default_delivery_unit: str, defaul
         path = Path(tmp) / "catalog"
         size = fetch(request.url, path, timeout=timeout, max_bytes=max_bytes, on_chunk=lambda n: heartbeat(n))
         version_id = _draft_for(engine, job)
-        report = importing.import_file(
+        report = file_import.import_file(
             engine, version_id, path, format=request.format, mode=request.mode,
             default_delivery_unit=request.default_delivery_unit or default_delivery_unit,
             default_category=request.default_category or default_category,
             progress=lambda pos, items: heartbeat(pos, items))
     with session_scope(engine, write_lock=True) as session:
-        diff = versions.diff(session, version_id, limit=100)
+        diff = version_diff.diff(session, version_id, limit=100)
         counts = diff.counts
         if counts.added == counts.removed == counts.changed == 0:
             versions.discard_draft(session, version_id)
@@ -126,11 +126,11 @@ def run_sync(engine: Engine, job: SyncJob, *, default_delivery_unit: str, defaul
             CatalogVersion.source.like(f"sync:{request.supplier}:%"), CatalogVersion.status == "draft",
             CatalogVersion.id < version_id).order_by(CatalogVersion.id.desc())).scalar()
         if previous is not None:
-            since = versions.diff(session, version_id, previous, limit=0).counts
+            since = version_diff.diff(session, version_id, previous, limit=0).counts
             if since.added == since.removed == since.changed == 0:
                 versions.discard_draft(session, version_id)
                 return SyncResult(supplier=request.supplier, url=request.url, version_id=previous, bytes=size,
-                                  report=report, diff=versions.diff(session, previous, limit=100),
+                                  report=report, diff=version_diff.diff(session, previous, limit=100),
                                   summary=f"{request.supplier}: unchanged since the last sync, draft {previous}: "
                                           f"{diff.summary()}")
     return SyncResult(supplier=request.supplier, url=request.url, version_id=version_id, bytes=size, report=report,

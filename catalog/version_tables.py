@@ -2,7 +2,8 @@
 
 A version is a full snapshot of the seller catalog (`catalogversionitem`); the live `item` table
 holds the published version's content (publishing materialises a version into it). See
-catalog/versions.py for the life cycle and README "Catalog versions, import and export".
+catalog/versions.py (reading, drafts) and catalog/version_publishing.py for the life cycle, and
+README "Catalog versions, import and export".
 """
 from datetime import datetime
 from decimal import Decimal

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
-from catalog import quality, subassortments, versions
+from catalog import quality, subassortments, version_content, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
 from database import session_scope
 from models.catalog_versions import QualityRuleIn, SubAssortmentIn
@@ -40,14 +40,14 @@ def load_catalog_versions(engine: Engine) -> None:
         v1 = versions.create_draft(session, created_by="demo", note="demo catalog", source="demo")
         for row in session.execute(select(CatalogVersionItem).where(CatalogVersionItem.version_id == v1.id)).scalars():
             row.attributes = ATTRIBUTES.get(row.sku, {})
-            row.content_hash = versions.content_hash(versions.row_content(row))
+            row.content_hash = version_content.content_hash(version_content.row_content(row))
         session.flush()
         subassortments.replace(session, "globex", GLOBEX_VIEW, actor="demo")  # nothing published yet: no re-check
         quality.set_rules(session, "globex", GLOBEX_RULES, actor="demo")
-        versions.publish(session, v1.id, "demo")
+        version_publishing.publish(session, v1.id, "demo")
         v2 = versions.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
         cable = session.get(CatalogVersionItem, (v2.id, "CBL-CAT6-5M"))
         if cable is not None:
             cable.list_price = CABLE_PRICE_V2
-            cable.content_hash = versions.content_hash(versions.row_content(cable))
-        session.add(CatalogVersionItem(**versions.version_row(v2.id, NEW_ITEM["sku"], NEW_ITEM)))
+            cable.content_hash = version_content.content_hash(version_content.row_content(cable))
+        session.add(CatalogVersionItem(**version_content.version_row(v2.id, NEW_ITEM["sku"], NEW_ITEM)))

@@ -11,7 +11,7 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
 from api.security import CurrentActor
-from catalog import draft_items, importing, versions
+from catalog import draft_items, file_import, versions
 from database import session_scope
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport
 
@@ -70,7 +70,7 @@ def _import(engine, version_id: int, upload, fmt, mode, delivery_unit, category)
         while chunk := upload.read(1024 * 1024):
             tmp.write(chunk)
         tmp.seek(0)
-        return importing.import_file(engine, version_id, tmp, format=fmt, mode=mode,
+        return file_import.import_file(engine, version_id, tmp, format=fmt, mode=mode,
                                      default_delivery_unit=delivery_unit, default_category=category)
 
 

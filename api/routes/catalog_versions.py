@@ -12,7 +12,7 @@ from api.deps import EngineDep, GatewayDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
 from api.security import CurrentActor
-from catalog import versions
+from catalog import version_diff, versions
 from models.actors import Actor
 from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo, VersionItemPage
 
@@ -83,7 +83,7 @@ async def diff(version_id: int, actor: CurrentActor, engine: EngineDep,
                base: Annotated[int | None, Query(description="default: the published version")] = None,
                limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> CatalogDiff:
     require_manager(actor)
-    return await call(engine, versions.diff, version_id, base, limit=limit)
+    return await call(engine, version_diff.diff, version_id, base, limit=limit)
 
 
 @router.post("/versions/{version_id}/publish", response_model=PublishResult,

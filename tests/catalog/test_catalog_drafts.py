@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog import draft_lock, importing, versions
+from catalog import draft_lock, file_import, importing, version_content, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
 from database import session_scope
 from tests.dbs import database_fixture
@@ -28,12 +28,12 @@ def set_price(engine, version_id: int, sku: str, price: str) -> None:
     with session_scope(engine, write_lock=True) as session:
         row = session.get(CatalogVersionItem, (version_id, sku))
         row.list_price = Decimal(price)
-        row.content_hash = versions.content_hash(versions.row_content(row))
+        row.content_hash = version_content.content_hash(version_content.row_content(row))
 
 
 def publish(engine, version_id: int, **kwargs):
     with session_scope(engine, write_lock=True) as session:
-        return versions.publish(session, version_id, "catalog@seller.example", **kwargs)
+        return version_publishing.publish(session, version_id, "catalog@seller.example", **kwargs)
 
 
 def info(engine, version_id: int):
@@ -60,7 +60,7 @@ def test_a_draft_copied_from_an_older_version_is_not_published_over_a_newer_one_
 def test_a_full_import_replaces_the_draft_so_it_no_longer_builds_on_an_older_version(db):
     version = new_draft(db)
     assert info(db, version).based_on is not None
-    report = importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     assert report.added and info(db, version).based_on is None and not info(db, version).import_running
 
 
@@ -69,14 +69,14 @@ def test_a_second_import_into_the_same_draft_waits_for_the_first(db):
     draft_lock.claim(db, version, "someone-else")
     assert info(db, version).import_running
     with pytest.raises(draft_lock.ImportBusy, match="another import is writing"):
-        importing.import_file(db, version, DATA / "items.csv", **OPTIONS)
+        file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
     with pytest.raises(draft_lock.ImportBusy, match="publish it when the import has finished"):
         publish(db, version)
     with session_scope(db) as session:
         assert versions.item_count(session, version) == 0  # the refused import wrote nothing
 
     draft_lock.release(db, version, "someone-else")
-    report = importing.import_file(db, version, DATA / "items.csv", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
     assert report.added > 0 and not info(db, version).import_running
 
 
@@ -84,7 +84,7 @@ def test_an_import_that_stopped_showing_signs_of_life_is_taken_over(db):
     version = new_draft(db, empty=True)
     draft_lock.claim(db, version, "crashed", now=versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
     assert not info(db, version).import_running
-    report = importing.import_file(db, version, DATA / "items.csv", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
     assert report.added > 0
     with session_scope(db) as session:
         assert session.get(CatalogVersion, version).import_run is None
@@ -107,7 +107,7 @@ def test_two_imports_racing_for_one_draft_one_wins(db):
     def run():
         barrier.wait()
         try:
-            outcomes.append(importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS).added)
+            outcomes.append(file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS).added)
         except draft_lock.ImportBusy:
             outcomes.append("busy")
 

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from catalog import bmecat, importing, versions
+from catalog import bmecat_safety, file_import, importing, versions
 from catalog.version_tables import CatalogImportRow, CatalogVersionItem
 from database import session_scope
 from tests.dbs import database_fixture
@@ -39,7 +39,7 @@ def errors_by_sku(report) -> dict:
 
 def test_a_full_bmecat_file_maps_its_fields_and_reports_bad_items_without_stopping(db):
     version = new_draft(db, empty=True)
-    report = importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
 
     assert (report.transaction, report.mode, report.format) == ("T_NEW_CATALOG", "full", "bmecat")
     assert (report.items_read, report.added, report.failed) == (6, 3, 3)
@@ -67,9 +67,9 @@ def test_a_full_bmecat_file_maps_its_fields_and_reports_bad_items_without_stoppi
 
 def test_the_same_file_twice_changes_nothing(db):
     version = new_draft(db, empty=True)
-    importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     before = {sku: r.content_hash for sku, r in items(db, version).items()}
-    again = importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    again = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 3)
     assert {sku: r.content_hash for sku, r in items(db, version).items()} == before
     with session_scope(db) as session:  # the import's staging rows are gone
@@ -81,18 +81,18 @@ def test_a_full_import_removes_what_the_file_no_longer_has_and_keeps_what_it_doe
     with session_scope(db, write_lock=True) as session:
         switch = session.get(CatalogVersionItem, (version, "SW-24-PRO"))
         assert switch.options  # configuration data, which BMEcat does not carry
-    report = importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     assert report.removed == 4  # the demo items are not in the supplier's file
     assert set(items(db, version)) == {"T-RTR-100", "T-RTR-200", "T-CBL-1M"}
 
 
 def test_delta_files_update_add_delete_and_change_prices(db):
     version = new_draft(db, empty=True)
-    importing.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     with session_scope(db, write_lock=True) as session:  # an existing item keeps its delivery unit
         session.get(CatalogVersionItem, (version, "T-RTR-200")).delivery_unit_id = "netpartner"
 
-    products = importing.import_file(db, version, DATA / "supplier_update_products.xml", **OPTIONS)
+    products = file_import.import_file(db, version, DATA / "supplier_update_products.xml", **OPTIONS)
     assert (products.transaction, products.mode) == ("T_UPDATE_PRODUCTS", "delta")
     assert (products.changed, products.added, products.deleted, products.removed, products.failed) == (1, 1, 1, 0, 1)
     assert "T-NOT-THERE" in errors_by_sku(products)
@@ -101,7 +101,7 @@ def test_delta_files_update_add_delete_and_change_prices(db):
     assert got["T-RTR-200"].category == "routers"  # the category from the full file stays
     assert "T-AP-WIFI6" in got and "T-CBL-1M" not in got and "T-RTR-100" in got
 
-    prices = importing.import_file(db, version, DATA / "supplier_update_prices.xml", **OPTIONS)
+    prices = file_import.import_file(db, version, DATA / "supplier_update_prices.xml", **OPTIONS)
     assert (prices.transaction, prices.changed, prices.failed) == ("T_UPDATE_PRICES", 1, 2)
     errors = errors_by_sku(prices)
     assert "not in the catalog" in errors["T-UNKNOWN"].message
@@ -114,7 +114,7 @@ def test_delta_files_update_add_delete_and_change_prices(db):
 
 def test_csv_import_with_its_error_report_and_idempotency(db):
     version = new_draft(db, empty=True)
-    report = importing.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
+    report = file_import.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
     assert (report.format, report.transaction, report.added, report.failed) == ("csv", "CSV", 2, 5)
     errors = errors_by_sku(report)
     assert errors["T-CSV-BAD"].field == "list_price" and errors["T-CSV-BAD"].line == 4
@@ -126,25 +126,25 @@ def test_csv_import_with_its_error_report_and_idempotency(db):
     assert keyboard.list_price == Decimal("24.90") and keyboard.vat_rate == Decimal("0.1900")  # "24,90", "19"
     assert keyboard.attributes == {"eclass": "19010203", "image_url": "https://img.example/kbd.jpg",
                                    "manufacturer_part_number": "KB-DE-1", "delivery_days": 2}
-    again = importing.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
+    again = file_import.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
     assert (again.added, again.changed, again.unchanged) == (0, 0, 2)
 
 
 def test_csv_delete_rows_full_mode_and_a_bad_header(db):
     version = new_draft(db, empty=True)
-    importing.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
+    file_import.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
     delta = b"sku,action,list_price\nT-CSV-MOUSE,delete,\nT-CSV-KBD,,25.50\n"
-    report = importing.import_file(db, version, io.BytesIO(delta), mode="delta", **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(delta), mode="delta", **OPTIONS)
     assert (report.deleted, report.changed) == (1, 1)
     assert set(items(db, version)) == {"T-CSV-KBD"}
     full = b"sku,name,list_price\nT-CSV-NEW,New thing,1.00\n"
-    report = importing.import_file(db, version, io.BytesIO(full), **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(full), **OPTIONS)
     assert (report.mode, report.added, report.removed) == ("full", 1, 1)
     assert set(items(db, version)) == {"T-CSV-NEW"}
     with pytest.raises(importing.ImportRefused, match="unknown CSV columns: colour"):
-        importing.import_file(db, version, io.BytesIO(b"sku,colour\nX,red\n"), **OPTIONS)
+        file_import.import_file(db, version, io.BytesIO(b"sku,colour\nX,red\n"), **OPTIONS)
     with pytest.raises(importing.ImportRefused, match="no sku column"):
-        importing.import_file(db, version, io.BytesIO(b"name,list_price\nX,1\n"), **OPTIONS)
+        file_import.import_file(db, version, io.BytesIO(b"name,list_price\nX,1\n"), **OPTIONS)
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -175,7 +175,7 @@ def recorder():
 def test_entity_declarations_are_refused_before_anything_is_imported(db, name):
     version = new_draft(db, empty=True)
     with pytest.raises(importing.ImportRefused, match="declares entities"):
-        importing.import_file(db, version, DATA / name, **OPTIONS)
+        file_import.import_file(db, version, DATA / name, **OPTIONS)
     assert items(db, version) == {}
 
 
@@ -184,11 +184,11 @@ def test_parameter_entities_and_external_dtds_are_never_fetched(db, recorder):
     evil = (f'<?xml version="1.0"?>\n<!DOCTYPE BMECAT [<!ENTITY % remote SYSTEM "{recorder}/evil.dtd"> %remote;]>\n'
             '<BMECAT version="2005"><HEADER/><T_NEW_CATALOG/></BMECAT>').encode()
     with pytest.raises(importing.ImportRefused, match="declares entities"):
-        importing.import_file(db, version, io.BytesIO(evil), **OPTIONS)
+        file_import.import_file(db, version, io.BytesIO(evil), **OPTIONS)
     # a plain DOCTYPE naming an external DTD is fine: it is not loaded
     full = (DATA / "supplier_full.xml").read_bytes().replace(b"http://127.0.0.1:9/bmecat_2005.dtd",
                                                              f"{recorder}/bmecat.dtd".encode())
-    report = importing.import_file(db, version, io.BytesIO(full), **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(full), **OPTIONS)
     assert report.added == 3
     assert _Recorder.requests == []
 
@@ -198,7 +198,7 @@ def test_the_parser_itself_resolves_no_entities(name):
     """Defence in depth: even past the prolog check, the parser options expand nothing."""
     names = []
     try:
-        for _, el in etree.iterparse(str(DATA / name), tag="{*}DESCRIPTION_SHORT", **bmecat.SAFE_OPTIONS):
+        for _, el in etree.iterparse(str(DATA / name), tag="{*}DESCRIPTION_SHORT", **bmecat_safety.SAFE_OPTIONS):
             names.append(el.text or "")
     except etree.XMLSyntaxError as exc:  # libxml2's own guard against entity amplification
         assert "amplification" in str(exc)
@@ -211,7 +211,7 @@ def test_a_file_that_breaks_off_keeps_what_came_before_and_removes_nothing(db):
     before = set(items(db, version))
     data = (DATA / "supplier_full.xml").read_bytes()
     cut = data[: data.index(b"<SUPPLIER_PID>T-BAD-PRICE")]
-    report = importing.import_file(db, version, io.BytesIO(cut), **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(cut), **OPTIONS)
     assert report.file_error and "well-formed" in report.file_error
     assert report.added == 2 and report.removed == 0
     assert set(items(db, version)) == before | {"T-RTR-100", "T-RTR-200"}
@@ -220,19 +220,19 @@ def test_a_file_that_breaks_off_keeps_what_came_before_and_removes_nothing(db):
 def test_not_a_catalog_is_refused(db):
     version = new_draft(db, empty=True)
     with pytest.raises(importing.ImportRefused, match="not a BMEcat document"):
-        importing.import_file(db, version, io.BytesIO(b"<html><body>hi</body></html>"), **OPTIONS)
+        file_import.import_file(db, version, io.BytesIO(b"<html><body>hi</body></html>"), **OPTIONS)
     with pytest.raises(importing.ImportRefused, match="no T_NEW_CATALOG"):
-        importing.import_file(db, version, io.BytesIO(b'<BMECAT version="2005"><HEADER/></BMECAT>'), **OPTIONS)
+        file_import.import_file(db, version, io.BytesIO(b'<BMECAT version="2005"><HEADER/></BMECAT>'), **OPTIONS)
 
 
 def test_only_drafts_take_imports_and_progress_is_reported(db):
     with session_scope(db) as session:
         live = versions.live_version(session)
     with pytest.raises(versions.VersionConflict, match="only drafts"):
-        importing.import_file(db, live, DATA / "items.csv", **OPTIONS)
+        file_import.import_file(db, live, DATA / "items.csv", **OPTIONS)
     version = new_draft(db, empty=True)
     seen = []
-    importing.import_file(db, version, DATA / "supplier_full.xml", progress=lambda pos, n: seen.append((pos, n)),
+    file_import.import_file(db, version, DATA / "supplier_full.xml", progress=lambda pos, n: seen.append((pos, n)),
                           **OPTIONS)
     assert seen[-1][0] == (DATA / "supplier_full.xml").stat().st_size
 
@@ -241,17 +241,17 @@ def test_many_items_over_several_batches(db):
     version = new_draft(db, empty=True)
     rows = "".join(f"T-MANY-{i:05d},Item {i},{i}.50\n" for i in range(2500))
     data = ("sku,name,list_price\n" + rows).encode()
-    report = importing.import_file(db, version, io.BytesIO(data), batch_size=400, **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(data), batch_size=400, **OPTIONS)
     assert (report.added, report.failed) == (2500, 0)
     dup = ("sku,name,list_price\nT-MANY-00001,Again,1\n" + rows[:200]).encode()  # a SKU twice, across batches
-    report = importing.import_file(db, version, io.BytesIO(dup), mode="delta", batch_size=2, **OPTIONS)
+    report = file_import.import_file(db, version, io.BytesIO(dup), mode="delta", batch_size=2, **OPTIONS)
     assert report.failed == 1 and "more than once" in report.errors[0].message
 
 
 @pytest.mark.skipif(not SHARED_SAMPLE.exists(), reason="../shared/validators is not there")
 def test_the_official_bmecat_sample_imports(db):
     version = new_draft(db, empty=True)
-    report = importing.import_file(db, version, SHARED_SAMPLE, **OPTIONS)
+    report = file_import.import_file(db, version, SHARED_SAMPLE, **OPTIONS)
     assert (report.added, report.failed) == (1, 0)
     envelope = items(db, version)["Q20-P09"]
     assert envelope.list_price == Decimal("16.49") and envelope.attributes["unspsc"] == "44121505"

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from catalog import export, importing, quality, subassortments, versions
+from catalog import export, file_import, quality, subassortments, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem, CustomerCatalog
 from database import session_scope
 from demo.catalog_versions import NEW_ITEM
@@ -67,7 +67,7 @@ def test_the_quality_report_says_which_item_fails_which_rule_before_publishing(d
 def test_publishing_withholds_failing_items_from_that_customer_only(db):
     version = demo_draft(db)
     with session_scope(db, write_lock=True) as session:
-        result = versions.publish(session, version, "test")
+        result = version_publishing.publish(session, version, "test")
         assert [(c.customer_id, c.hidden_count) for c in result.customers] == [("globex", 1)]
         assert quality.hidden_skus(session, "globex") == {NEW_ITEM["sku"]}
         status = session.get(CustomerCatalog, "globex")
@@ -158,7 +158,7 @@ def test_the_bmecat_export_has_the_customers_prices_and_reads_back(db):
 
     with session_scope(db, write_lock=True) as session:  # the export imports as a catalog again
         version = versions.create_draft(session, created_by="test", empty=True).id
-    report = importing.import_file(db, version, io.BytesIO(xml), default_delivery_unit="central-warehouse",
+    report = file_import.import_file(db, version, io.BytesIO(xml), default_delivery_unit="central-warehouse",
                                    default_category="misc")
     assert (report.added, report.failed) == (3, 0)
     with session_scope(db) as session:

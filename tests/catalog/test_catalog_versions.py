@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog import versions
+from catalog import version_content, version_diff, version_publishing, versions
 from catalog.tables import Item
 from catalog.version_tables import CatalogVersionItem
 from database import session_scope
@@ -25,9 +25,9 @@ def draft(engine, *, changes: dict[str, dict] | None = None, add: list[dict] | N
             row = session.get(CatalogVersionItem, (version.id, sku))
             for name, value in fields.items():
                 setattr(row, name, value)
-            row.content_hash = versions.content_hash(versions.row_content(row))
+            row.content_hash = version_content.content_hash(version_content.row_content(row))
         for item in add or []:
-            session.add(CatalogVersionItem(**versions.version_row(version.id, item["sku"], item)))
+            session.add(CatalogVersionItem(**version_content.version_row(version.id, item["sku"], item)))
         for sku in remove:
             versions.delete_draft_item(session, version.id, sku)
         return version.id
@@ -35,7 +35,7 @@ def draft(engine, *, changes: dict[str, dict] | None = None, add: list[dict] | N
 
 def publish(engine, version_id: int, **kwargs):
     with session_scope(engine, write_lock=True) as session:
-        return versions.publish(session, version_id, "catalog@seller.example", **kwargs)
+        return version_publishing.publish(session, version_id, "catalog@seller.example", **kwargs)
 
 
 def item(engine, sku: str) -> Item | None:
@@ -54,7 +54,7 @@ def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_
         assert listed[live].status == "published" and listed[live].live
         drafts = [v for v in listed.values() if v.status == "draft"]
         assert len(drafts) == 1 and drafts[0].id > live
-        d = versions.diff(session, drafts[0].id)
+        d = version_diff.diff(session, drafts[0].id)
     assert d.base_version_id == live
     assert [a.sku for a in d.added] == [NEW_ITEM["sku"]]
     assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [
@@ -73,7 +73,7 @@ def test_the_diff_lists_price_text_and_other_changes_apart(db):
                                  "PWR-UPS-AT": {"attributes": {"eclass": "27040602"}}},
                     remove=["CBL-CAT6-5M"], add=[new_item("T-DIFF-NEW")])
     with session_scope(db) as session:
-        d = versions.diff(session, version)
+        d = version_diff.diff(session, version)
     assert [i.sku for i in d.added] == ["T-DIFF-NEW"] and [i.sku for i in d.removed] == ["CBL-CAT6-5M"]
     assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [("SW-24-PRO", Decimal("1690.00"), Decimal("1700.00"))]
     texts = {c.sku: c.fields for c in d.text_changes}
@@ -85,7 +85,7 @@ def test_the_diff_lists_price_text_and_other_changes_apart(db):
     assert d.counts.model_dump() == {"added": 1, "removed": 1, "changed": 3, "price_changes": 1,
                                      "text_changes": 2, "other_changes": 2}
     with session_scope(db) as session:
-        assert versions.diff(session, version, limit=0).truncated
+        assert version_diff.diff(session, version, limit=0).truncated
 
 
 def test_publishing_materialises_the_version_into_the_live_catalog(db):
@@ -165,21 +165,21 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
         publish(db, other)  # publishing now would be overtaken by the scheduled one
 
     with session_scope(db, write_lock=True) as session:
-        assert versions.activate_scheduled(session, version, later + timedelta(seconds=1)) is None  # another date
-        assert not versions.unschedule(session, version, later + timedelta(seconds=1))
-        assert versions.unschedule(session, version)
+        assert version_publishing.activate_scheduled(session, version, later + timedelta(seconds=1)) is None  # another date
+        assert not version_publishing.unschedule(session, version, later + timedelta(seconds=1))
+        assert version_publishing.unschedule(session, version)
         assert versions.get_version(session, version).status == "draft"
-        assert versions.activate_scheduled(session, version) is None  # cancelled: nothing to do
+        assert version_publishing.activate_scheduled(session, version) is None  # cancelled: nothing to do
 
     publish(db, version, activates_at=later)
     with session_scope(db, write_lock=True) as session:
-        result = versions.activate_scheduled(session, version, later)
+        result = version_publishing.activate_scheduled(session, version, later)
         assert result.status == "published"
-        assert versions.activate_scheduled(session, version, later) is None  # a retry does nothing twice
+        assert version_publishing.activate_scheduled(session, version, later) is None  # a retry does nothing twice
     assert item(db, "CBL-CAT6-5M").list_price == Decimal("6.66")
     with pytest.raises(versions.VersionConflict, match="no longer be unpublished"):
         with session_scope(db, write_lock=True) as session:
-            versions.unschedule(session, version)
+            version_publishing.unschedule(session, version)
     with pytest.raises(ValueError, match="time zone"):
         publish(db, other, activates_at=datetime(2030, 1, 1))
 
@@ -187,5 +187,5 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
 def test_content_hashes_ignore_representation():
     base = {**NEW_ITEM, "list_price": "12.9", "vat_rate": "0.19", "attributes": {"b": 1, "a": None, "c": ""}}
     same = {**NEW_ITEM, "list_price": Decimal("12.900"), "vat_rate": Decimal("0.1900"), "attributes": {"b": 1}}
-    assert versions.content_hash(base) == versions.content_hash(same)
-    assert versions.content_hash(base) != versions.content_hash({**same, "list_price": Decimal("12.91")})
+    assert version_content.content_hash(base) == version_content.content_hash(same)
+    assert version_content.content_hash(base) != version_content.content_hash({**same, "list_price": Decimal("12.91")})

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from catalog import publication, versions
+from catalog import publication, version_content, versions
 from catalog.tables import Item
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
 from database import session_scope
@@ -48,7 +48,7 @@ def draft_with_price(engine, sku: str, price: str) -> int:
         version = versions.create_draft(session, created_by="test")
         row = session.get(CatalogVersionItem, (version.id, sku))
         row.list_price = Decimal(price)
-        row.content_hash = versions.content_hash(versions.row_content(row))
+        row.content_hash = version_content.content_hash(version_content.row_content(row))
         return version.id
 
 

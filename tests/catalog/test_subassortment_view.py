@@ -14,7 +14,7 @@ from sqlalchemy import select
 from alembic import command
 from api.problems import Problem
 from api.routes.catalog import _item
-from catalog import export, pricing, quality, subassortments, versions
+from catalog import export, pricing, quality, subassortments, version_content, version_publishing, versions
 from catalog.pricing import Break, Sources
 from catalog.tables import Item
 from catalog.validation import OrderRejected, validate_order
@@ -56,9 +56,9 @@ def publish_with(engine, *rows: dict) -> int:
     with session_scope(engine, write_lock=True) as session:
         draft = versions.create_draft(session, created_by="test", note="sub-assortment test items").id
         for row in rows:
-            session.add(CatalogVersionItem(**versions.version_row(draft, row["sku"], row)))
+            session.add(CatalogVersionItem(**version_content.version_row(draft, row["sku"], row)))
         session.flush()
-        versions.publish(session, draft, "test", force=True)
+        version_publishing.publish(session, draft, "test", force=True)
     return draft
 
 
