@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, get_args
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select
+from sqlalchemy import BigInteger, literal, select
 from sqlmodel import Session, SQLModel
 
 from catalog.audit_tables import CatalogChange
@@ -22,6 +22,7 @@ from models.catalog_changes import CatalogChangeOut, CatalogChangePage, Kind
 
 KINDS: tuple[str, ...] = get_args(Kind)
 MAX_LIMIT = 500
+MAX_ID = 2**63 - 1  # the largest id either database could hand out (BIGINT, SQLite's INTEGER)
 
 
 def plain(value: Any) -> Any:
@@ -78,8 +79,9 @@ def changes(session: Session, *, customer_id: str | None = None, contract_id: st
                           (CatalogChange.kind, kind)):
         if value is not None:
             query = query.where(column == value)
-    if before_id is not None:
-        query = query.where(CatalogChange.id < before_id)
+    if before_id is not None and before_id <= MAX_ID:  # beyond: every id is below it
+        # compared as a BIGINT: the column is an INTEGER, and PostgreSQL refused a bound beyond one
+        query = query.where(CatalogChange.id < literal(before_id, BigInteger()))
     rows = list(session.execute(query).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

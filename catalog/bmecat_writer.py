@@ -40,6 +40,10 @@ class ExportProduct:
     vat_rate: Decimal
     attributes: dict[str, Any] = field(default_factory=dict)
     buyer_pid: str | None = None
+    min_quantity: int = 1  # the customer cannot order fewer (QUANTITY_MIN)
+    # (from quantity, unit price) where the customer's price changes: one PRODUCT_PRICE each,
+    # with LOWER_BOUND; empty: one price for every quantity
+    price_breaks: tuple[tuple[int, Decimal], ...] = ()
 
 
 def _el(name: str, text: Any = None, **attrs: str) -> etree._Element:
@@ -121,12 +125,15 @@ def _product(p: ExportProduct) -> etree._Element:
     _sub(order, "CONTENT_UNIT", p.unit)
     _sub(order, "NO_CU_PER_OU", 1)
     _sub(order, "PRICE_QUANTITY", 1)
-    _sub(order, "QUANTITY_MIN", 1)
+    _sub(order, "QUANTITY_MIN", p.min_quantity)
     prices = _sub(product, "PRODUCT_PRICE_DETAILS")
-    price = _sub(prices, "PRODUCT_PRICE", price_type="net_customer")
-    _sub(price, "PRICE_AMOUNT", f"{p.price:.2f}")
-    _sub(price, "PRICE_CURRENCY", p.currency)
-    _sub(price, "TAX", f"{p.vat_rate.normalize():f}")
+    for lower_bound, amount in p.price_breaks or ((None, p.price),):
+        price = _sub(prices, "PRODUCT_PRICE", price_type="net_customer")
+        _sub(price, "PRICE_AMOUNT", f"{amount:.2f}")
+        _sub(price, "PRICE_CURRENCY", p.currency)
+        _sub(price, "TAX", f"{p.vat_rate.normalize():f}")
+        if lower_bound is not None:
+            _sub(price, "LOWER_BOUND", lower_bound)
     if a.get("image_url"):
         mime = _sub(_sub(product, "MIME_INFO"), "MIME")
         suffix = "." + str(a["image_url"]).rsplit(".", 1)[-1].lower() if "." in str(a["image_url"]) else ""

@@ -38,9 +38,11 @@ def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate,
 
 
 def set_item(engine: Engine, contract_id: str, sku: str, terms: ContractItemTerms, *, actor: str) -> None:
-    """Adds the item to the contract or changes its price, agreed quantity and value cap."""
+    """Adds the item to the contract or changes its price, agreed quantity and value cap. The
+    contract's row lock queues concurrent edits (PostgreSQL: two first puts of one item would both
+    insert it)."""
     with session_scope(engine, write_lock=True) as session:
-        contract = session.get(Contract, contract_id)
+        contract = session.get(Contract, contract_id, with_for_update=True)
         if contract is None:
             raise ContractNotFound(contract_id)
         if session.get(Item, sku) is None:

@@ -13,7 +13,8 @@ Import columns (header row required, names case-insensitive, `,` or `;` separate
 
 An empty cell keeps the draft's value (a new item needs `name` and `list_price`). mode=full: the
 draft afterwards has exactly the file's items; mode=delta: only the rows of the file change.
-Export columns: EXPORT_COLUMNS.
+Export columns: EXPORT_COLUMNS; `price` is the unit price at `min_quantity` (the least the customer
+may order), `price_breaks` lists `quantity:price` where the price changes (e.g. `1:4.20 100:3.90`).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ FIELD_COLUMNS = ("name", "description", "category", "unit", "list_price", "curre
 COLUMNS = ("sku", "action", *FIELD_COLUMNS, *ATTRIBUTE_KEYS)
 ALIASES = {"price": "list_price", "supplier_pid": "sku", "vat": "vat_rate"}
 EXPORT_COLUMNS = ("sku", "name", "description", "category", "unit", "price", "currency", "vat_rate",
-                  "price_source", *ATTRIBUTE_KEYS, "customer_part_number")
+                  "price_source", *ATTRIBUTE_KEYS, "customer_part_number", "min_quantity", "price_breaks")
 
 
 def read_into(importer: DraftImporter, source: IO[bytes], mode: ImportMode) -> ImportReport:

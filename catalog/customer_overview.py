@@ -51,9 +51,11 @@ def _count(session: Session, table: type[SQLModel], customer_id: str) -> int:
     return session.execute(select(func.count()).select_from(table).where(table.customer_id == customer_id)).scalar_one()
 
 
-def customer_detail(session: Session, customer_id: str, as_of: date | None = None) -> CustomerDetail:
+def customer_detail(session: Session, customer_id: str, as_of: date | None = None, *,
+                    visible: list[str] | None = None) -> CustomerDetail:
     """The customer in its tree, with the contract in force on `as_of` (default: today, UTC, the
-    calendar order validation uses)."""
+    calendar order validation uses); of its subsidiaries only those in `visible` (None: all), so
+    that a subsidiary's user reading its parent is not shown its siblings (see `customer_tree`)."""
     chain = customer_chain(session, customer_id)
     if not chain:
         raise CustomerNotFound(customer_id)
@@ -70,5 +72,6 @@ def customer_detail(session: Session, customer_id: str, as_of: date | None = Non
         role_rules_from=_owner(session, AssortmentRule, chain_ids),
         role_limits_from=_owner(session, RoleLimit, chain_ids))
     return CustomerDetail(**_summary(chain[0]).model_dump(), parents=[_summary(c) for c in chain[1:]],
-                          subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id)],
+                          subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id)
+                                        if visible is None or c.id in visible],
                           contract_id=contract_id, rules=rules)

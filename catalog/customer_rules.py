@@ -21,7 +21,7 @@ from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPart
 from catalog.tables import Customer, Item, SpecialItem
 from database import session_scope
 from models.customer_rules import (
-    PartNumberIn, PartNumberOut, RoleLimitIn, RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut,
+    PartNumberIn, PartNumberOut, RoleLimitIn, RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut, printable,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -68,16 +68,27 @@ def customer(session: Session, customer_id: str, *, lock: bool = False) -> Custo
 
 
 def catalog_item(session: Session, sku: str, field: str) -> Item:
+    check_text(sku, field)
     found = session.get(Item, sku)
     if found is None:
         raise InvalidRule(f"{sku} is not in the seller's catalog", field)
     return found
 
 
+def check_text(value: str, field: str) -> None:
+    """No control characters (models/customer_rules.py `printable`: PostgreSQL cannot store a NUL,
+    not even look one up); checked here, before the database, for the API's bodies and the CLI."""
+    try:
+        printable(value)
+    except ValueError as exc:
+        raise InvalidRule(f"{field} {exc}", field) from exc
+
+
 def check_key(value: str, field: str) -> None:
-    """Roles, SKUs and ids are 1 to 64 characters (the tables' keys)."""
+    """Roles, SKUs and ids are 1 to 64 characters (the tables' keys), without control characters."""
     if not 0 < len(value) <= 64:
         raise InvalidRule(f"{field} must be 1 to 64 characters", field)
+    check_text(value, field)
 
 
 # --- shared by the kinds of rules -----------------------------------------------------------------
@@ -124,6 +135,8 @@ def role_rules(session: Session, customer_id: str) -> list[RoleRule]:
 
 def _check_rule(session: Session, rule: RoleRule, prefix: str = "") -> None:
     field = f"{prefix}target"
+    check_text(rule.role, f"{prefix}role")
+    check_text(rule.target, field)
     if rule.scope == ALL and rule.target:
         raise InvalidRule('a rule for all items has no target (send "")', field)
     if rule.scope != ALL and not rule.target:
@@ -202,6 +215,7 @@ def part_numbers(session: Session, customer_id: str) -> list[PartNumberOut]:
 
 
 def put_part_number(engine: Engine, customer_id: str, sku: str, body: PartNumberIn, *, actor: str) -> PartNumberOut:
+    check_text(body.part_number, "part_number")
     _put(engine, customer_id, CustomerPartNumber(customer_id=customer_id, sku=sku, part_number=body.part_number),
          lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="part_number", subject=sku)
     return PartNumberOut(sku=sku, part_number=body.part_number)

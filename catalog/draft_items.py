@@ -1,8 +1,10 @@
 """Creating or changing one item of a draft by hand (a catalog manager's edit through the API).
 
 The edit goes through the importer as a one-item delta, so a hand edit is cleaned and checked
-exactly like an item of a file and the report names the field at fault. Options and constraints
-(the configurator's) are no import fields: they are set on the row once the item is in.
+exactly like an item of a file and the report names the field at fault, and it is written under
+the draft's import lock (refused while an import writes into the draft). Options and constraints
+(the configurator's) are no import fields: the record carries them as they are, so they are
+written with the item, in its content hash, and reported as a change.
 """
 from __future__ import annotations
 
@@ -10,9 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from catalog import importing, version_content
-from catalog.version_tables import CatalogVersionItem
-from database import session_scope
+from catalog import importing
 from models.catalog_versions import ImportReport
 
 CONFIGURATION_FIELDS = ("options", "constraints")
@@ -31,15 +31,9 @@ def put_item(engine: Engine, version_id: int, sku: str, fields: dict[str, Any], 
         engine, version_id, format="csv", mode="delta", transaction="EDIT",
         default_delivery_unit=default_delivery_unit, default_category=default_category)
     try:
-        importer.add(importing.ItemRecord(sku=sku, fields=fields, attribute_updates=attributes))
-        report = importer.finish()
+        importer.add(importing.ItemRecord(sku=sku, fields=fields, attribute_updates=attributes,
+                                          configuration=configuration))
+        return importer.finish()
     except BaseException:
         importer.release()  # the importer holds the draft's import lock until it finishes
         raise
-    if configuration and not report.failed:
-        with session_scope(engine, write_lock=True) as session:
-            row = session.get(CatalogVersionItem, (version_id, sku))
-            for key, value in configuration.items():
-                setattr(row, key, value)
-            row.content_hash = version_content.content_hash(version_content.row_content(row))  # the diff compares hashes
-    return report

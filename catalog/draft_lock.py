@@ -5,7 +5,8 @@ import's final sweep would delete what the other one wrote. So an import claims 
 (`CatalogVersion.import_run`), shows a sign of life with every batch, and releases the draft when
 it ends. A claim whose import has shown no sign of life for `STALE_AFTER` is taken to be from a
 crashed process and may be taken over; the import that lost it stops at its next batch. Publishing
-a draft while an import is writing into it is refused as well (catalog/version_publishing.py).
+a draft while an import is writing into it is refused as well (catalog/version_publishing.py); a
+draft published (or scheduled) over a stale claim is no draft any more, so that import stops too.
 """
 from datetime import datetime, timedelta, timezone
 
@@ -47,11 +48,14 @@ def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = N
 
 
 def touch(session: Session, version_id: int, run_id: str) -> None:
-    """A sign of life, in the batch's transaction; ImportBusy when the claim was taken over."""
+    """A sign of life, in the batch's transaction; ImportBusy when the claim was taken over, or the
+    version is no draft any more (published or scheduled while this import showed no sign of life)."""
     result = session.execute(update(CatalogVersion).where(
-        CatalogVersion.id == version_id, CatalogVersion.import_run == run_id).values(import_seen_at=versions.utcnow()))
+        CatalogVersion.id == version_id, CatalogVersion.import_run == run_id, CatalogVersion.status == "draft")
+        .values(import_seen_at=versions.utcnow()))
     if result.rowcount == 0:
-        raise ImportBusy(f"the import into catalog version {version_id} stopped: another import took the draft over")
+        raise ImportBusy(f"the import into catalog version {version_id} stopped: another import took the draft "
+                         "over, or it was published or discarded meanwhile")
 
 
 def release(engine: Engine, version_id: int, run_id: str) -> None:

@@ -52,7 +52,8 @@ def export_bmecat(session: Session, customer_id: str, out: IO[bytes], *, as_of: 
             i = e.item
             yield bmecat_writer.ExportProduct(sku=i.sku, name=i.name, description=i.description, category=i.category,
                                        unit=i.unit, price=e.price, currency=e.currency, vat_rate=i.vat_rate,
-                                       attributes=i.attributes or {}, buyer_pid=e.part_number)
+                                       attributes=i.attributes or {}, buyer_pid=e.part_number,
+                                       min_quantity=e.min_quantity, price_breaks=e.price_breaks)
 
     currencies = {e.currency for e in view} or {"EUR"}
     header = bmecat_writer.ExportHeader(
@@ -74,6 +75,7 @@ def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date 
             yield {"sku": i.sku, "customer_part_number": e.part_number or "", "name": i.name, "description": i.description, "category": i.category,
                    "unit": i.unit, "price": f"{e.price:.2f}", "currency": e.currency,
                    "vat_rate": f"{i.vat_rate.normalize():f}", "price_source": e.price_source,
-                   **{k: a.get(k, "") for k in ATTRIBUTE_KEYS}}
+                   **{k: a.get(k, "") for k in ATTRIBUTE_KEYS}, "min_quantity": e.min_quantity,
+                   "price_breaks": " ".join(f"{q}:{p:.2f}" for q, p in e.price_breaks)}
 
     return csvformat.write_rows(out, rows())

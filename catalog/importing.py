@@ -54,6 +54,8 @@ class ItemRecord:
     fields: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] | None = None
     attribute_updates: dict[str, Any] = field(default_factory=dict)
+    # options and constraints (the configurator's: no import fields, a catalog manager's edit sets them)
+    configuration: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str | None, str]] = field(default_factory=list)  # found by the reader
 
 
@@ -128,6 +130,7 @@ class DraftImporter:
         for name, raw in record.attribute_updates.items():
             attributes[name] = clean_attribute(name, raw)
         content["attributes"] = {k: v for k, v in attributes.items() if v is not None}
+        content.update(record.configuration)
         if existing is None:
             for required, label in (("name", "name"), ("list_price", "price")):
                 if content.get(required) in (None, ""):
@@ -273,5 +276,8 @@ class DraftImporter:
         return report
 
     def release(self) -> None:
-        """Lets the next import into the draft begin (also when this one failed)."""
+        """Lets the next import into the draft begin (also when this one failed), and drops what
+        this run staged (a run that failed half-way would leave its rows behind for good)."""
         draft_lock.release(self.engine, self.version_id, self.run_id)
+        with session_scope(self.engine, write_lock=True) as session:
+            session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))

@@ -6,10 +6,11 @@ A put or delete is recorded with its actor in the audit trail (catalog/audit.py)
 the list with its entries before and after.
 """
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from catalog import audit
-from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, customer
+from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
 from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Item
 from database import session_scope
@@ -50,6 +51,7 @@ def _snapshot(session: Session, price_list: PriceList | None) -> dict | None:
 def _check_entries(session: Session, entries: list[EntryModel]) -> None:
     seen: set[tuple[str, int]] = set()
     for i, entry in enumerate(entries):
+        check_text(entry.sku, f"entries[{i}].sku")
         if (entry.sku, entry.min_quantity) in seen:
             raise InvalidRule(f"a second price for {entry.sku} from {entry.min_quantity} pieces",
                               f"entries[{i}].min_quantity")
@@ -67,6 +69,7 @@ def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: P
                    actor: str) -> PriceListOut:
     """Creates the customer's price list or replaces it with its entries."""
     check_key(price_list_id, "price_list_id")
+    check_text(body.name, "name")
     if body.valid_to is not None and body.valid_from > body.valid_to:
         raise InvalidRule("valid_from must not be after valid_to", "valid_to")
     with session_scope(engine, write_lock=True) as session:
@@ -79,7 +82,12 @@ def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: P
         session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
         price_list = session.merge(PriceList(id=price_list_id, customer_id=customer_id,
                                              **body.model_dump(exclude={"entries"})))
-        session.flush()  # the list before its entries (foreign key)
+        try:
+            session.flush()  # the list before its entries (foreign key)
+        except IntegrityError as exc:
+            # another customer's edit took the new id meanwhile (the customer's lock does not cover
+            # that; PostgreSQL's unique index made this insert wait for it, then fail)
+            raise RuleConflict(f"the price list id {price_list_id} is another customer's", "price_list_id") from exc
         session.add_all([PriceListEntry(price_list_id=price_list_id, **entry.model_dump()) for entry in body.entries])
         session.flush()
         audit.record(session, actor=actor, kind="price_list", customer_id=customer_id, subject=price_list_id,

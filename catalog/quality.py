@@ -9,7 +9,8 @@ Rules (table `qualityrule`, one row per customer and rule):
 
 Design: a version is published for everyone, but for a customer with rules the items of its view
 (its assortment, catalog/assortment.py: its sub-assortment when it has one; see
-`subassortments.scope`) that break a rule are withheld from that customer (`catalogitemhidden`, with the failing rules);
+`subassortments.scope`) that break a rule are withheld from that customer (`catalogitemhidden`, with the failing rules;
+with a sub-assortment all its items, also those the customer has no price for yet);
 `customercatalog` records which version the customer's view was checked against and how many
 items it withholds. Publishing re-checks every customer with rules; changing a customer's rules
 re-checks that customer, changing a sub-assortment the customers whose view it is. The quality report of any version (a draft before publishing, too) says
@@ -88,15 +89,17 @@ def customers_with_rules(session: Session) -> list[str]:
 
 
 def customer_quality(session: Session, customer_id: str, version_id: int, *, as_of: date | None = None,
-                     limit: int | None = 1000, collect_all: bool = False) -> tuple[CustomerQuality, dict[str, list[RuleFailure]]]:
-    """The customer's report for a version; with `collect_all`, also every failing SKU's failures."""
+                     limit: int | None = 1000, collect_all: bool = False,
+                     priced: bool = True) -> tuple[CustomerQuality, dict[str, list[RuleFailure]]]:
+    """The customer's report for a version; with `collect_all`, also every failing SKU's failures.
+    `priced` false: also the sub-assortment's items without a price (`subassortments.scope`)."""
     rules = rules_of(session, customer_id)
     report = CustomerQuality(customer_id=customer_id, version_id=version_id, rules=[r.rule for r in rules],
                              checked_items=0, failing_count=0)
     failing_all: dict[str, list[RuleFailure]] = {}
     if not rules:
         return report, failing_all
-    for item in subassortments.scope(session, customer_id, version_id, as_of or date.today()):
+    for item in subassortments.scope(session, customer_id, version_id, as_of or date.today(), priced=priced):
         report.checked_items += 1
         found = failures(item, rules)
         if not found:
@@ -118,8 +121,10 @@ def report(session: Session, version_id: int, customer_id: str | None = None, *,
 
 
 def apply_customer(session: Session, customer_id: str, version_id: int) -> CustomerPublication:
-    """Withholds the items of the version that break the customer's rules from its view."""
-    _, failing = customer_quality(session, customer_id, version_id, limit=0, collect_all=True)
+    """Withholds the items of the version that break the customer's rules from its view. With a
+    sub-assortment, its items without a price for the customer are checked too: a price given to
+    one later (special, contract, price list) brings it into the view without a re-check."""
+    _, failing = customer_quality(session, customer_id, version_id, limit=0, collect_all=True, priced=False)
     session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
     for sku, found in failing.items():
         session.add(HiddenItem(customer_id=customer_id, sku=sku, version_id=version_id,

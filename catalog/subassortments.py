@@ -48,6 +48,8 @@ class ViewEntry:
     price_source: str  # special, contract, price_list, list
     currency: str  # the contract's
     part_number: str | None = None  # the customer's own number for the item
+    min_quantity: int = 1  # below it the item cannot be ordered (a price list's minimum)
+    price_breaks: tuple[tuple[int, Decimal], ...] = ()  # (from quantity, unit price) where the price changes
 
 
 # --- the definition --------------------------------------------------------------------------------
@@ -218,23 +220,30 @@ def _context(session: Session, customer_id: str, as_of: date, *, lapsed: bool = 
         return None
 
 
-def scope(session: Session, customer_id: str, version_id: int, as_of: date) -> Iterator[CatalogVersionItem]:
+def scope(session: Session, customer_id: str, version_id: int, as_of: date, *,
+          priced: bool = True) -> Iterator[CatalogVersionItem]:
     """The version's items in the customer's view before its quality rules, in SKU order: for the
     live version its assortment (catalog/assortment.py); for another version (a draft) the items
-    its assortment would have if that version were published. Nothing without a contract."""
+    its assortment would have if that version were published. Nothing without a contract.
+    With a sub-assortment and `priced` false, also its items without a price for the customer
+    (what the quality rules withhold: a special, contract or price-list price can bring such an
+    item into the view later, without a re-check)."""
     ctx = _context(session, customer_id, as_of, lapsed=True)
     if ctx is None:
         return
     if version_id == versions.live_version(session):
-        where = [CatalogVersionItem.sku.in_(assortment.member_skus(ctx, withheld=True))]
-        for rows in iter_version_rows(session, version_id, where=where):
+        members = (select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner)
+                   if not priced and ctx.subassortment_owner is not None
+                   else assortment.member_skus(ctx, withheld=True))
+        for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
             yield from rows
         return
     if ctx.subassortment_owner is not None:
         sub = session.get(SubAssortment, ctx.subassortment_owner)
         rules = parse_rules(sub.rules)
-        where = [*_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category),
-                 pricing.has_price(ctx, CatalogVersionItem.sku, CatalogVersionItem.currency)]
+        where = [*_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category)]
+        if priced:
+            where.append(pricing.has_price(ctx, CatalogVersionItem.sku, CatalogVersionItem.currency))
         for rows in iter_version_rows(session, version_id, where=where):
             yield from (r for r in rows if matches(r, rules))
         return
@@ -263,6 +272,8 @@ def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -
             CatalogVersionItem.version_id == live, CatalogVersionItem.sku.in_([e.item.sku for e in chunk]))).scalars()}
         for e in chunk:
             yield ViewEntry(item=rows.get(e.item.sku) or _as_version_row(e.item, live), price=e.price,
-                            price_source=e.source, currency=ctx.currency, part_number=e.part_number)
+                            price_source=e.source, currency=ctx.currency, part_number=e.part_number,
+                            min_quantity=e.min_quantity,
+                            price_breaks=tuple(pricing.price_breaks(e.sources)) if e.sources else ())
         for row in rows.values():
             session.expunge(row)

@@ -136,6 +136,7 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
                          f"{live.version_id} changed. Start a new draft, or publish with force (API force: true, CLI --force)")
     if item_count(session, version_id) == 0:
         raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
+    version.import_run = version.import_seen_at = None  # a stale claim: its import stops at its next batch
     if activates_at is not None and activates_at > now:
         other = session.execute(select(CatalogVersion.id).where(CatalogVersion.status == "scheduled")).scalar()
         if other is not None:

@@ -165,14 +165,24 @@ def require_draft(session: Session, version_id: int, *, for_update: bool = False
     return version
 
 
+def _not_importing(version: CatalogVersion, doing: str) -> None:
+    """An import writing into the draft would stumble over the change: draft_lock.ImportBusy."""
+    from catalog import draft_lock  # it builds on this module
+
+    if draft_lock.running(version):
+        raise draft_lock.ImportBusy(f"an import is writing into catalog version {version.id}; "
+                                    f"{doing} when the import has finished")
+
+
 def discard_draft(session: Session, version_id: int) -> None:
     version = require_draft(session, version_id, for_update=True)
+    _not_importing(version, "discard it")
     session.execute(delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id))
     session.delete(version)
 
 
 def delete_draft_item(session: Session, version_id: int, sku: str) -> bool:
-    require_draft(session, version_id)
+    _not_importing(require_draft(session, version_id, for_update=True), f"remove {sku}")
     result = session.execute(delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id,
                                                               CatalogVersionItem.sku == sku))
     return result.rowcount > 0

@@ -1,13 +1,17 @@
 """Framework contract consumption across the boundaries: workflow ↔ activity, and the API's views."""
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from models.money import Money
 
 OnExceed = Literal["reject", "expert"]
+# what the columns hold: money is NUMERIC(14, 2) (cents at most, below 10^12; more cents were rounded
+# away, more digits overflowed PostgreSQL), quantities are INTEGER
+Amount = Annotated[Money, Field(gt=0, lt=Decimal("1e12"), decimal_places=2)]
+Quantity = Annotated[int, Field(gt=0, le=2**31 - 1)]
 
 
 class ConsumptionLine(BaseModel):
@@ -89,18 +93,18 @@ class ContractTermsUpdate(BaseModel):
 
     valid_from: date | None = None
     valid_to: date | None = None
-    tolerance_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    tolerance_percent: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=2)
     on_exceed: OnExceed | None = None
-    value_cap: Money | None = Field(default=None, gt=0)
+    value_cap: Amount | None = None
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
 
 
 class ContractItemTerms(BaseModel):
     """A contracted item's price and optional agreed quantity and value cap."""
 
-    price: Money = Field(gt=0)
-    agreed_quantity: int | None = Field(default=None, gt=0)
-    value_cap: Money | None = Field(default=None, gt=0)
+    price: Amount
+    agreed_quantity: Quantity | None = None
+    value_cap: Amount | None = None
 
 
 class CallOffLine(BaseModel):

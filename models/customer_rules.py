@@ -9,10 +9,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from models.money import Money
 
+
+def printable(value: str | None) -> str | None:
+    """No control characters: PostgreSQL's text cannot hold NUL, and a tab or line break in an id,
+    role or name is a typo that no lookup would ever match. The API's path and query parameters
+    use it (`Printable`); bodies are checked by the edit functions (catalog/customer_rules.py), as
+    these models also carry what is read back, which must not fail on rows stored before."""
+    if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Printable = AfterValidator(printable)
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ids, SKUs and roles (64 in the tables)
 # money columns are NUMERIC(14, 2): cents at most, and below 10^12
 Price = Annotated[Money, Field(ge=0, lt=Decimal("1e12"), decimal_places=2)]

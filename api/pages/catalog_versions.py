@@ -12,6 +12,7 @@ from api import deps
 from api.pages.common import page, redirect, render, when
 from api.problems import Problem
 from api.routes import catalog_versions as version_routes
+from api.routes.catalog_shared import require_manager
 from catalog import versions
 from models.actors import Actor
 from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo
@@ -19,7 +20,16 @@ from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo
 router = APIRouter()
 
 DIFF_LIMIT = 20  # the first N of each kind of change; the counts are complete
-UTC_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+UTC_OFFSET = re.compile(r"^([+-])([0-9]{2}):([0-9]{2})$")
+VERSION_ID = re.compile(r"^[0-9]{1,18}$")  # what the database's integer key can hold
+
+
+def version_number(raw: str) -> int:
+    """The path's version id; anything that cannot be one is a version that does not exist (the
+    page's 404, not the API's 422 or the database's overflow)."""
+    if VERSION_ID.match(raw) is None:
+        raise Problem(404, f"catalog version {raw} not found")
+    return int(raw)
 
 
 @router.get("/catalog/versions")
@@ -37,11 +47,11 @@ def is_stale(version: VersionInfo, diff: CatalogDiff) -> bool:
 
 @router.get("/catalog/versions/{version_id}")
 @page()
-async def version_page(request: Request, version_id: int, stale: str | None = None) -> Response:
+async def version_page(request: Request, version_id: str, stale: str | None = None) -> Response:
     actor: Actor = request.state.actor
     engine = deps.engine(request)
-    version = await version_routes.get_version(version_id, actor, engine)
-    diff = await version_routes.diff(version_id, actor, engine, base=None, limit=DIFF_LIMIT)
+    version = await version_routes.get_version(version_number(version_id), actor, engine)
+    diff = await version_routes.diff(version.id, actor, engine, base=None, limit=DIFF_LIMIT)
     stale_draft = is_stale(version, diff)
     return render(request, "catalog_version.html", {
         "version": version, "diff": diff, "limit": DIFF_LIMIT, "stale": stale_draft,
@@ -68,6 +78,10 @@ def activation_time(local: str, offset: str) -> datetime:
                       field="activates_at")
     sign = -1 if match[1] == "-" else 1
     at = naive.replace(tzinfo=timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3]))))
+    try:
+        at.astimezone(timezone.utc)  # in UTC before year 1 or after 9999: no point in time Python can hold
+    except OverflowError:
+        raise Problem(422, f"activates_at: {local} {offset} is out of range", field="activates_at") from None
     if at <= datetime.now(timezone.utc):
         raise Problem(422, f"activates_at: {when(at)} is not in the future: use “Publish now”", field="activates_at")
     return at
@@ -75,7 +89,9 @@ def activation_time(local: str, offset: str) -> datetime:
 
 @router.post("/catalog/versions/{version_id}/publish")
 @page(back="/catalog/versions/{version_id}")
-async def publish_submit(request: Request, version_id: int) -> Response:
+async def publish_submit(request: Request, version_id: str) -> Response:
+    require_manager(request.state.actor)  # as the API does, but before the form is read: "not allowed" first
+    version_id = version_number(version_id)
     form = await request.form()
     later = str(form.get("when", "now")) == "at"
     activates_at = activation_time(str(form.get("activates_at", "")).strip(),
@@ -101,7 +117,9 @@ async def publish_submit(request: Request, version_id: int) -> Response:
 
 @router.post("/catalog/versions/{version_id}/unpublish")
 @page(back="/catalog/versions/{version_id}")
-async def unpublish_submit(request: Request, version_id: int) -> Response:
+async def unpublish_submit(request: Request, version_id: str) -> Response:
+    require_manager(request.state.actor)
+    version_id = version_number(version_id)
     version = await version_routes.unpublish(version_id, request.state.actor, deps.engine(request),
                                              deps.gateway(request))
     text = f"Version {version_id} is not scheduled for publication any more: it is a {version.status}."

@@ -136,6 +136,10 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         links += [("/catalog", "Catalog"), ("/orders", "Orders")]
     if actor.delivery_unit_id is not None or actor.is_seller_staff:
         links.append(("/suborders", "Sub-orders"))
+    if actor.customer_id is not None or actor.is_seller_staff:  # the routes check it again
+        links.append(("/contracts", "Contracts"))
+    if actor.is_seller_staff and "catalog_manager" in actor.roles:
+        links.append(("/catalog/versions", "Catalog versions"))
     links.append(("/inbox", "Inbox"))
     return links
 
@@ -164,7 +168,9 @@ def page(back: str | None = None):
                 response.delete_cookie(COOKIE, path="/")
                 return response
             request.state.actor = actor
-            target = back.format(**request.path_params) if back else None
+            # the way back: the path's ids quoted again (a decoded "?" or "#" would cut the path short)
+            quoted = {name: quote(str(value), safe="") for name, value in request.path_params.items()}
+            target = back.format(**quoted) if back else None
             try:
                 if request.method == "POST":
                     form = await request.form()

@@ -3,6 +3,7 @@ rule: a customer's users their customer's and its parents', the seller's staff a
 with what call-offs consumed of it item by item, and the catalog managers' form for its terms."""
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -29,8 +30,14 @@ def share(consumed: Any, limit: Any) -> int | None:
 
 
 def may_edit_terms(actor: Actor) -> bool:
-    """Whether to offer the terms form (PATCH /api/v1/contracts/{id} decides for real)."""
-    return "catalog_manager" in actor.roles
+    """Whether to offer the terms form (PATCH /api/v1/contracts/{id} decides for real): the seller's
+    catalog managers; a customer's user given the role by mistake manages nothing."""
+    return actor.is_seller_staff and "catalog_manager" in actor.roles
+
+
+def contract_url(contract_id: str) -> str:
+    """The contract page's path: the id quoted (ids come from the ERP: spaces, ?, # and % occur)."""
+    return "/contracts/" + quote(contract_id, safe="")
 
 
 @router.get("/contracts")
@@ -62,11 +69,15 @@ async def contract_page(request: Request, contract_id: str) -> Response:
 async def terms_submit(request: Request, contract_id: str) -> Response:
     actor: Actor = request.state.actor
     engine = deps.engine(request)
+    current = await contract_routes.get_contract(contract_id, actor, engine)  # 404 before anything else
     form = await request.form()
     sent = {name: str(form.get(name, "")).strip() for name in TERM_FIELDS}
-    wanted = ContractTermsUpdate(**{name: value for name, value in sent.items() if value})
+    # the form carries the terms as it showed them (shown_*): a field left as shown is not sent, so
+    # saving a form never undoes what someone else changed since it was loaded
+    shown = {name: str(form[f"shown_{name}"]).strip() for name in TERM_FIELDS if f"shown_{name}" in form}
+    wanted = ContractTermsUpdate(**{name: value for name, value in sent.items()
+                                    if value and value != shown.get(name)})
     # only what differs from the terms now is sent, as a PATCH would (an empty field is not "clear it")
-    current = await contract_routes.get_contract(contract_id, actor, engine)
     body = ContractTermsUpdate(**{name: getattr(wanted, name) for name in wanted.model_fields_set
                                   if getattr(wanted, name) != getattr(current, name)})
     try:
@@ -76,5 +87,5 @@ async def terms_submit(request: Request, contract_id: str) -> Response:
             raise Problem(exc.status, f"{exc.field}: {exc.detail}", field=exc.field) from exc
         raise
     changed = ", ".join(name for name in TERM_FIELDS if name in body.model_fields_set)
-    return redirect(f"/contracts/{contract_id}", ("ok", f"Terms of {contract.contract_id} changed: {changed}."
+    return redirect(contract_url(contract_id), ("ok", f"Terms of {contract.contract_id} changed: {changed}."
                                                   if changed else "Nothing changed."))

@@ -12,10 +12,11 @@ from api.routes.catalog_shared import PREFIX, TAG, call
 from api.security import CurrentActor, require_role
 from catalog import audit
 from models.catalog_changes import CatalogChangePage, Kind
+from models.customer_rules import Printable
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
 READERS = ("catalog_manager", "expert", "finance")
-Key = Annotated[str | None, Query(min_length=1, max_length=64)]
+Key = Annotated[str | None, Query(min_length=1, max_length=64), Printable]
 
 
 @router.get("/changes", response_model=CatalogChangePage,

@@ -1,7 +1,7 @@
 """Framework contracts and their call-off consumption, for the seller's staff and the customer."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
@@ -12,8 +12,10 @@ from catalog.assortment import customer_chain
 from database import session_scope
 from models.actors import Actor
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
+from models.customer_rules import Printable
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
+Id = Annotated[str, Path(min_length=1, max_length=64), Printable]  # contract ids and SKUs (64 in the tables)
 
 
 def visible_customers(session, actor: Actor) -> list[str] | None:
@@ -47,7 +49,7 @@ def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
             summary="The contracts the caller may see, with what call-offs have consumed of them")
 async def list_contracts(
     actor: CurrentActor, engine: EngineDep,
-    customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's")] = None,
+    customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's"), Printable] = None,
 ) -> list[ContractSummary]:
     return await run_in_threadpool(_list, engine, actor, customer_id)
 
@@ -55,11 +57,14 @@ async def list_contracts(
 @router.get("/{contract_id}", response_model=ContractUsage,
             summary="One contract: validity, currency, items with price, agreed quantity, value cap, "
                     "consumed and remaining, and the totals")
-async def get_contract(contract_id: str, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
+async def get_contract(contract_id: Id, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(_get, engine, actor, contract_id)
 
 
 def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
+    # the role alone is not enough: a customer's user must never change contract terms
+    if not actor.is_seller_staff:
+        raise Problem(403, "Contract terms are edited by the seller's catalog managers")
     require_role(actor, "catalog_manager")
     try:
         change()
@@ -73,7 +78,7 @@ def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
 @router.patch("/{contract_id}", response_model=ContractUsage,
               summary="Change a contract's terms (catalog managers): validity, tolerance, on_exceed, "
                       "value cap, payment terms; only the fields sent change")
-async def update_contract(contract_id: str, body: ContractTermsUpdate, actor: CurrentActor,
+async def update_contract(contract_id: Id, body: ContractTermsUpdate, actor: CurrentActor,
                           engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(
         _edit, engine, actor, contract_id,
@@ -83,7 +88,7 @@ async def update_contract(contract_id: str, body: ContractTermsUpdate, actor: Cu
 @router.put("/{contract_id}/items/{sku}", response_model=ContractUsage,
             summary="Add an item to a contract or change its price, agreed quantity and value cap "
                     "(catalog managers)")
-async def put_contract_item(contract_id: str, sku: str, body: ContractItemTerms, actor: CurrentActor,
+async def put_contract_item(contract_id: Id, sku: Id, body: ContractItemTerms, actor: CurrentActor,
                             engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(
         _edit, engine, actor, contract_id,
@@ -103,7 +108,7 @@ def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit
             summary="The orders that called off the contract, newest first: what each consumed, and "
                     "whether it still counts (a cancelled or rejected order released it)")
 async def list_call_offs(
-    contract_id: str, actor: CurrentActor, engine: EngineDep,
+    contract_id: Id, actor: CurrentActor, engine: EngineDep,
     status: Annotated[Literal["active", "released"] | None, Query(description="only these")] = None,
     limit: Annotated[int, Query(ge=1, le=call_offs.MAX_LIMIT)] = 100,
 ) -> list[CallOff]:

@@ -17,13 +17,13 @@ from catalog import customer_rules as rules
 from database import session_scope
 from models.actors import Actor
 from models.customer_rules import (
-    CustomerDetail, CustomerSummary, PartNumberIn, PartNumberOut, PriceListIn, PriceListOut, RoleLimitIn,
-    RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut,
+    CustomerDetail, CustomerSummary, PartNumberIn, PartNumberOut, PriceListIn, PriceListOut, Printable,
+    RoleLimitIn, RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut,
 )
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 MANAGER = "catalog_manager"
-Key = Annotated[str, Path(min_length=1, max_length=64)]
+Key = Annotated[str, Path(min_length=1, max_length=64), Printable]
 CUSTOMER = "/{customer_id}"
 
 
@@ -51,16 +51,20 @@ def _problems(fn, *args):
         raise Problem(422, str(exc), field=exc.field) from exc
 
 
-def _read(engine, actor: Actor, customer_id: str, fn):
+def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False):
+    """`fn(session, customer_id)` if the actor may read the customer (`with_visible`: and what the
+    actor may see, as `visible`)."""
     with session_scope(engine) as session:
         visible = _visible(session, actor)
         if visible is not None and customer_id not in visible:  # never tell whether it exists
             raise Problem(404, f"customer {customer_id} not found")
+        if with_visible:
+            fn = partial(fn, visible=visible)
         return _problems(fn, session, customer_id)
 
 
-async def read(engine, actor: Actor, customer_id: str, fn):
-    return await run_in_threadpool(_read, engine, actor, customer_id, fn)
+async def read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False):
+    return await run_in_threadpool(partial(_read, with_visible=with_visible), engine, actor, customer_id, fn)
 
 
 async def write(engine, actor: Actor, fn, *args):
@@ -85,7 +89,8 @@ async def list_customers(actor: CurrentActor, engine: EngineDep) -> list[Custome
 @router.get(CUSTOMER, response_model=CustomerDetail,
             summary="One customer: parents, subsidiaries, the contract in force, its rules at a glance")
 async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> CustomerDetail:
-    return await read(engine, actor, customer_id, customer_overview.customer_detail)
+    # a subsidiary's users see its parents, but not the parents' other subsidiaries (their siblings)
+    return await read(engine, actor, customer_id, customer_overview.customer_detail, with_visible=True)
 
 
 # --- price lists, role rules and limits, part numbers and the special assortment --------------------

@@ -1,4 +1,6 @@
 """Catalog managers edit contract terms through the API; everyone else cannot."""
+from tests.api.flows import app_db, demo_hash  # noqa: F401 - fixtures
+from tests.catalog.rules_data import add_user
 
 CONTRACT = "GLOBEX-FC-2026"
 
@@ -41,3 +43,47 @@ async def test_bad_terms_and_wrong_callers_get_problems(http, login):
     buyer = await login("buyer@globex.example")
     r = await http.patch(f"/api/v1/contracts/{CONTRACT}", json={"on_exceed": "expert"}, headers=buyer)
     assert r.status_code == 403
+
+
+async def test_a_customers_user_never_edits_contracts_even_with_the_managers_role(http, login, app_db, demo_hash):
+    # the role alone is not enough (as for customer rules and catalog management): a customer's user
+    # given "catalog_manager" by mistake must not set its own contract's prices
+    manager = await login("catalog@seller.example")
+    before = (await http.get(f"/api/v1/contracts/{CONTRACT}", headers=manager)).json()
+    insider = await login(add_user(app_db, "globex", ["buyer", "catalog_manager"], password_hash=demo_hash).id)
+    r = await http.patch(f"/api/v1/contracts/{CONTRACT}", json={"tolerance_percent": "50"}, headers=insider)
+    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json", r.text
+    r = await http.put(f"/api/v1/contracts/{CONTRACT}/items/CBL-CAT6-5M", json={"price": "0.01"}, headers=insider)
+    assert r.status_code == 403, r.text
+    assert (await http.get(f"/api/v1/contracts/{CONTRACT}", headers=manager)).json() == before
+
+
+async def test_amounts_and_quantities_beyond_the_columns_are_refused_naming_the_field(http, login):
+    # NUMERIC(14, 2) and INTEGER columns: more cents or digits were rounded away silently (0.001 stored
+    # as a price of 0.00) or overflowed PostgreSQL (a 500)
+    manager = await login("catalog@seller.example")
+    item = f"/api/v1/contracts/{CONTRACT}/items/PWR-UPS-AT"
+    for body, field in (({"price": "0.001"}, "price"), ({"price": "4.555"}, "price"),
+                        ({"price": "1000000000000"}, "price"),
+                        ({"price": "1.00", "value_cap": "1000000000000"}, "value_cap"),
+                        ({"price": "1.00", "value_cap": "0.001"}, "value_cap"),
+                        ({"price": "1.00", "agreed_quantity": 2**31}, "agreed_quantity")):
+        r = await http.put(item, json=body, headers=manager)
+        assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+    for body, field in (({"value_cap": "1000000000000"}, "value_cap"), ({"value_cap": "0.001"}, "value_cap"),
+                        ({"tolerance_percent": "10.005"}, "tolerance_percent")):
+        r = await http.patch(f"/api/v1/contracts/{CONTRACT}", json=body, headers=manager)
+        assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
+    r = await http.get(f"/api/v1/contracts/{CONTRACT}", headers=manager)
+    assert "PWR-UPS-AT" not in [i["sku"] for i in r.json()["items"]]
+
+
+async def test_ids_with_control_characters_are_refused_not_a_server_error(http, login):
+    # PostgreSQL's text cannot hold NUL: looking such an id up failed with a 500 there
+    manager = await login("catalog@seller.example")
+    for method, path, body in (("GET", "/api/v1/contracts/GLOBEX%00", None),
+                               ("PATCH", "/api/v1/contracts/GLOBEX%00", {"on_exceed": "expert"}),
+                               ("PUT", f"/api/v1/contracts/{CONTRACT}/items/SW%00", {"price": "1.00"}),
+                               ("GET", "/api/v1/contracts?customer_id=glo%00bex", None)):
+        r = await http.request(method, path, headers=manager, **({} if body is None else {"json": body}))
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, r.text)

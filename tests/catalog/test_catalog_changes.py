@@ -2,10 +2,13 @@
 its actor, the entity before and after (plain JSON, decimals as strings), in the edit's own
 transaction; an edit that changes nothing, and a refused one, record nothing; the trail reads
 newest first, a page at a time. On SQLite and PostgreSQL, on fresh customers and contracts."""
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from catalog import audit, contract_terms, quality, subassortments
 from catalog import customer_rules as rules
@@ -18,6 +21,7 @@ from models.customer_rules import (
     PartNumberIn, PriceListEntry, PriceListIn, RoleLimitIn, RoleRule, SpecialItemIn,
 )
 from tests.catalog.data import add_customer
+from tests.catalog.test_customer_rules import pause_first_record
 from tests.dbs import database_fixture
 
 db = database_fixture(scope="module")
@@ -271,3 +275,67 @@ def test_newest_first_a_page_at_a_time(db):
     assert pages == [[c.id for c in everything[:4]], [c.id for c in everything[4:]]]
     with session_scope(db) as session:  # exactly a page's worth: no next page
         assert audit.changes(session, customer_id=customer, limit=6).next_before_id is None
+
+
+def test_two_first_puts_of_one_contract_item_at_once_both_land_and_record_in_order(db, monkeypatch):
+    # set_item did not lock the contract: on PostgreSQL both saw no item and both inserted it, the
+    # later commit failing with a unique violation (a 500)
+    customer, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
+    recording, release = pause_first_record(monkeypatch)  # the first edit waits with its transaction open
+    errors: list[Exception] = []
+
+    def put(price: str, actor: str) -> None:
+        try:
+            contract_terms.set_item(db, contract, "SW-24-PRO", ContractItemTerms(price=D(price)), actor=actor)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            errors.append(exc)
+
+    first = threading.Thread(target=put, args=("1400.00", "first@seller.example"))
+    first.start()
+    assert recording.wait(30)
+    second = threading.Thread(target=put, args=("1390.00", "second@seller.example"))
+    second.start()
+    time.sleep(1)  # the second is waiting for the first (PostgreSQL: the contract's row lock; SQLite: the write lock)
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    changes = trail(db, contract_id=contract)
+    assert [(c.actor, c.action, c.after["price"]) for c in changes] == [
+        ("second@seller.example", "changed", "1390.00"), ("first@seller.example", "created", "1400.00")]
+    assert changes[0].before["price"] == "1400.00"
+
+
+def test_a_before_id_beyond_any_id_reads_from_the_newest(db):
+    # the id column is an INTEGER: PostgreSQL refused a bound above 2^31 - 1, SQLite one above 2^63 - 1
+    customer, _ = add_customer(db)
+    rules.put_part_number(db, customer, "SW-24-PRO", PartNumberIn(part_number="P-1"), actor=MANAGER)
+    newest = trail(db, customer_id=customer)
+    for before_id in (2**31 - 1, 2**31, 2**63, 10**30):
+        with session_scope(db) as session:
+            page = audit.changes(session, customer_id=customer, before_id=before_id)
+        assert [c.id for c in page.changes] == [c.id for c in newest], before_id
+
+
+def test_the_largest_amounts_the_contract_models_take_are_stored(db):
+    # NUMERIC(14, 2) and INTEGER columns: the models refuse what PostgreSQL cannot store (it failed
+    # with a numeric or integer overflow, a 500) and cents beyond the second place (silently rounded:
+    # a price of 0.001 passed "greater than 0" and was stored as 0.00)
+    _, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
+    largest = ContractItemTerms(price=D("999999999999.99"), agreed_quantity=2**31 - 1,
+                                value_cap=D("999999999999.99"))
+    contract_terms.set_item(db, contract, "SW-24-PRO", largest, actor=MANAGER)
+    contract_terms.update_terms(db, contract, ContractTermsUpdate(value_cap=D("999999999999.99"),
+                                                                  tolerance_percent=D("100")), actor=MANAGER)
+    [item, terms] = trail(db, contract_id=contract)[::-1]
+    assert (item.after["price"], item.after["agreed_quantity"]) == ("999999999999.99", 2**31 - 1)
+    assert terms.after["value_cap"] == "999999999999.99"
+    for model, data in ((ContractItemTerms, {"price": "1000000000000"}),
+                        (ContractItemTerms, {"price": "0.001"}),
+                        (ContractItemTerms, {"price": "1", "agreed_quantity": 2**31}),
+                        (ContractItemTerms, {"price": "1", "value_cap": "1000000000000"}),
+                        (ContractTermsUpdate, {"value_cap": "1000000000000"}),
+                        (ContractTermsUpdate, {"value_cap": "0.005"}),
+                        (ContractTermsUpdate, {"tolerance_percent": "10.005"})):
+        with pytest.raises(ValidationError):
+            model.model_validate(data)

@@ -2,16 +2,21 @@
 and no silent undoing of a newer published version by a draft copied from an older one.
 On SQLite and PostgreSQL."""
 import threading
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import text
 
-from catalog import draft_lock, file_import, importing, version_content, version_publishing, versions
+from catalog import draft_items, draft_lock, file_import, importing, version_content, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
-from database import session_scope
-from tests.dbs import database_fixture
+from database import make_engine, session_scope
+from migrations import alembic_config, upgrade
+from tests.dbs import BACKENDS, PG_HOST, _admin_connection, database_fixture
 
 db = database_fixture(scope="module")  # this module publishes: its own databases
 
@@ -118,3 +123,100 @@ def test_two_imports_racing_for_one_draft_one_wins(db):
         t.join()
     # either one was refused, or the second began after the first had finished (and changed nothing)
     assert sorted(map(str, outcomes)) in (["3", "busy"], ["0", "3"])
+
+
+def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_published_meanwhile(db):
+    version = new_draft(db)
+    importer = importing.DraftImporter(db, version, format="csv", mode="delta", transaction="CSV", **OPTIONS)
+    with session_scope(db, write_lock=True) as session:  # the import stalls: its claim goes stale
+        session.get(CatalogVersion, version).import_seen_at = (
+            versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
+    assert publish(db, version, force=True).status == "published"
+    importer.add(importing.ItemRecord(line=2, sku="LATE-1", fields={"name": "late", "list_price": "1.00"}))
+    with pytest.raises(draft_lock.ImportBusy):
+        importer.finish()
+    importer.release()
+    with session_scope(db) as session:
+        assert session.get(CatalogVersionItem, (version, "LATE-1")) is None  # the published version is as published
+        assert session.get(CatalogVersion, version).import_run is None
+
+
+def test_removing_an_item_or_discarding_the_draft_waits_for_the_import(db):
+    version = new_draft(db)
+    draft_lock.claim(db, version, "running-import")
+    with pytest.raises(draft_lock.ImportBusy):
+        with session_scope(db, write_lock=True) as session:
+            versions.delete_draft_item(session, version, "CBL-CAT6-5M")
+    with pytest.raises(draft_lock.ImportBusy):
+        with session_scope(db, write_lock=True) as session:
+            versions.discard_draft(session, version)
+    draft_lock.release(db, version, "running-import")
+    with session_scope(db, write_lock=True) as session:
+        assert versions.delete_draft_item(session, version, "CBL-CAT6-5M")
+        versions.discard_draft(session, version)
+
+
+def test_an_edit_of_an_items_configuration_is_written_with_the_item_under_the_draft_lock(db):
+    version = new_draft(db)
+    options = {"hw_version": ["B2"], "sw_version": ["8.0"]}
+    report = draft_items.put_item(db, version, "SW-24-PRO", {"options": options}, **OPTIONS)
+    assert (report.changed, report.unchanged) == (1, 0)  # the configuration is the item's content
+    with session_scope(db) as session:
+        row = session.get(CatalogVersionItem, (version, "SW-24-PRO"))
+        assert row.options == options
+        assert row.content_hash == version_content.content_hash(version_content.row_content(row))
+    assert draft_items.put_item(db, version, "SW-24-PRO", {"options": options}, **OPTIONS).unchanged == 1
+
+    draft_lock.claim(db, version, "running-import")  # no edit while an import writes into the draft
+    with pytest.raises(draft_lock.ImportBusy):
+        draft_items.put_item(db, version, "SW-24-PRO", {"options": {"hw_version": ["A1"]}}, **OPTIONS)
+    draft_lock.release(db, version, "running-import")
+    publish(db, version, force=True)
+    with pytest.raises(versions.VersionConflict):  # nor once it is published
+        draft_items.put_item(db, version, "SW-24-PRO", {"constraints": []}, **OPTIONS)
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path):
+    """The URL of a new, empty database (dropped afterwards on PostgreSQL)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    admin, user = _admin_connection()
+    name = f"o2c_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+psycopg://{user}@{PG_HOST}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_records_which_version_the_existing_drafts_were_copied_from(backend, tmp_path):
+    with empty_database(backend, tmp_path) as url:
+        command.upgrade(alembic_config(url), "0005_merge")
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            # 1: a draft from before the first publish; 2 published, then 4; 3 a draft of 2's time, 5 of 4's
+            for id_, status, created, published in [
+                    (1, "draft", "2025-12-31 00:00:00", None), (2, "superseded", "2026-01-01 00:00:00", "2026-01-01 01:00:00"),
+                    (3, "draft", "2026-01-02 00:00:00", None), (4, "published", "2026-01-03 00:00:00", "2026-01-03 01:00:00"),
+                    (5, "draft", "2026-01-04 00:00:00", None)]:
+                connection.execute(text(
+                    "INSERT INTO catalogversion (id, status, note, source, created_by, created_at, published_at) "
+                    "VALUES (:id, :status, '', 'test', 'test', :created, :published)"), {
+                    "id": id_, "status": status, "created": f"{created}.000000",
+                    "published": published and f"{published}.000000"})
+            connection.execute(text("INSERT INTO cataloglive (id, version_id) VALUES ('live', 4)"))
+        engine.dispose()
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            with session_scope(engine) as session:
+                based_on = {v.id: v.based_on for v in versions.list_versions(session)}
+            assert based_on == {1: None, 2: None, 3: 2, 4: None, 5: 4}
+            with pytest.raises(versions.StaleDraft):  # it would undo version 4
+                publish(engine, 3)
+        finally:
+            engine.dispose()

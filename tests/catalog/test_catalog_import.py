@@ -256,3 +256,21 @@ def test_the_official_bmecat_sample_imports(db):
     envelope = items(db, version)["Q20-P09"]
     assert envelope.list_price == Decimal("16.49") and envelope.attributes["unspsc"] == "44121505"
     assert envelope.attributes["image_url"] == "P09.gif"
+
+
+def test_an_import_that_fails_half_way_releases_the_draft_and_leaves_no_staging_rows(db):
+    version = new_draft(db, empty=True)
+    with session_scope(db) as session:
+        staged = session.execute(select(func.count()).select_from(CatalogImportRow)).scalar_one()
+
+    def cancelled(position: int, items_read: int) -> None:  # e.g. the sync activity's heartbeat when cancelled
+        if items_read >= 3:
+            raise RuntimeError("activity cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        file_import.import_file(db, version, DATA / "supplier_full.xml", batch_size=1, progress=cancelled, **OPTIONS)
+    with session_scope(db) as session:
+        assert versions.get_version(session, version).import_run is None  # the next import may begin
+        assert session.execute(select(func.count()).select_from(CatalogImportRow)).scalar_one() == staged
+    report = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
+    assert report.added + report.unchanged == 3 and report.removed == 0

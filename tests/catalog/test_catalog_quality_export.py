@@ -207,3 +207,30 @@ def test_exports_carry_the_customers_part_numbers(db):
     assert buyer_pids["SW-24-PRO"] == "ACME-NET-0024" and buyer_pids["PWR-UPS-AT"] == "AT-USV-1500"
     rows = {r["sku"]: r for r in csv_of(db, "acme-at")}
     assert rows["CBL-CAT6-5M"]["customer_part_number"] == "ACME-CBL-0005"
+
+
+def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
+    # what the customer's procurement system holds must be orderable: no price below the minimum
+    from tests.catalog.rules_data import add_price_list
+    customer, _ = add_customer(db, contract=IN_FORCE, prices={"CBL-CAT6-5M": "4.00"})
+    add_price_list(db, customer, {"CBL-CAT6-5M": {100: "3.60"}, "PWR-UPS-AT": {5: "600.00"}})
+    root = etree.fromstring(bmecat_of(db, customer))
+    products = {p.findtext("b:SUPPLIER_PID", namespaces=NS): p for p in root.iterfind(".//b:PRODUCT", NS)}
+
+    def tiers(sku: str) -> list[tuple[str | None, str]]:
+        return [(price.findtext("b:LOWER_BOUND", namespaces=NS), price.findtext("b:PRICE_AMOUNT", namespaces=NS))
+                for price in products[sku].iterfind("b:PRODUCT_PRICE_DETAILS/b:PRODUCT_PRICE", NS)]
+
+    assert tiers("CBL-CAT6-5M") == [("1", "4.00"), ("100", "3.60")]
+    assert products["CBL-CAT6-5M"].findtext("b:PRODUCT_ORDER_DETAILS/b:QUANTITY_MIN", namespaces=NS) == "1"
+    assert tiers("PWR-UPS-AT") == [(None, "600.00")]
+    assert products["PWR-UPS-AT"].findtext("b:PRODUCT_ORDER_DETAILS/b:QUANTITY_MIN", namespaces=NS) == "5"
+    rows = {r["sku"]: r for r in csv_of(db, customer)}
+    assert (rows["CBL-CAT6-5M"]["min_quantity"], rows["CBL-CAT6-5M"]["price_breaks"]) == ("1", "1:4.00 100:3.60")
+    assert (rows["PWR-UPS-AT"]["min_quantity"], rows["PWR-UPS-AT"]["price"], rows["PWR-UPS-AT"]["price_breaks"]) == (
+        "5", "600.00", "")
+    if VALIDATOR.exists():  # LOWER_BOUND in its place in PRODUCT_PRICE
+        path = tmp_path / "tiers.xml"
+        path.write_bytes(bmecat_of(db, customer))
+        result = subprocess.run([sys.executable, str(VALIDATOR), "bmecat", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr

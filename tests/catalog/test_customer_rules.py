@@ -1,12 +1,15 @@
 """Catalog managers' edits of a customer's rules (catalog/customer_rules.py, price_list_admin.py)
 take effect in pricing, rights, limits and part numbers at once, and bad input is refused naming
 the field; on SQLite and PostgreSQL. Every test works on fresh customers (tests/catalog/data.py)."""
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from accounts.tables import User
+from catalog import audit
 from catalog import customer_rules as rules
 from catalog.customer_overview import customer_detail, customer_tree, list_customers
 from catalog.limits import Limits, limits_for
@@ -279,3 +282,84 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
             edit(db, "no-such-customer", *args, actor=ACTOR)
     with session_scope(db) as session, pytest.raises(rules.CustomerNotFound):
         rules.role_rules(session, "no-such-customer")
+
+
+# --- two edits at once ------------------------------------------------------------------------------
+
+def pause_first_record(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The first edit to record its change waits there, its transaction open, until `release` is set;
+    `recording` is set when it got there."""
+    recording, release = threading.Event(), threading.Event()
+    record = audit.record
+
+    def first_waits(*args, **kwargs):
+        change = record(*args, **kwargs)
+        if not recording.is_set():
+            recording.set()
+            release.wait(30)
+        return change
+
+    monkeypatch.setattr(audit, "record", first_waits)
+    return recording, release
+
+
+def in_thread(fn, *args, **kwargs) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_two_customers_taking_one_new_price_list_id_at_once_is_a_conflict(db, monkeypatch):
+    # the customers' row locks do not serialise two customers: on PostgreSQL the second insert of the
+    # id waited for the first and then failed with a unique violation (a 500), not a RuleConflict (409)
+    first, second = new_customer(db), new_customer(db)
+    list_id = "PL-" + first
+    recording, release = pause_first_record(monkeypatch)
+    one, one_outcome = in_thread(put_price_list, db, first, list_id, price_list([("SW-24-PRO", 1, "1600.00")]),
+                                 actor=ACTOR)
+    assert recording.wait(30)
+    other, other_outcome = in_thread(put_price_list, db, second, list_id, price_list([("SW-24-PRO", 1, "1.00")]),
+                                     actor=ACTOR)
+    time.sleep(1)  # the second is waiting for the first (PostgreSQL: the unique index; SQLite: the write lock)
+    release.set()
+    one.join(30)
+    other.join(30)
+    assert "error" not in one_outcome, one_outcome
+    assert isinstance(other_outcome.get("error"), rules.RuleConflict), other_outcome
+    assert other_outcome["error"].field == "price_list_id"
+    assert [pl.price_list_id for pl in read(db, price_lists, first)] == [list_id]
+    assert read(db, price_lists, second) == []
+
+
+# --- input PostgreSQL cannot store -------------------------------------------------------------------
+
+def test_control_characters_are_refused_before_the_database_naming_the_field(db):
+    # on PostgreSQL a NUL failed the statement (psycopg.DataError: a 500 through the API), SQLite
+    # stored it; a tab or line break in a key or name is a typo no lookup matches
+    customer = new_customer(db)
+    good = [("SW-24-PRO", 1, "1600.00")]
+    assert refused(put_price_list, db, customer, "PL\x00x", price_list(good)) == "price_list_id"
+    assert refused(put_price_list, db, customer, "PL-x", price_list(good, name="x\x00")) == "name"
+    assert refused(put_price_list, db, customer, "PL-x", price_list([*good, ("SW\x00", 1, "1.00")])) == \
+        "entries[1].sku"
+    assert refused(rules.replace_role_rules, db, customer, [RoleRule(role="intern"), RoleRule(role="in\x00tern")]) \
+        == "[1].role"
+    assert refused(rules.replace_role_rules, db, customer,
+                   [RoleRule(role="intern", scope="category", target="services\x00")]) == "[0].target"
+    assert refused(rules.put_role_rule, db, customer, RoleRule(role="intern", scope="sku", target="SW-24-PRO\n")) \
+        == "target"
+    assert refused(rules.put_role_limit, db, customer, "buy\x00er", RoleLimitIn()) == "role"
+    assert refused(rules.put_part_number, db, customer, "SW-24-PRO", PartNumberIn(part_number="A\x00B")) == \
+        "part_number"
+    assert refused(rules.put_part_number, db, customer, "SW\x00", PartNumberIn(part_number="X")) == "sku"
+    assert refused(rules.put_special_item, db, customer, "SW\x00", SpecialItemIn(price=D("1"))) == "sku"
+    for read_back in (price_lists, rules.role_rules, rules.role_limits, rules.part_numbers, rules.special_items):
+        assert read(db, read_back, customer) == []

@@ -13,16 +13,17 @@ from sqlalchemy import select
 
 from alembic import command
 from api.problems import Problem
-from api.routes.catalog import _item
+from api.routes.catalog import _check, _item
 from catalog import export, pricing, quality, subassortments, version_content, version_publishing, versions
 from catalog.pricing import Break, Sources
-from catalog.tables import Item
+from catalog.tables import Item, SpecialItem
 from catalog.validation import OrderRejected, validate_order
 from catalog.version_tables import CatalogVersionItem, SubAssortmentItem
 from catalog.views import customer_catalog
 from database import make_engine, session_scope
 from migrations import alembic_config, upgrade
 from models.actors import Actor
+from models.catalog import ConfigurationCheckRequest
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
 from tests.catalog.data import add_buyer, add_customer, order
 from tests.catalog.rules_data import add_price_list, add_rules, add_user, rule
@@ -295,3 +296,43 @@ def test_the_migration_fills_the_items_of_existing_definitions(tmp_path):
                                .order_by(SubAssortmentItem.customer_id, SubAssortmentItem.sku)).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("c1", "M-1"), ("c2", "M-4")]
+
+
+def test_a_subsidiarys_special_items_count_only_inside_the_inherited_sub_assortment(catalog):
+    s = Setup(catalog)
+    child, _ = add_customer(catalog, parent_id=s.parent, special={"SV-C": "25.00", "SV-D": "30.00"})
+    buyer = add_buyer(catalog, child)
+    assert "SV-D" not in listed(catalog, child) and "SV-D" not in exported(catalog, child)
+    assert rejection(catalog, buyer, line("SV-D")).field == "lines[0].sku"
+    for call in (lambda: _item(catalog, buyer, "SV-D"),
+                 lambda: _check(catalog, buyer, "SV-D", ConfigurationCheckRequest(configuration={}, quantity=1))):
+        with pytest.raises(Problem) as not_found:
+            call()
+        assert not_found.value.status == 404
+    # SV-C (a CHF item) at its special price in the contract's currency, the same everywhere
+    assert listed(catalog, child)["SV-C"] == (Decimal("25.00"), "special", 1, True)
+    assert exported(catalog, child)["SV-C"] == (Decimal("25.00"), "special")
+    assert (_item(catalog, buyer, "SV-C").price, _item(catalog, buyer, "SV-C").currency) == (Decimal("25.00"), "EUR")
+    checked = _check(catalog, buyer, "SV-C", ConfigurationCheckRequest(configuration={}, quantity=3))
+    assert (checked.valid, checked.unit_price, checked.line_total, checked.currency) == (
+        True, Decimal("25.00"), Decimal("75.00"), "EUR")
+    assert validate(catalog, buyer, line("SV-C", 3)).lines[0].unit_price == Decimal("25.00")
+
+
+def test_an_item_of_the_sub_assortment_that_gets_a_price_later_was_checked_against_the_quality_rules(catalog):
+    """A CHF item of the sub-assortment has no price for an EUR customer, so it is not in its view;
+    a special price (no publish, no re-check) brings it in: it must have been checked already."""
+    s = Setup(catalog)
+    sku = f"SV-CHF-{s.parent[-8:]}"
+    publish_with(catalog, item(sku, TOOLS, "50.00", currency="CHF"))  # no image
+    with session_scope(catalog, write_lock=True) as session:
+        quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test")
+        report, _ = quality.customer_quality(session, s.parent, versions.live_version(session), as_of=TODAY)
+    assert [f.sku for f in report.failing] == ["SV-B"]  # the report is of the view: priced items only
+    assert sku not in listed(catalog, s.parent)
+    with session_scope(catalog, write_lock=True) as session:
+        session.add(SpecialItem(customer_id=s.parent, sku=sku, price=Decimal("45.00")))
+    assert sku not in listed(catalog, s.parent) and sku not in exported(catalog, s.parent)
+    assert rejection(catalog, s.buyer, line(sku)).field == "lines[0].sku"
+    with session_scope(catalog) as session:
+        assert quality.hidden_skus(session, s.parent) == {"SV-B", sku}

@@ -93,6 +93,14 @@ BAD_INPUT = [
     (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "free"], "price (--price)"),
     (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "1", "--agreed-quantity", "0"], "agreed_quantity"),
     (["list", "--customer", "nobody"], "customer: unknown customer nobody"),
+    # beyond the NUMERIC(14, 2) and INTEGER columns: PostgreSQL overflowed (a crash), cents beyond the
+    # second place were rounded away (0.001 stored as a price of 0.00)
+    (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "0.001"], "price (--price)"),
+    (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "1000000000000"], "price (--price)"),
+    (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "1", "--agreed-quantity", "3000000000"], "agreed_quantity"),
+    (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "1", "--value-cap", "1e12"], "value_cap (--value-cap)"),
+    (["set", GLOBEX, "--value-cap", "1000000000000"], "value_cap (--value-cap)"),
+    (["set", GLOBEX, "--tolerance", "2.555"], "tolerance_percent (--tolerance)"),
 ]
 
 

@@ -121,6 +121,10 @@ def test_role_rules_limits_part_numbers_and_special_items(run, cli_db):
     assert ("SW-24-PRO", "AT-NET-24") in [(p.sku, p.part_number) for p in read(cli_db, rules.part_numbers, "acme-at")]
     result = run("customers", "part-number", "acme-at", "NO-SUCH-SKU", "X")
     assert result.exit_code == 1 and "sku (SKU): NO-SUCH-SKU is not in the seller's catalog" in result.output
+    result = run("customers", "part-number", "acme-at", "SW-24-PRO", "AT-NET\t24")  # a pasted tab
+    assert result.exit_code == 1 and "part_number (NUMBER): part_number must not contain control" in result.output
+    result = run("customers", "price-list", "acme-at", "AT-PL", "--name", "x\ny", "--valid-from", "2025-01-01")
+    assert result.exit_code == 1 and "name (--name): name must not contain control characters" in result.output
 
     result = run("customers", "special-item", "acme-at", "CBL-CAT6-5M", "--price", "3.99")
     assert result.exit_code == 0 and quote(cli_db, "acme-at", "CBL-CAT6-5M") == (D("3.99"), "special")

@@ -18,8 +18,8 @@ pytestmark = [
 ]
 
 
-async def sign_in(browser, base_url: str, email: str):
-    context = await browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+async def sign_in(browser, base_url: str, email: str, **options):
+    context = await browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}, **options)
     context.set_default_timeout(15_000)
     page = await context.new_page()
     await page.goto("/login")
@@ -126,11 +126,27 @@ async def test_the_catalog_manager_finds_the_draft_and_its_diff_in_the_browser(s
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            manager = await sign_in(browser, system, "catalog@seller.example")
+            manager = await sign_in(browser, system, "catalog@seller.example", timezone_id="Europe/Berlin")
             await manager.get_by_role("link", name="Catalog versions").click()
             await manager.locator("#versions tr", has_text="price update and a new cable").get_by_role("link").click()
             await expect(manager.locator("#diff-added")).to_contain_text("CBL-CAT6A-10M")
             await expect(manager.locator('#diff-prices tr[data-sku="CBL-CAT6-5M"]')).to_contain_text("6.20 EUR")
-            await expect(manager.get_by_label("UTC offset")).to_have_value(re.compile(r"^[+-]\d\d:\d\d$"))
+            # the offset is the one of the chosen date in the browser's zone: summer and winter time
+            offset = manager.get_by_label("UTC offset")
+            await expect(offset).to_have_value(re.compile(r"^\+0[12]:00$"))
+            await manager.get_by_label("Date and time").fill("2031-07-01T10:00")
+            await expect(offset).to_have_value("+02:00")
+            await manager.get_by_label("Date and time").fill("2031-01-15T10:00")
+            await expect(offset).to_have_value("+01:00")
+
+            # without JavaScript: the offset is UTC until the user changes it, the forms still post
+            # and come back with their message
+            no_js = await sign_in(browser, system, "catalog@seller.example", java_script_enabled=False)
+            await no_js.goto(manager.url)
+            await expect(no_js.get_by_label("UTC offset")).to_have_value("+00:00")
+            await no_js.goto("/contracts/GLOBEX-FC-2026")
+            await no_js.get_by_role("button", name="Save terms").click()
+            await no_js.wait_for_url(re.compile(r"/contracts/GLOBEX-FC-2026$"))
+            await expect(no_js.locator(".flash.ok")).to_have_text("Nothing changed.")
         finally:
             await browser.close()
