@@ -2,7 +2,7 @@
 change is recorded with its actor in the audit trail (catalog/audit.py), in the same transaction."""
 from sqlalchemy import Engine
 
-from catalog import audit
+from catalog import audit, quality
 from catalog.tables import Contract, ContractItem, Item
 from database import session_scope
 from models.contracts import ContractItemTerms, ContractTermsUpdate
@@ -54,3 +54,4 @@ def set_item(engine: Engine, contract_id: str, sku: str, terms: ContractItemTerm
         session.add(item)
         audit.record(session, actor=actor, kind="contract.item", customer_id=contract.customer_id,
                      contract_id=contract_id, subject=sku, before=before, after=audit.row(item))
+        quality.recheck_views(session, contract.customer_id)  # the item may be new in views

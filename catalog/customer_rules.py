@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session, SQLModel
 
-from catalog import audit
+from catalog import audit, quality
 from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
 from catalog.tables import Customer, Item, SpecialItem
 from database import session_scope
@@ -93,9 +93,12 @@ def check_key(value: str, field: str) -> None:
 
 # --- shared by the kinds of rules -----------------------------------------------------------------
 
-def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: str, kind: str, subject: str):
+def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: str, kind: str, subject: str,
+         widens_view: bool = False):
     """Creates or replaces the customer's row (by its primary key) if `check(session)` passes, and
-    records the change as `kind` of `subject`; returns what the check returned."""
+    records the change as `kind` of `subject`; returns what the check returned. `widens_view`: the
+    row can bring an item into customers' views, which are then re-checked against their quality
+    rules."""
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
         checked = check(session) if check is not None else None
@@ -105,6 +108,8 @@ def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: 
         after = audit.row(session.merge(row))
         audit.record(session, actor=actor, kind=kind, customer_id=customer_id, subject=subject,
                      before=before, after=after)
+        if widens_view:
+            quality.recheck_views(session, customer_id)
         return checked
 
 
@@ -238,7 +243,8 @@ def special_items(session: Session, customer_id: str) -> list[SpecialItemOut]:
 def put_special_item(engine: Engine, customer_id: str, sku: str, body: SpecialItemIn, *,
                      actor: str) -> SpecialItemOut:
     item = _put(engine, customer_id, SpecialItem(customer_id=customer_id, sku=sku, price=body.price),
-                lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="special_item", subject=sku)
+                lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="special_item", subject=sku,
+                widens_view=True)
     return SpecialItemOut(sku=sku, name=item.name, price=body.price)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from catalog import audit
+from catalog import audit, quality
 from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
 from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Item
@@ -92,6 +92,7 @@ def put_price_list(engine: Engine, customer_id: str, price_list_id: str, body: P
         session.flush()
         audit.record(session, actor=actor, kind="price_list", customer_id=customer_id, subject=price_list_id,
                      before=before, after=_snapshot(session, price_list))
+        quality.recheck_views(session, customer_id)  # its entries may bring items into views
         return _out(session, [price_list])[0]
 
 

@@ -137,6 +137,21 @@ def apply_customer(session: Session, customer_id: str, version_id: int) -> Custo
     return CustomerPublication(customer_id=customer_id, version_id=version_id, hidden_count=len(failing))
 
 
+def recheck_views(session: Session, customer_id: str) -> list[CustomerPublication]:
+    """After a change that can bring items into views (a contract item, a special item, a price
+    list): re-checks the views of the customer and of its subsidiaries (which may inherit the
+    change) that have rules, in the change's transaction, so that no item breaking them shows up."""
+    from catalog.customer_overview import subsidiaries  # it builds on the rule editing that calls this
+
+    live = versions.live_version(session)
+    with_rules = set(customers_with_rules(session))
+    if live is None or not with_rules:
+        return []
+    session.flush()
+    tree = [customer_id, *(c.id for c in subsidiaries(session, customer_id))]
+    return [apply_customer(session, c, live) for c in tree if c in with_rules]
+
+
 def apply(session: Session, version_id: int) -> list[CustomerPublication]:
     """At publication: re-checks every customer with rules against the new live version."""
     with_rules = customers_with_rules(session)

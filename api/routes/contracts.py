@@ -37,6 +37,9 @@ def _list(engine, actor: Actor, customer_id: str | None) -> list[ContractSummary
 
 
 def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
+    if len(contract_id) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in contract_id):
+        # no such id can exist; the pages call this without the path parameter's checks
+        raise Problem(404, "contract not found")
     with session_scope(engine) as session:
         customers = visible_customers(session, actor)
         found = contracts.usage(session, contract_id)

@@ -13,6 +13,7 @@ from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
 from catalog import customer_overview, price_list_admin
+from catalog.customers import customer_chain
 from catalog import customer_rules as rules
 from database import session_scope
 from models.actors import Actor
@@ -51,11 +52,15 @@ def _problems(fn, *args):
         raise Problem(422, str(exc), field=exc.field) from exc
 
 
-def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False):
+def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False, inherited: bool = True):
     """`fn(session, customer_id)` if the actor may read the customer (`with_visible`: and what the
-    actor may see, as `visible`)."""
+    actor may see, as `visible`; not `inherited`: rows that do not pass down the tree, which a
+    subsidiary's users do not read at its parents)."""
     with session_scope(engine) as session:
         visible = _visible(session, actor)
+        if visible is not None and not inherited:
+            parents = [c.id for c in customer_chain(session, actor.customer_id)][1:]
+            visible = [c for c in visible if c not in parents]
         if visible is not None and customer_id not in visible:  # never tell whether it exists
             raise Problem(404, f"customer {customer_id} not found")
         if with_visible:
@@ -63,8 +68,9 @@ def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = Fa
         return _problems(fn, session, customer_id)
 
 
-async def read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False):
-    return await run_in_threadpool(partial(_read, with_visible=with_visible), engine, actor, customer_id, fn)
+async def read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False, inherited: bool = True):
+    return await run_in_threadpool(partial(_read, with_visible=with_visible, inherited=inherited),
+                                   engine, actor, customer_id, fn)
 
 
 async def write(engine, actor: Actor, fn, *args):
@@ -101,7 +107,7 @@ def _signature(*params: tuple[str, object]) -> inspect.Signature:
 
 
 def _keyed_rules(path: str, key: str, model_in: type, model_out: type, fns: tuple,
-                 summaries: tuple[str, str, str]) -> None:
+                 summaries: tuple[str, str, str], *, inherited: bool = True) -> None:
     """The routes of a kind of rule kept per key: GET `/{customer_id}/{path}` lists the customer's
     own rows, PUT `.../{key}` creates or replaces one (`model_in` in, `model_out` back), DELETE
     removes it (204). `fns`: the catalog's list, put and delete functions; the operations are named
@@ -116,7 +122,7 @@ def _keyed_rules(path: str, key: str, model_in: type, model_out: type, fns: tupl
     get_summary, put_summary, delete_summary = summaries
 
     async def get_all(*, customer_id, actor, engine):
-        return await read(engine, actor, customer_id, list_fn)
+        return await read(engine, actor, customer_id, list_fn, inherited=inherited)
 
     async def put_one(*, customer_id, actor, engine, body, **keys):
         return await write(engine, actor, put_fn, customer_id, keys[key], body)
@@ -171,4 +177,5 @@ _keyed_rules("special-items", "sku", SpecialItemIn, SpecialItemOut,
              (rules.special_items, rules.put_special_item, rules.delete_special_item),
              ("The customer's special assortment: items at its own prices",
               "Add an item to the special assortment or change its price (catalog managers)",
-              "Remove an item from the special assortment (catalog managers)"))
+              "Remove an item from the special assortment (catalog managers)"),
+             inherited=False)  # a parent's special prices are its own agreement, not its subsidiaries'

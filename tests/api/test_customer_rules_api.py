@@ -114,6 +114,10 @@ async def test_customers_see_their_own_tree_only(http, login):
     assert detail["rules"]["role_rules_from"] == "acme" and detail["rules"]["special_items"] == 1
     r = await http.get("/api/v1/customers/acme/part-numbers", headers=at_buyer)
     assert r.status_code == 200 and {"sku": "SW-24-PRO", "part_number": "ACME-NET-0024"} in r.json()
+    # a parent's special prices are its own agreement: not the subsidiary's to read (they do not pass down)
+    assert (await http.get("/api/v1/customers/acme/special-items", headers=at_buyer)).status_code == 404
+    assert (await http.get("/api/v1/customers/acme-at/special-items", headers=at_buyer)).status_code == 200
+    assert (await http.get("/api/v1/customers/acme-at/special-items", headers=acme_buyer)).status_code == 200
 
     # another customer's data is not found, exactly like a customer that does not exist
     globex_buyer = await login("buyer@globex.example")

@@ -234,3 +234,35 @@ def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
         path.write_bytes(bmecat_of(db, customer))
         result = subprocess.run([sys.executable, str(VALIDATOR), "bmecat", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
+    # a contract item, a special item or a price-list entry added after the publication must not show
+    # an item that breaks the customer's quality rules (the demo's installation service has no image)
+    from catalog import contract_terms, customer_rules, price_list_admin
+    from models.contracts import ContractItemTerms
+    from models.customer_rules import PriceListIn, SpecialItemIn
+    service = "SVC-INSTALL-ONSITE"
+    parent, contract_id = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
+    child, _ = add_customer(db, parent_id=parent)  # inherits the contract, with rules of its own
+    for customer in (parent, child):
+        with session_scope(db, write_lock=True) as session:
+            quality.set_rules(session, customer, [QualityRuleIn(rule="image")], actor="test")
+
+    contract_terms.set_item(db, contract_id, service, ContractItemTerms(price=Decimal("800.00")), actor="test")
+    for customer in (parent, child):
+        with session_scope(db) as session:
+            assert quality.hidden_skus(session, customer) == {service}
+        assert service not in prices(bmecat_of(db, customer))
+
+    other, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
+    with session_scope(db, write_lock=True) as session:
+        quality.set_rules(session, other, [QualityRuleIn(rule="image")], actor="test")
+    customer_rules.put_special_item(db, other, service, SpecialItemIn(price=Decimal("700.00")), actor="test")
+    assert service not in prices(bmecat_of(db, other))
+    third, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
+    with session_scope(db, write_lock=True) as session:
+        quality.set_rules(session, third, [QualityRuleIn(rule="image")], actor="test")
+    price_list_admin.put_price_list(db, third, f"PL-{third}", PriceListIn(
+        name="x", valid_from=date(2025, 1, 1), entries=[{"sku": service, "price": "750.00"}]), actor="test")
+    assert service not in prices(bmecat_of(db, third))

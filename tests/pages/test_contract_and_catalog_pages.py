@@ -66,6 +66,8 @@ async def test_a_buyer_sees_the_contracts_of_the_own_customer_and_its_parents(si
     assert tolerance(r.text) == "5 %" and 'id="terms-form"' not in r.text
     r = await buyer.get("/contracts/GLOBEX-FC-2026")
     assert r.status_code == 404 and "contract GLOBEX-FC-2026 not found" in r.text
+    for odd in ("ACME-FC-2026%00", "A" * 65):  # no such id can exist (PostgreSQL cannot even hold a NUL)
+        assert (await buyer.get(f"/contracts/{odd}")).status_code == 404
 
     assert "<h2>Call-offs</h2>" in (await buyer.get("/contracts/ACME-FC-2026")).text  # the customer's orders
 
