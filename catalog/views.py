@@ -28,7 +28,8 @@ def to_catalog_item(item: Item, price, source: str, *, currency: str | None = No
     sources = entry.sources if entry is not None else None
     return CatalogItem(
         sku=item.sku, name=item.name, description=item.description, category=item.category, unit=item.unit,
-        price=price, list_price=item.list_price, currency=currency or item.currency, vat_rate=item.vat_rate,
+        price=price, list_price=item.list_price, currency=currency or item.currency,
+        list_price_currency=item.currency, vat_rate=item.vat_rate,
         price_source=source, expert_review=item.expert_review, configurable=bool(item.options),
         options=[ConfigOption(name=k, values=v) for k, v in item.options.items()],
         constraints=[ConfigConstraint(type=c.get("type", INCOMPATIBLE), when=_condition(c.get("when")),

@@ -40,7 +40,8 @@ class CatalogItem(BaseModel):
     unit: str
     price: Money
     list_price: Money
-    currency: str
+    currency: str  # of `price` (the contract's)
+    list_price_currency: str = ""  # of `list_price` (the item's own; may differ from the contract's)
     vat_rate: Decimal
     price_source: str  # "special", "contract", "price_list" or "list" (catalog/pricing.py)
     expert_review: bool

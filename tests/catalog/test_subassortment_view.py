@@ -313,6 +313,9 @@ def test_a_subsidiarys_special_items_count_only_inside_the_inherited_sub_assortm
     assert listed(catalog, child)["SV-C"] == (Decimal("25.00"), "special", 1, True)
     assert exported(catalog, child)["SV-C"] == (Decimal("25.00"), "special")
     assert (_item(catalog, buyer, "SV-C").price, _item(catalog, buyer, "SV-C").currency) == (Decimal("25.00"), "EUR")
+    # its list price is shown in its own currency, not as if it were euros
+    assert (_item(catalog, buyer, "SV-C").list_price, _item(catalog, buyer, "SV-C").list_price_currency) == (
+        Decimal("30.00"), "CHF")
     checked = _check(catalog, buyer, "SV-C", ConfigurationCheckRequest(configuration={}, quantity=3))
     assert (checked.valid, checked.unit_price, checked.line_total, checked.currency) == (
         True, Decimal("25.00"), Decimal("75.00"), "EUR")
