@@ -54,9 +54,12 @@ def _release(el: etree._Element) -> None:
 
 
 def _text(el: etree._Element | None) -> str | None:
-    if el is None or el.text is None:
+    if el is None:
         return None
-    text = " ".join(el.text.split())
+    text = el.text  # read once: lxml makes a new string each time
+    if text is None:
+        return None
+    text = " ".join(text.split())
     return text or None
 
 
@@ -75,15 +78,26 @@ def _price(prices: list[etree._Element], header: dict[str, str]) -> tuple[str | 
         kind = price.get("price_type")
         if kind not in ("net_list", "net_customer"):
             continue
-        values: dict[str, str | None] = {}
-        for c in price:
-            values[local(c.tag)] = _text(c)
-        lower = _decimal(values.get("LOWER_BOUND")) or Decimal(1)
+        values: dict[str, etree._Element] = {}
+        for c in price:  # the last of a name counts; its text is read only when needed
+            values[_LOCAL.get(c.tag) or local(c.tag)] = c
+        lower = _decimal(_text(values.get("LOWER_BOUND"))) or Decimal(1)
         candidates.append((kind != "net_list", lower, values))
     if not candidates:
         return None
     _, _, values = min(candidates, key=lambda c: (c[0], c[1]))
-    return values.get("PRICE_AMOUNT"), values.get("PRICE_CURRENCY") or header.get("currency"), values.get("TAX")
+    return (_text(values.get("PRICE_AMOUNT")), _text(values.get("PRICE_CURRENCY")) or header.get("currency"),
+            _text(values.get("TAX")))
+
+
+def _first(el: etree._Element) -> dict[str, etree._Element]:
+    """The first child of each name (what `el.find("{*}NAME")` finds), in one pass over the children."""
+    out: dict[str, etree._Element] = {}
+    for c in el:
+        n = _LOCAL.get(c.tag) or local(c.tag)
+        if n not in out:
+            out[n] = c
+    return out
 
 
 def product_record(el: etree._Element, transaction: str, header: dict[str, str]) -> ItemRecord:
@@ -92,7 +106,7 @@ def product_record(el: etree._Element, transaction: str, header: dict[str, str])
     features: list[etree._Element] = []
     prices: list[etree._Element] = []
     for child in el:
-        n = local(child.tag)
+        n = _LOCAL.get(child.tag) or local(child.tag)
         if n in ("SUPPLIER_PID", "SUPPLIER_AID"):
             record.sku = _text(child)
         elif n in ("PRODUCT_DETAILS", "ARTICLE_DETAILS"):
@@ -102,7 +116,7 @@ def product_record(el: etree._Element, transaction: str, header: dict[str, str])
         elif n in ("PRODUCT_ORDER_DETAILS", "ARTICLE_ORDER_DETAILS"):
             order = child
         elif n in ("PRODUCT_PRICE_DETAILS", "ARTICLE_PRICE_DETAILS"):
-            prices.extend(p for p in child if local(p.tag) in ("PRODUCT_PRICE", "ARTICLE_PRICE"))
+            prices.extend(p for p in child if (_LOCAL.get(p.tag) or local(p.tag)) in ("PRODUCT_PRICE", "ARTICLE_PRICE"))
         elif n == "MIME_INFO":
             mime = child
     mode = el.get("mode", "new")
@@ -130,7 +144,7 @@ def product_record(el: etree._Element, transaction: str, header: dict[str, str])
     attributes: dict[str, Any] = {}
     name = description = None
     for c in details if details is not None else ():
-        n = local(c.tag)
+        n = _LOCAL.get(c.tag) or local(c.tag)
         if n == "DESCRIPTION_SHORT" and name is None:
             name = _text(c)
         elif n == "DESCRIPTION_LONG" and description is None:
@@ -148,21 +162,23 @@ def product_record(el: etree._Element, transaction: str, header: dict[str, str])
     record.fields["name"] = name
     record.fields["description"] = description or ""
     for feature in features:
-        system = (_text(feature.find("{*}REFERENCE_FEATURE_SYSTEM_NAME")) or "").upper()
-        group = _text(feature.find("{*}REFERENCE_FEATURE_GROUP_ID"))
+        first = _first(feature)
+        system = (_text(first.get("REFERENCE_FEATURE_SYSTEM_NAME")) or "").upper()
+        group = _text(first.get("REFERENCE_FEATURE_GROUP_ID"))
         if group and system.startswith("ECL"):
             attributes["eclass"] = group
         elif group and system.startswith("UNSPSC"):
             attributes["unspsc"] = group
     if order is not None:
-        unit = _text(order.find("{*}ORDER_UNIT"))
+        unit = _text(_first(order).get("ORDER_UNIT"))
         if unit:
             record.fields["unit"] = unit
     if mime is not None:
         for m in mime:
-            kind = (_text(m.find("{*}MIME_TYPE")) or "").lower()
-            purpose = (_text(m.find("{*}MIME_PURPOSE")) or "").lower()
-            source = _text(m.find("{*}MIME_SOURCE"))
+            first = _first(m)
+            kind = (_text(first.get("MIME_TYPE")) or "").lower()
+            purpose = (_text(first.get("MIME_PURPOSE")) or "").lower()
+            source = _text(first.get("MIME_SOURCE"))
             if source and (kind.startswith("image/") or purpose in ("normal", "detail")):
                 attributes["image_url"] = source
                 break

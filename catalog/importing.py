@@ -19,12 +19,14 @@ CSV and handing it to its reader: catalog/file_import.py.
 """
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, String, delete, func, insert, select, type_coerce, update
 from sqlalchemy import bindparam
 
 from catalog import draft_lock, version_content, versions
@@ -35,6 +37,55 @@ from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, I
 from partners.tables import DeliveryUnit
 
 MAX_ERRORS_LISTED = 1000
+
+
+def _executemany(session, statement, rows: list[dict[str, Any]]) -> None:
+    """`session.execute(statement, rows)`, but on SQLite straight to the driver: SQLAlchemy's
+    per-row parameter processing costs more than SQLite's insert itself. The rows' values must
+    then be what the driver takes (see `_sqlite_row`); other databases go through SQLAlchemy
+    (whose batched multi-row INSERTs pay there)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        session.execute(statement, rows)
+        return
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
+    fixed = compiled.params  # values bound in the statement itself (the version id of a WHERE)
+    order = compiled.positiontup
+    connection.exec_driver_sql(compiled.string,
+                               [tuple(row[k] if k in row else fixed[k] for k in order) for row in rows])
+
+
+_EMPTY_JSON = {dict: "{}", list: "[]"}
+_JSON_COLUMNS = ("options", "constraints", "attributes")
+
+
+def _content_select(session, names: list[str]) -> tuple[list, Callable[[Any], dict[str, Any]]]:
+    """Columns of catalogversionitem to select, and how to turn a result row into a dict. On
+    SQLite the JSON columns come as their text, decoded here: most are "{}" or "[]", which need
+    no json.loads (what SQLAlchemy's JSON type would do for each)."""
+    t = CatalogVersionItem.__table__
+    if session.connection().dialect.name != "sqlite":
+        return [t.c[n] for n in names], lambda values: dict(zip(names, values))
+    json_at = [i for i, n in enumerate(names) if n in _JSON_COLUMNS]
+
+    def as_dict(values) -> dict[str, Any]:
+        row = dict(zip(names, values))
+        for i in json_at:
+            raw = values[i]
+            row[names[i]] = {} if raw == "{}" else [] if raw == "[]" else None if raw is None else json.loads(raw)
+        return row
+    return [type_coerce(t.c[n], String) if n in _JSON_COLUMNS else t.c[n] for n in names], as_dict
+
+
+def _sqlite_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A `version_content.version_row` as SQLAlchemy would bind it on SQLite: decimals (already
+    rounded to the column's scale by `normalise`) as text, JSON as `json.dumps` text."""
+    out = dict(row)
+    out["list_price"], out["vat_rate"] = str(row["list_price"]), str(row["vat_rate"])
+    for name in ("options", "constraints", "attributes"):
+        value = row[name]
+        out[name] = json.dumps(value) if value or type(value) not in _EMPTY_JSON else _EMPTY_JSON[type(value)]
+    return out
 
 
 class ImportRefused(Exception):
@@ -150,10 +201,10 @@ class DraftImporter:
                 CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus))).scalars()) if skus else set()
             existing = {}
             if skus:
-                result = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(skus)))
-                keys = list(result.keys())
-                for values in result:
-                    row = dict(zip(keys, values))
+                columns, as_dict = _content_select(session, ["sku", *version_content.CONTENT_FIELDS, "content_hash"])
+                for values in session.execute(select(*columns).where(t.c.version_id == self.version_id,
+                                                                     t.c.sku.in_(skus))):
+                    row = as_dict(values)
                     existing[row["sku"]] = row
             inserts: list[dict] = []
             replaced: list[str] = []
@@ -209,43 +260,54 @@ class DraftImporter:
             if replaced or deletes:
                 session.execute(delete(t).where(t.c.version_id == self.version_id, t.c.sku.in_(replaced + deletes)))
             if inserts:
-                session.execute(insert(t), inserts)
+                if session.connection().dialect.name == "sqlite":
+                    inserts = [_sqlite_row(row) for row in inserts]
+                _executemany(session, insert(t), inserts)
             if staged:
-                session.execute(insert(CatalogImportRow.__table__),
-                                [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()])
+                _executemany(session, insert(CatalogImportRow.__table__),
+                             [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()])
             if assignments:
                 self._assign(session, assignments)
 
     def _assign(self, session, assignments: list[CategoryAssignment]) -> None:
         """Category map entries (BMEcat PRODUCT_TO_CATALOGGROUP_MAP): they come after the products."""
         t = CatalogVersionItem.__table__
+        s = CatalogImportRow.__table__
         wanted = {}
         for a in assignments:
             try:
                 wanted[a.sku] = clean_field("category", a.category, set())
             except ItemInvalid as exc:
                 self.error(a.line, a.sku, "category", exc.message)
-        outcomes = dict(session.execute(select(CatalogImportRow.sku, CatalogImportRow.outcome).where(
-            CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(list(wanted)))).all())
-        current = session.execute(select(t.c.sku, t.c.category).where(
-            t.c.version_id == self.version_id, t.c.sku.in_(list(wanted)))).all()
-        moved = [sku for sku, category in current  # only these need their whole row (and a new hash)
-                 if outcomes.get(sku) in ("added", "changed", "unchanged") and category != wanted[sku]]
-        result = session.execute(select(t).where(t.c.version_id == self.version_id, t.c.sku.in_(moved)))
-        keys = list(result.keys())
+        if not wanted:
+            return
+        # what this run did to each SKU, and the category its row has now: one query
+        outcomes, moved = {}, []
+        for sku, outcome, category in session.execute(
+                select(s.c.sku, s.c.outcome, t.c.category)
+                .select_from(s.outerjoin(t, (t.c.version_id == self.version_id) & (t.c.sku == s.c.sku)))
+                .where(s.c.run_id == self.run_id, s.c.sku.in_(list(wanted)))):
+            outcomes[sku] = outcome
+            if category is not None and outcome in ("added", "changed", "unchanged") and category != wanted[sku]:
+                moved.append(sku)  # only these need their content (and a new hash)
         updates, now_changed = [], []
-        for values in result if moved else ():
-            row = dict(zip(keys, values))
-            sku = row["sku"]
-            content = version_content.row_content(row) | {"category": wanted[sku]}
-            updates.append({"_sku": sku, "_category": wanted[sku], "_hash": version_content.content_hash(content)})
-            if outcomes[sku] == "unchanged":
-                now_changed.append(sku)
-        for sku in set(wanted) - set(outcomes):
-            self.error(None, sku, "category", f"the category map names {sku}, which is not a product of the file")
+        if moved:
+            columns, as_dict = _content_select(
+                session, ["sku", *(f for f in version_content.CONTENT_FIELDS if f != "category")])
+            for values in session.execute(select(*columns).where(t.c.version_id == self.version_id,
+                                                                 t.c.sku.in_(moved))):
+                row = as_dict(values)
+                sku = row["sku"]
+                content = version_content.row_content(row) | {"category": wanted[sku]}
+                updates.append({"_sku": sku, "_category": wanted[sku], "_hash": version_content.content_hash(content)})
+                if outcomes[sku] == "unchanged":
+                    now_changed.append(sku)
+        for sku in wanted:
+            if sku not in outcomes:
+                self.error(None, sku, "category", f"the category map names {sku}, which is not a product of the file")
         if updates:
-            session.execute(update(t).where(t.c.version_id == self.version_id, t.c.sku == bindparam("_sku"))
-                            .values(category=bindparam("_category"), content_hash=bindparam("_hash")), updates)
+            _executemany(session, update(t).where(t.c.version_id == self.version_id, t.c.sku == bindparam("_sku"))
+                         .values(category=bindparam("_category"), content_hash=bindparam("_hash")), updates)
         if now_changed:
             session.execute(update(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id,
                                                            CatalogImportRow.sku.in_(now_changed))

@@ -37,11 +37,18 @@ def normalise(content: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), without building an
+# encoder per call (json.dumps does when given options); the output is the same.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_PLAIN = ("name", "description", "category", "unit", "list_price", "currency", "vat_rate", "delivery_unit_id",
+          "expert_review")
+
+
 def _hash(clean: dict[str, Any]) -> str:
-    parts = [str(clean[f]) for f in ("name", "description", "category", "unit", "list_price", "currency",
-                                     "vat_rate", "delivery_unit_id", "expert_review")]
+    parts = [str(clean[f]) for f in _PLAIN]
     for f in ("options", "constraints", "attributes"):  # usually empty: JSON only when not
-        parts.append(json.dumps(clean[f], sort_keys=True, separators=(",", ":"), default=str) if clean[f] else "")
+        value = clean[f]
+        parts.append(_ENCODE(value) if value else "")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
