@@ -127,7 +127,7 @@ async def test_the_catalog_manager_finds_the_draft_and_its_diff_in_the_browser(s
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             manager = await sign_in(browser, system, "catalog@seller.example", timezone_id="Europe/Berlin")
-            await manager.get_by_role("link", name="Catalog versions").click()
+            await manager.get_by_role("link", name="Catalog versions", exact=True).click()
             await manager.locator("#versions tr", has_text="price update and a new cable").get_by_role("link").click()
             await expect(manager.locator("#diff-added")).to_contain_text("CBL-CAT6A-10M")
             await expect(manager.locator('#diff-prices tr[data-sku="CBL-CAT6-5M"]')).to_contain_text("6.20 EUR")

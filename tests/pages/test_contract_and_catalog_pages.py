@@ -51,6 +51,9 @@ def in_db(api_settings, change) -> None:
 
 async def test_a_buyer_sees_the_contracts_of_the_own_customer_and_its_parents(signed_in):
     buyer = await signed_in("buyer@acme.example")
+    home = (await buyer.get("/")).text
+    assert "<strong>Contracts</strong>" in home and "<strong>Catalog versions</strong>" not in home  # tiles by role
+    assert "<strong>Catalog versions</strong>" in (await (await signed_in(MANAGER)).get("/")).text
     r = await buyer.get("/contracts")
     assert r.status_code == 200
     assert 'data-contract="ACME-FC-2026"' in r.text and "GLOBEX-FC-2026" not in r.text
