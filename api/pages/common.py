@@ -137,7 +137,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
     if actor.delivery_unit_id is not None or actor.is_seller_staff:
         links.append(("/suborders", "Sub-orders"))
     if actor.customer_id is not None or actor.is_seller_staff:  # the routes check it again
-        links.append(("/contracts", "Contracts"))
+        links += [("/contracts", "Contracts"), ("/customers", "Customers")]
     if actor.is_seller_staff and "catalog_manager" in actor.roles:
         links.append(("/catalog/versions", "Catalog versions"))
     links.append(("/inbox", "Inbox"))
