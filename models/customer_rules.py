@@ -19,12 +19,24 @@ def printable(value: str | None) -> str | None:
     role or name is a typo that no lookup would ever match. The API's path and query parameters
     use it (`Printable`); bodies are checked by the edit functions (catalog/customer_rules.py), as
     these models also carry what is read back, which must not fail on rows stored before."""
-    if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if value is not None and _has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value
 
 
 Printable = AfterValidator(printable)
+
+
+def possible_key(value: str) -> bool:
+    """Whether an id, SKU or role could be in the tables at all: 1 to 64 characters, printable (a
+    page can answer "not found" without asking the database, which cannot even look up a NUL)."""
+    return 0 < len(value) <= 64 and not _has_control_characters(value)
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ids, SKUs and roles (64 in the tables)
 # money columns are NUMERIC(14, 2): cents at most, and below 10^12
 Price = Annotated[Money, Field(ge=0, lt=Decimal("1e12"), decimal_places=2)]

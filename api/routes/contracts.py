@@ -9,10 +9,11 @@ from api.problems import Problem
 from api.security import CurrentActor, require_role
 from catalog import call_offs, contract_terms, contracts
 from catalog.assortment import customer_chain
+from catalog.tables import Contract
 from database import session_scope
 from models.actors import Actor
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
-from models.customer_rules import Printable
+from models.customer_rules import Printable, possible_key
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
 Id = Annotated[str, Path(min_length=1, max_length=64), Printable]  # contract ids and SKUs (64 in the tables)
@@ -36,16 +37,22 @@ def _list(engine, actor: Actor, customer_id: str | None) -> list[ContractSummary
         return contracts.summaries(session, customers)
 
 
-def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
-    if len(contract_id) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in contract_id):
+def _visible_contract(session, actor: Actor, contract_id: str) -> Contract:
+    """The contract if the actor may see it; else 404, as if it did not exist."""
+    if not possible_key(contract_id):
         # no such id can exist; the pages call this without the path parameter's checks
         raise Problem(404, "contract not found")
+    customers = visible_customers(session, actor)
+    contract = session.get(Contract, contract_id)
+    if contract is None or (customers is not None and contract.customer_id not in customers):
+        raise Problem(404, f"contract {contract_id} not found")
+    return contract
+
+
+def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
     with session_scope(engine) as session:
-        customers = visible_customers(session, actor)
-        found = contracts.usage(session, contract_id)
-        if found is None or (customers is not None and found.customer_id not in customers):
-            raise Problem(404, f"contract {contract_id} not found")
-        return found
+        _visible_contract(session, actor, contract_id)
+        return contracts.usage(session, contract_id)
 
 
 @router.get("", response_model=list[ContractSummary],
@@ -99,11 +106,11 @@ async def put_contract_item(contract_id: Id, sku: Id, body: ContractItemTerms, a
 
 
 def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit: int) -> list[CallOff]:
-    contract = _get(engine, actor, contract_id)  # 404 unless the caller may see the contract
-    if actor.customer_id is not None and actor.customer_id != contract.customer_id:
-        # a subsidiary calls off its parent's contract, but the parent's orders are not its business
-        raise Problem(403, f"the call-offs of {contract_id} are shown to {contract.customer_id}'s users")
     with session_scope(engine) as session:
+        contract = _visible_contract(session, actor, contract_id)
+        if actor.customer_id is not None and actor.customer_id != contract.customer_id:
+            # a subsidiary calls off its parent's contract, but the parent's orders are not its business
+            raise Problem(403, f"the call-offs of {contract_id} are shown to {contract.customer_id}'s users")
         return call_offs.call_offs(session, contract_id, status=status, limit=limit)
 
 
