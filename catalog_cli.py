@@ -1,17 +1,18 @@
 """`order2cash catalog ...`: catalog versions, import, diff, publish, export and supplier syncs.
 
-    order2cash catalog versions
-    order2cash catalog import supplier.xml            # into a new draft (or --version N)
-    order2cash catalog diff 7
-    order2cash catalog publish 7 [--at 2027-01-01T00:00:00+01:00]
-    order2cash catalog unpublish 7
-    order2cash catalog quality 7 [--customer globex]
-    order2cash catalog quality-rules globex [--file rules.json]
-    order2cash catalog sub-assortment globex [--categories network,cables] [--clear]
-    order2cash catalog changes [--customer acme] [--contract ACME-FC-2026] [--kind price_list]
-    order2cash catalog export acme -o acme.xml [--format csv]
-    order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml --every P1D
+order2cash catalog versions
+order2cash catalog import supplier.xml            # into a new draft (or --version N)
+order2cash catalog diff 7
+order2cash catalog publish 7 [--at 2027-01-01T00:00:00+01:00]
+order2cash catalog unpublish 7
+order2cash catalog quality 7 [--customer globex]
+order2cash catalog quality-rules globex [--file rules.json]
+order2cash catalog sub-assortment globex [--categories network,cables] [--clear]
+order2cash catalog changes [--customer acme] [--contract ACME-FC-2026] [--kind price_list]
+order2cash catalog export acme -o acme.xml [--format csv]
+order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml --every P1D
 """
+
 import asyncio
 import sys
 from datetime import datetime
@@ -32,6 +33,7 @@ def list_versions() -> None:
     """List catalog versions, newest first."""
     from catalog import versions
     from database import session_scope
+
     with engine() as db, session_scope(db) as session:
         rows = versions.list_versions(session)
     table = Table(title="Catalog versions")
@@ -39,17 +41,26 @@ def list_versions() -> None:
         table.add_column(column)
     for v in rows:
         when = v.published_at or v.activates_at
-        table.add_row(str(v.id) + (" (live)" if v.live else ""), v.status, str(v.item_count),
-                      when.isoformat(timespec="minutes") if when else "", v.source, v.note)
+        table.add_row(
+            str(v.id) + (" (live)" if v.live else ""),
+            v.status,
+            str(v.item_count),
+            when.isoformat(timespec="minutes") if when else "",
+            v.source,
+            v.note,
+        )
     console.print(table)
 
 
 @app.command("draft")
-def create_draft(note: str = typer.Option("", help="what the draft is for"),
-                 empty: bool = typer.Option(False, help="start empty instead of from the published version")) -> None:
+def create_draft(
+    note: str = typer.Option("", help="what the draft is for"),
+    empty: bool = typer.Option(False, help="start empty instead of from the published version"),
+) -> None:
     """Create a draft version (a copy of the published one)."""
     from catalog import versions
     from database import session_scope
+
     with engine() as db, session_scope(db, write_lock=True) as session:
         version = versions.create_draft(session, created_by=ACTOR, note=note, empty=empty)
     console.print(f"draft version {version.id} created")
@@ -68,26 +79,40 @@ def import_file(
     """Import a file into a draft version, with a progress bar and a per-item error report."""
     from catalog import file_import, importing, versions
     from database import session_scope
+
     s = get_settings()
     if format not in (None, "bmecat", "csv") or mode not in (None, "full", "delta"):
         fail("format is bmecat or csv, mode is full or delta")
     with engine() as db:
         if version is None:
             with session_scope(db, write_lock=True) as session:
-                version = versions.create_draft(session, created_by=ACTOR, source=f"import:{file.name}",
-                                                note=f"import of {file.name}").id
+                version = versions.create_draft(
+                    session, created_by=ACTOR, source=f"import:{file.name}", note=f"import of {file.name}"
+                ).id
             console.print(f"new draft version {version}")
         total = file.stat().st_size
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                      TextColumn("{task.fields[items]} items"), TimeRemainingColumn(), console=console,
-                      transient=not sys.stdout.isatty()) as progress:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("{task.fields[items]} items"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=not sys.stdout.isatty(),
+        ) as progress:
             task = progress.add_task(f"importing {file.name}", total=total, items=0)
             try:
                 report = file_import.import_file(
-                    db, version, file, format=format, mode=mode,
+                    db,
+                    version,
+                    file,
+                    format=format,
+                    mode=mode,
                     default_delivery_unit=default_delivery_unit or s.catalog_default_delivery_unit,
                     default_category=default_category or s.catalog_default_category,
-                    progress=lambda pos, items: progress.update(task, completed=pos, items=items))
+                    progress=lambda pos, items: progress.update(task, completed=pos, items=items),
+                )
             except importing.ImportRefused as exc:
                 fail(f"not imported: {exc}")
             except versions.VersionError as exc:
@@ -96,8 +121,20 @@ def import_file(
     table = Table(title=f"Import into draft {version} ({report.transaction}, {report.mode})")
     for column in ("read", "added", "changed", "unchanged", "deleted", "removed", "errors"):
         table.add_column(column, justify="right")
-    table.add_row(*(str(n) for n in (report.items_read, report.added, report.changed, report.unchanged,
-                                    report.deleted, report.removed, report.failed)))
+    table.add_row(
+        *(
+            str(n)
+            for n in (
+                report.items_read,
+                report.added,
+                report.changed,
+                report.unchanged,
+                report.deleted,
+                report.removed,
+                report.failed,
+            )
+        )
+    )
     console.print(table)
     for error in report.errors[:show_errors]:
         console.print(f"  line {error.line or '?'} {error.sku or '(no SKU)'}: {error.message}")
@@ -108,11 +145,15 @@ def import_file(
 
 
 @app.command("diff")
-def diff(version: int = typer.Argument(...), base: int = typer.Option(None, help="default: the published version"),
-         limit: int = typer.Option(50, help="lines per section")) -> None:
+def diff(
+    version: int = typer.Argument(...),
+    base: int = typer.Option(None, help="default: the published version"),
+    limit: int = typer.Option(50, help="lines per section"),
+) -> None:
     """What publishing a version would change."""
     from catalog import version_diff, versions
     from database import session_scope
+
     with engine() as db, session_scope(db) as session:
         try:
             d = version_diff.diff(session, version, base, limit=limit)
@@ -131,12 +172,19 @@ def diff(version: int = typer.Argument(...), base: int = typer.Option(None, help
 
 
 @app.command("publish")
-def publish(version: int = typer.Argument(...),
-            at: datetime = typer.Option(None, formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"],
-                                        help="activation time with zone, e.g. 2027-01-01T00:00:00+01:00"),
-            force: bool = typer.Option(False, "--force", help="publish a draft copied from an older version than "
-                                                              "the published one (undoes the newer one's changes)")
-            ) -> None:
+def publish(
+    version: int = typer.Argument(...),
+    at: datetime = typer.Option(
+        None,
+        formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"],
+        help="activation time with zone, e.g. 2027-01-01T00:00:00+01:00",
+    ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="publish a draft copied from an older version than the published one (undoes the newer one's changes)",
+    ),
+) -> None:
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
     from catalog import publication, versions
 
@@ -145,6 +193,7 @@ def publish(version: int = typer.Argument(...),
         s = get_settings()
         if at is not None:
             from temporal_client import connect
+
             client = await connect(s)
         return await publication.publish(client, db, s.temporal_task_queue, version, ACTOR, at, force=force)
 
@@ -157,8 +206,10 @@ def publish(version: int = typer.Argument(...),
         console.print(f"version {version} is scheduled for {result.activates_at.isoformat()}")
         return
     m = result.materialised
-    console.print(f"version {version} is published (was {result.previous_version_id}): {m.inserted} new, "
-                  f"{m.updated} changed, {m.deleted} deleted, {m.deactivated} deactivated items")
+    console.print(
+        f"version {version} is published (was {result.previous_version_id}): {m.inserted} new, "
+        f"{m.updated} changed, {m.deleted} deleted, {m.deactivated} deactivated items"
+    )
     for c in result.customers:
         if c.hidden_count:
             console.print(f"  {c.customer_id}: {c.hidden_count} items withheld by its quality rules")
@@ -186,24 +237,30 @@ def quality_report(version: int = typer.Argument(...), customer: str = typer.Opt
     """Which item fails which customer's quality rules in a version."""
     from catalog import quality, versions
     from database import session_scope
+
     with engine() as db, session_scope(db) as session:
         try:
             report = quality.report(session, version, customer)
         except versions.VersionError as exc:
             fail(str(exc))
     for c in report.customers:
-        console.print(f"[bold]{c.customer_id}[/bold] ({', '.join(c.rules)}): {c.failing_count} of "
-                      f"{c.checked_items} items fail")
+        console.print(
+            f"[bold]{c.customer_id}[/bold] ({', '.join(c.rules)}): {c.failing_count} of {c.checked_items} items fail"
+        )
         for item in c.failing:
             console.print(f"  {item.sku}: " + "; ".join(f"{f.rule}: {f.message}" for f in item.failures))
 
 
 @app.command("export")
-def export_catalog(customer: str = typer.Argument(...), output: Path = typer.Option(None, "-o", "--output"),
-                   format: str = typer.Option("bmecat", help="bmecat | csv")) -> None:
+def export_catalog(
+    customer: str = typer.Argument(...),
+    output: Path = typer.Option(None, "-o", "--output"),
+    format: str = typer.Option("bmecat", help="bmecat | csv"),
+) -> None:
     """Export a customer's view at its prices (BMEcat 2005 T_NEW_CATALOG or CSV)."""
     from catalog import export
     from database import session_scope
+
     output = output or Path(f"catalog-{customer}.{'xml' if format == 'bmecat' else 'csv'}")
     try:
         with engine() as db, session_scope(db) as session:
@@ -254,8 +311,13 @@ def sync_schedule(
         if not url:
             fail("a URL is needed to create a schedule")
         interval = TypeAdapter(timedelta).validate_python(every)
-        request = SyncRequest(supplier=supplier, url=url, format=format,
-                              default_delivery_unit=default_delivery_unit, default_category=default_category)
+        request = SyncRequest(
+            supplier=supplier,
+            url=url,
+            format=format,
+            default_delivery_unit=default_delivery_unit,
+            default_category=default_category,
+        )
         sid = await sync.create_schedule(client, request, interval, s.temporal_task_queue, replace=replace)
         return f"schedule {sid}: {url} every {interval}"
 

@@ -17,6 +17,7 @@ version against its quality rules. The JSON is the API's (models/catalog_version
 The audit trail (catalog/audit.py), newest first: contract terms and items, price lists, role
 rules and limits, part numbers, special items, quality rules and sub-assortments.
 """
+
 import json
 import sys
 from collections.abc import Iterator
@@ -38,8 +39,10 @@ __all__ = ["app"]  # the catalog app, with these commands registered
 
 def _validation_errors(exc: ValidationError, prefix: str) -> list[str]:
     """One line per error, naming the field as the JSON spells it (rules.0.op; the file: bad JSON)."""
-    return [(".".join([prefix, *(str(part) for part in e["loc"])]).strip(".") or "file") + f": {e['msg']}"
-            for e in exc.errors()]
+    return [
+        (".".join([prefix, *(str(part) for part in e["loc"])]).strip(".") or "file") + f": {e['msg']}"
+        for e in exc.errors()
+    ]
 
 
 def _read(file: Path) -> str:
@@ -56,6 +59,7 @@ def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
     """A transaction (`write_lock`: a writer's), once the customer is known to exist."""
     from catalog.tables import Customer
     from database import session_scope
+
     with engine() as db, session_scope(db, write_lock=write_lock) as session:
         if session.get(Customer, customer) is None:
             fail(f"customer: unknown customer {customer}")
@@ -75,16 +79,23 @@ def _replace(customer: str, replace, value, refused: type[Exception]) -> Custome
 
 def _rechecked(customer: str, result: CustomerPublication | None) -> None:
     if result is not None:
-        console.print(f"{customer}'s view of version {result.version_id} re-checked: "
-                      f"{result.hidden_count} items withheld by its quality rules")
+        console.print(
+            f"{customer}'s view of version {result.version_id} re-checked: "
+            f"{result.hidden_count} items withheld by its quality rules"
+        )
 
 
 @app.command("quality-rules")
 def quality_rules(
     customer: str = typer.Argument(...),
-    file: Path = typer.Option(None, "--file", "-f", dir_okay=False,
-                              help='replace the rules with a JSON list, e.g. [{"rule": "min_description_length", '
-                                   '"params": {"length": 50}}]; - reads stdin'),
+    file: Path = typer.Option(
+        None,
+        "--file",
+        "-f",
+        dir_okay=False,
+        help='replace the rules with a JSON list, e.g. [{"rule": "min_description_length", '
+        '"params": {"length": 50}}]; - reads stdin',
+    ),
     clear: bool = typer.Option(False, help="remove all the customer's rules"),
     as_json: bool = typer.Option(False, "--json", help="print the rules as JSON (what --file takes)"),
 ) -> None:
@@ -94,6 +105,7 @@ def quality_rules(
     withheld from it."""
     from catalog import quality
     from catalog.version_tables import CustomerCatalog
+
     if file is not None and clear:
         fail("give --file or --clear, not both")
     if file is None and not clear:
@@ -151,8 +163,11 @@ def _split(values: list[str] | None) -> list[str]:
 def _print_definition(customer: str, body: SubAssortmentIn) -> None:
     console.print(f"[bold]{escape(customer)}[/bold]: sub-assortment {escape(body.name or '(no name)')}")
     console.print("  categories: " + (", ".join(body.categories) or "–"))
-    console.print("  SKUs: " + (", ".join(body.skus) or "–")
-                  + ("  (neither: every item)" if not body.categories and not body.skus else ""))
+    console.print(
+        "  SKUs: "
+        + (", ".join(body.skus) or "–")
+        + ("  (neither: every item)" if not body.categories and not body.skus else "")
+    )
     for rule in body.rules:
         value = "" if rule.value is None else f" {json.dumps(rule.value)}"
         console.print(f"  rule: {escape(rule.field + ' ' + rule.op + value)}")
@@ -162,13 +177,18 @@ def _print_definition(customer: str, body: SubAssortmentIn) -> None:
 def sub_assortment(
     customer: str = typer.Argument(...),
     name: str = typer.Option(None, help="what the sub-assortment is called"),
-    categories: list[str] = typer.Option(None, "--categories", "--category",
-                                         help="categories it includes (repeat or comma-separate)"),
+    categories: list[str] = typer.Option(
+        None, "--categories", "--category", help="categories it includes (repeat or comma-separate)"
+    ),
     skus: list[str] = typer.Option(None, "--skus", "--sku", help="SKUs it includes (repeat or comma-separate)"),
-    rules: list[str] = typer.Option(None, "--rule", help="filter rule every item must match: 'field op [value]', "
-                                                         "e.g. 'list_price lte 100', 'image_url present'"),
-    file: Path = typer.Option(None, "--file", "-f", dir_okay=False,
-                              help="the definition as the API's JSON; - reads stdin"),
+    rules: list[str] = typer.Option(
+        None,
+        "--rule",
+        help="filter rule every item must match: 'field op [value]', e.g. 'list_price lte 100', 'image_url present'",
+    ),
+    file: Path = typer.Option(
+        None, "--file", "-f", dir_okay=False, help="the definition as the API's JSON; - reads stdin"
+    ),
     clear: bool = typer.Option(False, help="remove it: the customer's view is its contract assortment again"),
     as_json: bool = typer.Option(False, "--json", help="print the definition as JSON (what --file takes)"),
 ) -> None:
@@ -177,6 +197,7 @@ def sub_assortment(
     The options given make the new definition (like the API's PUT): categories, SKUs and filter
     rules; with neither categories nor SKUs it includes every item that matches the rules."""
     from catalog import subassortments
+
     options_given = name is not None or bool(categories) or bool(skus) or bool(rules)
     if sum((options_given, file is not None, clear)) > 1:
         fail("give the definition as options, as --file, or --clear: only one of them")
@@ -196,9 +217,16 @@ def sub_assortment(
     body = None
     if not clear:
         try:
-            body = (SubAssortmentIn.model_validate_json(_read(file)) if file is not None else SubAssortmentIn(
-                name=name or "", categories=_split(categories), skus=_split(skus),
-                rules=[_parse_rule(rule) for rule in rules or []]))
+            body = (
+                SubAssortmentIn.model_validate_json(_read(file))
+                if file is not None
+                else SubAssortmentIn(
+                    name=name or "",
+                    categories=_split(categories),
+                    skus=_split(skus),
+                    rules=[_parse_rule(rule) for rule in rules or []],
+                )
+            )
         except ValidationError as exc:
             fail(*_validation_errors(exc, ""))
     result = _replace(customer, subassortments.replace, body, subassortments.InvalidDefinition)
@@ -213,20 +241,25 @@ def sub_assortment(
 def changes(
     customer: str = typer.Option(None, help="only this customer's (its contracts' too)"),
     contract: str = typer.Option(None, help="only this contract's"),
-    kind: str = typer.Option(None, help="only this kind: contract.terms, contract.item, price_list, role_rules, "
-                                        "role_rule, role_limit, part_number, special_item, quality_rules, "
-                                        "sub_assortment"),
+    kind: str = typer.Option(
+        None,
+        help="only this kind: contract.terms, contract.item, price_list, role_rules, "
+        "role_rule, role_limit, part_number, special_item, quality_rules, "
+        "sub_assortment",
+    ),
     limit: int = typer.Option(20, min=1, max=500, help="how many, newest first"),
     before_id: int = typer.Option(None, min=1, help="only those older than this id (the next page)"),
 ) -> None:
     """Who changed a customer's commercial terms, when, and what: the audit trail, newest first."""
     from catalog import audit
     from database import session_scope
+
     if kind is not None and kind not in audit.KINDS:
         fail(f"kind: {kind!r} is none of {', '.join(audit.KINDS)}")
     with engine() as db, session_scope(db) as session:
-        page = audit.changes(session, customer_id=customer, contract_id=contract, kind=kind, limit=limit,
-                             before_id=before_id)
+        page = audit.changes(
+            session, customer_id=customer, contract_id=contract, kind=kind, limit=limit, before_id=before_id
+        )
     if not page.changes:
         console.print("no changes recorded")
         return
@@ -234,9 +267,16 @@ def changes(
     for column in ("id", "at", "actor", "customer", "contract", "kind", "subject", "change"):
         table.add_column(column, justify="right" if column == "id" else "left")
     for c in page.changes:
-        table.add_row(str(c.id), c.at.strftime("%Y-%m-%d %H:%M:%S"), escape(c.actor), escape(c.customer_id or "–"),
-                      escape(c.contract_id or "–"), c.kind, escape(c.subject or "–"),
-                      escape(audit.summary(c.before, c.after)))
+        table.add_row(
+            str(c.id),
+            c.at.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(c.actor),
+            escape(c.customer_id or "–"),
+            escape(c.contract_id or "–"),
+            c.kind,
+            escape(c.subject or "–"),
+            escape(audit.summary(c.before, c.after)),
+        )
     console.print(table)
     if page.next_before_id is not None:
         console.print(f"older ones: --before-id {page.next_before_id}")

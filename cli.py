@@ -1,10 +1,11 @@
 """`order2cash` command line: run the whole system locally, or one part of it in a deployment.
 
-    order2cash dev          # what `make run` does: Temporal dev server, migrations, demo data, worker, API
-    order2cash migrate      # apply database migrations
-    order2cash seed-demo    # load the demo data (idempotent)
-    order2cash api | worker # one process of a deployment
+order2cash dev          # what `make run` does: Temporal dev server, migrations, demo data, worker, API
+order2cash migrate      # apply database migrations
+order2cash seed-demo    # load the demo data (idempotent)
+order2cash api | worker # one process of a deployment
 """
+
 import os
 import signal
 import subprocess
@@ -26,11 +27,16 @@ console = Console()
 BIN = Path(sys.executable).parent
 app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
 app.add_typer(contracts_cli.app, name="contracts", help="Framework contracts: terms, items, consumption")
-app.add_typer(customers_cli.app, name="customers", help="Customers and their catalog rules: price lists, role rules, limits, part numbers")
+app.add_typer(
+    customers_cli.app,
+    name="customers",
+    help="Customers and their catalog rules: price lists, role rules, limits, part numbers",
+)
 
 
 def search_attribute_flags() -> list[str]:
     from workflows import search
+
     kinds = {"KEYWORD": "Keyword", "DOUBLE": "Double"}
     flags = []
     for key in search.ALL:
@@ -42,6 +48,7 @@ def search_attribute_flags() -> list[str]:
 def migrate() -> None:
     """Create or upgrade the application database schema."""
     from migrations import upgrade
+
     upgrade(get_settings().database_url)
     console.print("database migrated")
 
@@ -51,6 +58,7 @@ def seed_demo() -> None:
     """Load the demo customers, contracts, items, delivery units and users (idempotent)."""
     from database import make_engine
     from demo.seed import load_demo_data
+
     engine = make_engine(get_settings().database_url)
     load_demo_data(engine)
     engine.dispose()
@@ -67,8 +75,21 @@ def worker() -> None:
 def api(host: str = typer.Option(None), port: int = typer.Option(None), workers: int = 1) -> None:
     """Run the HTTP API and pages."""
     s = get_settings()
-    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "api.app:app", "--host", host or s.api_host,
-                              "--port", str(port or s.api_port), "--workers", str(workers)])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app",
+            "--host",
+            host or s.api_host,
+            "--port",
+            str(port or s.api_port),
+            "--workers",
+            str(workers),
+        ],
+    )
 
 
 @app.command("partner-event")
@@ -94,12 +115,16 @@ def partner_event(
     secret = unit_secret(make_engine(s.database_url), unit)
     if secret is None:
         raise typer.BadParameter(f"unknown delivery unit {unit}")
-    body = json.dumps({"type": f"suborder.{event}", "suborder_id": suborder_id,
-                       "data": dict(item.split("=", 1) for item in data)})
+    body = json.dumps(
+        {"type": f"suborder.{event}", "suborder_id": suborder_id, "data": dict(item.split("=", 1) for item in data)}
+    )
     msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
-    headers = {"content-type": "application/json", "webhook-id": msg_id,
-               "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": Webhook(secret).sign(msg_id, now, body)}
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+    }
     url = f"{api_url or f'http://localhost:{s.api_port}'}/api/v1/webhooks/partners/{unit}"
     response = httpx.post(url, content=body, headers=headers)
     typer.echo(f"{response.status_code} {response.text}")
@@ -108,6 +133,7 @@ def partner_event(
 
 def _wait_for_port(host: str, port: int, seconds: float) -> bool:
     import socket
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -141,12 +167,33 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
     host, _, port = s.temporal_address.partition(":")
     if not _wait_for_port(host, int(port or 7233), 0.3):
         log = open(DATA_DIR / "temporal.log", "ab")
-        procs.append(subprocess.Popen(
-            [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(DATA_DIR / "temporal.db"),
-             "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-             "--namespace", s.temporal_namespace, "--port", port or "7233", "--ui-port", "8233",
-             "--log-level", "warn", *search_attribute_flags()],
-            stdout=log, stderr=log, start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "temporal"),
+                    "server",
+                    "start-dev",
+                    "--db-filename",
+                    str(DATA_DIR / "temporal.db"),
+                    "--sqlite-pragma",
+                    "journal_mode=wal",
+                    "--sqlite-pragma",
+                    "synchronous=normal",
+                    "--namespace",
+                    s.temporal_namespace,
+                    "--port",
+                    port or "7233",
+                    "--ui-port",
+                    "8233",
+                    "--log-level",
+                    "warn",
+                    *search_attribute_flags(),
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        )
         console.print("starting Temporal dev server (log: .data/temporal.log) ...")
         if not _wait_for_port(host, int(port or 7233), 60):
             console.print("[red]Temporal did not start; see .data/temporal.log[/red]")
@@ -155,8 +202,23 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
     if demo:
         seed_demo()
     procs.append(subprocess.Popen([sys.executable, "worker.py"], start_new_session=True))
-    procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app", "--host", s.api_host,
-                                   "--port", str(s.api_port), "--log-level", "warning"], start_new_session=True))
+    procs.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:app",
+                "--host",
+                s.api_host,
+                "--port",
+                str(s.api_port),
+                "--log-level",
+                "warning",
+            ],
+            start_new_session=True,
+        )
+    )
     if not _wait_for_port(s.api_host, s.api_port, 60):
         console.print("[red]The API did not start[/red]")
         stop()
@@ -169,15 +231,18 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
 
 def _banner(s, demo: bool) -> None:
     base = f"http://localhost:{s.api_port}"
-    console.print(f"\n[bold green]order2cash is running[/bold green]\n"
-                  f"  Web pages:     {base}/\n  API docs:      {base}/docs\n"
-                  f"  Temporal UI:   http://localhost:8233\n  Health:        {base}/healthz\n")
+    console.print(
+        f"\n[bold green]order2cash is running[/bold green]\n"
+        f"  Web pages:     {base}/\n  API docs:      {base}/docs\n"
+        f"  Temporal UI:   http://localhost:8233\n  Health:        {base}/healthz\n"
+    )
     if demo:
         from sqlalchemy import select
 
         from accounts.tables import User
         from database import make_engine, session_scope
         from demo.seed import DEMO_PASSWORD
+
         table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
         for column in ("user", "customer / unit", "roles"):
             table.add_column(column)

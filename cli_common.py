@@ -1,6 +1,7 @@
 """What the `order2cash catalog | contracts | customers` commands share: the console, who acts (the
 actor the catalog records), the database engine of one command, ending a command with an error,
 and how amounts print."""
+
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ ACTOR = f"cli:{_os_user()}"
 def engine() -> Iterator["Engine"]:
     """The database of DATABASE_URL for one command."""
     from database import make_engine
+
     db = make_engine(get_settings().database_url)
     try:
         yield db

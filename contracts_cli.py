@@ -9,6 +9,7 @@
 The same rules as the API (catalog/contract_terms.py): `set` changes only the options given,
 `set-item` sets the item's price, agreed quantity and value cap (omitted ones: none).
 """
+
 from typing import NoReturn
 
 import typer
@@ -21,9 +22,17 @@ from cli_common import ACTOR, console, engine, fail, money
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 
 # model field -> the option that sets it, so that an error names what the user typed
-OPTIONS = {"valid_from": "--valid-from", "valid_to": "--valid-to", "tolerance_percent": "--tolerance",
-           "on_exceed": "--on-exceed", "value_cap": "--value-cap", "payment_terms_days": "--payment-days",
-           "price": "--price", "agreed_quantity": "--agreed-quantity", "sku": "SKU"}
+OPTIONS = {
+    "valid_from": "--valid-from",
+    "valid_to": "--valid-to",
+    "tolerance_percent": "--tolerance",
+    "on_exceed": "--on-exceed",
+    "value_cap": "--value-cap",
+    "payment_terms_days": "--payment-days",
+    "price": "--price",
+    "agreed_quantity": "--agreed-quantity",
+    "sku": "SKU",
+}
 
 
 def _fail(message: str, field: str | None = None) -> NoReturn:
@@ -49,6 +58,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
     from catalog import contracts
     from catalog.tables import Customer
     from database import session_scope
+
     with engine() as db, session_scope(db) as session:
         if customer is not None and session.get(Customer, customer) is None:
             _fail(f"unknown customer {customer}", "customer")
@@ -62,36 +72,63 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
     for column in ("value cap", "consumed", "remaining", "orders"):
         table.add_column(column, justify="right")
     for c in rows:
-        table.add_row(c.contract_id, c.customer_id, c.name,
-                      f"{c.valid_from} – {c.valid_to}" + ("" if c.in_force else " (not in force)"), c.currency,
-                      money(c.value_cap), money(c.consumed_value), money(c.remaining_value, "unlimited"),
-                      str(c.orders))
+        table.add_row(
+            c.contract_id,
+            c.customer_id,
+            c.name,
+            f"{c.valid_from} – {c.valid_to}" + ("" if c.in_force else " (not in force)"),
+            c.currency,
+            money(c.value_cap),
+            money(c.consumed_value),
+            money(c.remaining_value, "unlimited"),
+            str(c.orders),
+        )
     console.print(table)
 
 
 def _show(contract_id: str) -> None:
     from catalog import contracts
     from database import session_scope
+
     with engine() as db, session_scope(db) as session:
         c = contracts.usage(session, contract_id)
     if c is None:
         _fail(f"contract {contract_id} not found")
     console.print(f"[bold]{escape(c.contract_id)}[/bold] {escape(c.name)} (customer {escape(c.customer_id)})")
     console.print(f"  valid {c.valid_from} – {c.valid_to}" + ("" if c.in_force else " [yellow](not in force)[/yellow]"))
-    console.print(f"  currency {c.currency}, payment {c.payment_terms_days} days, "
-                  f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}")
-    console.print(f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
-                  f"remaining {money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming")
+    console.print(
+        f"  currency {c.currency}, payment {c.payment_terms_days} days, "
+        f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
+    )
+    console.print(
+        f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
+        f"remaining {money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming"
+    )
     table = Table(title=f"Items of {c.contract_id} (remaining includes the tolerance)")
     table.add_column("sku")
     table.add_column("name")
-    for column in ("price", "agreed qty", "consumed qty", "remaining qty", "value cap", "consumed value",
-                   "remaining value"):
+    for column in (
+        "price",
+        "agreed qty",
+        "consumed qty",
+        "remaining qty",
+        "value cap",
+        "consumed value",
+        "remaining value",
+    ):
         table.add_column(column, justify="right")
     for i in c.items:
-        table.add_row(i.sku, i.name, money(i.price), _number(i.agreed_quantity), _number(i.consumed_quantity),
-                      _number(i.remaining_quantity, "unlimited"), money(i.value_cap), money(i.consumed_value),
-                      money(i.remaining_value, "unlimited"))
+        table.add_row(
+            i.sku,
+            i.name,
+            money(i.price),
+            _number(i.agreed_quantity),
+            _number(i.consumed_quantity),
+            _number(i.remaining_quantity, "unlimited"),
+            money(i.value_cap),
+            money(i.consumed_value),
+            money(i.remaining_value, "unlimited"),
+        )
     console.print(table)
 
 
@@ -103,6 +140,7 @@ def show(contract_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 def _edit(contract_id: str, change) -> None:
     from catalog import contract_terms
+
     with engine() as db:
         try:
             change(db)
@@ -129,17 +167,26 @@ def set_terms(
     New call-offs are checked against the new terms; running orders keep what they consumed."""
     from catalog import contract_terms
     from models.contracts import ContractTermsUpdate
+
     if value_cap is not None and no_value_cap:
         _fail("give --value-cap or --no-value-cap, not both", "value_cap")
     # passed as text and validated by the API's model, so that both report the same field errors
-    given = {"valid_from": valid_from, "valid_to": valid_to, "tolerance_percent": tolerance,
-             "on_exceed": on_exceed, "value_cap": value_cap, "payment_terms_days": payment_days}
+    given = {
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "tolerance_percent": tolerance,
+        "on_exceed": on_exceed,
+        "value_cap": value_cap,
+        "payment_terms_days": payment_days,
+    }
     changes = {name: value for name, value in given.items() if value is not None}
     if no_value_cap:
         changes["value_cap"] = None
     if not changes:
-        _fail("nothing to change: give at least one of " + ", ".join(
-            [OPTIONS[name] for name in given] + ["--no-value-cap"]))
+        _fail(
+            "nothing to change: give at least one of "
+            + ", ".join([OPTIONS[name] for name in given] + ["--no-value-cap"])
+        )
     try:
         update = ContractTermsUpdate.model_validate(changes)
     except ValidationError as exc:
@@ -160,6 +207,7 @@ def set_item(
     Like the API's PUT: an omitted agreed quantity or value cap is removed."""
     from catalog import contract_terms
     from models.contracts import ContractItemTerms
+
     given = {"price": price, "agreed_quantity": agreed_quantity, "value_cap": value_cap}
     try:
         terms = ContractItemTerms.model_validate({k: v for k, v in given.items() if v is not None})
@@ -178,6 +226,7 @@ def list_call_offs(
     from catalog import call_offs
     from catalog.tables import Contract
     from database import session_scope
+
     if status not in (None, "active", "released"):
         _fail("give active or released", "status")
     with engine() as db, session_scope(db) as session:
@@ -195,6 +244,11 @@ def list_call_offs(
         state = c.status + (" (expert approved)" if c.forced else "")
         if c.released_at is not None:
             state += f" {c.released_at:%Y-%m-%d %H:%M}"
-        table.add_row(c.order_id, f"{c.consumed_at:%Y-%m-%d %H:%M}", state,
-                      ", ".join(f"{line.quantity} x {line.sku}" for line in c.lines), money(c.value))
+        table.add_row(
+            c.order_id,
+            f"{c.consumed_at:%Y-%m-%d %H:%M}",
+            state,
+            ", ".join(f"{line.quantity} x {line.sku}" for line in c.lines),
+            money(c.value),
+        )
     console.print(table)

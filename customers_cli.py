@@ -17,6 +17,7 @@
 The same rules as the API (catalog/customer_rules.py, price_list_admin.py, customer_overview.py): a
 price list is replaced whole; `role-rule` adds or changes one rule of the customer's set.
 """
+
 import csv
 import importlib
 import re
@@ -35,10 +36,21 @@ app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 SHOWN = 20  # rows per kind of rule in `show`
 
 # model field -> the argument or option that sets it, so that an error names what the user typed
-OPTIONS = {"name": "--name", "currency": "--currency", "valid_from": "--valid-from", "valid_to": "--valid-to",
-           "price_list_id": "LIST_ID", "role": "ROLE", "scope": "--scope", "target": "--target",
-           "order_limit": "--per-order", "monthly_limit": "--per-month", "sku": "SKU", "part_number": "NUMBER",
-           "price": "--price"}
+OPTIONS = {
+    "name": "--name",
+    "currency": "--currency",
+    "valid_from": "--valid-from",
+    "valid_to": "--valid-to",
+    "price_list_id": "LIST_ID",
+    "role": "ROLE",
+    "scope": "--scope",
+    "target": "--target",
+    "order_limit": "--per-order",
+    "monthly_limit": "--per-month",
+    "sku": "SKU",
+    "part_number": "NUMBER",
+    "price": "--price",
+}
 CSV_COLUMNS = ("sku", "min_quantity", "price")
 
 
@@ -55,6 +67,7 @@ def _fail(message: str, field: str | None = None, sources: list[str] | None = No
 def _run(fn, *args, sources: list[str] | None = None):
     """Calls a catalog function with an engine; its errors end the command with a clear message."""
     from catalog import customer_rules as rules
+
     with engine() as db:
         try:
             return fn(db, *args)
@@ -73,6 +86,7 @@ def run_edit(fn, *args, sources: list[str] | None = None):
 
 def parse_input(model, data: dict, sources: list[str] | None = None):
     from catalog import customer_rules as rules
+
     try:
         return rules.parse(model, data)
     except rules.InvalidRule as exc:
@@ -86,6 +100,7 @@ def run_read(fn, *args):
     def read(db):
         with session_scope(db) as session:
             return fn(session, *args)
+
     return _run(read)
 
 
@@ -95,8 +110,9 @@ def add_removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
     command prints `done` with {customer_id} and {key} filled in."""
     module, _, function = delete.rpartition(".")
 
-    def remove(customer_id: str = typer.Argument(..., metavar="ID"),
-               value: str = typer.Argument(..., metavar=key)) -> None:
+    def remove(
+        customer_id: str = typer.Argument(..., metavar="ID"), value: str = typer.Argument(..., metavar=key)
+    ) -> None:
         run_edit(getattr(importlib.import_module(module), function), customer_id, value)
         console.print(escape(done.format(customer_id=customer_id, key=value)))
 
@@ -104,8 +120,7 @@ def add_removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
     app.command(name)(remove)
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0,
-           limit: int | None = SHOWN) -> None:
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0, limit: int | None = SHOWN) -> None:
     """Prints up to `limit` rows; the last `right` columns are numbers."""
     table = Table(title=title or None)
     for i, column in enumerate(columns):
@@ -121,19 +136,32 @@ def print_price_lists(lists) -> None:
     for pl in lists:
         valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
         console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
-        _table("", ("sku", "from qty", "price"),
-               [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries], right=2)
+        _table(
+            "",
+            ("sku", "from qty", "price"),
+            [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries],
+            right=2,
+        )
 
 
 def print_role_rules(rules) -> None:
-    _table("Role rules", ("role", "scope", "target", "see", "order"),
-           [(r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
-            for r in rules])
+    _table(
+        "Role rules",
+        ("role", "scope", "target", "see", "order"),
+        [
+            (r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
+            for r in rules
+        ],
+    )
 
 
 def print_role_limits(limits) -> None:
-    _table("Role limits", ("role", "per order", "per month"),
-           [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits], right=2)
+    _table(
+        "Role limits",
+        ("role", "per order", "per month"),
+        [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits],
+        right=2,
+    )
 
 
 def print_part_numbers(numbers) -> None:
@@ -148,15 +176,22 @@ def print_special_items(items) -> None:
 def list_customers() -> None:
     """List every customer with its parent."""
     from catalog import customer_overview
+
     rows = run_read(customer_overview.list_customers)
-    _table("Customers", ("customer", "name", "parent", "country"),
-           [(c.customer_id, c.name, c.parent_id or "–", c.country) for c in rows], limit=None)
+    _table(
+        "Customers",
+        ("customer", "name", "parent", "country"),
+        [(c.customer_id, c.name, c.parent_id or "–", c.country) for c in rows],
+        limit=None,
+    )
 
 
 def _tree(c) -> Tree:
     """The customer's parents down to it (in bold), and its subsidiaries under it."""
+
     def label(customer) -> str:
         return escape(f"{customer.customer_id} {customer.name}")
+
     top_down = [*reversed(c.parents), c]
     tree = node = Tree(label(top_down[0]))
     for customer in top_down[1:]:
@@ -186,25 +221,45 @@ def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
     from catalog import customer_rules as rules
 
     def gather(session):  # one transaction: the counts and the rows agree
-        return (customer_overview.customer_detail(session, customer_id),
-                *(read(session, customer_id) for read in (price_list_admin.price_lists, rules.role_rules,
-                                                          rules.role_limits, rules.part_numbers, rules.special_items)))
+        return (
+            customer_overview.customer_detail(session, customer_id),
+            *(
+                read(session, customer_id)
+                for read in (
+                    price_list_admin.price_lists,
+                    rules.role_rules,
+                    rules.role_limits,
+                    rules.part_numbers,
+                    rules.special_items,
+                )
+            ),
+        )
+
     c, lists, role_rules, limits, numbers, specials = run_read(gather)
     r = c.rules
     console.print(_tree(c))
     console.print(escape(f"contract in force: {c.contract_id or 'none'}"))
-    console.print(escape(f"price lists: {_inherited(r.price_lists, r.price_lists_from)}; "
-                         f"role rules: {_inherited(r.role_rules, r.role_rules_from)}; "
-                         f"role limits: {_inherited(r.role_limits, r.role_limits_from)}; "
-                         f"part numbers: {r.part_numbers} own; special items: {r.special_items}"))
+    console.print(
+        escape(
+            f"price lists: {_inherited(r.price_lists, r.price_lists_from)}; "
+            f"role rules: {_inherited(r.role_rules, r.role_rules_from)}; "
+            f"role limits: {_inherited(r.role_limits, r.role_limits_from)}; "
+            f"part numbers: {r.part_numbers} own; special items: {r.special_items}"
+        )
+    )
     print_price_lists(lists)
-    for rows, show_rows in ((role_rules, print_role_rules), (limits, print_role_limits),
-                            (numbers, print_part_numbers), (specials, print_special_items)):
+    for rows, show_rows in (
+        (role_rules, print_role_rules),
+        (limits, print_role_limits),
+        (numbers, print_part_numbers),
+        (specials, print_special_items),
+    ):
         if rows:
             show_rows(rows)
 
 
 # --- price lists ----------------------------------------------------------------------------------
+
 
 def _csv_entries(path: Path) -> tuple[list[dict], list[str]]:
     """The entries of a `sku;min_quantity;price` file with a header row, and where each one is."""
@@ -214,9 +269,17 @@ def _csv_entries(path: Path) -> tuple[list[dict], list[str]]:
         if missing:
             _fail(f"{path}: the header row needs the columns {';'.join(CSV_COLUMNS)} (missing {', '.join(missing)})")
         rows = [(reader.line_num, row) for row in reader]
-    return ([{"sku": (row["sku"] or "").strip(), "min_quantity": (row["min_quantity"] or "").strip() or 1,
-              "price": (row["price"] or "").strip() or None} for _, row in rows],
-            [f"{path.name} line {line}" for line, _ in rows])
+    return (
+        [
+            {
+                "sku": (row["sku"] or "").strip(),
+                "min_quantity": (row["min_quantity"] or "").strip() or 1,
+                "price": (row["price"] or "").strip() or None,
+            }
+            for _, row in rows
+        ],
+        [f"{path.name} line {line}" for line, _ in rows],
+    )
 
 
 def _option_entries(options: list[str]) -> list[dict]:
@@ -237,25 +300,35 @@ def price_list(
     currency: str = typer.Option("EUR", help="ISO 4217; only a list in the contract's currency applies"),
     valid_from: str = typer.Option(..., help="YYYY-MM-DD"),
     valid_to: str = typer.Option(None, help="YYYY-MM-DD (default: open-ended)"),
-    csv_file: Path = typer.Option(None, "--csv", exists=True, dir_okay=False,
-                                  help="entries: sku;min_quantity;price with a header row"),
+    csv_file: Path = typer.Option(
+        None, "--csv", exists=True, dir_okay=False, help="entries: sku;min_quantity;price with a header row"
+    ),
     entry: list[str] = typer.Option([], help="an entry SKU:MINQTY:PRICE (repeatable; empty price: list price)"),
 ) -> None:
     """Create or replace a price list with all its entries (from --csv and/or --entry)."""
     from catalog import price_list_admin
     from models.customer_rules import PriceListIn
+
     entries, sources = _csv_entries(csv_file) if csv_file else ([], [])
     entries += _option_entries(entry)
     sources += [f"--entry {e}" for e in entry]
-    body = parse_input(PriceListIn, {"name": name, "currency": currency, "valid_from": valid_from,
-                                     "valid_to": valid_to, "entries": entries}, sources)
+    body = parse_input(
+        PriceListIn,
+        {"name": name, "currency": currency, "valid_from": valid_from, "valid_to": valid_to, "entries": entries},
+        sources,
+    )
     saved = run_edit(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
     console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
     print_price_lists([saved])
 
 
-add_removal("remove-price-list", "LIST_ID", "catalog.price_list_admin.delete_price_list",
-            "price list {key} of {customer_id} deleted", "Delete a price list with its entries.")
+add_removal(
+    "remove-price-list",
+    "LIST_ID",
+    "catalog.price_list_admin.delete_price_list",
+    "price list {key} of {customer_id} deleted",
+    "Delete a price list with its entries.",
+)
 
 
 import customers_rules_cli  # noqa: E402, F401 - its commands (the rules set one at a time) join this app

@@ -3,6 +3,7 @@ remove-... commands): the customer's rules that are set one at a time; commands 
 app (customers_cli.py, which also has `list`, `show` and the price lists, replaced whole), kept
 here for size. The same rules as the API (catalog/customer_rules.py).
 """
+
 import typer
 from rich.markup import escape
 
@@ -14,14 +15,21 @@ __all__ = ["app"]  # the customers app, with these commands registered
 
 # --- role rules and limits ------------------------------------------------------------------------
 
+
 def _warn_if_inheriting(customer_id: str) -> None:
     """A customer's first own rule replaces the whole rule set it inherited: say so."""
     from catalog import customer_overview
+
     detail = run_read(customer_overview.customer_detail, customer_id)
     source = detail.rules.role_rules_from
     if not detail.rules.role_rules and source is not None:
-        console.print(escape(f"note: {customer_id} had no role rules of its own; from now on its own rules "
-                             f"apply instead of {source}'s"), style="yellow")
+        console.print(
+            escape(
+                f"note: {customer_id} had no role rules of its own; from now on its own rules "
+                f"apply instead of {source}'s"
+            ),
+            style="yellow",
+        )
 
 
 @app.command("role-rule")
@@ -31,14 +39,21 @@ def role_rule(
     scope: str = typer.Option("all", help="all | category | sku"),
     target: str = typer.Option("", help="the category or SKU (nothing for all)"),
     see: bool = typer.Option(True, "--see/--no-see", help="users with the role may see the items"),
-    order: bool = typer.Option(None, "--order/--no-order", show_default=False,
-                               help="... and order them (default: as --see; ordering needs seeing)"),
+    order: bool = typer.Option(
+        None,
+        "--order/--no-order",
+        show_default=False,
+        help="... and order them (default: as --see; ordering needs seeing)",
+    ),
 ) -> None:
     """Add a role rule, or change the one for this role, scope and target."""
     from catalog import customer_rules as rules
     from models.customer_rules import RoleRule
-    rule = parse_input(RoleRule, {"role": role, "scope": scope, "target": target, "may_see": see,
-                                  "may_order": see if order is None else order})
+
+    rule = parse_input(
+        RoleRule,
+        {"role": role, "scope": scope, "target": target, "may_see": see, "may_order": see if order is None else order},
+    )
     _warn_if_inheriting(customer_id)
     run_edit(rules.put_role_rule, customer_id, rule)
     print_role_rules(run_read(rules.role_rules, customer_id))
@@ -53,6 +68,7 @@ def remove_role_rule(
 ) -> None:
     """Remove one role rule (without rules of its own the customer uses its parent's)."""
     from catalog import customer_rules as rules
+
     run_edit(rules.delete_role_rule, customer_id, role, scope, target)
     left = run_read(rules.role_rules, customer_id)
     if left:
@@ -71,42 +87,65 @@ def role_limit(
     """Set a role's order limits at the customer (in the contract's currency)."""
     from catalog import customer_rules as rules
     from models.customer_rules import RoleLimitIn
+
     limits = parse_input(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
     run_edit(rules.put_role_limit, customer_id, role, limits)
     print_role_limits(run_read(rules.role_limits, customer_id))
 
 
-add_removal("remove-role-limit", "ROLE", "catalog.customer_rules.delete_role_limit",
-            "limits of the role {key} at {customer_id} removed", "Remove a role's limits at the customer.")
+add_removal(
+    "remove-role-limit",
+    "ROLE",
+    "catalog.customer_rules.delete_role_limit",
+    "limits of the role {key} at {customer_id} removed",
+    "Remove a role's limits at the customer.",
+)
 
 
 # --- part numbers and the special assortment -------------------------------------------------------
 
+
 @app.command("part-number")
-def part_number(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
-                number: str = typer.Argument(..., metavar="NUMBER")) -> None:
+def part_number(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    sku: str = typer.Argument(...),
+    number: str = typer.Argument(..., metavar="NUMBER"),
+) -> None:
     """Set the customer's own number for an item."""
     from catalog import customer_rules as rules
     from models.customer_rules import PartNumberIn
+
     saved = run_edit(rules.put_part_number, customer_id, sku, parse_input(PartNumberIn, {"part_number": number}))
     console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
 
 
-add_removal("remove-part-number", "sku", "catalog.customer_rules.delete_part_number",
-            "{customer_id}'s part number for {key} removed",
-            "Remove the customer's number for an item (its parent's applies again, if any).")
+add_removal(
+    "remove-part-number",
+    "sku",
+    "catalog.customer_rules.delete_part_number",
+    "{customer_id}'s part number for {key} removed",
+    "Remove the customer's number for an item (its parent's applies again, if any).",
+)
 
 
 @app.command("special-item")
-def special_item(customer_id: str = typer.Argument(..., metavar="ID"), sku: str = typer.Argument(...),
-                 price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)")) -> None:
+def special_item(
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    sku: str = typer.Argument(...),
+    price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)"),
+) -> None:
     """Add an item to the customer's special assortment, or change its price."""
     from catalog import customer_rules as rules
     from models.customer_rules import SpecialItemIn
+
     saved = run_edit(rules.put_special_item, customer_id, sku, parse_input(SpecialItemIn, {"price": price}))
     console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {money(saved.price)}"))
 
 
-add_removal("remove-special-item", "sku", "catalog.customer_rules.delete_special_item",
-            "{key} removed from {customer_id}'s special assortment",
-            "Remove an item from the customer's special assortment.")
+add_removal(
+    "remove-special-item",
+    "sku",
+    "catalog.customer_rules.delete_special_item",
+    "{key} removed from {customer_id}'s special assortment",
+    "Remove an item from the customer's special assortment.",
+)

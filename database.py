@@ -3,6 +3,7 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and write transactions that
 must serialise (invoice numbers) start with BEGIN IMMEDIATE; PostgreSQL uses row locks instead.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

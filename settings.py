@@ -4,6 +4,7 @@ The defaults run the whole system on one machine (Temporal dev server, SQLite); 
 `TEMPORAL_ADDRESS`, `DATABASE_URL`, `JWT_SECRET` and friends (see README and docker-compose.yml).
 Durations accept seconds (`30`) or ISO 8601 (`P3D`, `PT15M`).
 """
+
 from __future__ import annotations
 
 import secrets

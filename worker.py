@@ -2,6 +2,7 @@
 
 Scale out by starting more of these (docker-compose: `worker` replicas); they share the task queue.
 """
+
 import asyncio
 import logging
 import os
@@ -33,9 +34,16 @@ def activities(engine: Engine, settings: Settings) -> list:
     validation = ValidationActivities(engine)
     invoicing = InvoicingActivities(engine)
     notifications = NotificationActivities(engine, settings.partner_http_timeout)
-    return [validation.validate_order, invoicing.issue_invoice, invoicing.record_payment,
-            notifications.notify, notifications.notify_delivery_unit,
-            *contract_activities(engine), *catalog_activities(engine, settings), *spend_activities(engine)]
+    return [
+        validation.validate_order,
+        invoicing.issue_invoice,
+        invoicing.record_payment,
+        notifications.notify,
+        notifications.notify_delivery_unit,
+        *contract_activities(engine),
+        *catalog_activities(engine, settings),
+        *spend_activities(engine),
+    ]
 
 
 def spend_activities(engine: Engine) -> list:

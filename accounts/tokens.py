@@ -1,5 +1,6 @@
 """Bearer tokens (JWT, HS256). The claims carry who the caller is so that requests need no
 user lookup; anything that decides money (order limits) is read fresh from the database."""
+
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -27,7 +28,12 @@ def issue_token(user: User, secret: str, ttl: timedelta) -> str:
 
 def actor_from_token(token: str, secret: str) -> Actor:
     """Raises jwt.PyJWTError when the token is invalid or expired."""
-    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                        options={"require": ["exp", "sub", "iss"]})
-    return Actor(id=claims["sub"], roles=claims.get("roles", []), customer_id=claims.get("cid"),
-                 delivery_unit_id=claims.get("unit"))
+    claims = jwt.decode(
+        token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]}
+    )
+    return Actor(
+        id=claims["sub"],
+        roles=claims.get("roles", []),
+        customer_id=claims.get("cid"),
+        delivery_unit_id=claims.get("unit"),
+    )

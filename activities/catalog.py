@@ -1,5 +1,6 @@
 """Activities of the catalog workflows: activate a scheduled version, cancel its schedule, and
 pull a supplier's catalog into a draft."""
+
 import httpx
 from sqlalchemy import Engine
 from temporalio import activity
@@ -39,9 +40,15 @@ class CatalogActivities:
         """Downloads the supplier's file, imports it into the run's draft, diffs it."""
         s = self.settings
         try:
-            return sync.run_sync(self.engine, job, default_delivery_unit=s.catalog_default_delivery_unit,
-                                 default_category=s.catalog_default_category, timeout=s.catalog_sync_timeout,
-                                 max_bytes=s.catalog_sync_max_bytes, heartbeat=activity.heartbeat)
+            return sync.run_sync(
+                self.engine,
+                job,
+                default_delivery_unit=s.catalog_default_delivery_unit,
+                default_category=s.catalog_default_category,
+                timeout=s.catalog_sync_timeout,
+                max_bytes=s.catalog_sync_max_bytes,
+                heartbeat=activity.heartbeat,
+            )
         except draft_lock.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
         except (sync.FetchRefused, importing.ImportRefused, versions.VersionError) as exc:

@@ -1,4 +1,5 @@
 """Activities for framework contract consumption (catalog/contracts.py). Both are idempotent."""
+
 from sqlalchemy import Engine
 from temporalio import activity
 
@@ -15,11 +16,9 @@ class ContractActivities:
         """Consumes the contract for the order, or says why not (`accepted=False`, a business
         result, not an error: the workflow decides by the contract's `on_exceed`). A retry gets
         the first attempt's result."""
-        return contracts.consume(self.engine, request.contract_id, request.order_id, request.lines,
-                                 force=request.force)
+        return contracts.consume(self.engine, request.contract_id, request.order_id, request.lines, force=request.force)
 
     @activity.defn
     def release_contract(self, request: ReleaseRequest) -> ReleaseResult:
         """Gives back what the order consumed; a retry releases nothing more."""
-        return ReleaseResult(order_id=request.order_id,
-                             released_rows=contracts.release(self.engine, request.order_id))
+        return ReleaseResult(order_id=request.order_id, released_rows=contracts.release(self.engine, request.order_id))

@@ -34,15 +34,26 @@ class NotificationActivities:
                 raise ValueError(f"unknown delivery unit {sub.partner_id}")
             url, secret = unit.webhook_url, unit.webhook_secret
         verb = "new sub-order" if message.type == "suborder.created" else "sub-order cancelled"
-        outbox.post(self.engine, Notification(
-            key=message.key, role="fulfilment", delivery_unit_id=sub.partner_id, order_id=sub.order_id,
-            subject=f"{verb} {sub.suborder_id}",
-            body=", ".join(f"{line.quantity} x {line.sku}" for line in sub.lines),
-        ))
+        outbox.post(
+            self.engine,
+            Notification(
+                key=message.key,
+                role="fulfilment",
+                delivery_unit_id=sub.partner_id,
+                order_id=sub.order_id,
+                subject=f"{verb} {sub.suborder_id}",
+                body=", ".join(f"{line.quantity} x {line.sku}" for line in sub.lines),
+            ),
+        )
         if not url:
             return
-        body = json.dumps({"type": message.type, "suborder_id": sub.suborder_id,
-                           "data": sub.model_dump(mode="json", exclude={"timeline"})})
+        body = json.dumps(
+            {
+                "type": message.type,
+                "suborder_id": sub.suborder_id,
+                "data": sub.model_dump(mode="json", exclude={"timeline"}),
+            }
+        )
         now = datetime.now(timezone.utc)
         headers = {
             "content-type": "application/json",

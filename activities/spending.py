@@ -2,6 +2,7 @@
 an order is accepted (record) and when it is cancelled or rejected (release). Both are
 idempotent: a retry rewrites or deletes the same row. Register `SpendActivities(engine)` on the
 worker to use them."""
+
 from sqlalchemy import Engine
 from temporalio import activity
 

@@ -1,4 +1,5 @@
 """The FastAPI application: `uvicorn api.app:app`."""
+
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -21,8 +22,7 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password grant) and send
 naming the field at fault. Money is a decimal string, never a float."""
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None,
-               client: Client | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -39,10 +39,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     problems.install(app)
     for module in (health, auth, catalog, contracts, customers, orders, suborders, webhooks, invoices, notifications):
         app.include_router(module.router)
-    for module in (catalog_versions, catalog_drafts, catalog_customer_views, catalog_export, catalog_sync_schedules,
-                   catalog_changes):
+    for module in (
+        catalog_versions,
+        catalog_drafts,
+        catalog_customer_views,
+        catalog_export,
+        catalog_sync_schedules,
+        catalog_changes,
+    ):
         app.include_router(module.router)  # catalog management (and the customers' catalog export)
     from api import pages  # the web pages share the routes' logic
+
     app.include_router(pages.router)
     return app
 

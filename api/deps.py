@@ -1,4 +1,5 @@
 """Things routes need from the running app."""
+
 from typing import Annotated
 
 from fastapi import Depends, Request

@@ -1,6 +1,7 @@
 """The API's one way into Temporal: start, update and query order and sub-order workflows,
 schedule catalog publications and supplier sync schedules, and turn Temporal's errors into
 problem details. Routes and pages both go through here."""
+
 import hashlib
 import json
 import re
@@ -10,9 +11,17 @@ from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import (
-    Client, ScheduleAlreadyRunningError, WorkflowExecutionStatus, WorkflowUpdateFailedError,
+    Client,
+    ScheduleAlreadyRunningError,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -88,15 +97,23 @@ class Gateway:
         wf_id = order_workflow_id(placement.order_id)
         try:
             handle = await self.client.start_workflow(
-                OrderWorkflow.run, placement, id=wf_id, task_queue=self.settings.temporal_task_queue,
+                OrderWorkflow.run,
+                placement,
+                id=wf_id,
+                task_queue=self.settings.temporal_task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes([
-                    SearchAttributePair(search.CUSTOMER_ID, placement.buyer.customer_id or ""),
-                    SearchAttributePair(search.ORDER_STATUS, OrderStatus.RECEIVED.value),
-                ]),
-                memo={"fingerprint": fingerprint, "buyer": placement.buyer.id,
-                      "customer_reference": placement.customer_reference},
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(search.CUSTOMER_ID, placement.buyer.customer_id or ""),
+                        SearchAttributePair(search.ORDER_STATUS, OrderStatus.RECEIVED.value),
+                    ]
+                ),
+                memo={
+                    "fingerprint": fingerprint,
+                    "buyer": placement.buyer.id,
+                    "customer_reference": placement.customer_reference,
+                },
             )
         except WorkflowAlreadyStartedError:  # the order exists and has finished already
             handle = self.client.get_workflow_handle(wf_id)
@@ -105,8 +122,7 @@ class Gateway:
         desc = await handle.describe()
         memo = await desc.memo()
         if memo.get("fingerprint") != fingerprint:
-            raise Problem(422, "This Idempotency-Key was already used for a different order",
-                          field="Idempotency-Key")
+            raise Problem(422, "This Idempotency-Key was already used for a different order", field="Idempotency-Key")
         status = desc.typed_search_attributes.get(search.ORDER_STATUS) or OrderStatus.RECEIVED.value
         return placement.order_id, OrderStatus(status)
 
@@ -128,22 +144,27 @@ class Gateway:
     async def _visible(self, workflow_type: str, filters: dict, limit: int, row) -> list[dict]:
         """Runs from Temporal's visibility store (no worker involved), filtered by search attributes."""
         query = f"WorkflowType = '{workflow_type}'" + "".join(
-            f" AND {name} = {_literal(value)}" for name, value in filters.items() if value)
+            f" AND {name} = {_literal(value)}" for name, value in filters.items() if value
+        )
         return [row(wf, await wf.memo()) async for wf in self.client.list_workflows(query, limit=limit)]
 
     async def list_orders(self, customer_id: str | None, status: str | None, limit: int) -> list[dict]:
-        return await self._visible("Order", {"CustomerId": customer_id, "OrderStatus": status}, limit,
-                                   lambda wf, memo: {
-            "order_id": wf.id.removeprefix("order-"),
-            "status": wf.typed_search_attributes.get(search.ORDER_STATUS),
-            "customer_id": wf.typed_search_attributes.get(search.CUSTOMER_ID),
-            "customer_reference": memo.get("customer_reference"),
-            "buyer": memo.get("buyer"),
-            "gross_total": memo.get("gross_total"),
-            "currency": memo.get("currency"),
-            "placed_at": wf.start_time,
-            "running": wf.status == WorkflowExecutionStatus.RUNNING,
-        })
+        return await self._visible(
+            "Order",
+            {"CustomerId": customer_id, "OrderStatus": status},
+            limit,
+            lambda wf, memo: {
+                "order_id": wf.id.removeprefix("order-"),
+                "status": wf.typed_search_attributes.get(search.ORDER_STATUS),
+                "customer_id": wf.typed_search_attributes.get(search.CUSTOMER_ID),
+                "customer_reference": memo.get("customer_reference"),
+                "buyer": memo.get("buyer"),
+                "gross_total": memo.get("gross_total"),
+                "currency": memo.get("currency"),
+                "placed_at": wf.start_time,
+                "running": wf.status == WorkflowExecutionStatus.RUNNING,
+            },
+        )
 
     async def suborder(self, suborder_id: str) -> SubOrderView:
         try:
@@ -162,27 +183,33 @@ class Gateway:
             raise _problem_from_rpc(err, f"sub-order {event.suborder_id}") from err
 
     async def list_suborders(self, partner_id: str | None, status: str | None, limit: int) -> list[dict]:
-        return await self._visible("SubOrder", {"PartnerId": partner_id, "SubOrderStatus": status}, limit,
-                                   lambda wf, memo: {
-            "suborder_id": wf.id.removeprefix("suborder-"),
-            "order_id": memo.get("order_id"),
-            "partner_id": wf.typed_search_attributes.get(search.PARTNER_ID),
-            "status": wf.typed_search_attributes.get(search.SUBORDER_STATUS),
-            "lines": memo.get("lines", []),
-            "sent_at": wf.start_time,
-        })
+        return await self._visible(
+            "SubOrder",
+            {"PartnerId": partner_id, "SubOrderStatus": status},
+            limit,
+            lambda wf, memo: {
+                "suborder_id": wf.id.removeprefix("suborder-"),
+                "order_id": memo.get("order_id"),
+                "partner_id": wf.typed_search_attributes.get(search.PARTNER_ID),
+                "status": wf.typed_search_attributes.get(search.SUBORDER_STATUS),
+                "lines": memo.get("lines", []),
+                "sent_at": wf.start_time,
+            },
+        )
 
     # --- catalog: publication at a future time, supplier sync schedules ---------------------------
     # What Temporal is asked to do is defined once in catalog/publication.py and catalog/sync.py
     # (the CLI uses them too); the API's calls go through here.
 
-    async def publish_catalog_version(self, engine: Engine, version_id: int, actor_id: str,
-                                      activates_at: datetime | None, *, force: bool = False) -> PublishResult:
+    async def publish_catalog_version(
+        self, engine: Engine, version_id: int, actor_id: str, activates_at: datetime | None, *, force: bool = False
+    ) -> PublishResult:
         """Publishes now, or at `activates_at` through a CatalogPublication workflow. Raises
         versions.VersionError; 503 when Temporal cannot take the publication (it stays a draft)."""
         try:
-            return await publication.publish(self.client, engine, self.settings.temporal_task_queue, version_id,
-                                             actor_id, activates_at, force=force)
+            return await publication.publish(
+                self.client, engine, self.settings.temporal_task_queue, version_id, actor_id, activates_at, force=force
+            )
         except publication.PublicationUnavailable as exc:
             raise Problem(503, str(exc)) from exc
 
@@ -194,8 +221,9 @@ class Gateway:
         """Creates (with `replace`: changes) the supplier's sync schedule; returns its id. Raises
         sync.InvalidSchedule; 409 when one exists and `replace` is false."""
         try:
-            return await sync.create_schedule(self.client, request, every, self.settings.temporal_task_queue,
-                                              replace=replace)
+            return await sync.create_schedule(
+                self.client, request, every, self.settings.temporal_task_queue, replace=replace
+            )
         except ScheduleAlreadyRunningError as exc:
             raise Problem(409, f"a sync schedule for {request.supplier} exists (replace=true to change it)") from exc
 
@@ -227,4 +255,5 @@ def may_see_order(actor: Actor, view: OrderView) -> bool:
         return False
     pending = view.pending_approval
     return actor.customer_id == view.customer_id or (
-        pending is not None and actor.customer_id in pending.approver_customer_ids)
+        pending is not None and actor.customer_id in pending.approver_customer_ids
+    )

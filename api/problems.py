@@ -1,4 +1,5 @@
 """RFC 9457 problem details for every error the API returns."""
+
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -7,23 +8,57 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict",
-          422: "Invalid request", 503: "Service unavailable"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    422: "Invalid request",
+    503: "Service unavailable",
+}
 
 
 class Problem(Exception):
-    def __init__(self, status: int, detail: str, *, field: str | None = None, type_: str = "about:blank",
-                 headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.status, self.detail, self.field, self.type, self.headers, self.extra = (
-            status, detail, field, type_, headers, extra)
+            status,
+            detail,
+            field,
+            type_,
+            headers,
+            extra,
+        )
 
 
-def problem_response(request: Request, status: int, detail: str, *, field: str | None = None,
-                     errors: list[dict] | None = None, type_: str = "about:blank",
-                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": TITLES.get(status, "Error"), "status": status,
-                            "detail": detail, "instance": request.url.path}
+def problem_response(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[dict] | None = None,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     if field is not None:
         errors = errors or [{"field": field, "message": detail}]
     if errors:
@@ -44,14 +79,19 @@ def _field_path(loc: tuple) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return problem_response(request, exc.status, exc.detail, field=exc.field, type_=exc.type,
-                                headers=exc.headers, **exc.extra)
+        return problem_response(
+            request, exc.status, exc.detail, field=exc.field, type_=exc.type, headers=exc.headers, **exc.extra
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
-        return problem_response(request, 422, "The request is invalid: " + "; ".join(
-            f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+        return problem_response(
+            request,
+            422,
+            "The request is invalid: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

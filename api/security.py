@@ -1,4 +1,5 @@
 """Who is calling: bearer tokens (API) or the session cookie (web pages)."""
+
 from typing import Annotated
 
 import jwt
@@ -16,8 +17,9 @@ COOKIE = "o2c_token"
 def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
     token = token or request.cookies.get(COOKIE)
     if not token:
-        raise Problem(401, "Authentication required: send Authorization: Bearer <token>",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401, "Authentication required: send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     try:
         return actor_from_token(token, request.app.state.settings.signing_secret())
     except jwt.PyJWTError as exc:

@@ -17,6 +17,7 @@
    not grow with the file.
 Default database: a SQLite file in the temp dir (the project's embedded default).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,12 @@ def generate(path: Path, items: int) -> None:
                     _sub(p, "SUPPLIER_PID", f"B-{i:07d}")
                     d = _sub(p, "PRODUCT_DETAILS")
                     _sub(d, "DESCRIPTION_SHORT", f"Bench item {i} network component")
-                    _sub(d, "DESCRIPTION_LONG", f"Bench item {i}: a longer description of the product with "
-                                                f"enough words to look like a real catalog text, model {i % 977}.")
+                    _sub(
+                        d,
+                        "DESCRIPTION_LONG",
+                        f"Bench item {i}: a longer description of the product with "
+                        f"enough words to look like a real catalog text, model {i % 977}.",
+                    )
                     _sub(d, "INTERNATIONAL_PID", f"{4000000000000 + i}", type="gtin")
                     _sub(d, "MANUFACTURER_PID", f"MPN-{i:07d}")
                     _sub(d, "MANUFACTURER_NAME", f"Maker {i % 50}")
@@ -132,8 +137,9 @@ def empty_draft(engine) -> int:
 
 
 def import_once(engine, version: int, path: Path):
-    return file_import.import_file(engine, version, path, default_delivery_unit="central-warehouse",
-                                 default_category="misc")
+    return file_import.import_file(
+        engine, version, path, default_delivery_unit="central-warehouse", default_category="misc"
+    )
 
 
 def peak_rss_mb() -> float:
@@ -168,8 +174,13 @@ def child(kind: str, path: str, directory: str, url: str | None) -> None:
 
 
 def run_child(kind: str, path: Path, directory: Path, url: str | None) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path), str(directory), url or ""],
-                         capture_output=True, text=True, cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path), str(directory), url or ""],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -194,8 +205,10 @@ def main() -> None:
             files[n] = directory / f"catalog-{n}.xml"
             start = time.perf_counter()
             generate(files[n], n)
-            print(f"generated {n:,} items: {files[n].stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s",
-                  flush=True)
+            print(
+                f"generated {n:,} items: {files[n].stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
 
         path = files[args.items]
         start = time.perf_counter()
@@ -215,25 +228,37 @@ def main() -> None:
         engine.dispose()
 
         bare_rate, import_rate, again_rate = count / bare_s, args.items / import_s, args.items / again_s
-        print(f"\nspeed, {args.items:,} items ({path.stat().st_size / 1e6:.1f} MB), "
-              f"database {args.database_url or 'SQLite file'}:")
+        print(
+            f"\nspeed, {args.items:,} items ({path.stat().st_size / 1e6:.1f} MB), "
+            f"database {args.database_url or 'SQLite file'}:"
+        )
         print(f"  bare lxml iterparse pass   {bare_s:8.2f} s  {bare_rate:10,.0f} items/s")
-        print(f"  import into an empty draft {import_s:8.2f} s  {import_rate:10,.0f} items/s   "
-              f"ratio to bare {import_rate / bare_rate:.3f} (bare is {bare_rate / import_rate:.1f}x faster)")
-        print(f"  same file again (no-op)    {again_s:8.2f} s  {again_rate:10,.0f} items/s   "
-              f"ratio to bare {again_rate / bare_rate:.3f} (bare is {bare_rate / again_rate:.1f}x faster)")
+        print(
+            f"  import into an empty draft {import_s:8.2f} s  {import_rate:10,.0f} items/s   "
+            f"ratio to bare {import_rate / bare_rate:.3f} (bare is {bare_rate / import_rate:.1f}x faster)"
+        )
+        print(
+            f"  same file again (no-op)    {again_s:8.2f} s  {again_rate:10,.0f} items/s   "
+            f"ratio to bare {again_rate / bare_rate:.3f} (bare is {bare_rate / again_rate:.1f}x faster)"
+        )
 
         print("\npeak memory (RSS of a process doing only that), MB:")
         base = run_child("baseline", files[sizes[0]], directory, args.database_url)["peak_rss_mb"]
         print(f"  modules + database loaded, no import: {base:.1f}")
-        print(f"  {'items':>8} {'file MB':>8} {'bare pass':>10} {'import':>8} {'import - baseline':>18} {'import s':>9}")
+        print(
+            f"  {'items':>8} {'file MB':>8} {'bare pass':>10} {'import':>8} {'import - baseline':>18} {'import s':>9}"
+        )
         for n in sizes:
             bare = run_child("bare", files[n], directory, args.database_url)
             imp = run_child("import", files[n], directory, args.database_url)
-            print(f"  {n:>8,} {files[n].stat().st_size / 1e6:>8.1f} {bare['peak_rss_mb']:>10.1f} "
-                  f"{imp['peak_rss_mb']:>8.1f} {imp['peak_rss_mb'] - base:>18.1f} {imp['seconds']:>9.1f}")
-        print(f"\npython {sys.version.split()[0]}, lxml {'.'.join(map(str, etree.LXML_VERSION))}, "
-              f"libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}, {os.cpu_count()} CPUs")
+            print(
+                f"  {n:>8,} {files[n].stat().st_size / 1e6:>8.1f} {bare['peak_rss_mb']:>10.1f} "
+                f"{imp['peak_rss_mb']:>8.1f} {imp['peak_rss_mb'] - base:>18.1f} {imp['seconds']:>9.1f}"
+            )
+        print(
+            f"\npython {sys.version.split()[0]}, lxml {'.'.join(map(str, etree.LXML_VERSION))}, "
+            f"libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}, {os.cpu_count()} CPUs"
+        )
     finally:
         if args.keep:
             print(f"kept {directory}")

@@ -21,6 +21,7 @@ Each request runs both, alternating which goes first. Prints median and p95 of e
 ratios API/SQL. Every request's API page is compared with the SQL page (SKUs, prices, sources,
 part numbers, orderable, total); exits 1 on any mismatch. See docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,16 +48,38 @@ import httpx  # noqa: E402
 
 from orders_e2e import System, free_port, quantile, start_temporal, tail, temporal_ready, wait_for_api  # noqa: E402
 
-CATEGORIES = ["cables", "network", "power", "tools", "fasteners", "safety", "lighting", "plumbing", "hvac",
-              "electrical", "office", "cleaning", "storage", "packaging", "adhesives", "abrasives",
-              "hydraulics", "pneumatics", "sensors", "services"]
-NOUNS = {c: [f"{c[:-1] if c.endswith('s') else c} {n}" for n in ("unit", "kit", "module", "set", "part")]
-         for c in CATEGORIES}
-NOUNS.update({
-    "cables": ["patch cable", "power cable", "fibre cable", "cable tie", "cable drum"],
-    "fasteners": ["hex bolt", "wood screw", "wall plug", "washer", "threaded rod"],
-    "tools": ["torque wrench", "screwdriver set", "drill bit", "angle grinder", "hammer"],
-})
+CATEGORIES = [
+    "cables",
+    "network",
+    "power",
+    "tools",
+    "fasteners",
+    "safety",
+    "lighting",
+    "plumbing",
+    "hvac",
+    "electrical",
+    "office",
+    "cleaning",
+    "storage",
+    "packaging",
+    "adhesives",
+    "abrasives",
+    "hydraulics",
+    "pneumatics",
+    "sensors",
+    "services",
+]
+NOUNS = {
+    c: [f"{c[:-1] if c.endswith('s') else c} {n}" for n in ("unit", "kit", "module", "set", "part")] for c in CATEGORIES
+}
+NOUNS.update(
+    {
+        "cables": ["patch cable", "power cable", "fibre cable", "cable tie", "cable drum"],
+        "fasteners": ["hex bolt", "wood screw", "wall plug", "washer", "threaded rod"],
+        "tools": ["torque wrench", "screwdriver set", "drill bit", "angle grinder", "hammer"],
+    }
+)
 ADJECTIVES = ["heavy duty", "compact", "pro", "industrial", "standard", "light", "premium", "eco", "mini", "xl"]
 MATERIALS = ["steel", "stainless steel", "aluminium", "brass", "plastic", "copper", "rubber", "nylon"]
 SIZES = ["m4", "m5", "m6", "m8", "m10", "m12", "m16", "m20"]
@@ -74,6 +97,7 @@ def cents(value: int) -> str:
 
 # --- data ----------------------------------------------------------------------------------------
 
+
 def build_catalog(db: Path, n_items: int, n_customers: int, seed: int = 7) -> dict:
     """Bulk-inserts the catalog and customers into the migrated, seeded database. Returns figures
     and the bench users [(email, customer_id, roles)]."""
@@ -83,8 +107,9 @@ def build_catalog(db: Path, n_items: int, n_customers: int, seed: int = 7) -> di
     figures: dict[str, int] = {}
     users = []
     with con:
-        demo_hash = con.execute('SELECT password_hash FROM "user" WHERE email = ?',
-                                ("buyer@acme.example",)).fetchone()[0]
+        demo_hash = con.execute('SELECT password_hash FROM "user" WHERE email = ?', ("buyer@acme.example",)).fetchone()[
+            0
+        ]
         items = []
         list_prices = {}
         item_category = {}
@@ -95,46 +120,75 @@ def build_catalog(db: Path, n_items: int, n_customers: int, seed: int = 7) -> di
             brand, use = rnd.choice(BRANDS), rnd.choice(USES)
             sku = f"BN-{i:06d}"
             name = f"{brand} {noun.capitalize()} {adjective} {size.upper()}"
-            description = (f"{adjective.capitalize()} {noun} of {material}, size {size.upper()}, for {use}. "
-                           f"Made by {brand}; delivered from the central warehouse within 2 working days.")
+            description = (
+                f"{adjective.capitalize()} {noun} of {material}, size {size.upper()}, for {use}. "
+                f"Made by {brand}; delivered from the central warehouse within 2 working days."
+            )
             price = rnd.randint(150, 250_000)
             list_prices[sku], item_category[sku] = price, category
-            items.append((sku, name, description, category, "C62", cents(price), "EUR", "0.1900",
-                          "central-warehouse", 0, "{}", "[]", 1))
+            items.append(
+                (
+                    sku,
+                    name,
+                    description,
+                    category,
+                    "C62",
+                    cents(price),
+                    "EUR",
+                    "0.1900",
+                    "central-warehouse",
+                    0,
+                    "{}",
+                    "[]",
+                    1,
+                )
+            )
         con.executemany(
             "INSERT INTO item (sku, name, description, category, unit, list_price, currency, vat_rate, "
             "delivery_unit_id, expert_review, options, constraints, active) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            items)
+            items,
+        )
         figures["items"] = len(items)
         skus = list(list_prices)
         contract_rows = special_rows = pl_rows = pn_rows = rule_rows = 0
         for c in range(1, n_customers + 1):
             cid, contract_id = f"bench-c{c:02d}", f"BENCH-K{c:02d}"
-            con.execute("INSERT INTO customer (id, name, parent_id, country) VALUES (?,?,NULL,'DE')",
-                        (cid, f"Bench customer {c:02d} GmbH"))
+            con.execute(
+                "INSERT INTO customer (id, name, parent_id, country) VALUES (?,?,NULL,'DE')",
+                (cid, f"Bench customer {c:02d} GmbH"),
+            )
             con.execute(
                 "INSERT INTO contract (id, customer_id, name, valid_from, valid_to, currency, payment_terms_days, "
                 "value_cap, tolerance_percent, on_exceed) VALUES (?,?,?,?,?,'EUR',30,NULL,'0.00','reject')",
-                (contract_id, cid, f"Framework contract {c:02d}", CONTRACT_FROM, CONTRACT_TO))
+                (contract_id, cid, f"Framework contract {c:02d}", CONTRACT_FROM, CONTRACT_TO),
+            )
             contracted = sorted(rnd.sample(range(n_items), rnd.randint(n_items // 5, n_items * 3 // 5)))
             in_contract = set(contracted)
             con.executemany(
                 "INSERT INTO contractitem (contract_id, sku, price, agreed_quantity, value_cap) VALUES (?,?,?,NULL,NULL)",
-                ((contract_id, skus[k], cents(list_prices[skus[k]] * rnd.randint(70, 95) // 100)) for k in contracted))
+                ((contract_id, skus[k], cents(list_prices[skus[k]] * rnd.randint(70, 95) // 100)) for k in contracted),
+            )
             contract_rows += len(contracted)
             outside = [k for k in rnd.sample(range(n_items), 3000) if k not in in_contract]
             special = sorted(set(rnd.sample(contracted, 50) + outside[:50]))
-            con.executemany("INSERT INTO specialitem (customer_id, sku, price) VALUES (?,?,?)",
-                            ((cid, skus[k], cents(list_prices[skus[k]] * 60 // 100)) for k in special))
+            con.executemany(
+                "INSERT INTO specialitem (customer_id, sku, price) VALUES (?,?,?)",
+                ((cid, skus[k], cents(list_prices[skus[k]] * 60 // 100)) for k in special),
+            )
             special_rows += len(special)
             numbered = rnd.sample(range(n_items), 2000)
-            con.executemany("INSERT INTO customerpartnumber (customer_id, sku, part_number) VALUES (?,?,?)",
-                            ((cid, skus[k], f"KX{rnd.randint(0, 99999):05d}-{c:02d}") for k in numbered))
+            con.executemany(
+                "INSERT INTO customerpartnumber (customer_id, sku, part_number) VALUES (?,?,?)",
+                ((cid, skus[k], f"KX{rnd.randint(0, 99999):05d}-{c:02d}") for k in numbered),
+            )
             pn_rows += len(numbered)
             if c % 2 == 0:
                 pl_id = f"BENCH-PL{c:02d}"
-                con.execute("INSERT INTO pricelist (id, customer_id, name, currency, valid_from, valid_to) "
-                            "VALUES (?,?,?,'EUR',?,NULL)", (pl_id, cid, f"Price list {c:02d}", "2025-01-01"))
+                con.execute(
+                    "INSERT INTO pricelist (id, customer_id, name, currency, valid_from, valid_to) "
+                    "VALUES (?,?,?,'EUR',?,NULL)",
+                    (pl_id, cid, f"Price list {c:02d}", "2025-01-01"),
+                )
                 entries = []
                 rest = outside[50:]
                 for k in rest[:400]:  # a price from 1 piece and a break from 10
@@ -146,28 +200,44 @@ def build_catalog(db: Path, n_items: int, n_customers: int, seed: int = 7) -> di
                     entries.append((pl_id, skus[k], 1, None))
                 for k in contracted[:300]:  # volume discount on contracted items from 50 pieces
                     entries.append((pl_id, skus[k], 50, cents(list_prices[skus[k]] * 50 // 100)))
-                con.executemany("INSERT INTO pricelistentry (price_list_id, sku, min_quantity, price) "
-                                "VALUES (?,?,?,?)", entries)
+                con.executemany(
+                    "INSERT INTO pricelistentry (price_list_id, sku, min_quantity, price) VALUES (?,?,?,?)", entries
+                )
                 pl_rows += len(entries)
             hidden, see_only = CATEGORIES[c % 20], CATEGORIES[(c + 7) % 20]
             exception = next(s for s in (skus[k] for k in contracted) if item_category[s] == hidden)
-            rules = [(cid, "field", "category", hidden, 0, 0), (cid, "field", "sku", exception, 1, 1),
-                     (cid, "technician", "category", see_only, 1, 0)]
+            rules = [
+                (cid, "field", "category", hidden, 0, 0),
+                (cid, "field", "sku", exception, 1, 1),
+                (cid, "technician", "category", see_only, 1, 0),
+            ]
             roles = ["buyer", "field", "technician"]
             if c % 5 == 0:
                 rules.append((cid, "trainee", "all", "", 1, 0))
                 roles.append("trainee")
-            con.executemany("INSERT INTO assortmentrule (customer_id, role, scope, target, may_see, may_order) "
-                            "VALUES (?,?,?,?,?,?)", rules)
+            con.executemany(
+                "INSERT INTO assortmentrule (customer_id, role, scope, target, may_see, may_order) "
+                "VALUES (?,?,?,?,?,?)",
+                rules,
+            )
             rule_rows += len(rules)
             email = f"buyer{c:02d}@bench.example"
-            con.execute('INSERT INTO "user" (email, name, password_hash, customer_id, delivery_unit_id, roles, '
-                        'order_limit, monthly_limit, active) VALUES (?,?,?,?,NULL,?,NULL,NULL,1)',
-                        (email, f"Buyer {c:02d}", demo_hash, cid, json.dumps(roles)))
+            con.execute(
+                'INSERT INTO "user" (email, name, password_hash, customer_id, delivery_unit_id, roles, '
+                "order_limit, monthly_limit, active) VALUES (?,?,?,?,NULL,?,NULL,NULL,1)",
+                (email, f"Buyer {c:02d}", demo_hash, cid, json.dumps(roles)),
+            )
             users.append((email, cid, roles))
-        figures.update(customers=n_customers, contract_items=contract_rows, special_items=special_rows,
-                       part_numbers=pn_rows, price_lists=n_customers // 2, price_list_entries=pl_rows,
-                       role_rules=rule_rows, users=len(users))
+        figures.update(
+            customers=n_customers,
+            contract_items=contract_rows,
+            special_items=special_rows,
+            part_numbers=pn_rows,
+            price_lists=n_customers // 2,
+            price_list_entries=pl_rows,
+            role_rules=rule_rows,
+            users=len(users),
+        )
     con.close()
     return {"figures": figures, "users": users}
 
@@ -241,22 +311,39 @@ def like_pattern(q: str) -> str:  # the same literal matching as catalog/assortm
 
 
 def hand_query(con: sqlite3.Connection, email: str, customer_id: str, term: str, offset: int):
-    rows = con.execute(HAND_SQL, {"c": customer_id, "email": email, "today": date.today().isoformat(),
-                                  "p": like_pattern(term), "limit": LIMIT, "offset": offset}).fetchall()
+    rows = con.execute(
+        HAND_SQL,
+        {
+            "c": customer_id,
+            "email": email,
+            "today": date.today().isoformat(),
+            "p": like_pattern(term),
+            "limit": LIMIT,
+            "offset": offset,
+        },
+    ).fetchall()
     return rows
 
 
 def page_of_sql(rows) -> tuple[list[tuple], int | None]:
-    return ([(sku, Decimal(price), source, number, bool(orderable)) for sku, price, source, number, orderable, _ in rows],
-            rows[0][5] if rows else None)
+    return (
+        [(sku, Decimal(price), source, number, bool(orderable)) for sku, price, source, number, orderable, _ in rows],
+        rows[0][5] if rows else None,
+    )
 
 
 def page_of_api(body: dict) -> tuple[list[tuple], int]:
-    return ([(i["sku"], Decimal(i["price"]), i["price_source"], i["customer_part_number"], i["orderable"])
-             for i in body["items"]], body["total"])
+    return (
+        [
+            (i["sku"], Decimal(i["price"]), i["price_source"], i["customer_part_number"], i["orderable"])
+            for i in body["items"]
+        ],
+        body["total"],
+    )
 
 
 # --- main ----------------------------------------------------------------------------------------
+
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
@@ -265,11 +352,20 @@ def ms(seconds: float) -> str:
 async def run(a) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="catalog-query-"))
     db = tmp / "app.db"
-    sys_ = System(tmp=tmp, temporal_port=free_port(), api_port=free_port(), task_queue=f"bench-{uuid.uuid4().hex[:8]}",
-                  database_url=f"sqlite:///{db}", jwt_secret="bench-" + uuid.uuid4().hex)
+    sys_ = System(
+        tmp=tmp,
+        temporal_port=free_port(),
+        api_port=free_port(),
+        task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite:///{db}",
+        jwt_secret="bench-" + uuid.uuid4().hex,
+    )
     print("order2cash catalog query benchmark", flush=True)
-    print(f"settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
-          f"terms={TERMS} offsets={OFFSETS} cores={os.cpu_count()}; temp dir {tmp}", flush=True)
+    print(
+        f"settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
+        f"terms={TERMS} offsets={OFFSETS} cores={os.cpu_count()}; temp dir {tmp}",
+        flush=True,
+    )
     failed = True
     try:
         t0 = time.perf_counter()
@@ -277,6 +373,7 @@ async def run(a) -> int:
         from database import make_engine
         from demo.seed import load_demo_data
         from migrations import upgrade
+
         upgrade(sys_.database_url)
         engine = make_engine(sys_.database_url)
         load_demo_data(engine)
@@ -284,12 +381,29 @@ async def run(a) -> int:
         t1 = time.perf_counter()
         built = build_catalog(db, a.items, a.customers)
         t2 = time.perf_counter()
-        print(f"setup: migrate + demo data {t1 - t0:.1f} s; bulk insert {t2 - t1:.1f} s; "
-              f"database {db.stat().st_size / 1e6:.0f} MB", flush=True)
+        print(
+            f"setup: migrate + demo data {t1 - t0:.1f} s; bulk insert {t2 - t1:.1f} s; "
+            f"database {db.stat().st_size / 1e6:.0f} MB",
+            flush=True,
+        )
         print("setup rows: " + ", ".join(f"{k}={v:,}" for k, v in built["figures"].items()), flush=True)
         await temporal_ready(sys_)
-        sys_.spawn("api", [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
-                           "--port", str(sys_.api_port), "--log-level", "warning", "--no-access-log"])
+        sys_.spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sys_.api_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+        )
         await wait_for_api(sys_)
 
         users = built["users"]
@@ -301,8 +415,10 @@ async def run(a) -> int:
             headers[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
         con = sqlite3.connect(db)
 
-        plan = [(users[n % len(users)], TERMS[(n // len(users) + n) % len(TERMS)], OFFSETS[n % len(OFFSETS)])
-                for n in range(a.requests + a.warmup)]
+        plan = [
+            (users[n % len(users)], TERMS[(n // len(users) + n) % len(TERMS)], OFFSETS[n % len(OFFSETS)])
+            for n in range(a.requests + a.warmup)
+        ]
         api_times, sql_times, mismatches, totals = [], [], 0, []
         seen = Counter()  # what the compared pages held
         for n, ((email, cid, _), term, offset) in enumerate(plan):
@@ -332,13 +448,18 @@ async def run(a) -> int:
                 seen[source] += 1
                 seen["with part number"] += number is not None
                 seen["not orderable"] += not orderable
-            if api_page != sql_page or (sql_total is not None and sql_total != api_total) or \
-                    (sql_total is None and api_page):
+            if (
+                api_page != sql_page
+                or (sql_total is not None and sql_total != api_total)
+                or (sql_total is None and api_page)
+            ):
                 mismatches += 1
                 if mismatches <= 5:
                     diff = [(x, y) for x, y in zip(api_page, sql_page) if x != y][:3]
-                    print(f"MISMATCH {email} q={term!r} offset={offset}: API {len(api_page)} items total "
-                          f"{api_total}, SQL {len(sql_page)} items total {sql_total}; first differences {diff}")
+                    print(
+                        f"MISMATCH {email} q={term!r} offset={offset}: API {len(api_page)} items total "
+                        f"{api_total}, SQL {len(sql_page)} items total {sql_total}; first differences {diff}"
+                    )
             if n >= a.warmup:
                 api_times.append(ta)
                 sql_times.append(ts)
@@ -348,14 +469,19 @@ async def run(a) -> int:
 
         am, ap = statistics.median(api_times), quantile(api_times, 0.95)
         sm, sp = statistics.median(sql_times), quantile(sql_times, 0.95)
-        print(f"requests: {len(api_times)} measured (after {a.warmup} warm-up), one at a time; "
-              f"matching items per request: median {statistics.median(totals):,.0f}, "
-              f"min {min(totals):,}, max {max(totals):,}")
+        print(
+            f"requests: {len(api_times)} measured (after {a.warmup} warm-up), one at a time; "
+            f"matching items per request: median {statistics.median(totals):,.0f}, "
+            f"min {min(totals):,}, max {max(totals):,}"
+        )
         print(f"API  GET /api/v1/catalog/items: median {ms(am)}, p95 {ms(ap)}")
         print(f"SQL  hand-written single query:  median {ms(sm)}, p95 {ms(sp)}")
         print(f"ratio API/SQL: median {am / sm:.2f}x, p95 {ap / sp:.2f}x  (goal: within 2x)")
-        print(f"pages compared: {len(plan)} (" + ", ".join(f"{k} {v:,}" for k, v in seen.items())
-              + f" items); mismatches: {mismatches}")
+        print(
+            f"pages compared: {len(plan)} ("
+            + ", ".join(f"{k} {v:,}" for k, v in seen.items())
+            + f" items); mismatches: {mismatches}"
+        )
         failed = mismatches > 0
         return 1 if failed else 0
     except Exception:
@@ -368,6 +494,7 @@ async def run(a) -> int:
             print(f"kept {tmp}", flush=True)
         else:
             import shutil
+
             shutil.rmtree(tmp, ignore_errors=True)
 
 

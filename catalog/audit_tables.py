@@ -1,5 +1,6 @@
 """The audit trail of a customer's commercial terms (SQLModel table); catalog/audit.py writes and
 reads it."""
+
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,10 @@ class CatalogChange(SQLModel, table=True):
     it names."""
 
     __tablename__ = "catalogchange"
-    __table_args__ = (Index("ix_catalogchange_customer", "customer_id", "id"),
-                      Index("ix_catalogchange_contract", "contract_id", "id"))
+    __table_args__ = (
+        Index("ix_catalogchange_customer", "customer_id", "id"),
+        Index("ix_catalogchange_contract", "contract_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -15,6 +15,7 @@ INTERNATIONAL_PID (ean/gtin) → ean, PRODUCT_TO_CATALOGGROUP_MAP CATALOG_GROUP_
 BMEcat 1.2 names (ARTICLE, SUPPLIER_AID, ARTICLE_DETAILS, ARTICLE_TO_CATALOGGROUP_MAP, ...) are
 read too.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -86,8 +87,11 @@ def _price(prices: list[etree._Element], header: dict[str, str]) -> tuple[str | 
     if not candidates:
         return None
     _, _, values = min(candidates, key=lambda c: (c[0], c[1]))
-    return (_text(values.get("PRICE_AMOUNT")), _text(values.get("PRICE_CURRENCY")) or header.get("currency"),
-            _text(values.get("TAX")))
+    return (
+        _text(values.get("PRICE_AMOUNT")),
+        _text(values.get("PRICE_CURRENCY")) or header.get("currency"),
+        _text(values.get("TAX")),
+    )
 
 
 def _first(el: etree._Element) -> dict[str, etree._Element]:

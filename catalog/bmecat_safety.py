@@ -10,6 +10,7 @@
 The streaming reader (catalog/bmecat_reader.py) uses all three; kept apart so that the whole
 defence can be reviewed in one place.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,15 @@ from catalog.importing import ImportRefused
 
 PROLOG_LIMIT = 64 * 1024
 # The parser options that make iterparse safe on untrusted input (see the module doc).
-SAFE_OPTIONS: dict[str, Any] = dict(resolve_entities=False, load_dtd=False, dtd_validation=False,
-                                    no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
+SAFE_OPTIONS: dict[str, Any] = dict(
+    resolve_entities=False,
+    load_dtd=False,
+    dtd_validation=False,
+    no_network=True,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
 _NAME = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 
@@ -72,8 +80,10 @@ def check_prolog(head: bytes) -> str:
             if j >= n:
                 raise ImportRefused("the DOCTYPE declaration is too long")
             if "<!ENTITY" in text[i:j]:
-                raise ImportRefused("the document declares entities (DOCTYPE with <!ENTITY>): refused, "
-                                    "entities are a way to read server files or exhaust memory")
+                raise ImportRefused(
+                    "the document declares entities (DOCTYPE with <!ENTITY>): refused, "
+                    "entities are a way to read server files or exhaust memory"
+                )
             i = j + 1
         elif text.startswith("<!", i):
             raise ImportRefused("unexpected declaration before the root element")

@@ -2,6 +2,7 @@
 (catalog/export.py), written incrementally (`lxml.etree.xmlfile`). The reader, for imports, is
 catalog/bmecat_reader.py: the two share no code.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -151,8 +152,9 @@ def _map(p: ExportProduct) -> etree._Element:
     return entry
 
 
-def write_catalog(out: IO[bytes], header: ExportHeader, categories: list[str],
-                  products: Callable[[], Iterator[ExportProduct]]) -> int:
+def write_catalog(
+    out: IO[bytes], header: ExportHeader, categories: list[str], products: Callable[[], Iterator[ExportProduct]]
+) -> int:
     """Writes a T_NEW_CATALOG document incrementally (lxml.etree.xmlfile): `products()` is called
     twice, for the products and for the category map. SKUs longer than BMEcat's 32 characters
     are left out. Returns the number of products written."""

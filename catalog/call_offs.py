@@ -1,6 +1,7 @@
 """The orders that called off a framework contract, newest first: what each consumed and whether
 it still counts. Read from the consumption ledger (catalog/contract_tables.py), which
 catalog/contracts.py writes."""
+
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -18,16 +19,35 @@ def call_offs(session: Session, contract_id: str, *, status: str | None = None, 
     query = select(ledger).where(ledger.contract_id == contract_id, ledger.sku == TOTAL)
     if status is not None:
         query = query.where(ledger.status == status)
-    totals = list(session.execute(
-        query.order_by(ledger.created_at.desc(), ledger.order_id).limit(min(limit, MAX_LIMIT))).scalars())
+    totals = list(
+        session.execute(
+            query.order_by(ledger.created_at.desc(), ledger.order_id).limit(min(limit, MAX_LIMIT))
+        ).scalars()
+    )
     lines: dict[str, list[CallOffLine]] = {}
     if totals:
-        rows = session.execute(select(ledger).where(
-            ledger.contract_id == contract_id, ledger.sku != TOTAL,
-            ledger.order_id.in_([t.order_id for t in totals])).order_by(ledger.order_id, ledger.sku)).scalars()
+        rows = session.execute(
+            select(ledger)
+            .where(
+                ledger.contract_id == contract_id,
+                ledger.sku != TOTAL,
+                ledger.order_id.in_([t.order_id for t in totals]),
+            )
+            .order_by(ledger.order_id, ledger.sku)
+        ).scalars()
         for row in rows:
             lines.setdefault(row.order_id, []).append(
-                CallOffLine(sku=row.sku, quantity=row.quantity, value=Decimal(row.value)))
-    return [CallOff(order_id=t.order_id, status=t.status, forced=t.forced, consumed_at=t.created_at,
-                    released_at=t.released_at, value=Decimal(t.value), lines=lines.get(t.order_id, []))
-            for t in totals]
+                CallOffLine(sku=row.sku, quantity=row.quantity, value=Decimal(row.value))
+            )
+    return [
+        CallOff(
+            order_id=t.order_id,
+            status=t.status,
+            forced=t.forced,
+            consumed_at=t.created_at,
+            released_at=t.released_at,
+            value=Decimal(t.value),
+            lines=lines.get(t.order_id, []),
+        )
+        for t in totals
+    ]

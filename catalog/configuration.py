@@ -23,6 +23,7 @@ without a deployment:
 A broken constraint explains itself with its `message` (a sensible one is made up when the data
 has none). `rule_errors` checks the data itself, for catalog managers.
 """
+
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -82,16 +83,27 @@ def check(item: Item, configuration: dict[str, str]) -> tuple[list[ConfigProblem
     options = item.options or {}
     if not options:
         if configuration:
-            problems.append(ConfigProblem("configuration", f"{item.sku} is not configurable, but options were "
-                                                           f"given: {', '.join(sorted(configuration))}"))
+            problems.append(
+                ConfigProblem(
+                    "configuration",
+                    f"{item.sku} is not configurable, but options were given: {', '.join(sorted(configuration))}",
+                )
+            )
         return problems, []
     for name, allowed in options.items():
         if name not in configuration:
-            problems.append(ConfigProblem(f"configuration.{name}",
-                                          f"{item.sku} needs a value for '{name}' (one of {', '.join(allowed)})"))
+            problems.append(
+                ConfigProblem(
+                    f"configuration.{name}", f"{item.sku} needs a value for '{name}' (one of {', '.join(allowed)})"
+                )
+            )
         elif configuration[name] not in allowed:
-            problems.append(ConfigProblem(f"configuration.{name}", f"{item.sku} has no {name} "
-                                          f"'{configuration[name]}' (one of {', '.join(allowed)})"))
+            problems.append(
+                ConfigProblem(
+                    f"configuration.{name}",
+                    f"{item.sku} has no {name} '{configuration[name]}' (one of {', '.join(allowed)})",
+                )
+            )
     for name in sorted(set(configuration) - set(options)):
         problems.append(ConfigProblem(f"configuration.{name}", f"{item.sku} has no option '{name}'"))
     if problems:
@@ -102,11 +114,17 @@ def check(item: Item, configuration: dict[str, str]) -> tuple[list[ConfigProblem
         if not _matches(when, configuration):
             continue
         if kind == INCOMPATIBLE or (kind == REQUIRES and not _matches(constraint.get("then") or {}, configuration)):
-            problems.append(ConfigProblem(
-                "configuration", f"{item.sku} cannot be delivered as configured: {constraint_message(constraint)}"))
+            problems.append(
+                ConfigProblem(
+                    "configuration", f"{item.sku} cannot be delivered as configured: {constraint_message(constraint)}"
+                )
+            )
         elif kind == SURCHARGE:
-            surcharges.append(AppliedSurcharge({k: str(v) for k, v in when.items()},
-                                               surcharge_amount(constraint), constraint_message(constraint)))
+            surcharges.append(
+                AppliedSurcharge(
+                    {k: str(v) for k, v in when.items()}, surcharge_amount(constraint), constraint_message(constraint)
+                )
+            )
     return problems, [] if problems else surcharges
 
 

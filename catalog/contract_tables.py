@@ -4,6 +4,7 @@ One row per (contract, order, SKU) that an accepted call-off consumed, plus one 
 for the order's total over the contracted items. Releasing an order (cancelled, rejected) flips
 its rows to "released": the history stays, only "active" rows count.
 """
+
 from datetime import datetime
 from decimal import Decimal
 

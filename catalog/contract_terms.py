@@ -1,5 +1,6 @@
 """Editing framework contracts: their terms and their contracted items (catalog managers). Every
 change is recorded with its actor in the audit trail (catalog/audit.py), in the same transaction."""
+
 from sqlalchemy import Engine
 
 from catalog import audit, quality
@@ -33,8 +34,15 @@ def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate,
             setattr(contract, name, value)
         if contract.valid_from > contract.valid_to:
             raise InvalidTerms("valid_from must not be after valid_to", "valid_to")
-        audit.record(session, actor=actor, kind="contract.terms", customer_id=contract.customer_id,
-                     contract_id=contract_id, before=before, after=audit.row(contract))
+        audit.record(
+            session,
+            actor=actor,
+            kind="contract.terms",
+            customer_id=contract.customer_id,
+            contract_id=contract_id,
+            before=before,
+            after=audit.row(contract),
+        )
 
 
 def set_item(engine: Engine, contract_id: str, sku: str, terms: ContractItemTerms, *, actor: str) -> None:
@@ -52,6 +60,14 @@ def set_item(engine: Engine, contract_id: str, sku: str, terms: ContractItemTerm
         item = existing or ContractItem(contract_id=contract_id, sku=sku, price=terms.price)
         item.price, item.agreed_quantity, item.value_cap = terms.price, terms.agreed_quantity, terms.value_cap
         session.add(item)
-        audit.record(session, actor=actor, kind="contract.item", customer_id=contract.customer_id,
-                     contract_id=contract_id, subject=sku, before=before, after=audit.row(item))
+        audit.record(
+            session,
+            actor=actor,
+            kind="contract.item",
+            customer_id=contract.customer_id,
+            contract_id=contract_id,
+            subject=sku,
+            before=before,
+            after=audit.row(item),
+        )
         quality.recheck_views(session, contract.customer_id)  # the item may be new in views

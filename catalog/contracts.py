@@ -14,6 +14,7 @@ Idempotency: the ledger is unique per (contract, order, SKU); a repeated `consum
 that has rows returns what they say, a repeated `release` finds nothing active to release.
 Only lines of contracted items consume; items of a special assortment do not.
 """
+
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import ROUND_FLOOR, Decimal
@@ -25,7 +26,11 @@ from catalog.contract_tables import ACTIVE, RELEASED, TOTAL, ContractConsumption
 from catalog.tables import Contract, ContractItem, Item
 from database import session_scope
 from models.contracts import (
-    ConsumptionLine, ConsumptionResult, ContractSummary, ContractUsage, ItemUsage,
+    ConsumptionLine,
+    ConsumptionResult,
+    ContractSummary,
+    ContractUsage,
+    ItemUsage,
 )
 from models.money import round_money
 
@@ -51,8 +56,11 @@ def _aggregate(lines: list[ConsumptionLine]) -> dict[str, ConsumptionLine]:
     per_sku: dict[str, ConsumptionLine] = {}
     for line in lines:
         seen = per_sku.get(line.sku)
-        per_sku[line.sku] = line if seen is None else ConsumptionLine(
-            sku=line.sku, quantity=seen.quantity + line.quantity, value=seen.value + line.value)
+        per_sku[line.sku] = (
+            line
+            if seen is None
+            else ConsumptionLine(sku=line.sku, quantity=seen.quantity + line.quantity, value=seen.value + line.value)
+        )
     return per_sku
 
 
@@ -60,7 +68,8 @@ def _consumed(session: Session, contract_id: str, skus: list[str] | None = None)
     """Active consumption per SKU (and TOTAL) of the contract: (quantity, value); only of `skus`
     when given."""
     query = select(ContractConsumption.sku, ContractConsumption.quantity, ContractConsumption.value).where(
-        ContractConsumption.contract_id == contract_id, ContractConsumption.status == ACTIVE)
+        ContractConsumption.contract_id == contract_id, ContractConsumption.status == ACTIVE
+    )
     if skus is not None:
         query = query.where(ContractConsumption.sku.in_(skus))
     rows = session.execute(query).all()
@@ -74,15 +83,26 @@ def _consumed(session: Session, contract_id: str, skus: list[str] | None = None)
 
 def _result_from_ledger(contract: Contract, order_id: str, rows: list[ContractConsumption]) -> ConsumptionResult:
     return ConsumptionResult(
-        contract_id=contract.id, order_id=order_id, accepted=True, on_exceed=contract.on_exceed,
-        forced=any(r.forced for r in rows), released=all(r.status == RELEASED for r in rows),
-        lines=[ConsumptionLine(sku=r.sku, quantity=r.quantity, value=r.value)
-               for r in sorted(rows, key=lambda r: r.sku) if r.sku != TOTAL],
+        contract_id=contract.id,
+        order_id=order_id,
+        accepted=True,
+        on_exceed=contract.on_exceed,
+        forced=any(r.forced for r in rows),
+        released=all(r.status == RELEASED for r in rows),
+        lines=[
+            ConsumptionLine(sku=r.sku, quantity=r.quantity, value=r.value)
+            for r in sorted(rows, key=lambda r: r.sku)
+            if r.sku != TOTAL
+        ],
     )
 
 
-def exceeded(contract: Contract, items: dict[str, ContractItem], consumed: dict[str, tuple[int, Decimal]],
-             wanted: dict[str, ConsumptionLine]) -> list[str]:
+def exceeded(
+    contract: Contract,
+    items: dict[str, ContractItem],
+    consumed: dict[str, tuple[int, Decimal]],
+    wanted: dict[str, ConsumptionLine],
+) -> list[str]:
     """Why the wanted lines do not fit into what remains of the contract (empty: they fit)."""
     tolerance = Decimal(contract.tolerance_percent)
     tol = f"tolerance {percent(tolerance)} %"
@@ -94,26 +114,32 @@ def exceeded(contract: Contract, items: dict[str, ContractItem], consumed: dict[
         if item.agreed_quantity is not None:
             remaining = max(quantity_limit(item.agreed_quantity, tolerance) - used_quantity, 0)
             if line.quantity > remaining:
-                problems.append(f"{sku}: {remaining} of the agreed {item.agreed_quantity} remain ({tol}), "
-                                f"{line.quantity} ordered")
+                problems.append(
+                    f"{sku}: {remaining} of the agreed {item.agreed_quantity} remain ({tol}), {line.quantity} ordered"
+                )
         if item.value_cap is not None:
             remaining_value = max(value_limit(item.value_cap, tolerance) - used_value, ZERO)
             if line.value > remaining_value:
-                problems.append(f"{sku}: {remaining_value:.2f} {currency} of the agreed value "
-                                f"{Decimal(item.value_cap):.2f} {currency} remain ({tol}), "
-                                f"{line.value:.2f} {currency} ordered")
+                problems.append(
+                    f"{sku}: {remaining_value:.2f} {currency} of the agreed value "
+                    f"{Decimal(item.value_cap):.2f} {currency} remain ({tol}), "
+                    f"{line.value:.2f} {currency} ordered"
+                )
     if contract.value_cap is not None:
         ordered = sum((line.value for line in wanted.values()), ZERO)
         remaining_value = max(value_limit(contract.value_cap, tolerance) - consumed.get(TOTAL, (0, ZERO))[1], ZERO)
         if ordered > remaining_value:
-            problems.append(f"contract {contract.id}: {remaining_value:.2f} {currency} of the agreed value "
-                            f"{Decimal(contract.value_cap):.2f} {currency} remain ({tol}), "
-                            f"{ordered:.2f} {currency} ordered")
+            problems.append(
+                f"contract {contract.id}: {remaining_value:.2f} {currency} of the agreed value "
+                f"{Decimal(contract.value_cap):.2f} {currency} remain ({tol}), "
+                f"{ordered:.2f} {currency} ordered"
+            )
     return problems
 
 
-def consume(engine: Engine, contract_id: str, order_id: str, lines: list[ConsumptionLine], *,
-            force: bool = False) -> ConsumptionResult:
+def consume(
+    engine: Engine, contract_id: str, order_id: str, lines: list[ConsumptionLine], *, force: bool = False
+) -> ConsumptionResult:
     """Consumes the contract for the order's lines if they fit (or `force`: the expert approved).
 
     Idempotent per order: when the order consumed already, returns that first result unchanged.
@@ -124,37 +150,70 @@ def consume(engine: Engine, contract_id: str, order_id: str, lines: list[Consump
         ).scalar_one_or_none()
         if contract is None:
             raise LookupError(f"no contract {contract_id}")
-        mine = session.execute(select(ContractConsumption).where(
-            ContractConsumption.contract_id == contract_id, ContractConsumption.order_id == order_id)
-        ).scalars().all()
+        mine = (
+            session.execute(
+                select(ContractConsumption).where(
+                    ContractConsumption.contract_id == contract_id, ContractConsumption.order_id == order_id
+                )
+            )
+            .scalars()
+            .all()
+        )
         if mine:
             return _result_from_ledger(contract, order_id, list(mine))
 
         wanted_all = _aggregate(lines)
-        items = {item.sku: item for item in session.execute(
-            select(ContractItem).where(ContractItem.contract_id == contract_id,
-                                       ContractItem.sku.in_(list(wanted_all)))
-        ).scalars()}
+        items = {
+            item.sku: item
+            for item in session.execute(
+                select(ContractItem).where(
+                    ContractItem.contract_id == contract_id, ContractItem.sku.in_(list(wanted_all))
+                )
+            ).scalars()
+        }
         wanted = {sku: line for sku, line in wanted_all.items() if sku in items}
         consumed = _consumed(session, contract_id, [*wanted, TOTAL])
         problems = exceeded(contract, items, consumed, wanted)
         consumed_lines = [wanted[sku] for sku in sorted(wanted)]
         if problems and not force:
-            return ConsumptionResult(contract_id=contract_id, order_id=order_id, accepted=False,
-                                     reason="; ".join(problems), on_exceed=contract.on_exceed,
-                                     lines=consumed_lines)
+            return ConsumptionResult(
+                contract_id=contract_id,
+                order_id=order_id,
+                accepted=False,
+                reason="; ".join(problems),
+                on_exceed=contract.on_exceed,
+                lines=consumed_lines,
+            )
         now = datetime.now(timezone.utc)
         forced = bool(problems)
-        total_line = ConsumptionLine(sku=TOTAL, quantity=sum(line.quantity for line in consumed_lines),
-                                     value=sum((line.value for line in consumed_lines), ZERO))
+        total_line = ConsumptionLine(
+            sku=TOTAL,
+            quantity=sum(line.quantity for line in consumed_lines),
+            value=sum((line.value for line in consumed_lines), ZERO),
+        )
         for line in [*consumed_lines, total_line]:
-            session.add(ContractConsumption(contract_id=contract_id, order_id=order_id, sku=line.sku,
-                                            quantity=line.quantity, value=line.value, status=ACTIVE,
-                                            forced=forced, created_at=now))
+            session.add(
+                ContractConsumption(
+                    contract_id=contract_id,
+                    order_id=order_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    value=line.value,
+                    status=ACTIVE,
+                    forced=forced,
+                    created_at=now,
+                )
+            )
         session.flush()
-        return ConsumptionResult(contract_id=contract_id, order_id=order_id, accepted=True, forced=forced,
-                                 reason="; ".join(problems) or None, on_exceed=contract.on_exceed,
-                                 lines=consumed_lines)
+        return ConsumptionResult(
+            contract_id=contract_id,
+            order_id=order_id,
+            accepted=True,
+            forced=forced,
+            reason="; ".join(problems) or None,
+            on_exceed=contract.on_exceed,
+            lines=consumed_lines,
+        )
 
 
 def release(engine: Engine, order_id: str) -> int:
@@ -178,41 +237,67 @@ def usage(session: Session, contract_id: str, as_of: date | None = None) -> Cont
     tolerance = Decimal(contract.tolerance_percent)
     consumed = _consumed(session, contract_id)
     rows = session.execute(
-        select(ContractItem, Item.name).join(Item, Item.sku == ContractItem.sku)
-        .where(ContractItem.contract_id == contract_id).order_by(ContractItem.sku)
+        select(ContractItem, Item.name)
+        .join(Item, Item.sku == ContractItem.sku)
+        .where(ContractItem.contract_id == contract_id)
+        .order_by(ContractItem.sku)
     ).all()
     items = []
     for item, name in rows:
         used_quantity, used_value = consumed.get(item.sku, (0, ZERO))
         limit = None if item.agreed_quantity is None else quantity_limit(item.agreed_quantity, tolerance)
-        items.append(ItemUsage(
-            sku=item.sku, name=name, price=item.price, agreed_quantity=item.agreed_quantity, limit_quantity=limit,
-            consumed_quantity=used_quantity,
-            remaining_quantity=None if limit is None else max(limit - used_quantity, 0),
-            value_cap=item.value_cap, consumed_value=used_value,
-            remaining_value=None if item.value_cap is None
-            else max(value_limit(item.value_cap, tolerance) - used_value, ZERO),
-        ))
+        items.append(
+            ItemUsage(
+                sku=item.sku,
+                name=name,
+                price=item.price,
+                agreed_quantity=item.agreed_quantity,
+                limit_quantity=limit,
+                consumed_quantity=used_quantity,
+                remaining_quantity=None if limit is None else max(limit - used_quantity, 0),
+                value_cap=item.value_cap,
+                consumed_value=used_value,
+                remaining_value=None
+                if item.value_cap is None
+                else max(value_limit(item.value_cap, tolerance) - used_value, ZERO),
+            )
+        )
     summary = _summary(session, contract, consumed, as_of)
     return ContractUsage(
-        **summary.model_dump(exclude={"orders"}), orders=summary.orders,
-        payment_terms_days=contract.payment_terms_days, tolerance_percent=tolerance,
-        on_exceed=contract.on_exceed, items=items,
+        **summary.model_dump(exclude={"orders"}),
+        orders=summary.orders,
+        payment_terms_days=contract.payment_terms_days,
+        tolerance_percent=tolerance,
+        on_exceed=contract.on_exceed,
+        items=items,
     )
 
 
-def _summary(session: Session, contract: Contract, consumed: dict[str, tuple[int, Decimal]],
-             as_of: date) -> ContractSummary:
+def _summary(
+    session: Session, contract: Contract, consumed: dict[str, tuple[int, Decimal]], as_of: date
+) -> ContractSummary:
     total_value = consumed.get(TOTAL, (0, ZERO))[1]
-    orders = session.execute(select(func.count()).select_from(ContractConsumption).where(
-        ContractConsumption.contract_id == contract.id, ContractConsumption.sku == TOTAL,
-        ContractConsumption.status == ACTIVE)).scalar_one()
+    orders = session.execute(
+        select(func.count())
+        .select_from(ContractConsumption)
+        .where(
+            ContractConsumption.contract_id == contract.id,
+            ContractConsumption.sku == TOTAL,
+            ContractConsumption.status == ACTIVE,
+        )
+    ).scalar_one()
     return ContractSummary(
-        contract_id=contract.id, customer_id=contract.customer_id, name=contract.name,
-        valid_from=contract.valid_from, valid_to=contract.valid_to,
-        in_force=contract.valid_from <= as_of <= contract.valid_to, currency=contract.currency,
-        value_cap=contract.value_cap, consumed_value=total_value,
-        remaining_value=None if contract.value_cap is None
+        contract_id=contract.id,
+        customer_id=contract.customer_id,
+        name=contract.name,
+        valid_from=contract.valid_from,
+        valid_to=contract.valid_to,
+        in_force=contract.valid_from <= as_of <= contract.valid_to,
+        currency=contract.currency,
+        value_cap=contract.value_cap,
+        consumed_value=total_value,
+        remaining_value=None
+        if contract.value_cap is None
         else max(value_limit(contract.value_cap, Decimal(contract.tolerance_percent)) - total_value, ZERO),
         orders=int(orders),
     )
@@ -224,5 +309,7 @@ def summaries(session: Session, customer_ids: list[str] | None, as_of: date | No
     query = select(Contract).order_by(Contract.customer_id, Contract.valid_from.desc(), Contract.id)
     if customer_ids is not None:
         query = query.where(Contract.customer_id.in_(customer_ids))
-    return [_summary(session, contract, _consumed(session, contract.id), as_of)
-            for contract in session.execute(query).scalars()]
+    return [
+        _summary(session, contract, _consumed(session, contract.id), as_of)
+        for contract in session.execute(query).scalars()
+    ]

@@ -16,6 +16,7 @@ draft afterwards has exactly the file's items; mode=delta: only the rows of the 
 Export columns: EXPORT_COLUMNS; `price` is the unit price at `min_quantity` (the least the customer
 may order), `price_breaks` lists `quantity:price` where the price changes (e.g. `1:4.20 100:3.90`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,12 +28,34 @@ from catalog.importing import DraftImporter, ImportRefused, ItemRecord
 from catalog.version_content import ATTRIBUTE_KEYS
 from models.catalog_versions import ImportMode, ImportReport
 
-FIELD_COLUMNS = ("name", "description", "category", "unit", "list_price", "currency", "vat_rate",
-                 "delivery_unit_id", "expert_review")
+FIELD_COLUMNS = (
+    "name",
+    "description",
+    "category",
+    "unit",
+    "list_price",
+    "currency",
+    "vat_rate",
+    "delivery_unit_id",
+    "expert_review",
+)
 COLUMNS = ("sku", "action", *FIELD_COLUMNS, *ATTRIBUTE_KEYS)
 ALIASES = {"price": "list_price", "supplier_pid": "sku", "vat": "vat_rate"}
-EXPORT_COLUMNS = ("sku", "name", "description", "category", "unit", "price", "currency", "vat_rate",
-                  "price_source", *ATTRIBUTE_KEYS, "customer_part_number", "min_quantity", "price_breaks")
+EXPORT_COLUMNS = (
+    "sku",
+    "name",
+    "description",
+    "category",
+    "unit",
+    "price",
+    "currency",
+    "vat_rate",
+    "price_source",
+    *ATTRIBUTE_KEYS,
+    "customer_part_number",
+    "min_quantity",
+    "price_breaks",
+)
 
 
 def read_into(importer: DraftImporter, source: IO[bytes], mode: ImportMode) -> ImportReport:
@@ -42,7 +65,9 @@ def read_into(importer: DraftImporter, source: IO[bytes], mode: ImportMode) -> I
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"the file is not UTF-8: {exc}") from exc
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    header = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in next(csv.reader([first], delimiter=delimiter), [])]
+    header = [
+        ALIASES.get(h.strip().lower(), h.strip().lower()) for h in next(csv.reader([first], delimiter=delimiter), [])
+    ]
     unknown = [h for h in header if h not in COLUMNS]
     if "sku" not in header:
         raise ImportRefused("the CSV file has no sku column (the first line names the columns)")

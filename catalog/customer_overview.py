@@ -3,6 +3,7 @@ customer's users may see, and for one customer its parents, subsidiaries, the co
 and whose price lists, role rules and role limits apply to it (its own or the nearest parent's,
 the rule of catalog/customers.py).
 """
+
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
@@ -23,8 +24,9 @@ def subsidiaries(session: Session, customer_id: str) -> list[Customer]:
     """Its subsidiaries, theirs, and so on (a recursive query; UNION stops at a cycle), by id."""
     tree = select(Customer.id).where(Customer.parent_id == customer_id).cte("subsidiaries", recursive=True)
     tree = tree.union(select(Customer.id).join(tree, Customer.parent_id == tree.c.id))
-    return list(session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id)))
-                                .order_by(Customer.id)).scalars())
+    return list(
+        session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id))).order_by(Customer.id)).scalars()
+    )
 
 
 def customer_tree(session: Session, customer_id: str) -> list[str]:
@@ -42,8 +44,9 @@ def list_customers(session: Session, customer_ids: list[str] | None = None) -> l
 
 def _owner(session: Session, table: type[SQLModel], chain_ids: list[str]) -> str | None:
     """The nearest customer of the chain with rows in `table`: whose rows apply (inherited)."""
-    owners = set(session.execute(select(table.customer_id).where(table.customer_id.in_(chain_ids))
-                                 .distinct()).scalars())
+    owners = set(
+        session.execute(select(table.customer_id).where(table.customer_id.in_(chain_ids)).distinct()).scalars()
+    )
     return nearest_owner(chain_ids, owners)
 
 
@@ -51,8 +54,9 @@ def _count(session: Session, table: type[SQLModel], customer_id: str) -> int:
     return session.execute(select(func.count()).select_from(table).where(table.customer_id == customer_id)).scalar_one()
 
 
-def customer_detail(session: Session, customer_id: str, as_of: date | None = None, *,
-                    visible: list[str] | None = None) -> CustomerDetail:
+def customer_detail(
+    session: Session, customer_id: str, as_of: date | None = None, *, visible: list[str] | None = None
+) -> CustomerDetail:
     """The customer in its tree, with the contract in force on `as_of` (default: today, UTC, the
     calendar order validation uses); of its subsidiaries only those in `visible` (None: all), so
     that a subsidiary's user reading its parent is not shown its siblings (see `customer_tree`)."""
@@ -65,13 +69,24 @@ def customer_detail(session: Session, customer_id: str, as_of: date | None = Non
     except NoValidContract:
         contract_id = None
     rules = RulesOverview(
-        **{name: _count(session, table, customer_id) for name, table in (
-            ("price_lists", PriceList), ("role_rules", AssortmentRule), ("role_limits", RoleLimit),
-            ("part_numbers", CustomerPartNumber), ("special_items", SpecialItem))},
+        **{
+            name: _count(session, table, customer_id)
+            for name, table in (
+                ("price_lists", PriceList),
+                ("role_rules", AssortmentRule),
+                ("role_limits", RoleLimit),
+                ("part_numbers", CustomerPartNumber),
+                ("special_items", SpecialItem),
+            )
+        },
         price_lists_from=_owner(session, PriceList, chain_ids),
         role_rules_from=_owner(session, AssortmentRule, chain_ids),
-        role_limits_from=_owner(session, RoleLimit, chain_ids))
-    return CustomerDetail(**_summary(chain[0]).model_dump(), parents=[_summary(c) for c in chain[1:]],
-                          subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id)
-                                        if visible is None or c.id in visible],
-                          contract_id=contract_id, rules=rules)
+        role_limits_from=_owner(session, RoleLimit, chain_ids),
+    )
+    return CustomerDetail(
+        **_summary(chain[0]).model_dump(),
+        parents=[_summary(c) for c in chain[1:]],
+        subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id) if visible is None or c.id in visible],
+        contract_id=contract_id,
+        rules=rules,
+    )

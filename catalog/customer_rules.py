@@ -10,6 +10,7 @@ customer, SKUs and categories exist) and what spans fields. Every edit is one tr
 write lock that first locks the customer's row, so concurrent edits of one customer queue; it takes
 the `actor` and records what it changed in the audit trail (catalog/audit.py) in that transaction.
 """
+
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -21,7 +22,14 @@ from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPart
 from catalog.tables import Customer, Item, SpecialItem
 from database import session_scope
 from models.customer_rules import (
-    PartNumberIn, PartNumberOut, RoleLimitIn, RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut, printable,
+    PartNumberIn,
+    PartNumberOut,
+    RoleLimitIn,
+    RoleLimitOut,
+    RoleRule,
+    SpecialItemIn,
+    SpecialItemOut,
+    printable,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,8 +101,18 @@ def check_key(value: str, field: str) -> None:
 
 # --- shared by the kinds of rules -----------------------------------------------------------------
 
-def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: str, kind: str, subject: str,
-         widens_view: bool = False):
+
+def _put(
+    engine: Engine,
+    customer_id: str,
+    row: SQLModel,
+    check=None,
+    *,
+    actor: str,
+    kind: str,
+    subject: str,
+    widens_view: bool = False,
+):
     """Creates or replaces the customer's row (by its primary key) if `check(session)` passes, and
     records the change as `kind` of `subject`; returns what the check returned. `widens_view`: the
     row can bring an item into customers' views, which are then re-checked against their quality
@@ -106,22 +124,33 @@ def _put(engine: Engine, customer_id: str, row: SQLModel, check=None, *, actor: 
         key = tuple(getattr(row, column.name) for column in table.__table__.primary_key.columns)
         before = audit.row(session.get(table, key))
         after = audit.row(session.merge(row))
-        audit.record(session, actor=actor, kind=kind, customer_id=customer_id, subject=subject,
-                     before=before, after=after)
+        audit.record(
+            session, actor=actor, kind=kind, customer_id=customer_id, subject=subject, before=before, after=after
+        )
         if widens_view:
             quality.recheck_views(session, customer_id)
         return checked
 
 
-def _delete(engine: Engine, customer_id: str, table: type[SQLModel], key: tuple, what: str, *, actor: str,
-            kind: str, subject: str) -> None:
+def _delete(
+    engine: Engine,
+    customer_id: str,
+    table: type[SQLModel],
+    key: tuple,
+    what: str,
+    *,
+    actor: str,
+    kind: str,
+    subject: str,
+) -> None:
     with session_scope(engine, write_lock=True) as session:
         customer(session, customer_id, lock=True)
         row = session.get(table, (customer_id, *key))
         if row is None:
             raise RuleNotFound(f"customer {customer_id} has no {what}")
-        audit.record(session, actor=actor, kind=kind, customer_id=customer_id, subject=subject,
-                     before=audit.row(row), after=None)
+        audit.record(
+            session, actor=actor, kind=kind, customer_id=customer_id, subject=subject, before=audit.row(row), after=None
+        )
         session.delete(row)
 
 
@@ -131,6 +160,7 @@ def _rows(session: Session, customer_id: str, table: type[SQLModel], *order_by) 
 
 
 # --- role rules (catalog/rights.py) ---------------------------------------------------------------
+
 
 def role_rules(session: Session, customer_id: str) -> list[RoleRule]:
     """The customer's own rules (none: it uses the nearest parent's, see catalog/customer_overview.py)."""
@@ -146,8 +176,10 @@ def _check_rule(session: Session, rule: RoleRule, prefix: str = "") -> None:
         raise InvalidRule('a rule for all items has no target (send "")', field)
     if rule.scope != ALL and not rule.target:
         raise InvalidRule(f"a {rule.scope} rule needs the {rule.scope} as its target", field)
-    if rule.scope == CATEGORY and session.execute(
-            select(Item.sku).where(Item.category == rule.target).limit(1)).first() is None:
+    if (
+        rule.scope == CATEGORY
+        and session.execute(select(Item.sku).where(Item.category == rule.target).limit(1)).first() is None
+    ):
         raise InvalidRule(f"there is no category {rule.target!r} in the seller's catalog", field)
     if rule.scope == SKU:
         catalog_item(session, rule.target, field)
@@ -163,8 +195,9 @@ def replace_role_rules(engine: Engine, customer_id: str, rules: list[RoleRule], 
         for i, rule in enumerate(rules):
             _check_rule(session, rule, f"[{i}].")
             if (rule.role, rule.scope, rule.target) in seen:
-                raise InvalidRule(f"a second rule for the role {rule.role} and {rule.scope} {rule.target!r}",
-                                  f"[{i}].target")
+                raise InvalidRule(
+                    f"a second rule for the role {rule.role} and {rule.scope} {rule.target!r}", f"[{i}].target"
+                )
             seen.add((rule.role, rule.scope, rule.target))
         session.execute(delete(AssortmentRule).where(AssortmentRule.customer_id == customer_id))
         session.add_all([AssortmentRule(customer_id=customer_id, **rule.model_dump()) for rule in rules])
@@ -180,74 +213,140 @@ def _rule_subject(role: str, scope: str, target: str) -> str:
 
 def put_role_rule(engine: Engine, customer_id: str, rule: RoleRule, *, actor: str) -> RoleRule:
     """Adds one rule, or changes may_see / may_order of the rule for that role, scope and target."""
-    _put(engine, customer_id, AssortmentRule(customer_id=customer_id, **rule.model_dump()),
-         lambda session: _check_rule(session, rule), actor=actor, kind="role_rule",
-         subject=_rule_subject(rule.role, rule.scope, rule.target))
+    _put(
+        engine,
+        customer_id,
+        AssortmentRule(customer_id=customer_id, **rule.model_dump()),
+        lambda session: _check_rule(session, rule),
+        actor=actor,
+        kind="role_rule",
+        subject=_rule_subject(rule.role, rule.scope, rule.target),
+    )
     return rule
 
 
-def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, target: str = "", *,
-                     actor: str) -> None:
-    _delete(engine, customer_id, AssortmentRule, (role, scope, target),
-            f"rule for the role {role} and {scope} {target!r}", actor=actor, kind="role_rule",
-            subject=_rule_subject(role, scope, target))
+def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, target: str = "", *, actor: str) -> None:
+    _delete(
+        engine,
+        customer_id,
+        AssortmentRule,
+        (role, scope, target),
+        f"rule for the role {role} and {scope} {target!r}",
+        actor=actor,
+        kind="role_rule",
+        subject=_rule_subject(role, scope, target),
+    )
 
 
 # --- role limits (catalog/limits.py) --------------------------------------------------------------
 
+
 def role_limits(session: Session, customer_id: str) -> list[RoleLimitOut]:
-    return [RoleLimitOut(role=row.role, order_limit=row.order_limit, monthly_limit=row.monthly_limit)
-            for row in _rows(session, customer_id, RoleLimit, RoleLimit.role)]
+    return [
+        RoleLimitOut(role=row.role, order_limit=row.order_limit, monthly_limit=row.monthly_limit)
+        for row in _rows(session, customer_id, RoleLimit, RoleLimit.role)
+    ]
 
 
 def put_role_limit(engine: Engine, customer_id: str, role: str, limits: RoleLimitIn, *, actor: str) -> RoleLimitOut:
     check_key(role, "role")
-    _put(engine, customer_id, RoleLimit(customer_id=customer_id, role=role, **limits.model_dump()),
-         actor=actor, kind="role_limit", subject=role)
+    _put(
+        engine,
+        customer_id,
+        RoleLimit(customer_id=customer_id, role=role, **limits.model_dump()),
+        actor=actor,
+        kind="role_limit",
+        subject=role,
+    )
     return RoleLimitOut(role=role, **limits.model_dump())
 
 
 def delete_role_limit(engine: Engine, customer_id: str, role: str, *, actor: str) -> None:
-    _delete(engine, customer_id, RoleLimit, (role,), f"limits for the role {role}", actor=actor,
-            kind="role_limit", subject=role)
+    _delete(
+        engine,
+        customer_id,
+        RoleLimit,
+        (role,),
+        f"limits for the role {role}",
+        actor=actor,
+        kind="role_limit",
+        subject=role,
+    )
 
 
 # --- customer part numbers (catalog/partnumbers.py) -----------------------------------------------
 
+
 def part_numbers(session: Session, customer_id: str) -> list[PartNumberOut]:
-    return [PartNumberOut(sku=row.sku, part_number=row.part_number)
-            for row in _rows(session, customer_id, CustomerPartNumber, CustomerPartNumber.sku)]
+    return [
+        PartNumberOut(sku=row.sku, part_number=row.part_number)
+        for row in _rows(session, customer_id, CustomerPartNumber, CustomerPartNumber.sku)
+    ]
 
 
 def put_part_number(engine: Engine, customer_id: str, sku: str, body: PartNumberIn, *, actor: str) -> PartNumberOut:
     check_text(body.part_number, "part_number")
-    _put(engine, customer_id, CustomerPartNumber(customer_id=customer_id, sku=sku, part_number=body.part_number),
-         lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="part_number", subject=sku)
+    _put(
+        engine,
+        customer_id,
+        CustomerPartNumber(customer_id=customer_id, sku=sku, part_number=body.part_number),
+        lambda session: catalog_item(session, sku, "sku"),
+        actor=actor,
+        kind="part_number",
+        subject=sku,
+    )
     return PartNumberOut(sku=sku, part_number=body.part_number)
 
 
 def delete_part_number(engine: Engine, customer_id: str, sku: str, *, actor: str) -> None:
-    _delete(engine, customer_id, CustomerPartNumber, (sku,), f"part number for {sku}", actor=actor,
-            kind="part_number", subject=sku)
+    _delete(
+        engine,
+        customer_id,
+        CustomerPartNumber,
+        (sku,),
+        f"part number for {sku}",
+        actor=actor,
+        kind="part_number",
+        subject=sku,
+    )
 
 
 # --- the special assortment (catalog/pricing.py: its prices win over the contract) ----------------
 
+
 def special_items(session: Session, customer_id: str) -> list[SpecialItemOut]:
     customer(session, customer_id)
-    rows = session.execute(select(SpecialItem, Item.name).join(Item, Item.sku == SpecialItem.sku)
-                           .where(SpecialItem.customer_id == customer_id).order_by(SpecialItem.sku)).all()
+    rows = session.execute(
+        select(SpecialItem, Item.name)
+        .join(Item, Item.sku == SpecialItem.sku)
+        .where(SpecialItem.customer_id == customer_id)
+        .order_by(SpecialItem.sku)
+    ).all()
     return [SpecialItemOut(sku=row.sku, name=name, price=row.price) for row, name in rows]
 
 
-def put_special_item(engine: Engine, customer_id: str, sku: str, body: SpecialItemIn, *,
-                     actor: str) -> SpecialItemOut:
-    item = _put(engine, customer_id, SpecialItem(customer_id=customer_id, sku=sku, price=body.price),
-                lambda session: catalog_item(session, sku, "sku"), actor=actor, kind="special_item", subject=sku,
-                widens_view=True)
+def put_special_item(engine: Engine, customer_id: str, sku: str, body: SpecialItemIn, *, actor: str) -> SpecialItemOut:
+    item = _put(
+        engine,
+        customer_id,
+        SpecialItem(customer_id=customer_id, sku=sku, price=body.price),
+        lambda session: catalog_item(session, sku, "sku"),
+        actor=actor,
+        kind="special_item",
+        subject=sku,
+        widens_view=True,
+    )
     return SpecialItemOut(sku=sku, name=item.name, price=body.price)
 
 
 def delete_special_item(engine: Engine, customer_id: str, sku: str, *, actor: str) -> None:
-    _delete(engine, customer_id, SpecialItem, (sku,), f"special price for {sku}", actor=actor,
-            kind="special_item", subject=sku)
+    _delete(
+        engine,
+        customer_id,
+        SpecialItem,
+        (sku,),
+        f"special price for {sku}",
+        actor=actor,
+        kind="special_item",
+        subject=sku,
+    )

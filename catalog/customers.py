@@ -5,6 +5,7 @@ The same "nearest customer that has one" rule decides which price lists, role ru
 limits apply (catalog/pricing.py, catalog/rights.py, catalog/limits.py); customer part numbers
 are inherited per item (catalog/partnumbers.py).
 """
+
 from datetime import date
 
 from sqlalchemy import select
@@ -35,9 +36,13 @@ def customer_chain(session: Session, customer_id: str) -> list[Customer]:
 def effective_contract(session: Session, customer_id: str, as_of: date) -> Contract:
     """The contract of the nearest customer in the tree that has one, if it is in force."""
     for customer in customer_chain(session, customer_id):
-        contracts = session.execute(
-            select(Contract).where(Contract.customer_id == customer.id).order_by(Contract.valid_from.desc())
-        ).scalars().all()
+        contracts = (
+            session.execute(
+                select(Contract).where(Contract.customer_id == customer.id).order_by(Contract.valid_from.desc())
+            )
+            .scalars()
+            .all()
+        )
         if not contracts:
             continue
         for contract in contracts:
@@ -46,7 +51,8 @@ def effective_contract(session: Session, customer_id: str, as_of: date) -> Contr
         latest = contracts[0]
         raise NoValidContract(
             f"the framework contract {latest.id} is not in force on {as_of.isoformat()} "
-            f"(valid {latest.valid_from.isoformat()} to {latest.valid_to.isoformat()})", latest
+            f"(valid {latest.valid_from.isoformat()} to {latest.valid_to.isoformat()})",
+            latest,
         )
     raise NoValidContract("there is no framework contract for this customer")
 

@@ -8,6 +8,7 @@ crashed process and may be taken over; the import that lost it stops at its next
 a draft while an import is writing into it is refused as well (catalog/version_publishing.py); a
 draft published (or scheduled) over a stale claim is no draft any more, so that import stops too.
 """
+
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, update
@@ -41,25 +42,33 @@ def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = N
     with session_scope(engine, write_lock=True) as session:
         version = versions.require_draft(session, version_id, for_update=True)
         if version.import_run not in (None, run_id) and running(version, now):
-            raise ImportBusy(f"another import is writing into catalog version {version_id} (last seen "
-                             f"{_aware(version.import_seen_at).isoformat(timespec='seconds')}); "
-                             "try again when it has finished")
+            raise ImportBusy(
+                f"another import is writing into catalog version {version_id} (last seen "
+                f"{_aware(version.import_seen_at).isoformat(timespec='seconds')}); "
+                "try again when it has finished"
+            )
         version.import_run, version.import_seen_at = run_id, now
 
 
 def touch(session: Session, version_id: int, run_id: str) -> None:
     """A sign of life, in the batch's transaction; ImportBusy when the claim was taken over, or the
     version is no draft any more (published or scheduled while this import showed no sign of life)."""
-    result = session.execute(update(CatalogVersion).where(
-        CatalogVersion.id == version_id, CatalogVersion.import_run == run_id, CatalogVersion.status == "draft")
-        .values(import_seen_at=versions.utcnow()))
+    result = session.execute(
+        update(CatalogVersion)
+        .where(CatalogVersion.id == version_id, CatalogVersion.import_run == run_id, CatalogVersion.status == "draft")
+        .values(import_seen_at=versions.utcnow())
+    )
     if result.rowcount == 0:
-        raise ImportBusy(f"the import into catalog version {version_id} stopped: another import took the draft "
-                         "over, or it was published or discarded meanwhile")
+        raise ImportBusy(
+            f"the import into catalog version {version_id} stopped: another import took the draft "
+            "over, or it was published or discarded meanwhile"
+        )
 
 
 def release(engine: Engine, version_id: int, run_id: str) -> None:
     with session_scope(engine, write_lock=True) as session:
-        session.execute(update(CatalogVersion).where(
-            CatalogVersion.id == version_id, CatalogVersion.import_run == run_id).values(
-            import_run=None, import_seen_at=None))
+        session.execute(
+            update(CatalogVersion)
+            .where(CatalogVersion.id == version_id, CatalogVersion.import_run == run_id)
+            .values(import_run=None, import_seen_at=None)
+        )

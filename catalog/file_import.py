@@ -3,6 +3,7 @@ bytes, counts how far the reading got (for progress bars) and hands it to the fo
 (catalog/bmecat_reader.py, catalog/csvformat.py), which feeds a `DraftImporter`
 (catalog/importing.py). The entry point of the API, the CLI, the supplier sync and the benchmark.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,7 +34,7 @@ class CountingReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         self.position += len(data)
         if self.on_read is not None:
             self.on_read(self.position)
@@ -45,10 +46,18 @@ def sniff_format(head: bytes) -> ImportFormat:
     return "bmecat" if stripped.startswith(b"<") else "csv"
 
 
-def import_file(engine: Engine, version_id: int, source: str | Path | IO[bytes], *,
-                format: ImportFormat | None = None, mode: ImportMode | None = None,
-                default_delivery_unit: str, default_category: str,
-                progress: Callable[[int, int], None] | None = None, batch_size: int = 1000) -> ImportReport:
+def import_file(
+    engine: Engine,
+    version_id: int,
+    source: str | Path | IO[bytes],
+    *,
+    format: ImportFormat | None = None,
+    mode: ImportMode | None = None,
+    default_delivery_unit: str,
+    default_category: str,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 1000,
+) -> ImportReport:
     """Imports a BMEcat or CSV file into the draft `version_id`. `source`: a path or a seekable
     binary file. `progress(bytes_read, items_read)` is called as the file is read.
     Raises ImportRefused when nothing can be imported (the draft is left untouched)."""
@@ -58,10 +67,16 @@ def import_file(engine: Engine, version_id: int, source: str | Path | IO[bytes],
         head = raw.read(PROLOG_LIMIT)
         raw.seek(0)
         fmt = format or sniff_format(head)
-        importer = DraftImporter(engine, version_id, format=fmt, mode=mode or "full",
-                                 transaction="CSV" if fmt == "csv" else "BMECAT",
-                                 default_delivery_unit=default_delivery_unit,
-                                 default_category=default_category, batch_size=batch_size)
+        importer = DraftImporter(
+            engine,
+            version_id,
+            format=fmt,
+            mode=mode or "full",
+            transaction="CSV" if fmt == "csv" else "BMECAT",
+            default_delivery_unit=default_delivery_unit,
+            default_category=default_category,
+            batch_size=batch_size,
+        )
         reader = CountingReader(raw, (lambda pos: progress(pos, importer.report.items_read)) if progress else None)
         try:
             if fmt == "bmecat":

@@ -5,6 +5,7 @@ what a version stores, or raise `ItemInvalid` naming the field and what is wrong
 `DraftImporter` (catalog/importing.py) reports that against the item's line and SKU. Apart from
 the importer so that the cleaning rules can be read (and changed) on their own.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,8 @@ from typing import Any
 # UN/ECE Recommendation 20 unit codes an item may be ordered in (all valid in BMEcat 2005).
 KNOWN_UNITS = frozenset(
     "C62 EA MTR CMT MMT KGM GRM TNE LTR MLT MTK MTQ PR SET BX PK PA CT RO DZN HUR MIN DAY WEE MON ANN "
-    "KWH LS NAR NPR ZP".split())
+    "KWH LS NAR NPR ZP".split()
+)
 ECLASS = re.compile(r"^\d{2}-?\d{2}-?\d{2}-?\d{2}$")
 UNSPSC = re.compile(r"^\d{8}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")

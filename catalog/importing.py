@@ -17,6 +17,7 @@ options and constraints) are kept; new items get the default delivery unit and c
 How a field is cleaned and checked: catalog/import_fields.py. Opening a file, telling BMEcat from
 CSV and handing it to its reader: catalog/file_import.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def _executemany(session, statement, rows: list[dict[str, Any]]) -> None:
     compiled = statement.compile(dialect=connection.dialect, column_keys=list(rows[0]))
     fixed = compiled.params  # values bound in the statement itself (the version id of a WHERE)
     order = compiled.positiontup
-    connection.exec_driver_sql(compiled.string,
-                               [tuple(row[k] if k in row else fixed[k] for k in order) for row in rows])
+    connection.exec_driver_sql(
+        compiled.string, [tuple(row[k] if k in row else fixed[k] for k in order) for row in rows]
+    )
 
 
 _EMPTY_JSON = {dict: "{}", list: "[]"}
@@ -74,6 +76,7 @@ def _content_select(session, names: list[str]) -> tuple[list, Callable[[Any], di
             raw = values[i]
             row[names[i]] = {} if raw == "{}" else [] if raw == "[]" else None if raw is None else json.loads(raw)
         return row
+
     return [type_coerce(t.c[n], String) if n in _JSON_COLUMNS else t.c[n] for n in names], as_dict
 
 
@@ -121,19 +124,37 @@ class DraftImporter:
     """Feeds records into a draft version, a batch per transaction. Use: `add()` / `assign()`
     for each record, then `finish(complete)`."""
 
-    def __init__(self, engine: Engine, version_id: int, *, format: ImportFormat, mode: ImportMode,
-                 transaction: str, default_delivery_unit: str, default_category: str,
-                 default_currency: str = "EUR", default_vat_rate: Decimal = Decimal("0.19"),
-                 batch_size: int = 1000):
+    def __init__(
+        self,
+        engine: Engine,
+        version_id: int,
+        *,
+        format: ImportFormat,
+        mode: ImportMode,
+        transaction: str,
+        default_delivery_unit: str,
+        default_category: str,
+        default_currency: str = "EUR",
+        default_vat_rate: Decimal = Decimal("0.19"),
+        batch_size: int = 1000,
+    ):
         self.engine, self.version_id, self.batch_size = engine, version_id, batch_size
         self.report = ImportReport(version_id=version_id, format=format, transaction=transaction, mode=mode)
         self.run_id = uuid.uuid4().hex
         self.pending: list[ItemRecord] = []
         self.categories: list[CategoryAssignment] = []
-        self.defaults = {"category": default_category, "unit": "C62", "currency": default_currency,
-                         "vat_rate": default_vat_rate, "delivery_unit_id": default_delivery_unit,
-                         "description": "", "expert_review": False, "options": {}, "constraints": [],
-                         "attributes": {}}
+        self.defaults = {
+            "category": default_category,
+            "unit": "C62",
+            "currency": default_currency,
+            "vat_rate": default_vat_rate,
+            "delivery_unit_id": default_delivery_unit,
+            "description": "",
+            "expert_review": False,
+            "options": {},
+            "constraints": [],
+            "attributes": {},
+        }
         with session_scope(engine) as session:
             versions.require_draft(session, version_id)
             self.delivery_units = set(session.execute(select(DeliveryUnit.id)).scalars())
@@ -197,13 +218,23 @@ class DraftImporter:
         with session_scope(self.engine, write_lock=True) as session:
             draft_lock.touch(session, self.version_id, self.run_id)
             skus = list({r.sku for r in records if r.sku})
-            seen_before = set(session.execute(select(CatalogImportRow.sku).where(
-                CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus))).scalars()) if skus else set()
+            seen_before = (
+                set(
+                    session.execute(
+                        select(CatalogImportRow.sku).where(
+                            CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus)
+                        )
+                    ).scalars()
+                )
+                if skus
+                else set()
+            )
             existing = {}
             if skus:
                 columns, as_dict = _content_select(session, ["sku", *version_content.CONTENT_FIELDS, "content_hash"])
-                for values in session.execute(select(*columns).where(t.c.version_id == self.version_id,
-                                                                     t.c.sku.in_(skus))):
+                for values in session.execute(
+                    select(*columns).where(t.c.version_id == self.version_id, t.c.sku.in_(skus))
+                ):
                     row = as_dict(values)
                     existing[row["sku"]] = row
             inserts: list[dict] = []
@@ -264,8 +295,11 @@ class DraftImporter:
                     inserts = [_sqlite_row(row) for row in inserts]
                 _executemany(session, insert(t), inserts)
             if staged:
-                _executemany(session, insert(CatalogImportRow.__table__),
-                             [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()])
+                _executemany(
+                    session,
+                    insert(CatalogImportRow.__table__),
+                    [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()],
+                )
             if assignments:
                 self._assign(session, assignments)
 
@@ -284,18 +318,21 @@ class DraftImporter:
         # what this run did to each SKU, and the category its row has now: one query
         outcomes, moved = {}, []
         for sku, outcome, category in session.execute(
-                select(s.c.sku, s.c.outcome, t.c.category)
-                .select_from(s.outerjoin(t, (t.c.version_id == self.version_id) & (t.c.sku == s.c.sku)))
-                .where(s.c.run_id == self.run_id, s.c.sku.in_(list(wanted)))):
+            select(s.c.sku, s.c.outcome, t.c.category)
+            .select_from(s.outerjoin(t, (t.c.version_id == self.version_id) & (t.c.sku == s.c.sku)))
+            .where(s.c.run_id == self.run_id, s.c.sku.in_(list(wanted)))
+        ):
             outcomes[sku] = outcome
             if category is not None and outcome in ("added", "changed", "unchanged") and category != wanted[sku]:
                 moved.append(sku)  # only these need their content (and a new hash)
         updates, now_changed = [], []
         if moved:
             columns, as_dict = _content_select(
-                session, ["sku", *(f for f in version_content.CONTENT_FIELDS if f != "category")])
-            for values in session.execute(select(*columns).where(t.c.version_id == self.version_id,
-                                                                 t.c.sku.in_(moved))):
+                session, ["sku", *(f for f in version_content.CONTENT_FIELDS if f != "category")]
+            )
+            for values in session.execute(
+                select(*columns).where(t.c.version_id == self.version_id, t.c.sku.in_(moved))
+            ):
                 row = as_dict(values)
                 sku = row["sku"]
                 content = version_content.row_content(row) | {"category": wanted[sku]}
@@ -306,12 +343,19 @@ class DraftImporter:
             if sku not in outcomes:
                 self.error(None, sku, "category", f"the category map names {sku}, which is not a product of the file")
         if updates:
-            _executemany(session, update(t).where(t.c.version_id == self.version_id, t.c.sku == bindparam("_sku"))
-                         .values(category=bindparam("_category"), content_hash=bindparam("_hash")), updates)
+            _executemany(
+                session,
+                update(t)
+                .where(t.c.version_id == self.version_id, t.c.sku == bindparam("_sku"))
+                .values(category=bindparam("_category"), content_hash=bindparam("_hash")),
+                updates,
+            )
         if now_changed:
-            session.execute(update(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id,
-                                                           CatalogImportRow.sku.in_(now_changed))
-                            .values(outcome="changed"))
+            session.execute(
+                update(CatalogImportRow)
+                .where(CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(now_changed))
+                .values(outcome="changed")
+            )
 
     def finish(self, complete: bool = True, file_error: str | None = None) -> ImportReport:
         """Writes what is pending; a complete full import removes the draft's items that the file
@@ -325,12 +369,20 @@ class DraftImporter:
                 # the file replaced the whole draft: it no longer builds on the version it was copied from
                 versions.require_draft(session, self.version_id).based_on = None
                 t = CatalogVersionItem.__table__
-                result = session.execute(delete(t).where(
-                    t.c.version_id == self.version_id,
-                    t.c.sku.not_in(select(CatalogImportRow.sku).where(CatalogImportRow.run_id == self.run_id))))
+                result = session.execute(
+                    delete(t).where(
+                        t.c.version_id == self.version_id,
+                        t.c.sku.not_in(select(CatalogImportRow.sku).where(CatalogImportRow.run_id == self.run_id)),
+                    )
+                )
                 report.removed = result.rowcount
-            counts = dict(session.execute(select(CatalogImportRow.outcome, func.count()).where(
-                CatalogImportRow.run_id == self.run_id).group_by(CatalogImportRow.outcome)).all())
+            counts = dict(
+                session.execute(
+                    select(CatalogImportRow.outcome, func.count())
+                    .where(CatalogImportRow.run_id == self.run_id)
+                    .group_by(CatalogImportRow.outcome)
+                ).all()
+            )
             session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))
         report.added, report.changed = counts.get("added", 0), counts.get("changed", 0)
         report.unchanged, report.deleted = counts.get("unchanged", 0), counts.get("deleted", 0)

@@ -15,6 +15,7 @@ The month's spend is a ledger (`BuyerSpend`) of accepted orders' net values, one
 `release_spend` (idempotent) when it is cancelled or rejected; the order workflow calls them as
 activities (activities/spending.py). Validation only reads the ledger.
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -50,8 +51,11 @@ def limits_for(session: Session, user: User, chain_ids: list[str]) -> Limits:
     order_limit, monthly_limit = user.order_limit, user.monthly_limit
     if order_limit is not None and monthly_limit is not None:
         return Limits(order_limit, monthly_limit)
-    rows = session.execute(select(RoleLimit).where(RoleLimit.customer_id.in_(chain_ids))).scalars().all() \
-        if chain_ids else []
+    rows = (
+        session.execute(select(RoleLimit).where(RoleLimit.customer_id.in_(chain_ids))).scalars().all()
+        if chain_ids
+        else []
+    )
     owner = nearest_owner(chain_ids, {row.customer_id for row in rows})
     mine = [row for row in rows if row.customer_id == owner and row.role in user.roles]
     return Limits(
@@ -76,8 +80,14 @@ def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Deci
     with session_scope(engine, write_lock=True) as session:
         row = session.get(BuyerSpend, (user, order_id))
         if row is None:
-            row = BuyerSpend(user_email=user, order_id=order_id, month=month, net=net, currency=currency,
-                             recorded_at=datetime.now(timezone.utc))
+            row = BuyerSpend(
+                user_email=user,
+                order_id=order_id,
+                month=month,
+                net=net,
+                currency=currency,
+                recorded_at=datetime.now(timezone.utc),
+            )
         else:
             row.month, row.net, row.currency = month, net, currency
         session.add(row)

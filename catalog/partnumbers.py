@@ -1,6 +1,7 @@
 """Customer part numbers: the customer's own number for an item, shown in its catalog and carried
 onto its order lines. A subsidiary inherits its parent's number for an item unless it has its
 own for that item (per item, nearest customer up the tree first)."""
+
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -13,8 +14,15 @@ def part_numbers(session: Session, chain_ids: list[str], skus: list[str]) -> dic
     """SKU -> the customer's part number, for those of `skus` that have one."""
     if not chain_ids or not skus:
         return {}
-    rows = session.execute(select(CustomerPartNumber).where(
-        CustomerPartNumber.customer_id.in_(chain_ids), CustomerPartNumber.sku.in_(skus))).scalars().all()
+    rows = (
+        session.execute(
+            select(CustomerPartNumber).where(
+                CustomerPartNumber.customer_id.in_(chain_ids), CustomerPartNumber.sku.in_(skus)
+            )
+        )
+        .scalars()
+        .all()
+    )
     rank = {customer_id: i for i, customer_id in enumerate(chain_ids)}
     found: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -40,15 +48,19 @@ def part_number_join(query, chain_ids: list[str]):
 def skus_matching(chain_ids: list[str], pattern: str):
     """A subquery of the SKUs whose part number for the customer (the nearest in the tree)
     matches the LIKE `pattern` (lower case, `\\` escapes): for `Item.sku.in_(...)`."""
-    rank = case({customer_id: level for level, customer_id in enumerate(chain_ids)},
-                value=CustomerPartNumber.customer_id)
+    rank = case(
+        {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=CustomerPartNumber.customer_id
+    )
     query = select(CustomerPartNumber.sku).where(
         CustomerPartNumber.customer_id.in_(chain_ids),
-        func.lower(CustomerPartNumber.part_number).like(pattern, escape="\\"))
+        func.lower(CustomerPartNumber.part_number).like(pattern, escape="\\"),
+    )
     if len(chain_ids) > 1:
         nearer = aliased(CustomerPartNumber, name="nearer_part_number")
-        nearer_rank = case({customer_id: level for level, customer_id in enumerate(chain_ids)},
-                           value=nearer.customer_id)
-        query = query.where(~exists().where(nearer.sku == CustomerPartNumber.sku,
-                                            nearer.customer_id.in_(chain_ids), nearer_rank < rank))
+        nearer_rank = case(
+            {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=nearer.customer_id
+        )
+        query = query.where(
+            ~exists().where(nearer.sku == CustomerPartNumber.sku, nearer.customer_id.in_(chain_ids), nearer_rank < rank)
+        )
     return query

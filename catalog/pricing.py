@@ -26,6 +26,7 @@ Prices are in the contract's currency. `decide` is the rule; everything else gat
 (in batches: the catalog listing and order validation price whole pages and orders with one or
 two statements).
 """
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -81,8 +82,10 @@ def _breaks(sources: Sources) -> tuple[Break, ...]:
 
 
 def _usable(sources: Sources) -> list[Break]:
-    return sorted((b for b in _breaks(sources) if b.price is not None or sources.list_price is not None),
-                  key=lambda b: b.min_quantity)
+    return sorted(
+        (b for b in _breaks(sources) if b.price is not None or sources.list_price is not None),
+        key=lambda b: b.min_quantity,
+    )
 
 
 def decide(sources: Sources, quantity: int) -> Quote | None:
@@ -149,15 +152,22 @@ def price_list_in_force(session: Session, chain_ids: list[str], currency: str, a
     on the day in the contract's currency (the latest valid_from wins)."""
     lists = session.execute(select(PriceList).where(PriceList.customer_id.in_(chain_ids))).scalars().all()
     owner = nearest_owner(chain_ids, {pl.customer_id for pl in lists})
-    in_force = [pl for pl in lists if pl.customer_id == owner and pl.currency == currency
-                and pl.valid_from <= as_of and (pl.valid_to is None or as_of <= pl.valid_to)]
+    in_force = [
+        pl
+        for pl in lists
+        if pl.customer_id == owner
+        and pl.currency == currency
+        and pl.valid_from <= as_of
+        and (pl.valid_to is None or as_of <= pl.valid_to)
+    ]
     return max(in_force, key=lambda pl: (pl.valid_from, pl.id)) if in_force else None
 
 
 def subassortment_owner(session: Session, chain_ids: list[str]) -> str | None:
     """The nearest customer of the chain (the customer itself first) that has a sub-assortment."""
-    owners = set(session.execute(select(SubAssortment.customer_id)
-                                 .where(SubAssortment.customer_id.in_(chain_ids))).scalars())
+    owners = set(
+        session.execute(select(SubAssortment.customer_id).where(SubAssortment.customer_id.in_(chain_ids))).scalars()
+    )
     return nearest_owner(chain_ids, owners)
 
 
@@ -165,12 +175,18 @@ def context(session: Session, customer_id: str, as_of: date, contract: Contract 
     """Raises catalog.customers.NoValidContract when no contract is in force."""
     chain_ids = [c.id for c in customer_chain(session, customer_id)]
     contract = contract or effective_contract(session, customer_id, as_of)
-    return PriceContext(customer_id=customer_id, chain_ids=chain_ids, contract=contract,
-                        price_list=price_list_in_force(session, chain_ids, contract.currency, as_of), as_of=as_of,
-                        subassortment_owner=subassortment_owner(session, chain_ids))
+    return PriceContext(
+        customer_id=customer_id,
+        chain_ids=chain_ids,
+        contract=contract,
+        price_list=price_list_in_force(session, chain_ids, contract.currency, as_of),
+        as_of=as_of,
+        subassortment_owner=subassortment_owner(session, chain_ids),
+    )
 
 
 # --- SQL building blocks (the catalog listing joins these; see catalog/assortment.py) -------------
+
 
 def price_joins(query, ctx: PriceContext):
     """Adds the special and contract price of each Item row: columns special_price.price and
@@ -192,11 +208,16 @@ def scope_conditions(ctx: PriceContext) -> list:
 
 def own_price_skus(ctx: PriceContext):
     """The SKUs with a price other than the list price: special, contract, price-list price."""
-    selects = [select(SpecialItem.sku).where(SpecialItem.customer_id == ctx.customer_id),
-               select(ContractItem.sku).where(ContractItem.contract_id == ctx.contract.id)]
+    selects = [
+        select(SpecialItem.sku).where(SpecialItem.customer_id == ctx.customer_id),
+        select(ContractItem.sku).where(ContractItem.contract_id == ctx.contract.id),
+    ]
     if ctx.price_list is not None:
-        selects.append(select(PriceListEntry.sku).where(PriceListEntry.price_list_id == ctx.price_list.id,
-                                                        PriceListEntry.price.is_not(None)))
+        selects.append(
+            select(PriceListEntry.sku).where(
+                PriceListEntry.price_list_id == ctx.price_list.id, PriceListEntry.price.is_not(None)
+            )
+        )
     return union(*selects)
 
 
@@ -218,16 +239,33 @@ def assortment_branches(ctx: PriceContext) -> list[Branch]:
     price, see `has_price`); else special items, contract items, and the price list's entries (an
     entry without a price only when the item's list price is in the contract's currency)."""
     if ctx.subassortment_owner is not None:
-        return [Branch(SubAssortmentItem.sku, [SubAssortmentItem.customer_id == ctx.subassortment_owner,
-                                               has_price(ctx, SubAssortmentItem.sku, Item.currency)], False, True)]
+        return [
+            Branch(
+                SubAssortmentItem.sku,
+                [
+                    SubAssortmentItem.customer_id == ctx.subassortment_owner,
+                    has_price(ctx, SubAssortmentItem.sku, Item.currency),
+                ],
+                False,
+                True,
+            )
+        ]
     branches = [
         Branch(SpecialItem.sku, [SpecialItem.customer_id == ctx.customer_id], False),
         Branch(ContractItem.sku, [ContractItem.contract_id == ctx.contract.id], False),
     ]
     if ctx.price_list is not None:
-        branches.append(Branch(PriceListEntry.sku, [
-            PriceListEntry.price_list_id == ctx.price_list.id,
-            or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency)], True, True))
+        branches.append(
+            Branch(
+                PriceListEntry.sku,
+                [
+                    PriceListEntry.price_list_id == ctx.price_list.id,
+                    or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency),
+                ],
+                True,
+                True,
+            )
+        )
     return branches
 
 
@@ -275,8 +313,9 @@ def item_sources(session: Session, ctx: PriceContext, skus: list[str]) -> dict[s
     out. Two statements: items with their agreed prices, the price list's entries."""
     if not skus:
         return {}
-    rows = session.execute(price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE,
-                                                                *scope_conditions(ctx))).all()
+    rows = session.execute(
+        price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE, *scope_conditions(ctx))
+    ).all()
     breaks = breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}
     for item, special, contract in rows:

@@ -16,6 +16,7 @@ items it withholds. Publishing re-checks every customer with rules; changing a c
 re-checks that customer, changing a sub-assortment the customers whose view it is. The quality report of any version (a draft before publishing, too) says
 which item fails which rule for which customer.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -28,7 +29,12 @@ from catalog import audit, subassortments, versions
 from catalog.tables import Customer
 from catalog.version_tables import CatalogVersionItem, CustomerCatalog, HiddenItem, QualityRule
 from models.catalog_versions import (
-    CustomerPublication, CustomerQuality, ItemQuality, QualityReport, QualityRuleIn, RuleFailure,
+    CustomerPublication,
+    CustomerQuality,
+    ItemQuality,
+    QualityReport,
+    QualityRuleIn,
+    RuleFailure,
 )
 
 RULES = ("classification", "image", "min_description_length", "delivery_time", "manufacturer_part_number")
@@ -65,8 +71,14 @@ def failures(item: CatalogVersionItem, rules: list[QualityRule]) -> list[RuleFai
         elif r.rule == "image" and not a.get("image_url"):
             found.append(RuleFailure(rule=r.rule, message="no image"))
         elif r.rule == "min_description_length" and len(item.description or "") < r.params["length"]:
-            found.append(RuleFailure(rule=r.rule, message=(
-                f"description has {len(item.description or '')} characters, at least {r.params['length']} required")))
+            found.append(
+                RuleFailure(
+                    rule=r.rule,
+                    message=(
+                        f"description has {len(item.description or '')} characters, at least {r.params['length']} required"
+                    ),
+                )
+            )
         elif r.rule == "delivery_time" and a.get("delivery_days") is None:
             found.append(RuleFailure(rule=r.rule, message="no delivery time"))
         elif r.rule == "manufacturer_part_number" and not a.get("manufacturer_part_number"):
@@ -75,8 +87,11 @@ def failures(item: CatalogVersionItem, rules: list[QualityRule]) -> list[RuleFai
 
 
 def rules_of(session: Session, customer_id: str) -> list[QualityRule]:
-    return list(session.execute(select(QualityRule).where(QualityRule.customer_id == customer_id)
-                                .order_by(QualityRule.rule)).scalars())
+    return list(
+        session.execute(
+            select(QualityRule).where(QualityRule.customer_id == customer_id).order_by(QualityRule.rule)
+        ).scalars()
+    )
 
 
 def rule_inputs(session: Session, customer_id: str) -> list[QualityRuleIn]:
@@ -88,14 +103,22 @@ def customers_with_rules(session: Session) -> list[str]:
     return list(session.execute(select(QualityRule.customer_id).distinct().order_by(QualityRule.customer_id)).scalars())
 
 
-def customer_quality(session: Session, customer_id: str, version_id: int, *, as_of: date | None = None,
-                     limit: int | None = 1000, collect_all: bool = False,
-                     priced: bool = True) -> tuple[CustomerQuality, dict[str, list[RuleFailure]]]:
+def customer_quality(
+    session: Session,
+    customer_id: str,
+    version_id: int,
+    *,
+    as_of: date | None = None,
+    limit: int | None = 1000,
+    collect_all: bool = False,
+    priced: bool = True,
+) -> tuple[CustomerQuality, dict[str, list[RuleFailure]]]:
     """The customer's report for a version; with `collect_all`, also every failing SKU's failures.
     `priced` false: also the sub-assortment's items without a price (`subassortments.scope`)."""
     rules = rules_of(session, customer_id)
-    report = CustomerQuality(customer_id=customer_id, version_id=version_id, rules=[r.rule for r in rules],
-                             checked_items=0, failing_count=0)
+    report = CustomerQuality(
+        customer_id=customer_id, version_id=version_id, rules=[r.rule for r in rules], checked_items=0, failing_count=0
+    )
     failing_all: dict[str, list[RuleFailure]] = {}
     if not rules:
         return report, failing_all
@@ -116,8 +139,9 @@ def report(session: Session, version_id: int, customer_id: str | None = None, *,
     """Which item of the version fails which rule, for each customer with rules (or one)."""
     versions.get_version(session, version_id)
     customers = [customer_id] if customer_id else customers_with_rules(session)
-    return QualityReport(version_id=version_id, customers=[
-        customer_quality(session, c, version_id, limit=limit)[0] for c in customers])
+    return QualityReport(
+        version_id=version_id, customers=[customer_quality(session, c, version_id, limit=limit)[0] for c in customers]
+    )
 
 
 def apply_customer(session: Session, customer_id: str, version_id: int) -> CustomerPublication:
@@ -127,10 +151,14 @@ def apply_customer(session: Session, customer_id: str, version_id: int) -> Custo
     _, failing = customer_quality(session, customer_id, version_id, limit=0, collect_all=True, priced=False)
     session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
     for sku, found in failing.items():
-        session.add(HiddenItem(customer_id=customer_id, sku=sku, version_id=version_id,
-                               failures=[f.model_dump() for f in found]))
+        session.add(
+            HiddenItem(
+                customer_id=customer_id, sku=sku, version_id=version_id, failures=[f.model_dump() for f in found]
+            )
+        )
     status = session.get(CustomerCatalog, customer_id) or CustomerCatalog(
-        customer_id=customer_id, version_id=version_id, checked_at=datetime.now(timezone.utc))
+        customer_id=customer_id, version_id=version_id, checked_at=datetime.now(timezone.utc)
+    )
     status.version_id, status.hidden_count, status.checked_at = version_id, len(failing), datetime.now(timezone.utc)
     session.add(status)
     session.flush()
@@ -164,16 +192,22 @@ def _recorded(rules: list[QualityRuleIn]) -> list[dict[str, Any]]:
     return sorted((r.model_dump(mode="json") for r in rules), key=lambda r: r["rule"])
 
 
-def set_rules(session: Session, customer_id: str, rules: list[QualityRuleIn], *,
-              actor: str) -> CustomerPublication | None:
+def set_rules(
+    session: Session, customer_id: str, rules: list[QualityRuleIn], *, actor: str
+) -> CustomerPublication | None:
     """Replaces the customer's rules (recorded with the actor in the audit trail) and re-checks its
     view of the live version."""
     if session.get(Customer, customer_id) is None:
         raise InvalidRule(f"unknown customer {customer_id}")
     cleaned = {r.rule: check_params(r.rule, r.params) for r in rules}
-    audit.record(session, actor=actor, kind="quality_rules", customer_id=customer_id,
-                 before=_recorded(rule_inputs(session, customer_id)),
-                 after=_recorded([QualityRuleIn(rule=rule, params=params) for rule, params in cleaned.items()]))
+    audit.record(
+        session,
+        actor=actor,
+        kind="quality_rules",
+        customer_id=customer_id,
+        before=_recorded(rule_inputs(session, customer_id)),
+        after=_recorded([QualityRuleIn(rule=rule, params=params) for rule, params in cleaned.items()]),
+    )
     session.execute(delete(QualityRule).where(QualityRule.customer_id == customer_id))
     for rule, params in cleaned.items():
         session.add(QualityRule(customer_id=customer_id, rule=rule, params=params))

@@ -20,6 +20,7 @@ So the demo's technician (roles buyer, technician; technician: category services
 sees the services but cannot order them, while a plain buyer, whose role has no rule, orders
 everything of the assortment.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import and_, false, or_, select, true
@@ -99,15 +100,20 @@ class Rights:
             return None
         named_skus = {t for rules in self._rules.values() for (s, t) in rules if s == SKU}
         named_categories = sorted({t for rules in self._rules.values() for (s, t) in rules if s == CATEGORY})
-        sku_categories = dict(session.execute(
-            select(Item.sku, Item.category).where(Item.sku.in_(sorted(named_skus)))).all()) if named_skus else {}
+        sku_categories = (
+            dict(session.execute(select(Item.sku, Item.category).where(Item.sku.in_(sorted(named_skus)))).all())
+            if named_skus
+            else {}
+        )
         unnamed_sku = "\x00"  # a SKU no rule names: decisions then depend on the category only
         seen_skus = sorted(s for s, c in sku_categories.items() if self.decide(s, c).may_see)
         seen_categories = [c for c in named_categories if self.decide(unnamed_sku, c).may_see]
         # a category no rule names, for a SKU no rule names: only "all" rules can match
         default = self.decide(unnamed_sku, "\x00").may_see
-        by_category = or_(Item.category.in_(seen_categories),
-                          and_(Item.category.not_in(named_categories), true() if default else false()))
+        by_category = or_(
+            Item.category.in_(seen_categories),
+            and_(Item.category.not_in(named_categories), true() if default else false()),
+        )
         if not sku_categories:
             return by_category
         return or_(Item.sku.in_(seen_skus), and_(Item.sku.not_in(sorted(sku_categories)), by_category))
@@ -117,13 +123,19 @@ def rules_for(session: Session, chain_ids: list[str], roles: list[str]) -> list[
     """The rules of the nearest customer up the tree that has rules, for these roles."""
     if not chain_ids:
         return []
-    owners = set(session.execute(select(AssortmentRule.customer_id).where(
-        AssortmentRule.customer_id.in_(chain_ids)).distinct()).scalars())
+    owners = set(
+        session.execute(
+            select(AssortmentRule.customer_id).where(AssortmentRule.customer_id.in_(chain_ids)).distinct()
+        ).scalars()
+    )
     owner = nearest_owner(chain_ids, owners)
     if owner is None or not roles:
         return []
-    return list(session.execute(select(AssortmentRule).where(
-        AssortmentRule.customer_id == owner, AssortmentRule.role.in_(roles))).scalars())
+    return list(
+        session.execute(
+            select(AssortmentRule).where(AssortmentRule.customer_id == owner, AssortmentRule.role.in_(roles))
+        ).scalars()
+    )
 
 
 def rights_for(session: Session, chain_ids: list[str], roles: list[str]) -> Rights:

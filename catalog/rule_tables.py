@@ -4,6 +4,7 @@ numbers, role rules (what a role may see and order), role limits, and the buyers
 The rules themselves live in catalog/pricing.py, catalog/partnumbers.py, catalog/rights.py and
 catalog/spend.py; README "Catalog: prices, rights, configurations" explains them.
 """
+
 from datetime import date, datetime
 from decimal import Decimal
 

@@ -15,6 +15,7 @@ are materialised in `subassortmentitem` (per definition, under its owner): when 
 published (catalog/version_publishing.py), and when a definition is set or removed (`set_definition`,
 `replace`). Before anything is published the live catalog is the `item` table (no attributes).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -54,6 +55,7 @@ class ViewEntry:
 
 # --- the definition --------------------------------------------------------------------------------
 
+
 def definition(session: Session, customer_id: str) -> SubAssortment | None:
     """The sub-assortment of the customer or of its nearest ancestor that has one."""
     chain_ids = [c.id for c in assortment.customer_chain(session, customer_id)]
@@ -77,7 +79,9 @@ def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | N
         return None
     for rule in body.rules:
         if rule.field not in RULE_FIELDS:
-            raise InvalidDefinition(f"unknown field {rule.field!r} in a filter rule (known: {', '.join(sorted(RULE_FIELDS))})")
+            raise InvalidDefinition(
+                f"unknown field {rule.field!r} in a filter rule (known: {', '.join(sorted(RULE_FIELDS))})"
+            )
     row = current or SubAssortment(customer_id=customer_id)
     row.name, row.categories, row.skus = body.name, list(body.categories), list(body.skus)
     row.rules = [r.model_dump() for r in body.rules]
@@ -90,12 +94,16 @@ def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | N
 def own_definition(session: Session, customer_id: str) -> SubAssortmentIn | None:
     """The customer's own sub-assortment as the API and the CLI show it (None: none of its own)."""
     row = session.get(SubAssortment, customer_id)
-    return None if row is None else SubAssortmentIn(name=row.name, categories=row.categories, skus=row.skus,
-                                                     rules=row.rules)
+    return (
+        None
+        if row is None
+        else SubAssortmentIn(name=row.name, categories=row.categories, skus=row.skus, rules=row.rules)
+    )
 
 
-def replace(session: Session, customer_id: str, body: SubAssortmentIn | None, *,
-            actor: str) -> CustomerPublication | None:
+def replace(
+    session: Session, customer_id: str, body: SubAssortmentIn | None, *, actor: str
+) -> CustomerPublication | None:
     """Sets (or, with None, removes) the customer's own sub-assortment, recorded with the actor in
     the audit trail; the view of the customer and of its subsidiaries changed, so those with
     quality rules are re-checked against the live version. Returns the customer's re-check (None:
@@ -104,8 +112,14 @@ def replace(session: Session, customer_id: str, body: SubAssortmentIn | None, *,
 
     before = own_definition(session, customer_id)
     set_definition(session, customer_id, body)
-    audit.record(session, actor=actor, kind="sub_assortment", customer_id=customer_id, before=before,
-                 after=own_definition(session, customer_id))
+    audit.record(
+        session,
+        actor=actor,
+        kind="sub_assortment",
+        customer_id=customer_id,
+        before=before,
+        after=own_definition(session, customer_id),
+    )
     live = versions.live_version(session)
     if live is None:
         return None
@@ -118,6 +132,7 @@ def replace(session: Session, customer_id: str, body: SubAssortmentIn | None, *,
 
 
 # --- matching ------------------------------------------------------------------------------------
+
 
 def _value(item: Any, name: str) -> Any:
     if name in ATTRIBUTE_KEYS:
@@ -170,14 +185,20 @@ def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]
     live version's rows; before the first publish, the active rows of the `item` table."""
     live = versions.live_version(session)
     if live is not None:
-        yield from iter_version_rows(session, live, where=_listed(sub, CatalogVersionItem.sku,
-                                                                  CatalogVersionItem.category))
+        yield from iter_version_rows(
+            session, live, where=_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category)
+        )
         return
     last = ""
     while True:
-        items = list(session.execute(select(Item).where(pricing.SELLABLE, Item.sku > last,
-                                                        *_listed(sub, Item.sku, Item.category))
-                                     .order_by(Item.sku).limit(BATCH)).scalars())
+        items = list(
+            session.execute(
+                select(Item)
+                .where(pricing.SELLABLE, Item.sku > last, *_listed(sub, Item.sku, Item.category))
+                .order_by(Item.sku)
+                .limit(BATCH)
+            ).scalars()
+        )
         if not items:
             return
         yield items
@@ -209,6 +230,7 @@ def materialise_all(session: Session) -> dict[str, int]:
 
 # --- the view as the quality rules and the export see it -----------------------------------------
 
+
 def _context(session: Session, customer_id: str, as_of: date, *, lapsed: bool = False) -> pricing.PriceContext | None:
     """The customer's price context; without a contract in force None (no catalog), or with
     `lapsed` the one of its latest contract (what validation prices from for the expert)."""
@@ -220,8 +242,9 @@ def _context(session: Session, customer_id: str, as_of: date, *, lapsed: bool = 
         return None
 
 
-def scope(session: Session, customer_id: str, version_id: int, as_of: date, *,
-          priced: bool = True) -> Iterator[CatalogVersionItem]:
+def scope(
+    session: Session, customer_id: str, version_id: int, as_of: date, *, priced: bool = True
+) -> Iterator[CatalogVersionItem]:
     """The version's items in the customer's view before its quality rules, in SKU order: for the
     live version its assortment (catalog/assortment.py); for another version (a draft) the items
     its assortment would have if that version were published. Nothing without a contract.
@@ -232,9 +255,11 @@ def scope(session: Session, customer_id: str, version_id: int, as_of: date, *,
     if ctx is None:
         return
     if version_id == versions.live_version(session):
-        members = (select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner)
-                   if not priced and ctx.subassortment_owner is not None
-                   else assortment.member_skus(ctx, withheld=True))
+        members = (
+            select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner)
+            if not priced and ctx.subassortment_owner is not None
+            else assortment.member_skus(ctx, withheld=True)
+        )
         for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
             yield from rows
         return
@@ -254,8 +279,13 @@ def scope(session: Session, customer_id: str, version_id: int, as_of: date, *,
 
 def _as_version_row(item: Item, version_id: int | None) -> CatalogVersionItem:
     """A live item the live version does not hold (added to `item` directly), without attributes."""
-    return CatalogVersionItem(version_id=version_id or 0, sku=item.sku, attributes={}, content_hash="",
-                              **{f: getattr(item, f) for f in ITEM_FIELDS})
+    return CatalogVersionItem(
+        version_id=version_id or 0,
+        sku=item.sku,
+        attributes={},
+        content_hash="",
+        **{f: getattr(item, f) for f in ITEM_FIELDS},
+    )
 
 
 def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -> Iterator[ViewEntry]:
@@ -268,12 +298,27 @@ def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -
         return
     live = versions.live_version(session)
     for chunk in assortment.all_entries(session, ctx, batch=batch):
-        rows = {} if live is None or not chunk else {r.sku: r for r in session.execute(select(CatalogVersionItem).where(
-            CatalogVersionItem.version_id == live, CatalogVersionItem.sku.in_([e.item.sku for e in chunk]))).scalars()}
+        rows = (
+            {}
+            if live is None or not chunk
+            else {
+                r.sku: r
+                for r in session.execute(
+                    select(CatalogVersionItem).where(
+                        CatalogVersionItem.version_id == live, CatalogVersionItem.sku.in_([e.item.sku for e in chunk])
+                    )
+                ).scalars()
+            }
+        )
         for e in chunk:
-            yield ViewEntry(item=rows.get(e.item.sku) or _as_version_row(e.item, live), price=e.price,
-                            price_source=e.source, currency=ctx.currency, part_number=e.part_number,
-                            min_quantity=e.min_quantity,
-                            price_breaks=tuple(pricing.price_breaks(e.sources)) if e.sources else ())
+            yield ViewEntry(
+                item=rows.get(e.item.sku) or _as_version_row(e.item, live),
+                price=e.price,
+                price_source=e.source,
+                currency=ctx.currency,
+                part_number=e.part_number,
+                min_quantity=e.min_quantity,
+                price_breaks=tuple(pricing.price_breaks(e.sources)) if e.sources else (),
+            )
         for row in rows.values():
             session.expunge(row)

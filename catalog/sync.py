@@ -9,6 +9,7 @@ catalog managers' inbox. Publishing stays a catalog manager's decision.
 The schedule itself (its id, its rules, what it starts) is defined here once, for the API (through
 api/gateway.py) and the CLI alike.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -19,8 +20,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, select
 from temporalio.client import (
-    Client, Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError, ScheduleIntervalSpec,
-    SchedulePolicy, ScheduleOverlapPolicy, ScheduleSpec,
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    SchedulePolicy,
+    ScheduleOverlapPolicy,
+    ScheduleSpec,
 )
 
 from catalog import file_import, version_diff, versions
@@ -63,14 +70,17 @@ def schedule(request: SyncRequest, every: timedelta, task_queue: str) -> Schedul
     from workflows.catalog_sync import CatalogSyncWorkflow  # it imports this module (via its activities)
 
     return Schedule(
-        action=ScheduleActionStartWorkflow(CatalogSyncWorkflow.run, request, id=schedule_id(request.supplier),
-                                           task_queue=task_queue),
+        action=ScheduleActionStartWorkflow(
+            CatalogSyncWorkflow.run, request, id=schedule_id(request.supplier), task_queue=task_queue
+        ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
 
 
-def fetch(url: str, dest: Path, *, timeout: float, max_bytes: int,
-          on_chunk: Callable[[int], None] | None = None) -> int:
+def fetch(
+    url: str, dest: Path, *, timeout: float, max_bytes: int, on_chunk: Callable[[int], None] | None = None
+) -> int:
     """Streams `url` into `dest`; returns the number of bytes. 4xx and oversize raise FetchRefused,
     other failures (network, 5xx) httpx errors (worth a retry)."""
     size = 0
@@ -93,53 +103,93 @@ def _draft_for(engine: Engine, job: SyncJob) -> int:
     """The run's draft: created once per workflow run (a retried activity finds it again)."""
     source = f"sync:{job.request.supplier}:{job.key}"[:250]
     with session_scope(engine, write_lock=True) as session:
-        existing = session.execute(select(CatalogVersion.id).where(
-            CatalogVersion.source == source, CatalogVersion.status == "draft")).scalar()
+        existing = session.execute(
+            select(CatalogVersion.id).where(CatalogVersion.source == source, CatalogVersion.status == "draft")
+        ).scalar()
         if existing is not None:
             return existing
-        return versions.create_draft(session, created_by="system", source=source,
-                                     note=f"sync of {job.request.supplier} from {job.request.url}").id
+        return versions.create_draft(
+            session, created_by="system", source=source, note=f"sync of {job.request.supplier} from {job.request.url}"
+        ).id
 
 
-def run_sync(engine: Engine, job: SyncJob, *, default_delivery_unit: str, default_category: str, timeout: float,
-             max_bytes: int, heartbeat: Callable[..., None] = lambda *a: None) -> SyncResult:
+def run_sync(
+    engine: Engine,
+    job: SyncJob,
+    *,
+    default_delivery_unit: str,
+    default_category: str,
+    timeout: float,
+    max_bytes: int,
+    heartbeat: Callable[..., None] = lambda *a: None,
+) -> SyncResult:
     request = job.request
     with tempfile.TemporaryDirectory(prefix="o2c-sync-") as tmp:
         path = Path(tmp) / "catalog"
         size = fetch(request.url, path, timeout=timeout, max_bytes=max_bytes, on_chunk=lambda n: heartbeat(n))
         version_id = _draft_for(engine, job)
         report = file_import.import_file(
-            engine, version_id, path, format=request.format, mode=request.mode,
+            engine,
+            version_id,
+            path,
+            format=request.format,
+            mode=request.mode,
             default_delivery_unit=request.default_delivery_unit or default_delivery_unit,
             default_category=request.default_category or default_category,
-            progress=lambda pos, items: heartbeat(pos, items))
+            progress=lambda pos, items: heartbeat(pos, items),
+        )
     with session_scope(engine, write_lock=True) as session:
         diff = version_diff.diff(session, version_id, limit=100)
         counts = diff.counts
         if counts.added == counts.removed == counts.changed == 0:
             versions.discard_draft(session, version_id)
-            return SyncResult(supplier=request.supplier, url=request.url, version_id=None, bytes=size,
-                              report=report, diff=diff,
-                              summary=f"{request.supplier}: no changes against the published catalog "
-                                      f"({report.items_read} items read, {report.failed} with errors)")
-        previous = session.execute(select(CatalogVersion.id).where(
-            CatalogVersion.source.like(f"sync:{request.supplier}:%"), CatalogVersion.status == "draft",
-            CatalogVersion.id < version_id).order_by(CatalogVersion.id.desc())).scalar()
+            return SyncResult(
+                supplier=request.supplier,
+                url=request.url,
+                version_id=None,
+                bytes=size,
+                report=report,
+                diff=diff,
+                summary=f"{request.supplier}: no changes against the published catalog "
+                f"({report.items_read} items read, {report.failed} with errors)",
+            )
+        previous = session.execute(
+            select(CatalogVersion.id)
+            .where(
+                CatalogVersion.source.like(f"sync:{request.supplier}:%"),
+                CatalogVersion.status == "draft",
+                CatalogVersion.id < version_id,
+            )
+            .order_by(CatalogVersion.id.desc())
+        ).scalar()
         if previous is not None:
             since = version_diff.diff(session, version_id, previous, limit=0).counts
             if since.added == since.removed == since.changed == 0:
                 versions.discard_draft(session, version_id)
-                return SyncResult(supplier=request.supplier, url=request.url, version_id=previous, bytes=size,
-                                  report=report, diff=version_diff.diff(session, previous, limit=100),
-                                  summary=f"{request.supplier}: unchanged since the last sync, draft {previous}: "
-                                          f"{diff.summary()}")
-    return SyncResult(supplier=request.supplier, url=request.url, version_id=version_id, bytes=size, report=report,
-                      diff=diff, summary=f"{request.supplier}: draft {diff.summary()}; "
-                                         f"{report.items_read} items read, {report.failed} with errors")
+                return SyncResult(
+                    supplier=request.supplier,
+                    url=request.url,
+                    version_id=previous,
+                    bytes=size,
+                    report=report,
+                    diff=version_diff.diff(session, previous, limit=100),
+                    summary=f"{request.supplier}: unchanged since the last sync, draft {previous}: {diff.summary()}",
+                )
+    return SyncResult(
+        supplier=request.supplier,
+        url=request.url,
+        version_id=version_id,
+        bytes=size,
+        report=report,
+        diff=diff,
+        summary=f"{request.supplier}: draft {diff.summary()}; "
+        f"{report.items_read} items read, {report.failed} with errors",
+    )
 
 
-async def create_schedule(client: Client, request: SyncRequest, every: timedelta, task_queue: str, *,
-                          replace: bool = False) -> str:
+async def create_schedule(
+    client: Client, request: SyncRequest, every: timedelta, task_queue: str, *, replace: bool = False
+) -> str:
     """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id. Raises
     InvalidSchedule, and ScheduleAlreadyRunningError when one exists and `replace` is false."""
     check_schedule(request, every)
@@ -157,4 +207,5 @@ async def create_schedule(client: Client, request: SyncRequest, every: timedelta
 
 def _update(wanted: Schedule):
     from temporalio.client import ScheduleUpdate
+
     return ScheduleUpdate(schedule=wanted)

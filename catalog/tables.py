@@ -1,4 +1,5 @@
 """Catalog persistence (SQLModel tables)."""
+
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,8 +53,9 @@ class Contract(SQLModel, table=True):
     # call-off consumption (catalog/contracts.py): a cap on the net value of all call-offs, the
     # over-order tolerance on every agreed quantity and cap, and what happens beyond them
     value_cap: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
-    tolerance_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(
-        ExactDecimal(5, 2), nullable=False, server_default="0"))
+    tolerance_percent: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(ExactDecimal(5, 2), nullable=False, server_default="0")
+    )
     on_exceed: str = Field(default="reject", max_length=16, sa_column_kwargs={"server_default": "reject"})
 
 

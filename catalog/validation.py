@@ -8,6 +8,7 @@ price, price list, list price; plus the configuration's surcharges), never from 
 broken rejects the order with a reason the buyer understands and the field at fault; the
 approvals the order needs are decided here too. Validation only reads the database.
 """
+
 from collections import Counter
 from datetime import date
 
@@ -68,33 +69,47 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
             raise OrderRejected("; ".join(p.message for p in problems), f"{where}.configuration")
         quote = pricing.decide(entry.sources, ordered[line.sku])
         if quote is None:
-            raise OrderRejected(f"{line.sku} is sold from {entry.min_quantity} pieces"
-                                + (" (all lines of the item together)" if ordered[line.sku] != line.quantity else ""),
-                                f"{where}.quantity")
+            raise OrderRejected(
+                f"{line.sku} is sold from {entry.min_quantity} pieces"
+                + (" (all lines of the item together)" if ordered[line.sku] != line.quantity else ""),
+                f"{where}.quantity",
+            )
         unit_price = pricing.with_surcharges(quote.unit_price, surcharges)
         amounts = line_amounts(line.quantity, unit_price, entry.item.vat_rate)
-        priced.append(PricedLine(
-            line_no=index + 1, sku=line.sku, name=entry.item.name, quantity=line.quantity,
-            configuration=line.configuration, unit_price=unit_price, line_total=amounts.net,
-            vat_rate=entry.item.vat_rate, vat_amount=amounts.vat,
-            delivery_unit_id=entry.item.delivery_unit_id, expert_review=entry.item.expert_review,
-            customer_part_number=entry.part_number,
-        ))
+        priced.append(
+            PricedLine(
+                line_no=index + 1,
+                sku=line.sku,
+                name=entry.item.name,
+                quantity=line.quantity,
+                configuration=line.configuration,
+                unit_price=unit_price,
+                line_total=amounts.net,
+                vat_rate=entry.item.vat_rate,
+                vat_amount=amounts.vat,
+                delivery_unit_id=entry.item.delivery_unit_id,
+                expert_review=entry.item.expert_review,
+                customer_part_number=entry.part_number,
+            )
+        )
 
     totals = total([line_amounts(p.quantity, p.unit_price, p.vat_rate) for p in priced])
     limits = limits_for(session, buyer, ctx.chain_ids)
     reasons: list[str] = []
     # the order limit applies to the net value of one order
     if limits.order_limit is not None and totals.net > limits.order_limit:
-        reasons.append(f"net total {totals.net} {contract.currency} exceeds the buyer's order limit "
-                       f"{limits.order_limit}")
+        reasons.append(
+            f"net total {totals.net} {contract.currency} exceeds the buyer's order limit {limits.order_limit}"
+        )
     if limits.monthly_limit is not None:
         month = month_of(as_of)
         spent = month_spend(session, buyer.email, month, excluding=placement.order_id)
         if spent + totals.net > limits.monthly_limit:
-            reasons.append(f"with this order the buyer's orders of {month} come to {spent + totals.net} "
-                           f"{contract.currency} net, over the monthly limit {limits.monthly_limit} "
-                           f"({spent} {contract.currency} before this order)")
+            reasons.append(
+                f"with this order the buyer's orders of {month} come to {spent + totals.net} "
+                f"{contract.currency} net, over the monthly limit {limits.monthly_limit} "
+                f"({spent} {contract.currency} before this order)"
+            )
     return ValidatedOrder(
         catalog_version=live_version(session),
         customer_id=customer_id,

@@ -5,6 +5,7 @@ The fields a version item holds (and which of them the live `item` table has), t
 diff compares hashes. Apart from catalog/versions.py because importers, readers and exporters need
 the fields and hashes without the version life cycle.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,13 +14,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 # What an item is, in a version and in the live table; `attributes` only in versions.
-ITEM_FIELDS = ("name", "description", "category", "unit", "list_price", "currency", "vat_rate",
-               "delivery_unit_id", "expert_review", "options", "constraints")
+ITEM_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "unit",
+    "list_price",
+    "currency",
+    "vat_rate",
+    "delivery_unit_id",
+    "expert_review",
+    "options",
+    "constraints",
+)
 CONTENT_FIELDS = (*ITEM_FIELDS, "attributes")
 PRICE_FIELDS = ("list_price", "currency")
 TEXT_FIELDS = ("name", "description")
-ATTRIBUTE_KEYS = ("eclass", "unspsc", "image_url", "manufacturer", "manufacturer_part_number",
-                  "delivery_days", "ean")
+ATTRIBUTE_KEYS = ("eclass", "unspsc", "image_url", "manufacturer", "manufacturer_part_number", "delivery_days", "ean")
 CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
 
@@ -40,8 +51,17 @@ def normalise(content: dict[str, Any]) -> dict[str, Any]:
 # json.dumps(value, sort_keys=True, separators=(",", ":"), default=str), without building an
 # encoder per call (json.dumps does when given options); the output is the same.
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
-_PLAIN = ("name", "description", "category", "unit", "list_price", "currency", "vat_rate", "delivery_unit_id",
-          "expert_review")
+_PLAIN = (
+    "name",
+    "description",
+    "category",
+    "unit",
+    "list_price",
+    "currency",
+    "vat_rate",
+    "delivery_unit_id",
+    "expert_review",
+)
 
 
 def _hash(clean: dict[str, Any]) -> str:

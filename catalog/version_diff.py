@@ -4,6 +4,7 @@ What publishing a draft would change: added and removed items, and changed items
 changes and text changes listed apart from other changes. Read by the API, the CLI, the version
 page and the supplier sync (catalog/sync.py); apart from catalog/versions.py for size.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import exists, func, select
@@ -55,15 +56,29 @@ def diff(session: Session, version_id: int, base_version_id: int | None = None, 
     if base is not None:
         last = ""
         while True:  # changed items, a batch at a time
-            pairs = session.execute(
-                select(new.c.sku).join(old, (old.c.sku == new.c.sku) & (old.c.version_id == base))
-                .where(new.c.version_id == version_id, new.c.content_hash != old.c.content_hash, new.c.sku > last)
-                .order_by(new.c.sku).limit(BATCH)).scalars().all()
+            pairs = (
+                session.execute(
+                    select(new.c.sku)
+                    .join(old, (old.c.sku == new.c.sku) & (old.c.version_id == base))
+                    .where(new.c.version_id == version_id, new.c.content_hash != old.c.content_hash, new.c.sku > last)
+                    .order_by(new.c.sku)
+                    .limit(BATCH)
+                )
+                .scalars()
+                .all()
+            )
             if not pairs:
                 break
             last = pairs[-1]
-            rows = session.execute(select(CatalogVersionItem).where(
-                CatalogVersionItem.version_id.in_([version_id, base]), CatalogVersionItem.sku.in_(pairs))).scalars().all()
+            rows = (
+                session.execute(
+                    select(CatalogVersionItem).where(
+                        CatalogVersionItem.version_id.in_([version_id, base]), CatalogVersionItem.sku.in_(pairs)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             by_key = {(r.version_id, r.sku): r for r in rows}
             for sku in pairs:
                 o, n = by_key[(base, sku)], by_key[(version_id, sku)]
@@ -72,9 +87,16 @@ def diff(session: Session, version_id: int, base_version_id: int | None = None, 
                 if any(f in fields for f in PRICE_FIELDS):
                     result.counts.price_changes += 1
                     if len(result.price_changes) < limit:
-                        result.price_changes.append(PriceChange(
-                            sku=sku, name=n.name, old_price=o.list_price, new_price=n.list_price,
-                            old_currency=o.currency, new_currency=n.currency))
+                        result.price_changes.append(
+                            PriceChange(
+                                sku=sku,
+                                name=n.name,
+                                old_price=o.list_price,
+                                new_price=n.list_price,
+                                old_currency=o.currency,
+                                new_currency=n.currency,
+                            )
+                        )
                 text = {f: c for f, c in fields.items() if f in TEXT_FIELDS}
                 other = {f: c for f, c in fields.items() if f not in TEXT_FIELDS and f not in PRICE_FIELDS}
                 if text:

@@ -12,6 +12,7 @@ and the CLI call: it opens that session to publish now, or starts (and on unpubl
 CatalogPublication workflow (workflows/catalog_publication.py), whose activities
 (activities/catalog.py) call `activate_scheduled` and `unschedule` here.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,8 +48,18 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
     for rows in iter_version_rows(session, version_id):
         skus = [r.sku for r in rows]
         items = {i.sku: i for i in session.execute(select(Item).where(Item.sku.in_(skus))).scalars()}
-        before = {} if previous_id is None else {r.sku: r for r in session.execute(select(CatalogVersionItem).where(
-            CatalogVersionItem.version_id == previous_id, CatalogVersionItem.sku.in_(skus))).scalars()}
+        before = (
+            {}
+            if previous_id is None
+            else {
+                r.sku: r
+                for r in session.execute(
+                    select(CatalogVersionItem).where(
+                        CatalogVersionItem.version_id == previous_id, CatalogVersionItem.sku.in_(skus)
+                    )
+                ).scalars()
+            }
+        )
         for row in rows:
             item, old = items.get(row.sku), before.get(row.sku)
             if item is None:
@@ -69,18 +80,22 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
         for obj in (*items.values(), *before.values()):
             session.expunge(obj)
     if previous_id is None:  # first publication: the version is the whole catalog
-        gone_query = select(Item.sku).where(Item.active.is_(True), Item.sku.not_in(
-            select(CatalogVersionItem.sku).where(CatalogVersionItem.version_id == version_id)))
+        gone_query = select(Item.sku).where(
+            Item.active.is_(True),
+            Item.sku.not_in(select(CatalogVersionItem.sku).where(CatalogVersionItem.version_id == version_id)),
+        )
     else:
         new, old = CatalogVersionItem.__table__.alias("new"), CatalogVersionItem.__table__.alias("old")
-        gone_query = select(old.c.sku).where(old.c.version_id == previous_id, ~exists().where(
-            new.c.version_id == version_id, new.c.sku == old.c.sku))
+        gone_query = select(old.c.sku).where(
+            old.c.version_id == previous_id, ~exists().where(new.c.version_id == version_id, new.c.sku == old.c.sku)
+        )
     for sku in session.execute(gone_query).scalars().all():
         item = session.get(Item, sku)
         if item is None or not item.active:
             continue
-        referenced = session.execute(select(
-            exists().where(ContractItem.sku == sku) | exists().where(SpecialItem.sku == sku))).scalar_one()
+        referenced = session.execute(
+            select(exists().where(ContractItem.sku == sku) | exists().where(SpecialItem.sku == sku))
+        ).scalar_one()
         if not referenced:
             try:
                 with session.begin_nested():
@@ -95,8 +110,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
     return result
 
 
-def _activate(session: Session, version: CatalogVersion, live: CatalogLive, actor: str, now: datetime
-              ) -> PublishResult:
+def _activate(session: Session, version: CatalogVersion, live: CatalogLive, actor: str, now: datetime) -> PublishResult:
     previous = live.version_id
     materialised = materialise(session, version.id, previous if previous != version.id else None)
     if previous is not None and previous != version.id:
@@ -109,12 +123,25 @@ def _activate(session: Session, version: CatalogVersion, live: CatalogLive, acto
     session.flush()
     subassortments.materialise_all(session)  # the sub-assortments' items of the new live catalog
     customers = quality.apply(session, version.id)  # after that: the customers' views are re-checked
-    return PublishResult(version_id=version.id, status="published", activates_at=version.activates_at,
-                         previous_version_id=previous, materialised=materialised, customers=customers)
+    return PublishResult(
+        version_id=version.id,
+        status="published",
+        activates_at=version.activates_at,
+        previous_version_id=previous,
+        materialised=materialised,
+        customers=customers,
+    )
 
 
-def publish(session: Session, version_id: int, actor: str, activates_at: datetime | None = None,
-            now: datetime | None = None, *, force: bool = False) -> PublishResult:
+def publish(
+    session: Session,
+    version_id: int,
+    actor: str,
+    activates_at: datetime | None = None,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+) -> PublishResult:
     """Publishes a draft now, or marks it scheduled for `activates_at` (the caller then starts the
     CatalogPublication workflow, which calls `activate_scheduled` at that time). Run it in a
     write-locked session. `force` publishes a draft copied from a version that is no longer the
@@ -123,17 +150,22 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
     live = _live_row(session)
     version = get_version(session, version_id, for_update=True)
     if version.status != "draft":
-        raise VersionConflict(f"catalog version {version_id} is {version.status}"
-                              + (" (unpublish it first to change the date)" if version.status == "scheduled" else ""))
+        raise VersionConflict(
+            f"catalog version {version_id} is {version.status}"
+            + (" (unpublish it first to change the date)" if version.status == "scheduled" else "")
+        )
     if activates_at is not None and activates_at.tzinfo is None:
         raise ValueError("activates_at needs a time zone")
     if draft_lock.running(version, now):
-        raise draft_lock.ImportBusy(f"an import is writing into catalog version {version_id}; "
-                                    "publish it when the import has finished")
+        raise draft_lock.ImportBusy(
+            f"an import is writing into catalog version {version_id}; publish it when the import has finished"
+        )
     if not force and version.based_on is not None and live.version_id not in (None, version.based_on):
-        raise StaleDraft(f"catalog version {version_id} was copied from version {version.based_on}, but version "
-                         f"{live.version_id} has been published since: publishing it would undo what version "
-                         f"{live.version_id} changed. Start a new draft, or publish with force (API force: true, CLI --force)")
+        raise StaleDraft(
+            f"catalog version {version_id} was copied from version {version.based_on}, but version "
+            f"{live.version_id} has been published since: publishing it would undo what version "
+            f"{live.version_id} changed. Start a new draft, or publish with force (API force: true, CLI --force)"
+        )
     if item_count(session, version_id) == 0:
         raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
     version.import_run = version.import_seen_at = None  # a stale claim: its import stops at its next batch
@@ -142,18 +174,21 @@ def publish(session: Session, version_id: int, actor: str, activates_at: datetim
         if other is not None:
             raise VersionConflict(f"catalog version {other} is already scheduled; unpublish it first")
         version.status, version.activates_at, version.published_by = "scheduled", activates_at, actor
-        return PublishResult(version_id=version_id, status="scheduled", activates_at=activates_at,
-                             previous_version_id=live.version_id)
+        return PublishResult(
+            version_id=version_id, status="scheduled", activates_at=activates_at, previous_version_id=live.version_id
+        )
     scheduled = session.execute(select(CatalogVersion).where(CatalogVersion.status == "scheduled")).scalar()
     if scheduled is not None:
-        raise VersionConflict(f"catalog version {scheduled.id} is scheduled for "
-                              f"{scheduled.activates_at.isoformat()}; unpublish it first")
+        raise VersionConflict(
+            f"catalog version {scheduled.id} is scheduled for {scheduled.activates_at.isoformat()}; unpublish it first"
+        )
     version.activates_at = None
     return _activate(session, version, live, actor, now)
 
 
-def activate_scheduled(session: Session, version_id: int, activates_at: datetime | None = None,
-                       now: datetime | None = None) -> PublishResult | None:
+def activate_scheduled(
+    session: Session, version_id: int, activates_at: datetime | None = None, now: datetime | None = None
+) -> PublishResult | None:
     """Publishes a scheduled version (the CatalogPublication workflow at the activation time).
     None when it is not scheduled (for `activates_at`) any more: unpublished, rescheduled, or
     already activated by an earlier try."""
@@ -171,7 +206,8 @@ def unschedule(session: Session, version_id: int, activates_at: datetime | None 
     _live_row(session)
     version = get_version(session, version_id, for_update=True)
     if version.status == "draft" or (
-            version.status == "scheduled" and activates_at is not None and version.activates_at != activates_at):
+        version.status == "scheduled" and activates_at is not None and version.activates_at != activates_at
+    ):
         return False
     if version.status != "scheduled":
         raise VersionConflict(f"catalog version {version_id} is {version.status}: it can no longer be unpublished")

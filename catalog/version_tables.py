@@ -5,6 +5,7 @@ holds the published version's content (publishing materialises a version into it
 catalog/versions.py (reading, drafts) and catalog/version_publishing.py for the life cycle, and
 README "Catalog versions, import and export".
 """
+
 from datetime import datetime
 from decimal import Decimal
 from typing import Any

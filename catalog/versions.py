@@ -7,6 +7,7 @@ catalog/publication.py, workflows/catalog_publication.py). `live_version()` is t
 live `item` table holds; older versions stay readable. What an item is in a version, and its
 content hash: catalog/version_content.py.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ def utcnow() -> datetime:
 
 # --- reading -------------------------------------------------------------------------------------
 
+
 def live_version(session: Session) -> int | None:
     """The version the live `item` table holds (orders record it); None before the first publish."""
     live = session.get(CatalogLive, "live")
@@ -59,8 +61,9 @@ def get_version(session: Session, version_id: int, *, for_update: bool = False) 
 
 
 def item_count(session: Session, version_id: int) -> int:
-    return session.execute(select(func.count()).select_from(CatalogVersionItem)
-                           .where(CatalogVersionItem.version_id == version_id)).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id)
+    ).scalar_one()
 
 
 def info(session: Session, version: CatalogVersion, live: int | None = None) -> VersionInfo:
@@ -71,14 +74,18 @@ def info(session: Session, version: CatalogVersion, live: int | None = None) -> 
 def _info(version: CatalogVersion, count: int, live: int | None) -> VersionInfo:
     from catalog import draft_lock  # it builds on this module
 
-    return VersionInfo(**version.model_dump(), item_count=count, live=version.id == live,
-                       import_running=draft_lock.running(version))
+    return VersionInfo(
+        **version.model_dump(), item_count=count, live=version.id == live, import_running=draft_lock.running(version)
+    )
 
 
 def list_versions(session: Session, limit: int = 100) -> list[VersionInfo]:
     live = live_version(session)
-    counts = dict(session.execute(select(CatalogVersionItem.version_id, func.count())
-                                  .group_by(CatalogVersionItem.version_id)).all())
+    counts = dict(
+        session.execute(
+            select(CatalogVersionItem.version_id, func.count()).group_by(CatalogVersionItem.version_id)
+        ).all()
+    )
     versions = session.execute(select(CatalogVersion).order_by(CatalogVersion.id.desc()).limit(limit)).scalars()
     return [_info(v, counts.get(v.id, 0), live) for v in versions]
 
@@ -87,31 +94,48 @@ def to_version_item(row: CatalogVersionItem) -> VersionItem:
     return VersionItem(**{f: getattr(row, f) for f in ("sku", *CONTENT_FIELDS)})
 
 
-def version_items(session: Session, version_id: int, *, q: str | None = None, category: str | None = None,
-                  limit: int = 50, offset: int = 0) -> VersionItemPage:
+def version_items(
+    session: Session,
+    version_id: int,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> VersionItemPage:
     get_version(session, version_id)
     query = select(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id)
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(func.lower(CatalogVersionItem.sku).like(pattern, escape="\\"),
-                                func.lower(CatalogVersionItem.name).like(pattern, escape="\\")))
+        query = query.where(
+            or_(
+                func.lower(CatalogVersionItem.sku).like(pattern, escape="\\"),
+                func.lower(CatalogVersionItem.name).like(pattern, escape="\\"),
+            )
+        )
     if category:
         query = query.where(CatalogVersionItem.category == category)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(CatalogVersionItem.sku).limit(limit).offset(offset)).scalars()
-    return VersionItemPage(version_id=version_id, items=[to_version_item(r) for r in rows], total=total,
-                           limit=limit, offset=offset)
+    return VersionItemPage(
+        version_id=version_id, items=[to_version_item(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
-def iter_version_rows(session: Session, version_id: int, *, where=(), batch: int = BATCH
-                      ) -> Iterator[list[CatalogVersionItem]]:
+def iter_version_rows(
+    session: Session, version_id: int, *, where=(), batch: int = BATCH
+) -> Iterator[list[CatalogVersionItem]]:
     """The version's rows in SKU order, a batch at a time (keyset pagination: memory stays flat)."""
     last = ""
     while True:
-        rows = list(session.execute(
-            select(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id,
-                                             CatalogVersionItem.sku > last, *where)
-            .order_by(CatalogVersionItem.sku).limit(batch)).scalars())
+        rows = list(
+            session.execute(
+                select(CatalogVersionItem)
+                .where(CatalogVersionItem.version_id == version_id, CatalogVersionItem.sku > last, *where)
+                .order_by(CatalogVersionItem.sku)
+                .limit(batch)
+            ).scalars()
+        )
         if not rows:
             return
         yield rows
@@ -122,8 +146,10 @@ def iter_version_rows(session: Session, version_id: int, *, where=(), batch: int
 
 # --- drafts --------------------------------------------------------------------------------------
 
-def create_draft(session: Session, *, created_by: str, note: str = "", source: str = "manual",
-                 empty: bool = False) -> CatalogVersion:
+
+def create_draft(
+    session: Session, *, created_by: str, note: str = "", source: str = "manual", empty: bool = False
+) -> CatalogVersion:
     """A new draft: a copy of the published version (or, before the first publish, of the live
     `item` table), or an empty one."""
     version = CatalogVersion(status="draft", note=note, source=source, created_by=created_by, created_at=utcnow())
@@ -135,9 +161,14 @@ def create_draft(session: Session, *, created_by: str, note: str = "", source: s
     if live is not None:
         t = CatalogVersionItem.__table__
         columns = [c.name for c in t.columns]
-        session.execute(insert(t).from_select(columns, select(
-            *[literal(version.id).label("version_id") if c == "version_id" else t.c[c] for c in columns]
-        ).where(t.c.version_id == live)))
+        session.execute(
+            insert(t).from_select(
+                columns,
+                select(
+                    *[literal(version.id).label("version_id") if c == "version_id" else t.c[c] for c in columns]
+                ).where(t.c.version_id == live),
+            )
+        )
         version.based_on = live
     else:
         snapshot_live_items(session, version.id)
@@ -148,12 +179,17 @@ def snapshot_live_items(session: Session, version_id: int) -> int:
     """Copies the active items of the live `item` table into a version (attributes empty)."""
     count, last = 0, ""
     while True:
-        items = list(session.execute(select(Item).where(Item.active.is_(True), Item.sku > last)
-                                     .order_by(Item.sku).limit(BATCH)).scalars())
+        items = list(
+            session.execute(
+                select(Item).where(Item.active.is_(True), Item.sku > last).order_by(Item.sku).limit(BATCH)
+            ).scalars()
+        )
         if not items:
             return count
-        session.execute(insert(CatalogVersionItem.__table__),
-                        [version_row(version_id, i.sku, row_content(i) | {"attributes": {}}) for i in items])
+        session.execute(
+            insert(CatalogVersionItem.__table__),
+            [version_row(version_id, i.sku, row_content(i) | {"attributes": {}}) for i in items],
+        )
         count += len(items)
         last = items[-1].sku
 
@@ -170,8 +206,9 @@ def _not_importing(version: CatalogVersion, doing: str) -> None:
     from catalog import draft_lock  # it builds on this module
 
     if draft_lock.running(version):
-        raise draft_lock.ImportBusy(f"an import is writing into catalog version {version.id}; "
-                                    f"{doing} when the import has finished")
+        raise draft_lock.ImportBusy(
+            f"an import is writing into catalog version {version.id}; {doing} when the import has finished"
+        )
 
 
 def discard_draft(session: Session, version_id: int) -> None:
@@ -183,6 +220,7 @@ def discard_draft(session: Session, version_id: int) -> None:
 
 def delete_draft_item(session: Session, version_id: int, sku: str) -> bool:
     _not_importing(require_draft(session, version_id, for_update=True), f"remove {sku}")
-    result = session.execute(delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id,
-                                                              CatalogVersionItem.sku == sku))
+    result = session.execute(
+        delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id, CatalogVersionItem.sku == sku)
+    )
     return result.rowcount > 0

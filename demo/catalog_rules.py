@@ -8,6 +8,7 @@ demo user who has it. Idempotent: rows are upserted by key, the demo user keeps 
   everything as before.
 - CBL-CAT6-5M costs ACME 4.20 (contract), from 100 pieces 3.90 (price list, a volume discount).
 """
+
 from datetime import date
 from decimal import Decimal
 
@@ -16,15 +17,26 @@ from sqlalchemy import Engine
 from accounts.passwords import hash_password
 from accounts.tables import User
 from catalog.rule_tables import (
-    CATEGORY, AssortmentRule, CustomerPartNumber, PriceList, PriceListEntry, RoleLimit,
+    CATEGORY,
+    AssortmentRule,
+    CustomerPartNumber,
+    PriceList,
+    PriceListEntry,
+    RoleLimit,
 )
 from database import session_scope
 
 DEMO_PASSWORD = "demo"
 
 PRICE_LISTS = [
-    PriceList(id="ACME-PL-2026", customer_id="acme", name="ACME volume prices", currency="EUR",
-              valid_from=date(2025, 1, 1), valid_to=None),
+    PriceList(
+        id="ACME-PL-2026",
+        customer_id="acme",
+        name="ACME volume prices",
+        currency="EUR",
+        valid_from=date(2025, 1, 1),
+        valid_to=None,
+    ),
 ]
 PRICE_LIST_ENTRIES = [
     PriceListEntry(price_list_id="ACME-PL-2026", sku="CBL-CAT6-5M", min_quantity=100, price=Decimal("3.90")),
@@ -36,8 +48,9 @@ PART_NUMBERS = [
     CustomerPartNumber(customer_id="acme-at", sku="PWR-UPS-AT", part_number="AT-USV-1500"),
 ]
 RULES = [
-    AssortmentRule(customer_id="acme", role="technician", scope=CATEGORY, target="services",
-                   may_see=True, may_order=False),
+    AssortmentRule(
+        customer_id="acme", role="technician", scope=CATEGORY, target="services", may_see=True, may_order=False
+    ),
 ]
 ROLE_LIMITS = [
     RoleLimit(customer_id="acme", role="technician", order_limit=None, monthly_limit=Decimal("3000.00")),

@@ -3,6 +3,7 @@ version 2 raises the Cat 6 cable's list price and adds a Cat 6A cable. Globex se
 cable items (a sub-assortment) and requires a classification code and a 20-character description:
 the quality report of version 2 shows the new cable failing for Globex (it has no ECLASS code).
 Idempotent: all of it is created once, when there are no catalog versions yet."""
+
 from decimal import Decimal
 
 from sqlalchemy import Engine, select
@@ -13,23 +14,48 @@ from database import session_scope
 from models.catalog_versions import QualityRuleIn, SubAssortmentIn
 
 ATTRIBUTES = {
-    "SW-24-PRO": {"eclass": "19170401", "manufacturer": "NetGear", "manufacturer_part_number": "GS724T-PRO",
-                  "delivery_days": 3, "image_url": "https://example.com/img/sw-24-pro.jpg"},
-    "CBL-CAT6-5M": {"eclass": "27060310", "manufacturer": "CableWorks", "manufacturer_part_number": "C6-S-5",
-                    "delivery_days": 1, "image_url": "https://example.com/img/cbl-cat6-5m.jpg"},
+    "SW-24-PRO": {
+        "eclass": "19170401",
+        "manufacturer": "NetGear",
+        "manufacturer_part_number": "GS724T-PRO",
+        "delivery_days": 3,
+        "image_url": "https://example.com/img/sw-24-pro.jpg",
+    },
+    "CBL-CAT6-5M": {
+        "eclass": "27060310",
+        "manufacturer": "CableWorks",
+        "manufacturer_part_number": "C6-S-5",
+        "delivery_days": 1,
+        "image_url": "https://example.com/img/cbl-cat6-5m.jpg",
+    },
     "SVC-INSTALL-ONSITE": {"unspsc": "81111812", "delivery_days": 10},
-    "PWR-UPS-AT": {"eclass": "27040601", "manufacturer": "PowerSafe", "manufacturer_part_number": "PS1500-AT",
-                   "delivery_days": 5},
+    "PWR-UPS-AT": {
+        "eclass": "27040601",
+        "manufacturer": "PowerSafe",
+        "manufacturer_part_number": "PS1500-AT",
+        "delivery_days": 5,
+    },
 }
 NEW_ITEM = {
-    "sku": "CBL-CAT6A-10M", "name": "Patch cable Cat 6A, 10 m", "category": "cables",
-    "description": "Shielded Cat 6A patch cable for 10 Gbit/s, 10 metres.", "unit": "C62",
-    "list_price": Decimal("12.90"), "currency": "EUR", "vat_rate": Decimal("0.19"),
-    "delivery_unit_id": "central-warehouse", "expert_review": False, "options": {}, "constraints": [],
+    "sku": "CBL-CAT6A-10M",
+    "name": "Patch cable Cat 6A, 10 m",
+    "category": "cables",
+    "description": "Shielded Cat 6A patch cable for 10 Gbit/s, 10 metres.",
+    "unit": "C62",
+    "list_price": Decimal("12.90"),
+    "currency": "EUR",
+    "vat_rate": Decimal("0.19"),
+    "delivery_unit_id": "central-warehouse",
+    "expert_review": False,
+    "options": {},
+    "constraints": [],
     "attributes": {"manufacturer": "CableWorks", "delivery_days": 2},
 }
 CABLE_PRICE_V2 = Decimal("6.20")
-GLOBEX_RULES = [QualityRuleIn(rule="classification"), QualityRuleIn(rule="min_description_length", params={"length": 20})]
+GLOBEX_RULES = [
+    QualityRuleIn(rule="classification"),
+    QualityRuleIn(rule="min_description_length", params={"length": 20}),
+]
 GLOBEX_VIEW = SubAssortmentIn(name="Globex network and cables", categories=["network", "cables"])
 
 

@@ -1,5 +1,6 @@
 """Demo terms for call-off consumption: ACME's switches are agreed at 100 units (5 % tolerance),
 and an order beyond that goes to the seller's expert. Idempotent: sets the terms on every load."""
+
 from decimal import Decimal
 
 from sqlalchemy import Engine

@@ -1,5 +1,6 @@
 """Loads the demo customers, contracts, items, delivery units and users. Idempotent: rows are
 upserted by key and existing users keep their password hash."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -17,12 +18,21 @@ from partners.tables import DeliveryUnit
 DEMO_PASSWORD = "demo"
 
 DELIVERY_UNITS = [
-    DeliveryUnit(id="central-warehouse", name="Central warehouse", kind="own",
-                 webhook_secret="whsec_FNaupulYFpv1lY3CwrzXsvCNEg4BZ0V2"),
-    DeliveryUnit(id="netpartner", name="NetPartner GmbH", kind="partner",
-                 webhook_secret="whsec_w0ECERTCYpRJF5RXm80JL1CIPatxqAxx"),
-    DeliveryUnit(id="installco", name="InstallCo Services GmbH", kind="partner",
-                 webhook_secret="whsec_Y4/WZY+7TQel6gvViMhrzhpcS0E4vxQV"),
+    DeliveryUnit(
+        id="central-warehouse",
+        name="Central warehouse",
+        kind="own",
+        webhook_secret="whsec_FNaupulYFpv1lY3CwrzXsvCNEg4BZ0V2",
+    ),
+    DeliveryUnit(
+        id="netpartner", name="NetPartner GmbH", kind="partner", webhook_secret="whsec_w0ECERTCYpRJF5RXm80JL1CIPatxqAxx"
+    ),
+    DeliveryUnit(
+        id="installco",
+        name="InstallCo Services GmbH",
+        kind="partner",
+        webhook_secret="whsec_Y4/WZY+7TQel6gvViMhrzhpcS0E4vxQV",
+    ),
 ]
 
 CUSTOMERS = [
@@ -32,34 +42,75 @@ CUSTOMERS = [
 ]
 
 SWITCH_OPTIONS = {"hw_version": ["A1", "B2"], "sw_version": ["7.2", "8.0"]}
-SWITCH_CONSTRAINTS = [{
-    "type": "incompatible",
-    "when": {"hw_version": "A1", "sw_version": "8.0"},
-    "message": "hardware version A1 does not support software version 8.0",
-}, {"type": "surcharge", "when": {"hw_version": "A1"}, "amount": "35.00",  # catalog/configuration.py
-    "message": "extended support for legacy hardware A1"}]
+SWITCH_CONSTRAINTS = [
+    {
+        "type": "incompatible",
+        "when": {"hw_version": "A1", "sw_version": "8.0"},
+        "message": "hardware version A1 does not support software version 8.0",
+    },
+    {
+        "type": "surcharge",
+        "when": {"hw_version": "A1"},
+        "amount": "35.00",  # catalog/configuration.py
+        "message": "extended support for legacy hardware A1",
+    },
+]
 
 ITEMS = [
-    Item(sku="SW-24-PRO", name="Network switch 24 port Pro", category="network",
-         description="Managed 24-port gigabit switch; choose hardware and software version.",
-         list_price=Decimal("1690.00"), delivery_unit_id="netpartner",
-         options=SWITCH_OPTIONS, constraints=SWITCH_CONSTRAINTS),
-    Item(sku="CBL-CAT6-5M", name="Patch cable Cat 6, 5 m", category="cables",
-         description="Shielded Cat 6 patch cable, 5 metres.", list_price=Decimal("5.90"),
-         delivery_unit_id="central-warehouse"),
-    Item(sku="SVC-INSTALL-ONSITE", name="On-site installation", category="services",
-         description="Installation of network equipment on site by a certified technician.",
-         list_price=Decimal("990.00"), delivery_unit_id="installco", expert_review=True),
-    Item(sku="PWR-UPS-AT", name="UPS 1500 VA (AT plug)", category="power",
-         description="Uninterruptible power supply for Austrian sites.", list_price=Decimal("640.00"),
-         delivery_unit_id="central-warehouse"),
+    Item(
+        sku="SW-24-PRO",
+        name="Network switch 24 port Pro",
+        category="network",
+        description="Managed 24-port gigabit switch; choose hardware and software version.",
+        list_price=Decimal("1690.00"),
+        delivery_unit_id="netpartner",
+        options=SWITCH_OPTIONS,
+        constraints=SWITCH_CONSTRAINTS,
+    ),
+    Item(
+        sku="CBL-CAT6-5M",
+        name="Patch cable Cat 6, 5 m",
+        category="cables",
+        description="Shielded Cat 6 patch cable, 5 metres.",
+        list_price=Decimal("5.90"),
+        delivery_unit_id="central-warehouse",
+    ),
+    Item(
+        sku="SVC-INSTALL-ONSITE",
+        name="On-site installation",
+        category="services",
+        description="Installation of network equipment on site by a certified technician.",
+        list_price=Decimal("990.00"),
+        delivery_unit_id="installco",
+        expert_review=True,
+    ),
+    Item(
+        sku="PWR-UPS-AT",
+        name="UPS 1500 VA (AT plug)",
+        category="power",
+        description="Uninterruptible power supply for Austrian sites.",
+        list_price=Decimal("640.00"),
+        delivery_unit_id="central-warehouse",
+    ),
 ]
 
 CONTRACTS = [
-    Contract(id="ACME-FC-2026", customer_id="acme", name="ACME framework contract IT equipment",
-             valid_from=date(2025, 1, 1), valid_to=date(2030, 12, 31), payment_terms_days=30),
-    Contract(id="GLOBEX-FC-2026", customer_id="globex", name="Globex framework contract network",
-             valid_from=date(2025, 1, 1), valid_to=date(2030, 12, 31), payment_terms_days=14),
+    Contract(
+        id="ACME-FC-2026",
+        customer_id="acme",
+        name="ACME framework contract IT equipment",
+        valid_from=date(2025, 1, 1),
+        valid_to=date(2030, 12, 31),
+        payment_terms_days=30,
+    ),
+    Contract(
+        id="GLOBEX-FC-2026",
+        customer_id="globex",
+        name="Globex framework contract network",
+        valid_from=date(2025, 1, 1),
+        valid_to=date(2030, 12, 31),
+        payment_terms_days=14,
+    ),
 ]
 
 CONTRACT_ITEMS = [

@@ -9,6 +9,7 @@ On PostgreSQL two transactions can still both find no row and both insert one (t
 sequence row, the same order's invoice, the same payment reference): the loser gets a unique-key
 violation, its transaction rolls back whole, and it runs once more, now seeing the winner's row.
 """
+
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -63,8 +64,9 @@ def issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
 def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
     with session_scope(engine, write_lock=True) as session:
         existing = session.execute(
-            select(InvoiceRecord).where(InvoiceRecord.seller_id == request.seller_id,
-                                        InvoiceRecord.order_id == request.order_id)
+            select(InvoiceRecord).where(
+                InvoiceRecord.seller_id == request.seller_id, InvoiceRecord.order_id == request.order_id
+            )
         ).scalar_one_or_none()
         if existing is not None:
             return _to_model(session, existing)
@@ -77,12 +79,17 @@ def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
         number = invoice_number(year, _next_number(session, request.seller_id, year))
         record = InvoiceRecord(
             id=f"INV-{request.seller_id}-{number}",
-            seller_id=request.seller_id, number=number, order_id=request.order_id,
-            customer_id=request.customer_id, currency=request.currency,
+            seller_id=request.seller_id,
+            number=number,
+            order_id=request.order_id,
+            customer_id=request.customer_id,
+            currency=request.currency,
             issue_date=request.issue_date,
             due_date=request.issue_date + timedelta(days=request.payment_terms_days),
             payment_terms_days=request.payment_terms_days,
-            net_total=totals.net, vat_total=totals.vat, gross_total=totals.gross,
+            net_total=totals.net,
+            vat_total=totals.vat,
+            gross_total=totals.gross,
             lines=[li.model_dump(mode="json") for li in lines],
             created_at=datetime.now(timezone.utc),
         )
@@ -101,20 +108,31 @@ def payment_terms_text(days: int) -> str:
 
 
 def _to_model(session, record: InvoiceRecord) -> Invoice:
-    payments = session.execute(
-        select(PaymentRow).where(PaymentRow.invoice_id == record.id).order_by(PaymentRow.received_at)
-    ).scalars().all()
+    payments = (
+        session.execute(select(PaymentRow).where(PaymentRow.invoice_id == record.id).order_by(PaymentRow.received_at))
+        .scalars()
+        .all()
+    )
     paid = sum((p.amount for p in payments), Decimal("0.00"))
     return Invoice(
-        invoice_id=record.id, number=record.number, currency=record.currency,
-        net_total=record.net_total, vat_total=record.vat_total, gross_total=record.gross_total,
-        issue_date=record.issue_date, due_date=record.due_date, order_id=record.order_id,
-        customer_id=record.customer_id, seller_id=record.seller_id,
+        invoice_id=record.id,
+        number=record.number,
+        currency=record.currency,
+        net_total=record.net_total,
+        vat_total=record.vat_total,
+        gross_total=record.gross_total,
+        issue_date=record.issue_date,
+        due_date=record.due_date,
+        order_id=record.order_id,
+        customer_id=record.customer_id,
+        seller_id=record.seller_id,
         payment_terms=payment_terms_text(record.payment_terms_days),
         lines=[InvoiceLine.model_validate(li) for li in record.lines],
         paid_total=paid,
-        payments=[PaymentRecord(amount=p.amount, reference=p.reference, received_at=p.received_at,
-                                recorded_by=p.recorded_by) for p in payments],
+        payments=[
+            PaymentRecord(amount=p.amount, reference=p.reference, received_at=p.received_at, recorded_by=p.recorded_by)
+            for p in payments
+        ],
     )
 
 
@@ -133,12 +151,20 @@ def _record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
     with session_scope(engine, write_lock=True) as session:
         added = False
         if session.get(PaymentRow, (payment.invoice_id, payment.reference)) is None:
-            session.add(PaymentRow(invoice_id=payment.invoice_id, reference=payment.reference,
-                                   amount=payment.amount, received_at=datetime.now(timezone.utc),
-                                   recorded_by=payment.actor.id))
+            session.add(
+                PaymentRow(
+                    invoice_id=payment.invoice_id,
+                    reference=payment.reference,
+                    amount=payment.amount,
+                    received_at=datetime.now(timezone.utc),
+                    recorded_by=payment.actor.id,
+                )
+            )
             session.flush()
             added = True
-        paid = session.execute(
-            select(PaymentRow.amount).where(PaymentRow.invoice_id == payment.invoice_id)
-        ).scalars().all()
+        paid = (
+            session.execute(select(PaymentRow.amount).where(PaymentRow.invoice_id == payment.invoice_id))
+            .scalars()
+            .all()
+        )
         return PaymentResult(added=added, paid_total=sum(paid, Decimal("0.00")))

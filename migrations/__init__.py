@@ -1,4 +1,5 @@
 """Alembic migrations of the application database. `order2cash migrate` applies them."""
+
 from pathlib import Path
 
 from alembic import command

@@ -1,4 +1,5 @@
 """Who did something: carried on every message a person or a partner system sends."""
+
 from pydantic import BaseModel
 
 

@@ -1,4 +1,5 @@
 """Human decisions an order waits for."""
+
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal

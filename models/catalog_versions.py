@@ -1,5 +1,6 @@
 """Catalog versions, imports, diffs, quality reports and sync runs, as they cross a boundary
 (API, CLI, workflow, activity)."""
+
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -103,9 +104,11 @@ class CatalogDiff(BaseModel):
 
     def summary(self) -> str:
         c = self.counts
-        return (f"version {self.version_id} against {self.base_version_id or 'nothing published'}: "
-                f"{c.added} added, {c.removed} removed, {c.price_changes} price changes, "
-                f"{c.text_changes} text changes, {c.other_changes} other changes")
+        return (
+            f"version {self.version_id} against {self.base_version_id or 'nothing published'}: "
+            f"{c.added} added, {c.removed} removed, {c.price_changes} price changes, "
+            f"{c.text_changes} text changes, {c.other_changes} other changes"
+        )
 
 
 class ImportItemError(BaseModel):
@@ -199,7 +202,9 @@ class QualityRuleIn(BaseModel):
 
 
 class FilterRule(BaseModel):
-    field: str = Field(description="an item field (category, list_price, unit, ...) or attribute (manufacturer, eclass, ...)")
+    field: str = Field(
+        description="an item field (category, list_price, unit, ...) or attribute (manufacturer, eclass, ...)"
+    )
     op: Literal["eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "contains", "present", "absent"]
     value: Any = None
 

@@ -1,4 +1,5 @@
 """Framework contract consumption across the boundaries: workflow ↔ activity, and the API's views."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal

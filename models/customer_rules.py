@@ -5,6 +5,7 @@ The field constraints here (amounts, quantities, currency, lengths) are the inpu
 needs the database (the customer, SKUs and categories exist) and what spans fields (validity,
 scope and target) is checked in catalog/customer_rules.py and catalog/price_list_admin.py.
 """
+
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -46,6 +47,7 @@ Scope = Literal["all", "category", "sku"]
 
 # --- the customer tree ----------------------------------------------------------------------------
 
+
 class CustomerSummary(BaseModel):
     customer_id: str
     name: str
@@ -70,12 +72,14 @@ class RulesOverview(BaseModel):
 class CustomerDetail(CustomerSummary):
     parents: list[CustomerSummary] = Field(default=[], description="up the tree, the nearest first")
     subsidiaries: list[CustomerSummary] = Field(default=[], description="down the tree, each with its parent_id")
-    contract_id: str | None = Field(default=None, description="the framework contract in force today "
-                                                              "(its own or the nearest parent's)")
+    contract_id: str | None = Field(
+        default=None, description="the framework contract in force today (its own or the nearest parent's)"
+    )
     rules: RulesOverview = RulesOverview()
 
 
 # --- price lists ----------------------------------------------------------------------------------
+
 
 class PriceListEntry(BaseModel):
     """A quantity break: from `min_quantity` pieces `price`; no price: the item at its list price."""
@@ -102,6 +106,7 @@ class PriceListOut(PriceListIn):
 
 # --- role rules and limits ------------------------------------------------------------------------
 
+
 class RoleRule(BaseModel):
     """What users with `role` may see and order: every item (`all`, target ""), a category or one SKU.
     The same shape in and out; a PUT of the list replaces the customer's whole rule set."""
@@ -125,6 +130,7 @@ class RoleLimitOut(RoleLimitIn):
 
 
 # --- part numbers and the special assortment -------------------------------------------------------
+
 
 class PartNumberIn(BaseModel):
     part_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -1,4 +1,5 @@
 """Invoices and payments."""
+
 from datetime import date, datetime
 from decimal import Decimal
 

@@ -1,4 +1,5 @@
 """Money arithmetic: Decimal only, commercial rounding to the cent, VAT per line."""
+
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 

@@ -1,4 +1,5 @@
 """The order: what a buyer places, what validation makes of it, and its status document."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -129,4 +130,3 @@ class OrderView(BaseModel):
     rejection_reason: str | None = None
     timeline: list[TimelineEntry] = []
     contract_consumption: ConsumptionResult | None = None  # what the order took from its contract
-

@@ -1,5 +1,6 @@
 """Timeouts an order runs with. Fixed into the workflow input at start, so a settings change
 affects new orders only and in-flight histories replay unchanged."""
+
 from datetime import timedelta
 
 from pydantic import BaseModel, model_validator

@@ -1,4 +1,5 @@
 """The monthly spend of a buyer (catalog/limits.py): what the order workflow reports."""
+
 from pydantic import BaseModel
 
 from models.money import Money

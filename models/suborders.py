@@ -1,4 +1,5 @@
 """Sub-orders: the part of an order one delivery unit fulfils, and the events it reports."""
+
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal

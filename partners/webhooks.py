@@ -1,4 +1,5 @@
 """Inbound partner webhooks: Standard Webhooks signature check and the replay guard."""
+
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine
@@ -30,7 +31,14 @@ def already_received(engine: Engine, unit_id: str, webhook_id: str) -> bool:
 def remember(engine: Engine, unit_id: str, webhook_id: str, suborder_id: str, event_type: str) -> None:
     try:
         with session_scope(engine) as session:
-            session.add(WebhookReceipt(delivery_unit_id=unit_id, webhook_id=webhook_id, suborder_id=suborder_id,
-                                       event_type=event_type, received_at=datetime.now(timezone.utc)))
+            session.add(
+                WebhookReceipt(
+                    delivery_unit_id=unit_id,
+                    webhook_id=webhook_id,
+                    suborder_id=suborder_id,
+                    event_type=event_type,
+                    received_at=datetime.now(timezone.utc),
+                )
+            )
     except IntegrityError:
         pass  # a concurrent delivery of the same webhook got here first

@@ -1,4 +1,5 @@
 """Shared fixtures: a migrated SQLite database with the demo data, Temporal test servers."""
+
 import os
 import shutil
 import sys
@@ -47,17 +48,20 @@ def engine(tmp_path_factory):
 
 
 async def register_search_attributes(client: Client) -> None:
-    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=client.namespace,
-        search_attributes={key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name] for key in search.ALL},
-    ))
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name] for key in search.ALL},
+        )
+    )
 
 
 @pytest.fixture(scope="session")
 async def time_env():
     """The time-skipping test server: timers of days complete in milliseconds."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=executable("temporal-test-server"), data_converter=pydantic_data_converter)
+        test_server_existing_path=executable("temporal-test-server"), data_converter=pydantic_data_converter
+    )
     await register_search_attributes(env.client)
     yield env
     await env.shutdown()

@@ -4,6 +4,7 @@ PostgreSQL database (dropped afterwards), both loaded with the demo data.
 `database_fixture` makes a module- or package-level fixture parametrised over both; the
 PostgreSQL variant is skipped, with the reason, when no server listens on 127.0.0.1:5432.
 """
+
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager

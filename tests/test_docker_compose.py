@@ -103,9 +103,7 @@ def command_text(service: dict) -> str:
 
 def setup_service(services: dict) -> tuple[str, dict]:
     matches = [
-        (name, svc)
-        for name, svc in services.items()
-        if str(svc.get("image", "")).startswith("temporalio/admin-tools:")
+        (name, svc) for name, svc in services.items() if str(svc.get("image", "")).startswith("temporalio/admin-tools:")
     ]
     assert len(matches) == 1, "expected exactly one temporalio/admin-tools setup service"
     return matches[0]
@@ -236,7 +234,9 @@ exit 0
 """
 
 
-def run_setup_script(services, tmp_path: Path, fake: str = FAKE_TEMPORAL) -> tuple[subprocess.CompletedProcess, list[str]]:
+def run_setup_script(
+    services, tmp_path: Path, fake: str = FAKE_TEMPORAL
+) -> tuple[subprocess.CompletedProcess, list[str]]:
     bindir = tmp_path / "bin"
     bindir.mkdir()
     fake_cli = bindir / "temporal"
@@ -251,9 +251,7 @@ def run_setup_script(services, tmp_path: Path, fake: str = FAKE_TEMPORAL) -> tup
         "SETUP_TIMEOUT": "2",
         "RETRY_INTERVAL": "1",
     }
-    proc = subprocess.run(
-        ["sh", str(setup_script(services))], env=env, capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run(["sh", str(setup_script(services))], env=env, capture_output=True, text=True, timeout=60)
     calls = log.read_text().splitlines() if log.exists() else []
     return proc, calls
 
@@ -332,7 +330,8 @@ def test_approval_escalation_is_ordered(services):
     )
     assert reminder < escalation < timeout
     accept, ship, deliver = (
-        ta.validate_python(env[k]) for k in ("PARTNER_ACCEPT_TIMEOUT", "PARTNER_SHIP_TIMEOUT", "PARTNER_DELIVER_TIMEOUT")
+        ta.validate_python(env[k])
+        for k in ("PARTNER_ACCEPT_TIMEOUT", "PARTNER_SHIP_TIMEOUT", "PARTNER_DELIVER_TIMEOUT")
     )
     assert accept < ship < deliver
 
@@ -400,9 +399,7 @@ def test_no_app_service_pins_a_container_name(services):
 def test_dockerfile_builds_and_installs_the_project():
     assert DOCKERFILE.is_file()
     text = DOCKERFILE.read_text()
-    instructions = [
-        line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
-    ]
+    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert instructions[0] == "FROM python:3.11-slim"
     assert any(line.startswith("COPY . ") for line in instructions)
     assert re.search(r"pip install --no-cache-dir (--no-deps )?\.(\s|$)", text), "project must be pip-installed"

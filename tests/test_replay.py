@@ -6,6 +6,7 @@ with a customer approval (and its reminder), two sub-orders, an invoice and thre
 repeat) that ended PAID, and the netpartner sub-order of that order. Two more came from the
 workflow tests (see SAVED): the contract-consumption paths.
 """
+
 import json
 from pathlib import Path
 
@@ -63,15 +64,21 @@ async def test_a_changed_history_is_detected():
     """The replayer does compare: a history whose first child-workflow start is replaced by a timer
     the code never started fails with a non-determinism error."""
     data = json.loads((HISTORIES / "order_paid.json").read_text())
-    child_started = [i for i, e in enumerate(data["events"])
-                     if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"]
+    child_started = [
+        i
+        for i, e in enumerate(data["events"])
+        if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+    ]
     # turn the first child start into a timer start the workflow never asked for
     tampered = data["events"][child_started[0]]
     tampered["eventType"] = "EVENT_TYPE_TIMER_STARTED"
     attributes_key = next(k for k in tampered if k.endswith("EventAttributes"))
     del tampered[attributes_key]
-    tampered["timerStartedEventAttributes"] = {"timerId": "999", "startToFireTimeout": "60s",
-                                               "workflowTaskCompletedEventId": tampered["eventId"]}
+    tampered["timerStartedEventAttributes"] = {
+        "timerId": "999",
+        "startToFireTimeout": "60s",
+        "workflowTaskCompletedEventId": tampered["eventId"],
+    }
     history = WorkflowHistory.from_json("order-T-HISTORY-PAID", json.dumps(data))
     result = await replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None

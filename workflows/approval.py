@@ -2,6 +2,7 @@
 for their decision (reminder, escalation, timeout), and the rules behind the `decide` and
 `decide_suborder` updates: who may decide and how a decision is recorded. An order waits for one
 decision at a time; this holds it, and the decisions taken so far."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -12,7 +13,11 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from models.actors import Actor
     from models.approvals import (
-        ApprovalDecision, ApprovalKind, ApprovalRecord, PendingApproval, SubOrderDecision,
+        ApprovalDecision,
+        ApprovalKind,
+        ApprovalRecord,
+        PendingApproval,
+        SubOrderDecision,
     )
     from models.orders import OrderStatus
     from workflows.escalation import wait_escalating
@@ -39,10 +44,16 @@ class Approvals:
         if kind == ApprovalKind.CUSTOMER:
             status = OrderStatus.AWAITING_CUSTOMER_APPROVAL
             reason = "; ".join(v.approval_reasons) or (
-                f"net total {v.net_total} {v.currency} exceeds the buyer's order limit {v.order_limit}")
-            pending = PendingApproval(kind=kind, role="approver", customer_id=v.customer_id,
-                                      approver_customer_ids=v.approver_customer_ids, reason=reason,
-                                      since=workflow.now())
+                f"net total {v.net_total} {v.currency} exceeds the buyer's order limit {v.order_limit}"
+            )
+            pending = PendingApproval(
+                kind=kind,
+                role="approver",
+                customer_id=v.customer_id,
+                approver_customer_ids=v.approver_customer_ids,
+                reason=reason,
+                since=workflow.now(),
+            )
         else:
             status = OrderStatus.AWAITING_EXPERT_APPROVAL
             flagged = [f"expert review required for {', '.join(v.expert_review_skus)}"] if v.expert_review_skus else []
@@ -53,8 +64,9 @@ class Approvals:
             return False
         assert isinstance(decision, ApprovalDecision)
         if decision.decision == "reject":
-            self.order.reject(decision.actor.id, "order.rejected",
-                              f"rejected by {decision.actor.id}: {decision.comment}".rstrip(": "))
+            self.order.reject(
+                decision.actor.id, "order.rejected", f"rejected by {decision.actor.id}: {decision.comment}".rstrip(": ")
+            )
             return False
         return True
 
@@ -72,18 +84,26 @@ class Approvals:
             if stage == "reminder":
                 await self._notify(pending, stage, f"Reminder: order {order.placement.order_id} awaits your decision")
             else:  # escalation: the seller's experts chase it
-                await self._notify(PendingApproval(kind=pending.kind, role="expert", reason=pending.reason,
-                                                   since=pending.since), stage,
-                                   f"Escalation: order {order.placement.order_id} waits for a {pending.role}")
+                await self._notify(
+                    PendingApproval(kind=pending.kind, role="expert", reason=pending.reason, since=pending.since),
+                    stage,
+                    f"Escalation: order {order.placement.order_id} waits for a {pending.role}",
+                )
 
-        decided = await wait_escalating(lambda: self.decision is not None or order.cancel_request is not None,
-                                        order.placement.policy.approval, on_stage)
+        decided = await wait_escalating(
+            lambda: self.decision is not None or order.cancel_request is not None,
+            order.placement.policy.approval,
+            on_stage,
+        )
         self.pending = None
         if order.cancelled():
             return None
         if not decided:
-            order.reject("system", "approval.timeout",
-                         f"no decision by an {pending.role} within {order.placement.policy.approval.timeout}")
+            order.reject(
+                "system",
+                "approval.timeout",
+                f"no decision by an {pending.role} within {order.placement.policy.approval.timeout}",
+            )
             return None
         return self.decision
 
@@ -115,16 +135,22 @@ class Approvals:
             self._record(decision.action, decision.comment, decision.actor)
         else:  # an escalated sub-order that its unit does not move
             self.order.fulfilment.interventions.append(decision)
-            self.order.record(decision.actor.id, f"suborder.{decision.action}",
-                              f"{decision.suborder_id}: {decision.comment}".rstrip(": "))
+            self.order.record(
+                decision.actor.id,
+                f"suborder.{decision.action}",
+                f"{decision.suborder_id}: {decision.comment}".rstrip(": "),
+            )
 
     def check_suborder_decision(self, decision: SubOrderDecision) -> None:
         """The validator of `decide_suborder`: raises the refusal."""
         if decision.action == "reassign" and not decision.partner_id:
             raise ApplicationError("reassign needs partner_id", type="Invalid")
         pending = self.pending
-        if pending is not None and pending.kind == ApprovalKind.SUBORDER_REJECTED and (
-                decision.suborder_id in (None, pending.suborder_id)):
+        if (
+            pending is not None
+            and pending.kind == ApprovalKind.SUBORDER_REJECTED
+            and (decision.suborder_id in (None, pending.suborder_id))
+        ):
             self.check_may_decide(decision.actor)
             return
         if not ("expert" in decision.actor.roles and decision.actor.is_seller_staff):
@@ -139,8 +165,11 @@ class Approvals:
         if pending is None or self.decision is not None:
             raise ApplicationError("the order is not waiting for an approval", type=CONFLICT)
         if pending.role == "approver":
-            allowed = ("approver" in actor.roles and actor.customer_id in pending.approver_customer_ids
-                       and actor.id != self.order.placement.buyer.id)  # four eyes: not one's own order
+            allowed = (
+                "approver" in actor.roles
+                and actor.customer_id in pending.approver_customer_ids
+                and actor.id != self.order.placement.buyer.id
+            )  # four eyes: not one's own order
         else:
             allowed = "expert" in actor.roles and actor.is_seller_staff
         if not allowed:
@@ -148,6 +177,9 @@ class Approvals:
 
     def _record(self, decision: str, comment: str, actor: Actor) -> None:
         assert self.pending is not None
-        self.records.append(ApprovalRecord(kind=self.pending.kind, decision=decision, comment=comment,
-                                           actor=actor.id, at=workflow.now()))
+        self.records.append(
+            ApprovalRecord(
+                kind=self.pending.kind, decision=decision, comment=comment, actor=actor.id, at=workflow.now()
+            )
+        )
         self.order.record(actor.id, f"approval.{decision}", comment)

@@ -1,6 +1,7 @@
 """Billing of an order: the invoice for what was delivered, the wait for payment until the due
 date, dunning once it is overdue, and the rules behind the `record_payment` update. Holds the
 invoice and what has been paid on it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,18 +42,34 @@ class Billing:
         self.invoice = await workflow.execute_activity_method(
             InvoicingActivities.issue_invoice,
             InvoiceRequest(
-                seller_id=order.placement.seller_id, order_id=order.placement.order_id, customer_id=v.customer_id,
-                currency=v.currency, payment_terms_days=v.payment_terms_days, issue_date=workflow.now().date(),
-                lines=[InvoiceLineIn(line_no=li.line_no, sku=li.sku, name=li.name, quantity=li.quantity,
-                                     unit_price=li.unit_price, vat_rate=li.vat_rate) for li in lines],
+                seller_id=order.placement.seller_id,
+                order_id=order.placement.order_id,
+                customer_id=v.customer_id,
+                currency=v.currency,
+                payment_terms_days=v.payment_terms_days,
+                issue_date=workflow.now().date(),
+                lines=[
+                    InvoiceLineIn(
+                        line_no=li.line_no,
+                        sku=li.sku,
+                        name=li.name,
+                        quantity=li.quantity,
+                        unit_price=li.unit_price,
+                        vat_rate=li.vat_rate,
+                    )
+                    for li in lines
+                ],
             ),
             **options.DB,
         )
         self.paid_total = self.invoice.paid_total
         order.set_status(OrderStatus.INVOICED)
-        order.record("system", "invoice.issued",
-                     f"invoice {self.invoice.number}: {self.invoice.gross_total} {self.invoice.currency}, "
-                     f"due {self.invoice.due_date.isoformat()}")
+        order.record(
+            "system",
+            "invoice.issued",
+            f"invoice {self.invoice.number}: {self.invoice.gross_total} {self.invoice.currency}, "
+            f"due {self.invoice.due_date.isoformat()}",
+        )
 
     async def _collect(self) -> None:
         """Waits until the day after the due date, then reminds finance every dunning interval
@@ -73,8 +90,9 @@ class Billing:
                 order.set_status(OrderStatus.OVERDUE)
                 order.record("system", "invoice.overdue", f"invoice {invoice.number} was due {invoice.due_date}")
             reminders += 1
-            await order.notify_role("finance", None, f"dunning.{reminders}",
-                                    f"Invoice {invoice.number} is overdue (reminder {reminders})")
+            await order.notify_role(
+                "finance", None, f"dunning.{reminders}", f"Invoice {invoice.number} is overdue (reminder {reminders})"
+            )
             try:
                 timeout = order.placement.policy.dunning_interval if reminders < MAX_DUNNING_REMINDERS else None
                 await workflow.wait_condition(paid, timeout=timeout)

@@ -1,6 +1,7 @@
 """What an accepted order books against limits: the quantities and value caps of its framework
 contract, and the buyer's monthly spend. A rejected or cancelled order gives both back. Kept
 apart from the order so the booking rules (and their undo) read in one place."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -44,7 +45,8 @@ class Bookings:
             if not await self.order.approvals.granted(ApprovalKind.CONTRACT, reason):
                 return False
             result = await workflow.execute_activity_method(
-                ContractActivities.consume_contract, request.model_copy(update={"force": True}), **options.DB)
+                ContractActivities.consume_contract, request.model_copy(update={"force": True}), **options.DB
+            )
         self.consumption = result
         taken = ", ".join(f"{line.quantity} x {line.sku}" for line in result.lines) or "no contracted item"
         beyond = " (beyond the agreement, approved by the expert)" if result.forced else ""
@@ -55,9 +57,17 @@ class Bookings:
         """Counts the order's net total towards the buyer's limit for the month it was placed in."""
         order, v = self.order, self.order.validated
         assert v is not None
-        await workflow.execute_activity_method(SpendActivities.record_spend, SpendRecord(
-            user=order.placement.buyer.id, order_id=order.placement.order_id,
-            month=order.placed_at.strftime("%Y-%m"), net=v.net_total, currency=v.currency), **options.DB)
+        await workflow.execute_activity_method(
+            SpendActivities.record_spend,
+            SpendRecord(
+                user=order.placement.buyer.id,
+                order_id=order.placement.order_id,
+                month=order.placed_at.strftime("%Y-%m"),
+                net=v.net_total,
+                currency=v.currency,
+            ),
+            **options.DB,
+        )
         self.spend_recorded = True
 
     async def give_back(self) -> None:
@@ -65,14 +75,18 @@ class Bookings:
         if self.consumption is not None:
             await self._release_contract()
         if self.spend_recorded:
-            await workflow.execute_activity_method(SpendActivities.release_spend, SpendRelease(
-                user=self.order.placement.buyer.id, order_id=self.order.placement.order_id), **options.DB)
+            await workflow.execute_activity_method(
+                SpendActivities.release_spend,
+                SpendRelease(user=self.order.placement.buyer.id, order_id=self.order.placement.order_id),
+                **options.DB,
+            )
 
     async def _release_contract(self) -> None:
         assert self.consumption is not None
         order_id = self.order.placement.order_id
         released = await workflow.execute_activity_method(
-            ContractActivities.release_contract, ReleaseRequest(order_id=order_id), **options.DB)
+            ContractActivities.release_contract, ReleaseRequest(order_id=order_id), **options.DB
+        )
         # shown on the status document (`contract_consumption.released`), not as a timeline entry:
         # the timeline of a closed order ends with what closed it
         self.consumption = self.consumption.model_copy(update={"released": True})

@@ -5,6 +5,7 @@ activity materialises it into the live catalog). Cancelling the workflow before 
 unpublish: the version goes back to draft. The API and the CLI start and cancel it
 (catalog/version_publishing.py marks the version scheduled first).
 """
+
 import asyncio
 
 from temporalio import workflow
@@ -33,11 +34,11 @@ class CatalogPublicationWorkflow:
                 await workflow.sleep(delay)
         except asyncio.CancelledError:
             self.status = "cancelled"
-            await workflow.execute_activity_method(
-                CatalogActivities.unschedule_catalog_version, request, **options.DB)
+            await workflow.execute_activity_method(CatalogActivities.unschedule_catalog_version, request, **options.DB)
             raise
         result = await workflow.execute_activity_method(
-            CatalogActivities.activate_catalog_version, request, **options.DB)
+            CatalogActivities.activate_catalog_version, request, **options.DB
+        )
         self.status = "published" if result is not None else "not scheduled any more"
         return result
 

@@ -1,4 +1,5 @@
 """A human wait with a reminder, an escalation and a final timeout."""
+
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Literal
@@ -12,13 +13,17 @@ Stage = Literal["reminder", "escalation"]
 
 
 async def wait_escalating(
-    done: Callable[[], bool], policy: EscalationPolicy, on_stage: Callable[[Stage], Awaitable[None]],
+    done: Callable[[], bool],
+    policy: EscalationPolicy,
+    on_stage: Callable[[Stage], Awaitable[None]],
 ) -> bool:
     """Waits until `done()`; calls `on_stage` at the reminder and escalation marks. Returns False
     when the final timeout passes first. All marks count from the start of the wait."""
     started = workflow.now()
     marks: list[tuple[Stage | None, object]] = [
-        ("reminder", policy.reminder_after), ("escalation", policy.escalation_after), (None, policy.timeout),
+        ("reminder", policy.reminder_after),
+        ("escalation", policy.escalation_after),
+        (None, policy.timeout),
     ]
     for stage, mark in marks:
         remaining = mark - (workflow.now() - started)

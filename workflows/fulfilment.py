@@ -1,5 +1,6 @@
 """The fulfilment phase of an order: one SubOrder child workflow per delivery unit, and the
 expert's decision when a unit rejects its part (resend, reassign, drop the lines, or reject)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,12 @@ with workflow.unsafe.imports_passed_through():
     from models.approvals import ApprovalKind, PendingApproval, SubOrderDecision
     from models.orders import FINAL_STATUSES, OrderStatus, PricedLine, ValidatedOrder
     from models.suborders import (
-        CLOSED_SUBORDER, SubOrderCancel, SubOrderLine, SubOrderStart, SubOrderStatus, SubOrderView,
+        CLOSED_SUBORDER,
+        SubOrderCancel,
+        SubOrderLine,
+        SubOrderStart,
+        SubOrderStatus,
+        SubOrderView,
     )
     from workflows import search
     from workflows.suborder import SubOrderWorkflow
@@ -60,16 +66,23 @@ class Fulfilment:
         for unit, lines in validated.lines_by_unit().items():
             await self._start(unit, [line.line_no for line in lines])
         while True:
-            await workflow.wait_condition(lambda: self._all_closed() or self._open_rejection() is not None
-                                          or self._cancel_due() or bool(self.interventions))
+            await workflow.wait_condition(
+                lambda: (
+                    self._all_closed()
+                    or self._open_rejection() is not None
+                    or self._cancel_due()
+                    or bool(self.interventions)
+                )
+            )
             if self.interventions and self.order.cancel_request is None:
                 await self._intervene(self.interventions.pop(0))
                 if self.order.status in FINAL_STATUSES:
                     self._cancel_open(self.order.rejection_reason or "order closed", "system")
                 continue
             if self._cancel_due():
-                self._cancel_open(self.order.cancel_request.reason or "cancelled by the buyer",
-                                  self.order.cancel_request.actor.id)
+                self._cancel_open(
+                    self.order.cancel_request.reason or "cancelled by the buyer", self.order.cancel_request.actor.id
+                )
                 continue
             rejected = self._open_rejection()
             if rejected is not None and self.order.cancel_request is None:
@@ -83,8 +96,14 @@ class Fulfilment:
         if self.order.status in FINAL_STATUSES:
             return []
         delivered = sorted(
-            {line.line_no for view in self.subs.values() if view.status == SubOrderStatus.DELIVERED
-             for line in view.lines} - self.dropped)
+            {
+                line.line_no
+                for view in self.subs.values()
+                if view.status == SubOrderStatus.DELIVERED
+                for line in view.lines
+            }
+            - self.dropped
+        )
         if self.order.cancel_request is not None and delivered:
             self.order.record("system", "order.cancel_partial", "delivered lines stay on the order")
         elif self.order.cancel_request is not None:
@@ -94,7 +113,8 @@ class Fulfilment:
 
     def _all_closed(self) -> bool:
         return all(task.done() for task in self.finished.values()) and all(
-            sid in self.resolved or view.status != SubOrderStatus.REJECTED for sid, view in self.subs.items())
+            sid in self.resolved or view.status != SubOrderStatus.REJECTED for sid, view in self.subs.items()
+        )
 
     def _open_rejection(self) -> SubOrderView | None:
         for sid, view in self.subs.items():
@@ -104,7 +124,8 @@ class Fulfilment:
 
     def _cancel_due(self) -> bool:
         return self.order.cancel_request is not None and any(
-            sid not in self.cancel_sent and self.subs[sid].status not in CLOSED_SUBORDER for sid in self.handles)
+            sid not in self.cancel_sent and self.subs[sid].status not in CLOSED_SUBORDER for sid in self.handles
+        )
 
     def _cancel_open(self, reason: str, actor: str) -> None:
         for sid, handle in self.handles.items():
@@ -123,9 +144,12 @@ class Fulfilment:
 
     async def _decide(self, rejected: SubOrderView) -> None:
         pending = PendingApproval(
-            kind=ApprovalKind.SUBORDER_REJECTED, role="expert", since=workflow.now(),
+            kind=ApprovalKind.SUBORDER_REJECTED,
+            role="expert",
+            since=workflow.now(),
             reason=f"{rejected.partner_id} rejected sub-order {rejected.suborder_id}: {rejected.reason}",
-            suborder_id=rejected.suborder_id, options=DECISION_OPTIONS,
+            suborder_id=rejected.suborder_id,
+            options=DECISION_OPTIONS,
         )
         decision = await self.order.approvals.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
         self.resolved.add(rejected.suborder_id)
@@ -142,8 +166,10 @@ class Fulfilment:
         if view is None:
             return f"no sub-order {decision.suborder_id} on this order"
         if not view.escalated or view.status not in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
-            return (f"sub-order {view.suborder_id} is {view.status.value}"
-                    f"{'' if view.escalated else ' and not escalated'}: nothing to decide")
+            return (
+                f"sub-order {view.suborder_id} is {view.status.value}"
+                f"{'' if view.escalated else ' and not escalated'}: nothing to decide"
+            )
         if decision.action == "resend":
             return "resend is for rejected sub-orders; reassign a stuck one to another unit"
         return None
@@ -155,7 +181,8 @@ class Fulfilment:
         self.cancel_sent.add(view.suborder_id)
         request = SubOrderCancel(reason=f"withdrawn by {decision.actor.id}", actor=decision.actor)
         self.finished[f"{view.suborder_id}.cancel"] = asyncio.create_task(
-            self._send_cancel(self.handles[view.suborder_id], request))
+            self._send_cancel(self.handles[view.suborder_id], request)
+        )
         await self._apply(decision, view, f"sub-order {view.suborder_id} escalated")
 
     async def _apply(self, decision: SubOrderDecision, view: SubOrderView, why: str) -> None:
@@ -176,27 +203,51 @@ class Fulfilment:
         attempt = 1 + sum(1 for view in self.subs.values() if view.partner_id == unit)
         sid = f"{order_id}-{unit}" + (f"-{attempt}" if attempt > 1 else "")
         policy = self.order.placement.policy
-        lines = [SubOrderLine(line_no=n, sku=self.lines[n].sku, name=self.lines[n].name,
-                              quantity=self.lines[n].quantity, configuration=self.lines[n].configuration,
-                              unit_price=self.lines[n].unit_price) for n in line_nos]
+        lines = [
+            SubOrderLine(
+                line_no=n,
+                sku=self.lines[n].sku,
+                name=self.lines[n].name,
+                quantity=self.lines[n].quantity,
+                configuration=self.lines[n].configuration,
+                unit_price=self.lines[n].unit_price,
+            )
+            for n in line_nos
+        ]
         start = SubOrderStart(
-            suborder_id=sid, order_id=order_id, partner_id=unit, customer_id=self.order.validated.customer_id,
-            lines=lines, delivery_address=self.order.placement.delivery_address,
-            accept_timeout=policy.partner_accept_timeout, ship_timeout=policy.partner_ship_timeout,
+            suborder_id=sid,
+            order_id=order_id,
+            partner_id=unit,
+            customer_id=self.order.validated.customer_id,
+            lines=lines,
+            delivery_address=self.order.placement.delivery_address,
+            accept_timeout=policy.partner_accept_timeout,
+            ship_timeout=policy.partner_ship_timeout,
             deliver_timeout=policy.partner_deliver_timeout,
         )
         handle = await workflow.start_child_workflow(
-            SubOrderWorkflow.run, start, id=f"suborder-{sid}",
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(search.ORDER_ID, order_id), SearchAttributePair(search.PARTNER_ID, unit),
-                SearchAttributePair(search.CUSTOMER_ID, start.customer_id),
-                SearchAttributePair(search.SUBORDER_STATUS, SubOrderStatus.SENT.value),
-            ]),
+            SubOrderWorkflow.run,
+            start,
+            id=f"suborder-{sid}",
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.ORDER_ID, order_id),
+                    SearchAttributePair(search.PARTNER_ID, unit),
+                    SearchAttributePair(search.CUSTOMER_ID, start.customer_id),
+                    SearchAttributePair(search.SUBORDER_STATUS, SubOrderStatus.SENT.value),
+                ]
+            ),
             memo={"order_id": order_id, "lines": [line.model_dump(mode="json") for line in lines]},
         )
         # listed only once the child exists, so a partner told about it can always reach it
-        self.subs[sid] = SubOrderView(suborder_id=sid, order_id=order_id, partner_id=unit,
-                                      status=SubOrderStatus.SENT, lines=lines, updated_at=workflow.now())
+        self.subs[sid] = SubOrderView(
+            suborder_id=sid,
+            order_id=order_id,
+            partner_id=unit,
+            status=SubOrderStatus.SENT,
+            lines=lines,
+            updated_at=workflow.now(),
+        )
         self.handles[sid] = handle
         self.order.record("system", "suborder.sent", f"{sid}: sent to {unit}")
         self.finished[sid] = asyncio.create_task(self._follow(sid, handle))
@@ -205,5 +256,6 @@ class Fulfilment:
         try:
             self.subs[sid] = await handle
         except ChildWorkflowError as err:  # terminated by an operator: treat as rejected
-            self.subs[sid] = self.subs[sid].model_copy(update={
-                "status": SubOrderStatus.REJECTED, "reason": f"sub-order workflow ended: {err.cause or err}"})
+            self.subs[sid] = self.subs[sid].model_copy(
+                update={"status": SubOrderStatus.REJECTED, "reason": f"sub-order workflow ended: {err.cause or err}"}
+            )

@@ -10,6 +10,7 @@ in a plain helper it owns: bookings.py (contract consumption, monthly spend), ap
 waits for a decision and who may decide), fulfilment.py (the sub-orders), billing.py (invoice,
 payment, dunning).
 """
+
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -20,7 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from models.invoices import PaymentIn, PaymentResult
     from models.notifications import Notification
     from models.orders import (
-        FINAL_STATUSES, CancelRequest, OrderPlacement, OrderStatus, OrderView, ValidatedOrder, ValidationRequest,
+        FINAL_STATUSES,
+        CancelRequest,
+        OrderPlacement,
+        OrderStatus,
+        OrderView,
+        ValidatedOrder,
+        ValidationRequest,
     )
     from models.suborders import SubOrderChanged
     from models.timeline import TimelineEntry
@@ -101,8 +108,11 @@ class OrderWorkflow:
         v = self.validated
         workflow.upsert_search_attributes([search.ORDER_TOTAL.value_set(float(v.gross_total))])
         workflow.upsert_memo({"gross_total": str(v.gross_total), "currency": v.currency})
-        self.record("system", "order.validated",
-                    f"contract {v.contract_id}, net {v.net_total} {v.currency}, gross {v.gross_total} {v.currency}")
+        self.record(
+            "system",
+            "order.validated",
+            f"contract {v.contract_id}, net {v.net_total} {v.currency}, gross {v.gross_total} {v.currency}",
+        )
         return True
 
     # --- messages -------------------------------------------------------------------------------
@@ -141,8 +151,9 @@ class OrderWorkflow:
             raise ApplicationError(f"the order is {self.status.value} and can no longer be cancelled", type=CONFLICT)
         shipped = self.fulfilment.shipped()
         if shipped:
-            raise ApplicationError(f"sub-order(s) {', '.join(shipped)} shipped already: too late to cancel",
-                                   type=CONFLICT)
+            raise ApplicationError(
+                f"sub-order(s) {', '.join(shipped)} shipped already: too late to cancel", type=CONFLICT
+            )
 
     @workflow.update
     async def record_payment(self, payment: PaymentIn) -> PaymentResult:
@@ -155,7 +166,9 @@ class OrderWorkflow:
     @workflow.signal
     def suborder_changed(self, change: SubOrderChanged) -> None:
         self.fulfilment.changed(change.view)
-        entry = change.entry.model_copy(update={"detail": f"{change.view.suborder_id}: {change.entry.detail}".rstrip(": ")})
+        entry = change.entry.model_copy(
+            update={"detail": f"{change.view.suborder_id}: {change.entry.detail}".rstrip(": ")}
+        )
         # signals may arrive out of order: keep the timeline in the order things happened
         at = len(self.timeline)
         while at > 0 and self.timeline[at - 1].at > entry.at:
@@ -166,15 +179,28 @@ class OrderWorkflow:
     def view(self) -> OrderView:
         v, billing = self.validated, self.billing
         return OrderView(
-            order_id=self.placement.order_id, status=self.status, customer_id=self.placement.buyer.customer_id,
-            buyer=self.placement.buyer.id, customer_reference=self.placement.customer_reference,
-            delivery_address=self.placement.delivery_address, placed_at=self.placed_at,
-            contract_id=v and v.contract_id, catalog_version=v and v.catalog_version, currency=v and v.currency, lines=v.lines if v else [],
-            requested_lines=self.placement.lines, net_total=v and v.net_total, vat_total=v and v.vat_total,
-            gross_total=v and v.gross_total, suborders=self.fulfilment.views(),
-            invoices=[billing.invoice] if billing.invoice else [], paid_total=billing.paid_total,
-            pending_approval=self.approvals.pending, approvals=self.approvals.records,
-            rejection_reason=self.rejection_reason, timeline=self.timeline,
+            order_id=self.placement.order_id,
+            status=self.status,
+            customer_id=self.placement.buyer.customer_id,
+            buyer=self.placement.buyer.id,
+            customer_reference=self.placement.customer_reference,
+            delivery_address=self.placement.delivery_address,
+            placed_at=self.placed_at,
+            contract_id=v and v.contract_id,
+            catalog_version=v and v.catalog_version,
+            currency=v and v.currency,
+            lines=v.lines if v else [],
+            requested_lines=self.placement.lines,
+            net_total=v and v.net_total,
+            vat_total=v and v.vat_total,
+            gross_total=v and v.gross_total,
+            suborders=self.fulfilment.views(),
+            invoices=[billing.invoice] if billing.invoice else [],
+            paid_total=billing.paid_total,
+            pending_approval=self.approvals.pending,
+            approvals=self.approvals.records,
+            rejection_reason=self.rejection_reason,
+            timeline=self.timeline,
             contract_consumption=self.bookings.consumption,
         )
 
@@ -185,8 +211,9 @@ class OrderWorkflow:
         if self.cancel_request is None:
             return False
         if self.status not in FINAL_STATUSES:
-            self.finish(OrderStatus.CANCELLED, self.cancel_request.actor.id, "order.cancelled",
-                        self.cancel_request.reason)
+            self.finish(
+                OrderStatus.CANCELLED, self.cancel_request.actor.id, "order.cancelled", self.cancel_request.reason
+            )
         return True
 
     def set_status(self, status: OrderStatus) -> None:
@@ -210,7 +237,13 @@ class OrderWorkflow:
     async def notify_role(self, role: str, customer_id: str | None, key: str, subject: str, body: str = "") -> None:
         await workflow.execute_activity_method(
             NotificationActivities.notify,
-            Notification(key=f"{self.placement.order_id}.{key}.{len(self.timeline)}", role=role,
-                         customer_id=customer_id, order_id=self.placement.order_id, subject=subject, body=body),
+            Notification(
+                key=f"{self.placement.order_id}.{key}.{len(self.timeline)}",
+                role=role,
+                customer_id=customer_id,
+                order_id=self.placement.order_id,
+                subject=subject,
+                body=body,
+            ),
             **options.NOTIFY,
         )

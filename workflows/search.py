@@ -1,4 +1,5 @@
 """Search attributes operators filter runs by in the Temporal UI (registered at server start)."""
+
 from temporalio.common import SearchAttributeKey
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")

@@ -3,6 +3,7 @@
 Each stage has a timeout that escalates to the seller's expert (and keeps waiting: the expert
 decides on the order, e.g. to reassign). Progress is reported to the parent order by signal.
 """
+
 import asyncio
 
 from temporalio import workflow
@@ -13,8 +14,14 @@ with workflow.unsafe.imports_passed_through():
     from models.notifications import Notification
     from models.partners import UnitMessage
     from models.suborders import (
-        CLOSED_SUBORDER, TRANSITIONS, PartnerEvent, SubOrderCancel, SubOrderChanged, SubOrderStart,
-        SubOrderStatus, SubOrderView,
+        CLOSED_SUBORDER,
+        TRANSITIONS,
+        PartnerEvent,
+        SubOrderCancel,
+        SubOrderChanged,
+        SubOrderStart,
+        SubOrderStatus,
+        SubOrderView,
     )
     from models.timeline import TimelineEntry
     from workflows import options, search
@@ -47,13 +54,17 @@ class SubOrderWorkflow:
                 NotificationActivities.notify_delivery_unit,
                 UnitMessage(key=f"{start.suborder_id}.created", type="suborder.created", suborder=self.view()),
                 start_to_close_timeout=options.NOTIFY["start_to_close_timeout"],
-                schedule_to_close_timeout=start.accept_timeout, retry_policy=options.RETRY,
+                schedule_to_close_timeout=start.accept_timeout,
+                retry_policy=options.RETRY,
             )
         except ActivityError as err:
             await self._escalate(f"{start.partner_id} could not be notified: {err.cause or err}")
 
-        stages = [(SubOrderStatus.ACCEPTED, start.accept_timeout), (SubOrderStatus.SHIPPED, start.ship_timeout),
-                  (SubOrderStatus.DELIVERED, start.deliver_timeout)]
+        stages = [
+            (SubOrderStatus.ACCEPTED, start.accept_timeout),
+            (SubOrderStatus.SHIPPED, start.ship_timeout),
+            (SubOrderStatus.DELIVERED, start.deliver_timeout),
+        ]
         for target, timeout in stages:
             if not await self._reached(target, timeout):
                 await self._escalate(f"{start.partner_id} did not report {target.value} within {timeout}")
@@ -86,9 +97,13 @@ class SubOrderWorkflow:
         self._record("system", "suborder.escalated", why)
         await workflow.execute_activity_method(
             NotificationActivities.notify,
-            Notification(key=f"{self.start.suborder_id}.escalated.{len(self.timeline)}", role="expert",
-                         order_id=self.start.order_id, subject=f"Sub-order {self.start.suborder_id} escalated",
-                         body=why),
+            Notification(
+                key=f"{self.start.suborder_id}.escalated.{len(self.timeline)}",
+                role="expert",
+                order_id=self.start.order_id,
+                subject=f"Sub-order {self.start.suborder_id} escalated",
+                body=why,
+            ),
             **options.NOTIFY,
         )
 
@@ -136,9 +151,16 @@ class SubOrderWorkflow:
     @workflow.query
     def view(self) -> SubOrderView:
         return SubOrderView(
-            suborder_id=self.start.suborder_id, order_id=self.start.order_id, partner_id=self.start.partner_id,
-            status=self.status, lines=self.start.lines, escalated=self.escalated, tracking=self.tracking,
-            reason=self.reason, updated_at=self.updated_at, timeline=self.timeline,
+            suborder_id=self.start.suborder_id,
+            order_id=self.start.order_id,
+            partner_id=self.start.partner_id,
+            status=self.status,
+            lines=self.start.lines,
+            escalated=self.escalated,
+            tracking=self.tracking,
+            reason=self.reason,
+            updated_at=self.updated_at,
+            timeline=self.timeline,
         )
 
     def _record(self, actor: str, event: str, detail: str) -> None:
@@ -152,6 +174,6 @@ class SubOrderWorkflow:
         if parent is not None and event != "suborder.sent":  # the order knows it sent it
             # fire-and-forget: the order keeps its status document current
             handle = workflow.get_external_workflow_handle(parent.workflow_id)
-            self._to_parent.append(asyncio.create_task(
-                handle.signal("suborder_changed", SubOrderChanged(view=self.view(), entry=entry))
-            ))
+            self._to_parent.append(
+                asyncio.create_task(handle.signal("suborder_changed", SubOrderChanged(view=self.view(), entry=entry)))
+            )

@@ -12,6 +12,7 @@ the framework contracts and their consumption; `customers` the customers and the
 (read-only, with the audit trail); `catalog_versions` the catalog managers' versions,
 diffs and publishing.
 """
+
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 

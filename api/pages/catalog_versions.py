@@ -2,6 +2,7 @@
 published version, publishing it now or at a date (a CatalogPublication workflow, through the
 gateway as the API does), cancelling a scheduled publication, and publishing a stale draft anyway
 after the refusal said why."""
+
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -41,8 +42,11 @@ async def versions_page(request: Request) -> Response:
 
 def is_stale(version: VersionInfo, diff: CatalogDiff) -> bool:
     """A draft copied from a version that is no longer the published one (the diff's base)."""
-    return (version.status == "draft" and version.based_on is not None
-            and diff.base_version_id not in (None, version.based_on))
+    return (
+        version.status == "draft"
+        and version.based_on is not None
+        and diff.base_version_id not in (None, version.based_on)
+    )
 
 
 @router.get("/catalog/versions/{version_id}")
@@ -53,12 +57,19 @@ async def version_page(request: Request, version_id: str, stale: str | None = No
     version = await version_routes.get_version(version_number(version_id), actor, engine)
     diff = await version_routes.diff(version.id, actor, engine, base=None, limit=DIFF_LIMIT)
     stale_draft = is_stale(version, diff)
-    return render(request, "catalog_version.html", {
-        "version": version, "diff": diff, "limit": DIFF_LIMIT, "stale": stale_draft,
-        # "publish anyway" only once a publication was refused for it
-        "offer_force": bool(stale) and stale_draft,
-        "default_at": (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT00:00"),
-    })
+    return render(
+        request,
+        "catalog_version.html",
+        {
+            "version": version,
+            "diff": diff,
+            "limit": DIFF_LIMIT,
+            "stale": stale_draft,
+            # "publish anyway" only once a publication was refused for it
+            "offer_force": bool(stale) and stale_draft,
+            "default_at": (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT00:00"),
+        },
+    )
 
 
 def activation_time(local: str, offset: str) -> datetime:
@@ -74,8 +85,9 @@ def activation_time(local: str, offset: str) -> datetime:
     except ValueError:
         raise Problem(422, f"activates_at: {local!r} is no date and time", field="activates_at") from None
     if naive.tzinfo is not None:
-        raise Problem(422, "activates_at: the time without a zone, please (the zone is the UTC offset)",
-                      field="activates_at")
+        raise Problem(
+            422, "activates_at: the time without a zone, please (the zone is the UTC offset)", field="activates_at"
+        )
     sign = -1 if match[1] == "-" else 1
     at = naive.replace(tzinfo=timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3]))))
     try:
@@ -94,12 +106,14 @@ async def publish_submit(request: Request, version_id: str) -> Response:
     version_id = version_number(version_id)
     form = await request.form()
     later = str(form.get("when", "now")) == "at"
-    activates_at = activation_time(str(form.get("activates_at", "")).strip(),
-                                   str(form.get("tz", "")).strip()) if later else None
+    activates_at = (
+        activation_time(str(form.get("activates_at", "")).strip(), str(form.get("tz", "")).strip()) if later else None
+    )
     body = version_routes.PublishIn(activates_at=activates_at, force=str(form.get("force", "")) == "1")
     try:
-        result = await version_routes.publish(version_id, request.state.actor, deps.engine(request),
-                                              deps.gateway(request), body)
+        result = await version_routes.publish(
+            version_id, request.state.actor, deps.engine(request), deps.gateway(request), body
+        )
     except Problem as exc:
         if isinstance(exc.__cause__, versions.StaleDraft):  # say why, and offer "publish anyway"
             return redirect(f"/catalog/versions/{version_id}?stale=1", ("error", exc.detail))
@@ -110,8 +124,9 @@ async def publish_submit(request: Request, version_id: str) -> Response:
         text = f"Version {version_id} will be published at {when(result.activates_at)}."
     else:
         m = result.materialised
-        text = (f"Version {version_id} published" + (f": {m.inserted} items added, {m.updated} changed, "
-                                                     f"{m.deleted + m.deactivated} removed." if m else "."))
+        text = f"Version {version_id} published" + (
+            f": {m.inserted} items added, {m.updated} changed, {m.deleted + m.deactivated} removed." if m else "."
+        )
     return redirect(f"/catalog/versions/{version_id}", ("ok", text))
 
 
@@ -120,7 +135,8 @@ async def publish_submit(request: Request, version_id: str) -> Response:
 async def unpublish_submit(request: Request, version_id: str) -> Response:
     require_manager(request.state.actor)
     version_id = version_number(version_id)
-    version = await version_routes.unpublish(version_id, request.state.actor, deps.engine(request),
-                                             deps.gateway(request))
+    version = await version_routes.unpublish(
+        version_id, request.state.actor, deps.engine(request), deps.gateway(request)
+    )
     text = f"Version {version_id} is not scheduled for publication any more: it is a {version.status}."
     return redirect(f"/catalog/versions/{version_id}", ("ok", text))

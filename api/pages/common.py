@@ -1,5 +1,6 @@
 """What every page shares: the Jinja environment and its filters, the signed-in actor, the CSRF
 token, flash messages, redirect/render, the navigation and the `page` decorator."""
+
 import base64
 import functools
 import hashlib
@@ -29,13 +30,18 @@ API_DIR = Path(__file__).resolve().parent.parent  # templates/ and static/ live 
 STATIC_DIR = API_DIR / "static"
 FLASH_COOKIE = "o2c_flash"
 # Pages show personal business data and carry action buttons: not cached, not framed.
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                "Content-Security-Policy": "frame-ancestors 'none'", "Referrer-Policy": "same-origin"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+}
 
 templates = Jinja2Templates(directory=API_DIR / "templates")
 
 
 # --- presentation helpers -----------------------------------------------------------------------
+
 
 def money(value: Any, currency: str | None = None) -> str:
     """Decimal string with two places and the currency: 1450.00 EUR."""
@@ -75,6 +81,7 @@ templates.env.filters.update(money=money, percent=percent, when=when, status_cla
 
 # --- session, CSRF and flash messages --------------------------------------------------------
 
+
 def signed_in(request: Request) -> Actor | None:
     """The actor of the session cookie, through the API's own `current_actor`; None if absent/invalid."""
     if not request.cookies.get(COOKIE):
@@ -103,8 +110,9 @@ def redirect(url: str, flash: tuple[str, str] | None = None) -> RedirectResponse
     response = RedirectResponse(url, status_code=303)
     if flash is not None:
         raw = json.dumps(list(flash)).encode()
-        response.set_cookie(FLASH_COOKIE, base64.urlsafe_b64encode(raw).decode(), max_age=60, httponly=True,
-                            samesite="lax", path="/")
+        response.set_cookie(
+            FLASH_COOKIE, base64.urlsafe_b64encode(raw).decode(), max_age=60, httponly=True, samesite="lax", path="/"
+        )
     return response
 
 
@@ -121,8 +129,13 @@ def read_flash(request: Request) -> dict[str, str] | None:
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
     actor = getattr(request.state, "actor", None)
-    ctx = {"actor": actor, "flash": read_flash(request), "csrf": csrf_token(request) if actor else "",
-           "nav": nav(actor) if actor else [], "path": request.url.path}
+    ctx = {
+        "actor": actor,
+        "flash": read_flash(request),
+        "csrf": csrf_token(request) if actor else "",
+        "nav": nav(actor) if actor else [],
+        "path": request.url.path,
+    }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status, headers=PAGE_HEADERS)
     if FLASH_COOKIE in request.cookies:
@@ -156,6 +169,7 @@ def page(back: str | None = None):
     """Signs the visitor in (or sends them to /login) and turns errors into messages: on a GET an
     error page with the problem's status, on a POST a redirect to `back` with the message.
     POSTs must carry the session's CSRF token."""
+
     def decorate(handler):
         @functools.wraps(handler)
         async def wrapper(request: Request, **kwargs):
@@ -185,7 +199,9 @@ def page(back: str | None = None):
                 if request.method == "POST" and target:
                     return redirect(target, ("error", detail))
                 return render(request, "error.html", {"status": status, "detail": detail}, status=status)
+
         return wrapper
+
     return decorate
 
 
@@ -195,6 +211,7 @@ def form_token() -> str:
 
 
 # --- shared look-ups --------------------------------------------------------------------------
+
 
 def delivery_unit_names(engine) -> dict[str, str]:
     """Delivery unit id -> name, for the order and sub-order pages."""

@@ -1,6 +1,7 @@
 """Framework contracts: the list of the contracts the signed-in user may see (the API's visibility
 rule: a customer's users their customer's and its parents', the seller's staff all), one contract
 with what call-offs consumed of it item by item, and the catalog managers' form for its terms."""
+
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -57,11 +58,18 @@ async def contract_page(request: Request, contract_id: str) -> Response:
         orders = await contract_routes.list_call_offs(contract_id, actor, deps.engine(request), limit=CALL_OFFS_SHOWN)
     except Problem:  # a subsidiary's user: the parent's orders are not shown
         orders = None
-    return render(request, "contract.html", {
-        "contract": contract, "share": share, "may_edit": may_edit_terms(actor), "on_exceed_labels": ON_EXCEED,
-        "call_offs": orders,
-        "tolerance": f"{contract.tolerance_percent.normalize():f}",
-    })
+    return render(
+        request,
+        "contract.html",
+        {
+            "contract": contract,
+            "share": share,
+            "may_edit": may_edit_terms(actor),
+            "on_exceed_labels": ON_EXCEED,
+            "call_offs": orders,
+            "tolerance": f"{contract.tolerance_percent.normalize():f}",
+        },
+    )
 
 
 @router.post("/contracts/{contract_id}/terms")
@@ -75,11 +83,15 @@ async def terms_submit(request: Request, contract_id: str) -> Response:
     # the form carries the terms as it showed them (shown_*): a field left as shown is not sent, so
     # saving a form never undoes what someone else changed since it was loaded
     shown = {name: str(form[f"shown_{name}"]).strip() for name in TERM_FIELDS if f"shown_{name}" in form}
-    wanted = ContractTermsUpdate(**{name: value for name, value in sent.items()
-                                    if value and value != shown.get(name)})
+    wanted = ContractTermsUpdate(**{name: value for name, value in sent.items() if value and value != shown.get(name)})
     # only what differs from the terms now is sent, as a PATCH would (an empty field is not "clear it")
-    body = ContractTermsUpdate(**{name: getattr(wanted, name) for name in wanted.model_fields_set
-                                  if getattr(wanted, name) != getattr(current, name)})
+    body = ContractTermsUpdate(
+        **{
+            name: getattr(wanted, name)
+            for name in wanted.model_fields_set
+            if getattr(wanted, name) != getattr(current, name)
+        }
+    )
     try:
         contract = await contract_routes.update_contract(contract_id, body, actor, engine)
     except Problem as exc:  # the message names the field, as the API's `field` does
@@ -87,5 +99,7 @@ async def terms_submit(request: Request, contract_id: str) -> Response:
             raise Problem(exc.status, f"{exc.field}: {exc.detail}", field=exc.field) from exc
         raise
     changed = ", ".join(name for name in TERM_FIELDS if name in body.model_fields_set)
-    return redirect(contract_url(contract_id), ("ok", f"Terms of {contract.contract_id} changed: {changed}."
-                                                  if changed else "Nothing changed."))
+    return redirect(
+        contract_url(contract_id),
+        ("ok", f"Terms of {contract.contract_id} changed: {changed}." if changed else "Nothing changed."),
+    )

@@ -4,6 +4,7 @@ siblings) as a tree, and one customer with its parents and subsidiaries, the con
 own price lists, role rules and limits, part numbers and special items (or whose it inherits), and
 for the seller's catalog managers, experts and finance the latest entries of the audit trail.
 Editing stays with the API and the CLI (`order2cash customers ...`)."""
+
 import json
 from typing import Any
 
@@ -66,8 +67,10 @@ def compact(before: Any, after: Any, limit: int = 160) -> str:
     if isinstance(before, dict) and isinstance(after, dict):
         keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
         before, after = ({k: before.get(k) for k in keys}, {k: after.get(k) for k in keys})
-    text = f"{_short(before) if before is not None else '(none)'} → {_short(after) if after is not None else '(deleted)'}"
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    text = (
+        f"{_short(before) if before is not None else '(none)'} → {_short(after) if after is not None else '(deleted)'}"
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _checked(customer_id: str) -> str:
@@ -94,13 +97,16 @@ async def customer_page(request: Request, customer_id: str) -> Response:
     rules: dict[str, Any] = {}
     for name in RULE_ROUTES:
         try:
-            rules[name.removeprefix("get_")] = await ENDPOINTS[name](customer_id=customer_id, actor=actor,
-                                                                     engine=engine)
+            rules[name.removeprefix("get_")] = await ENDPOINTS[name](
+                customer_id=customer_id, actor=actor, engine=engine
+            )
         except Problem:  # a subsidiary's users do not read a parent's special items
             rules[name.removeprefix("get_")] = None
     changes = None
     if may_read_changes(actor):
-        changes = (await change_routes.list_changes(actor, engine, customer_id=customer_id, contract_id=None,
-                                                    kind=None, limit=CHANGES_SHOWN, before_id=None)).changes
-    return render(request, "customer.html", {"c": customer, "rules": rules, "changes": changes,
-                                             "compact": compact})
+        changes = (
+            await change_routes.list_changes(
+                actor, engine, customer_id=customer_id, contract_id=None, kind=None, limit=CHANGES_SHOWN, before_id=None
+            )
+        ).changes
+    return render(request, "customer.html", {"c": customer, "rules": rules, "changes": changes, "compact": compact})

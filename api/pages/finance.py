@@ -1,4 +1,5 @@
 """Invoices: the invoice page and recording a payment."""
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -16,10 +17,15 @@ async def invoice_page(request: Request, invoice_id: str) -> Response:
     actor: Actor = request.state.actor
     invoice = await invoice_routes.visible_invoice(deps.engine(request), actor, invoice_id)
     open_amount = invoice.gross_total - invoice.paid_total
-    return render(request, "invoice.html", {
-        "invoice": invoice, "open_amount": open_amount,
-        "may_pay": "finance" in actor.roles and actor.is_seller_staff and open_amount > 0,
-    })
+    return render(
+        request,
+        "invoice.html",
+        {
+            "invoice": invoice,
+            "open_amount": open_amount,
+            "may_pay": "finance" in actor.roles and actor.is_seller_staff and open_amount > 0,
+        },
+    )
 
 
 @router.post("/invoices/{invoice_id}/payments")
@@ -28,10 +34,13 @@ async def payment_submit(request: Request, invoice_id: str) -> Response:
     form = await request.form()
     amount = str(form.get("amount", "")).strip().replace(",", ".")
     body = invoice_routes.PaymentBody(amount=amount, reference=str(form.get("reference", "")).strip())
-    result = await invoice_routes.record_payment(invoice_id, body, request.state.actor, deps.engine(request),
-                                                 deps.gateway(request))
+    result = await invoice_routes.record_payment(
+        invoice_id, body, request.state.actor, deps.engine(request), deps.gateway(request)
+    )
     invoice = await invoice_routes.visible_invoice(deps.engine(request), request.state.actor, invoice_id)
-    text = (f"Payment {body.reference} recorded: {money(result.paid_total, invoice.currency)} paid in total."
-            if result.added
-            else f"Payment {body.reference} was already booked.")
+    text = (
+        f"Payment {body.reference} recorded: {money(result.paid_total, invoice.currency)} paid in total."
+        if result.added
+        else f"Payment {body.reference} was already booked."
+    )
     return redirect(f"/invoices/{invoice_id}", ("ok", text))

@@ -1,13 +1,13 @@
 """Ordering: the catalog page with its order form, the orders list, the order page and the forms
 on it (approval, cancellation, decision on a rejected sub-order)."""
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api import deps
-from api.pages.common import (delivery_unit_names, form_token, page, redirect, render, status_filter,
-                              validation_message)
+from api.pages.common import delivery_unit_names, form_token, page, redirect, render, status_filter, validation_message
 from api.problems import Problem
 from api.routes import orders as order_routes
 from api.routes import catalog as catalog_routes
@@ -33,6 +33,7 @@ DECISION_LABELS = {
 
 # --- catalog and ordering ---------------------------------------------------------------------
 
+
 def _catalog(engine, actor: Actor, q: str | None, category: str | None, offset: int):
     """(items page, all categories) as the catalog API computes them for this actor."""
     found = catalog_routes.catalog_page(engine, actor, q, category, CATALOG_PAGE_SIZE, offset)
@@ -40,25 +41,45 @@ def _catalog(engine, actor: Actor, q: str | None, category: str | None, offset: 
     return found, sorted({item.category for item in everything.items})
 
 
-async def _catalog_page(request: Request, *, q: str | None = None, category: str | None = None, offset: int = 0,
-                        values: dict[str, str] | None = None, error: str | None = None,
-                        token: str | None = None, status: int = 200) -> Response:
+async def _catalog_page(
+    request: Request,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    offset: int = 0,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    token: str | None = None,
+    status: int = 200,
+) -> Response:
     actor: Actor = request.state.actor
     q = (q or "").strip()[:100] or None
     category = (category or "").strip()[:64] or None
     found, categories = await run_in_threadpool(_catalog, deps.engine(request), actor, q, category, max(offset, 0))
     can_order = "buyer" in actor.roles and actor.customer_id is not None
-    return render(request, "catalog.html", {
-        "catalog": found, "categories": categories, "q": q or "", "category": category or "",
-        "can_order": can_order, "values": values or {}, "form_token": token or form_token(), "error": error,
-        "page_size": CATALOG_PAGE_SIZE,
-    }, status=status)
+    return render(
+        request,
+        "catalog.html",
+        {
+            "catalog": found,
+            "categories": categories,
+            "q": q or "",
+            "category": category or "",
+            "can_order": can_order,
+            "values": values or {},
+            "form_token": token or form_token(),
+            "error": error,
+            "page_size": CATALOG_PAGE_SIZE,
+        },
+        status=status,
+    )
 
 
 @router.get("/catalog")
 @page()
-async def catalog_page(request: Request, q: str | None = None, category: str | None = None,
-                       offset: int = 0) -> Response:
+async def catalog_page(
+    request: Request, q: str | None = None, category: str | None = None, offset: int = 0
+) -> Response:
     return await _catalog_page(request, q=q, category=category, offset=offset)
 
 
@@ -77,8 +98,7 @@ def _lines_from_form(form) -> list[OrderLineRequest]:
             raise Problem(422, f"{sku}: the quantity cannot be negative", field=key)
         if quantity == 0:
             continue
-        config = {k.split(":", 2)[2]: str(v) for k, v in form.multi_items()
-                  if k.startswith(f"cfg:{sku}:") and str(v)}
+        config = {k.split(":", 2)[2]: str(v) for k, v in form.multi_items() if k.startswith(f"cfg:{sku}:") and str(v)}
         lines.append(OrderLineRequest(sku=sku, quantity=quantity, configuration=config))
     if not lines:
         raise Problem(422, "Enter a quantity for at least one item", field="lines")
@@ -101,8 +121,11 @@ def _configuration_problems(engine, lines: list[OrderLineRequest]) -> list[str]:
 async def place_order(request: Request) -> Response:
     actor: Actor = request.state.actor
     form = await request.form()
-    values = {k: str(v) for k, v in form.items() if k.startswith(("qty:", "cfg:")) or k in (
-        "customer_reference", "delivery_address")}
+    values = {
+        k: str(v)
+        for k, v in form.items()
+        if k.startswith(("qty:", "cfg:")) or k in ("customer_reference", "delivery_address")
+    }
     token = str(form.get("form_token", "")) or form_token()
     filters = {"q": str(form.get("q", "")), "category": str(form.get("category", ""))}
     try:
@@ -111,8 +134,10 @@ async def place_order(request: Request) -> Response:
         if problems:
             raise Problem(422, "; ".join(problems), field="configuration")
         body = order_routes.OrderCreate(
-            lines=lines, customer_reference=str(form.get("customer_reference", "")).strip() or None,
-            delivery_address=str(form.get("delivery_address", "")).strip() or None)
+            lines=lines,
+            customer_reference=str(form.get("customer_reference", "")).strip() or None,
+            delivery_address=str(form.get("delivery_address", "")).strip() or None,
+        )
     except (Problem, ValidationError) as exc:  # nothing placed: show the form again as it was filled in
         detail = exc.detail if isinstance(exc, Problem) else validation_message(exc)
         return await _catalog_page(request, **filters, values=values, error=detail, token=token, status=422)
@@ -125,14 +150,18 @@ async def place_order(request: Request) -> Response:
 
 # --- orders -----------------------------------------------------------------------------------
 
+
 @router.get("/orders")
 @page()
 async def orders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
     wanted = status_filter(OrderStatus, status)
     rows = await order_routes.list_orders(actor, deps.gateway(request), wanted, 100)
-    return render(request, "orders.html", {"rows": rows, "status": wanted.value if wanted else "",
-                                           "statuses": [s.value for s in OrderStatus]})
+    return render(
+        request,
+        "orders.html",
+        {"rows": rows, "status": wanted.value if wanted else "", "statuses": [s.value for s in OrderStatus]},
+    )
 
 
 def _may_decide(actor: Actor, view: OrderView) -> bool:
@@ -141,15 +170,20 @@ def _may_decide(actor: Actor, view: OrderView) -> bool:
     if pending is None:
         return False
     if pending.role == "approver":
-        return ("approver" in actor.roles and actor.customer_id in pending.approver_customer_ids
-                and actor.id != view.buyer)
+        return (
+            "approver" in actor.roles and actor.customer_id in pending.approver_customer_ids and actor.id != view.buyer
+        )
     return "expert" in actor.roles and actor.is_seller_staff
 
 
 def _may_cancel(actor: Actor, view: OrderView) -> bool:
-    return ("buyer" in actor.roles and actor.customer_id == view.customer_id
-            and view.status not in FINAL_STATUSES and not view.invoices
-            and not any(s.status in (SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED) for s in view.suborders))
+    return (
+        "buyer" in actor.roles
+        and actor.customer_id == view.customer_id
+        and view.status not in FINAL_STATUSES
+        and not view.invoices
+        and not any(s.status in (SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED) for s in view.suborders)
+    )
 
 
 @router.get("/orders/{order_id}")
@@ -160,15 +194,22 @@ async def order_page(request: Request, order_id: str) -> Response:
     units = await run_in_threadpool(delivery_unit_names, deps.engine(request))
     pending = view.pending_approval
     may_decide = _may_decide(actor, view)
-    return render(request, "order.html", {
-        "order": view, "units": units,
-        "may_approve": may_decide and pending is not None and pending.kind != ApprovalKind.SUBORDER_REJECTED,
-        "may_decide_suborder": may_decide and pending is not None and pending.kind == ApprovalKind.SUBORDER_REJECTED,
-        "decision_labels": DECISION_LABELS,
-        "may_cancel": _may_cancel(actor, view),
-        "settling": view.status in (OrderStatus.RECEIVED, OrderStatus.VALIDATING),
-        "final": view.status in FINAL_STATUSES,
-    })
+    return render(
+        request,
+        "order.html",
+        {
+            "order": view,
+            "units": units,
+            "may_approve": may_decide and pending is not None and pending.kind != ApprovalKind.SUBORDER_REJECTED,
+            "may_decide_suborder": may_decide
+            and pending is not None
+            and pending.kind == ApprovalKind.SUBORDER_REJECTED,
+            "decision_labels": DECISION_LABELS,
+            "may_cancel": _may_cancel(actor, view),
+            "settling": view.status in (OrderStatus.RECEIVED, OrderStatus.VALIDATING),
+            "final": view.status in FINAL_STATUSES,
+        },
+    )
 
 
 @router.post("/orders/{order_id}/approval")
@@ -195,8 +236,11 @@ async def cancel_submit(request: Request, order_id: str) -> Response:
 async def suborder_decision_submit(request: Request, order_id: str, suborder_id: str) -> Response:
     form = await request.form()
     body = order_routes.SubOrderDecisionBody(
-        action=str(form.get("action", "")), partner_id=str(form.get("partner_id", "")) or None,
-        comment=str(form.get("comment", "")))
-    await order_routes.decide_suborder(order_id, suborder_id, body, request.state.actor, deps.gateway(request),
-                                       deps.engine(request))
+        action=str(form.get("action", "")),
+        partner_id=str(form.get("partner_id", "")) or None,
+        comment=str(form.get("comment", "")),
+    )
+    await order_routes.decide_suborder(
+        order_id, suborder_id, body, request.state.actor, deps.gateway(request), deps.engine(request)
+    )
     return redirect(f"/orders/{order_id}", ("ok", f"Decision on {suborder_id} recorded: {body.action}."))

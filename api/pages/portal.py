@@ -1,4 +1,5 @@
 """The partner portal: a delivery unit's sub-orders and the buttons that report their progress."""
+
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -36,10 +37,17 @@ async def suborders_page(request: Request, status: str | None = None) -> Respons
     actor: Actor = request.state.actor
     wanted = status_filter(SubOrderStatus, status)
     rows = await suborder_routes.list_suborders(actor, deps.gateway(request), wanted, 100)
-    return render(request, "suborders.html", {
-        "rows": [{"row": row, "actions": _portal_actions(actor, row.status), "token": form_token()} for row in rows],
-        "status": wanted.value if wanted else "", "statuses": [s.value for s in SubOrderStatus],
-    })
+    return render(
+        request,
+        "suborders.html",
+        {
+            "rows": [
+                {"row": row, "actions": _portal_actions(actor, row.status), "token": form_token()} for row in rows
+            ],
+            "status": wanted.value if wanted else "",
+            "statuses": [s.value for s in SubOrderStatus],
+        },
+    )
 
 
 @router.get("/suborders/{suborder_id}")
@@ -48,8 +56,11 @@ async def suborder_page(request: Request, suborder_id: str) -> Response:
     actor: Actor = request.state.actor
     view = await suborder_routes.visible_suborder(deps.gateway(request), actor, suborder_id)
     units = await run_in_threadpool(delivery_unit_names, deps.engine(request))
-    return render(request, "suborder.html", {"sub": view, "units": units, "token": form_token(),
-                                             "actions": _portal_actions(actor, view.status)})
+    return render(
+        request,
+        "suborder.html",
+        {"sub": view, "units": units, "token": form_token(), "actions": _portal_actions(actor, view.status)},
+    )
 
 
 @router.post("/suborders/{suborder_id}/events")
@@ -65,6 +76,7 @@ async def suborder_event_submit(request: Request, suborder_id: str) -> Response:
             data[field] = value[:500]
     body = suborder_routes.PortalEvent(type=PORTAL_ACTIONS[action], data=data)
     token = str(form.get("form_token", ""))[:100] or None  # the Idempotency-Key: a double click counts once
-    view = await suborder_routes.report_event(suborder_id, body, request.state.actor, deps.gateway(request),
-                                              idempotency_key=token)
+    view = await suborder_routes.report_event(
+        suborder_id, body, request.state.actor, deps.gateway(request), idempotency_key=token
+    )
     return redirect(f"/suborders/{suborder_id}", ("ok", f"Sub-order {suborder_id} is {view.status.value}."))

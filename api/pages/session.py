@@ -1,4 +1,5 @@
 """Signing in and out, the home page and the inbox."""
+
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ router = APIRouter()
 
 # --- sign-in ----------------------------------------------------------------------------------
 
+
 @router.get("/login")
 async def login_form(request: Request, next: str | None = None) -> Response:
     if signed_in(request) is not None:
@@ -37,11 +39,19 @@ async def login_submit(request: Request) -> Response:
     try:
         token = await run_in_threadpool(issue_login, deps.engine(request), deps.settings(request), username, password)
     except Problem as exc:
-        return render(request, "login.html", {"next": target, "username": username, "error": exc.detail},
-                      status=exc.status)
+        return render(
+            request, "login.html", {"next": target, "username": username, "error": exc.detail}, status=exc.status
+        )
     response = redirect(target)
-    response.set_cookie(COOKIE, token.access_token, max_age=token.expires_in, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        COOKIE,
+        token.access_token,
+        max_age=token.expires_in,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 
@@ -53,6 +63,7 @@ async def logout(request: Request) -> Response:
 
 
 # --- home -------------------------------------------------------------------------------------
+
 
 @router.get("/")
 @page()
@@ -88,6 +99,7 @@ async def home(request: Request) -> Response:
 
 
 # --- notifications ----------------------------------------------------------------------------
+
 
 @router.get("/inbox")
 @page()

@@ -26,15 +26,17 @@ def login(engine, settings, username: str, password: str) -> Token:
     with session_scope(engine) as session:
         user = authenticate(session, username, password)
     if user is None:
-        raise Problem(401, "Unknown user or wrong password", field="username",
-                      headers={"WWW-Authenticate": "Bearer"})
-    return Token(access_token=issue_token(user, settings.signing_secret(), settings.jwt_ttl),
-                 expires_in=int(settings.jwt_ttl.total_seconds()))
+        raise Problem(401, "Unknown user or wrong password", field="username", headers={"WWW-Authenticate": "Bearer"})
+    return Token(
+        access_token=issue_token(user, settings.signing_secret(), settings.jwt_ttl),
+        expires_in=int(settings.jwt_ttl.total_seconds()),
+    )
 
 
 @router.post("/token", response_model=Token, summary="OAuth2 password grant: get a bearer token")
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], engine: EngineDep,
-                settings: SettingsDep) -> Token:
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], engine: EngineDep, settings: SettingsDep
+) -> Token:
     return await run_in_threadpool(login, engine, settings, form.username, form.password)
 
 

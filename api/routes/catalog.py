@@ -17,9 +17,15 @@ from catalog.views import STAFF, customer_catalog, entry_item, seller_catalog, t
 from database import session_scope
 from models.actors import Actor
 from models.catalog import (
-    CatalogItem, CatalogPage, CheckProblem, ConfigSurcharge, ConfigurationCheck, ConfigurationCheckRequest,
+    CatalogItem,
+    CatalogPage,
+    CheckProblem,
+    ConfigSurcharge,
+    ConfigurationCheck,
+    ConfigurationCheckRequest,
 )
 from models.money import round_money
+
 
 def utc_today() -> date:
     """The day in UTC, the calendar order validation uses (workflow.now() is UTC)."""
@@ -44,8 +50,16 @@ def catalog_page(engine, actor: Actor, q, category, limit, offset) -> CatalogPag
     with session_scope(engine) as session:
         if actor.customer_id is not None:
             try:
-                return customer_catalog(session, actor.customer_id, utc_today(), q=q, category=category,
-                                        limit=limit, offset=offset, roles=_roles(session, actor))
+                return customer_catalog(
+                    session,
+                    actor.customer_id,
+                    utc_today(),
+                    q=q,
+                    category=category,
+                    limit=limit,
+                    offset=offset,
+                    roles=_roles(session, actor),
+                )
             except NoValidContract as exc:
                 raise Problem(409, f"No catalog: {exc}") from exc
         if actor.is_seller_staff:
@@ -53,11 +67,17 @@ def catalog_page(engine, actor: Actor, q, category, limit, offset) -> CatalogPag
         raise Problem(403, "Delivery units have no catalog")
 
 
-@router.get("/items", response_model=CatalogPage,
-            summary="The caller's assortment with the caller's prices, part numbers and ordering rights")
+@router.get(
+    "/items",
+    response_model=CatalogPage,
+    summary="The caller's assortment with the caller's prices, part numbers and ordering rights",
+)
 async def list_items(
-    actor: CurrentActor, engine: EngineDep,
-    q: Annotated[str | None, Query(max_length=100, description="search in SKU, name, description, your part number")] = None,
+    actor: CurrentActor,
+    engine: EngineDep,
+    q: Annotated[
+        str | None, Query(max_length=100, description="search in SKU, name, description, your part number")
+    ] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -88,9 +108,12 @@ def _item(engine, actor: Actor, sku: str) -> CatalogItem:
     raise Problem(404, f"{sku} is not in your assortment", field="sku")
 
 
-@router.get("/items/{sku}", response_model=CatalogItem,
-            summary="One item of the caller's assortment: price, price breaks, part number, configuration "
-                    "options, constraints and surcharges")
+@router.get(
+    "/items/{sku}",
+    response_model=CatalogItem,
+    summary="One item of the caller's assortment: price, price breaks, part number, configuration "
+    "options, constraints and surcharges",
+)
 async def get_item(sku: SkuPath, actor: CurrentActor, engine: EngineDep) -> CatalogItem:
     return await run_in_threadpool(_item, engine, actor, sku)
 
@@ -114,22 +137,33 @@ def _check(engine, actor: Actor, sku: str, body: ConfigurationCheckRequest) -> C
     # a configuration that cannot be delivered has no price (its base price is still shown)
     unit_price = None if quote is None or problems else pricing.with_surcharges(quote.unit_price, surcharges)
     return ConfigurationCheck(
-        sku=sku, valid=not found, problems=found, quantity=body.quantity,
+        sku=sku,
+        valid=not found,
+        problems=found,
+        quantity=body.quantity,
         base_price=None if quote is None else quote.unit_price,
         surcharges=[ConfigSurcharge(when=s.when, amount=s.amount, message=s.message) for s in surcharges],
         unit_price=unit_price,
         line_total=None if unit_price is None else round_money(unit_price * body.quantity),
-        currency=currency, price_source=None if quote is None else quote.source,
-        orderable=decision.may_order, not_orderable_reason=None if decision.may_order else decision.reason,
+        currency=currency,
+        price_source=None if quote is None else quote.source,
+        orderable=decision.may_order,
+        not_orderable_reason=None if decision.may_order else decision.reason,
     )
 
 
-@router.post("/items/{sku}/configurations/check", response_model=ConfigurationCheck,
-             summary="Check one configuration of an item and price it for the caller (nothing is ordered)",
-             responses={404: {"description": "The item is not in the caller's assortment"},
-                        422: {"description": "The body is malformed (e.g. quantity not a positive whole number)"}})
-async def check_configuration(sku: SkuPath, body: ConfigurationCheckRequest, actor: CurrentActor,
-                              engine: EngineDep) -> ConfigurationCheck:
+@router.post(
+    "/items/{sku}/configurations/check",
+    response_model=ConfigurationCheck,
+    summary="Check one configuration of an item and price it for the caller (nothing is ordered)",
+    responses={
+        404: {"description": "The item is not in the caller's assortment"},
+        422: {"description": "The body is malformed (e.g. quantity not a positive whole number)"},
+    },
+)
+async def check_configuration(
+    sku: SkuPath, body: ConfigurationCheckRequest, actor: CurrentActor, engine: EngineDep
+) -> ConfigurationCheck:
     """`valid` is false, with `problems` naming the field (`configuration.<option>`, `configuration`,
     `quantity`), when the configuration cannot be delivered (a missing or unknown option or value, a
     broken constraint) or the quantity is below the item's minimum. Prices are net, per unit, in

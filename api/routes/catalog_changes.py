@@ -2,6 +2,7 @@
 terms or items, or a customer's price lists, role rules and limits, part numbers, special items,
 quality rules or sub-assortment, and when. For the seller's staff who answer for prices: catalog
 managers, experts and finance; customers and delivery units never see it."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,11 +20,17 @@ READERS = ("catalog_manager", "expert", "finance")
 Key = Annotated[str | None, Query(min_length=1, max_length=64), Printable]
 
 
-@router.get("/changes", response_model=CatalogChangePage,
-            summary="Who changed which customer's commercial terms, when, and what (before and after), "
-                    "newest first; the next page with before_id")
+@router.get(
+    "/changes",
+    response_model=CatalogChangePage,
+    summary="Who changed which customer's commercial terms, when, and what (before and after), "
+    "newest first; the next page with before_id",
+)
 async def list_changes(
-    actor: CurrentActor, engine: EngineDep, customer_id: Key = None, contract_id: Key = None,
+    actor: CurrentActor,
+    engine: EngineDep,
+    customer_id: Key = None,
+    contract_id: Key = None,
     kind: Annotated[Kind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 50,
     before_id: Annotated[int | None, Query(ge=1, description="only changes older than this id")] = None,
@@ -31,5 +38,12 @@ async def list_changes(
     if not actor.is_seller_staff:
         raise Problem(403, "The audit trail is for the seller's staff")
     require_role(actor, *READERS)
-    return await call(engine, audit.changes, customer_id=customer_id, contract_id=contract_id, kind=kind,
-                      limit=limit, before_id=before_id)
+    return await call(
+        engine,
+        audit.changes,
+        customer_id=customer_id,
+        contract_id=contract_id,
+        kind=kind,
+        limit=limit,
+        before_id=before_id,
+    )

@@ -1,5 +1,6 @@
 """Changing a draft's items (catalog managers): one item at a time, or by importing a BMEcat 2005
 or CSV file. The draft itself (create, diff, publish): catalog_versions.py."""
+
 import tempfile
 from typing import Annotated, Any
 
@@ -36,19 +37,30 @@ class ItemIn(BaseModel):
 
 
 def _put_item(engine, version_id: int, sku: str, body: ItemIn, settings) -> ImportReport:
-    report = draft_items.put_item(engine, version_id, sku, body.model_dump(exclude_unset=True),
-                                  default_delivery_unit=settings.catalog_default_delivery_unit,
-                                  default_category=settings.catalog_default_category)
+    report = draft_items.put_item(
+        engine,
+        version_id,
+        sku,
+        body.model_dump(exclude_unset=True),
+        default_delivery_unit=settings.catalog_default_delivery_unit,
+        default_category=settings.catalog_default_category,
+    )
     if report.failed:
-        raise Problem(422, "; ".join(e.message for e in report.errors), field=report.errors[0].field or "sku",
-                      errors=[{"field": e.field or "sku", "message": e.message} for e in report.errors])
+        raise Problem(
+            422,
+            "; ".join(e.message for e in report.errors),
+            field=report.errors[0].field or "sku",
+            errors=[{"field": e.field or "sku", "message": e.message} for e in report.errors],
+        )
     return report
 
 
-@router.put("/versions/{version_id}/items/{sku}", response_model=ImportReport,
-            summary="Create or change one item of a draft")
-async def put_item(version_id: int, sku: str, body: ItemIn, actor: CurrentActor, engine: EngineDep,
-                   settings: SettingsDep) -> ImportReport:
+@router.put(
+    "/versions/{version_id}/items/{sku}", response_model=ImportReport, summary="Create or change one item of a draft"
+)
+async def put_item(
+    version_id: int, sku: str, body: ItemIn, actor: CurrentActor, engine: EngineDep, settings: SettingsDep
+) -> ImportReport:
     require_manager(actor)
     return await run_in_threadpool(run, _put_item, engine, version_id, sku, body, settings)
 
@@ -70,24 +82,48 @@ def _import(engine, version_id: int, upload, fmt, mode, delivery_unit, category)
         while chunk := upload.read(1024 * 1024):
             tmp.write(chunk)
         tmp.seek(0)
-        return file_import.import_file(engine, version_id, tmp, format=fmt, mode=mode,
-                                     default_delivery_unit=delivery_unit, default_category=category)
+        return file_import.import_file(
+            engine,
+            version_id,
+            tmp,
+            format=fmt,
+            mode=mode,
+            default_delivery_unit=delivery_unit,
+            default_category=category,
+        )
 
 
-@router.post("/versions/{version_id}/import", response_model=ImportReport,
-             summary="Import a BMEcat 2005 or CSV file into a draft; the report lists every item with an error")
+@router.post(
+    "/versions/{version_id}/import",
+    response_model=ImportReport,
+    summary="Import a BMEcat 2005 or CSV file into a draft; the report lists every item with an error",
+)
 async def import_file(
-    version_id: int, actor: CurrentActor, engine: EngineDep, settings: SettingsDep,
+    version_id: int,
+    actor: CurrentActor,
+    engine: EngineDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File(description="BMEcat XML or CSV")],
     format: Annotated[ImportFormat | None, Query(description="default: from the content")] = None,
-    mode: Annotated[ImportMode | None, Query(
-        description="full (default): the draft gets exactly the file's items; delta: the file only adds, "
-                    "changes and deletes. BMEcat deltas (T_UPDATE_*) are always delta")] = None,
+    mode: Annotated[
+        ImportMode | None,
+        Query(
+            description="full (default): the draft gets exactly the file's items; delta: the file only adds, "
+            "changes and deletes. BMEcat deltas (T_UPDATE_*) are always delta"
+        ),
+    ] = None,
     default_delivery_unit: Annotated[str | None, Query(max_length=64)] = None,
     default_category: Annotated[str | None, Query(max_length=50)] = None,
 ) -> ImportReport:
     require_manager(actor)
     return await run_in_threadpool(
-        run, _import, engine, version_id, file.file, format, mode,
+        run,
+        _import,
+        engine,
+        version_id,
+        file.file,
+        format,
+        mode,
         default_delivery_unit or settings.catalog_default_delivery_unit,
-        default_category or settings.catalog_default_category)
+        default_category or settings.catalog_default_category,
+    )

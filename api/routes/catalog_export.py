@@ -1,5 +1,6 @@
 """The catalog export: a customer's view of the published catalog at its prices, as BMEcat 2005
 or CSV. Customers export their own view; the seller's catalog managers any customer's."""
+
 import io
 import tempfile
 from collections.abc import Iterator
@@ -49,11 +50,16 @@ def _stream(spool) -> Iterator[bytes]:
         spool.close()
 
 
-@router.get("/export", summary="A customer's view of the published catalog at its prices, as BMEcat 2005 or CSV",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"application/xml": {}, "text/csv": {}}}})
+@router.get(
+    "/export",
+    summary="A customer's view of the published catalog at its prices, as BMEcat 2005 or CSV",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/xml": {}, "text/csv": {}}}},
+)
 async def export_catalog(
-    actor: CurrentActor, engine: EngineDep, settings: SettingsDep,
+    actor: CurrentActor,
+    engine: EngineDep,
+    settings: SettingsDep,
     customer_id: Annotated[str | None, Query(max_length=64, description="customers: their own (the default)")] = None,
     format: Annotated[Literal["bmecat", "csv"], Query()] = "bmecat",
 ) -> StreamingResponse:
@@ -67,5 +73,8 @@ async def export_catalog(
             raise Problem(422, "customer_id is required", field="customer_id")
     spool = await run_in_threadpool(_export, engine, customer_id, format, settings.seller_name)
     media, suffix = ("application/xml", "xml") if format == "bmecat" else ("text/csv; charset=utf-8", "csv")
-    return StreamingResponse(_stream(spool), media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="catalog-{customer_id}.{suffix}"'})
+    return StreamingResponse(
+        _stream(spool),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="catalog-{customer_id}.{suffix}"'},
+    )

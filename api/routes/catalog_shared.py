@@ -1,6 +1,7 @@
 """What the catalog management routes (catalog_versions, catalog_drafts, catalog_customer_views,
 catalog_export, catalog_sync_schedules) share: their prefix and tag, the catalog-manager check,
 how the catalog's errors read as problem details, and calling a catalog function in a transaction."""
+
 from fastapi.concurrency import run_in_threadpool
 
 from api.problems import Problem

@@ -1,6 +1,7 @@
 """Supplier sync schedules (catalog managers): a Temporal schedule per supplier pulls its catalog
 from a URL into a new draft at an interval (catalog/sync.py); create, trigger now, delete. The
 schedules are Temporal's, so every call goes through the gateway."""
+
 from datetime import timedelta
 
 from fastapi import APIRouter
@@ -27,8 +28,12 @@ class SyncScheduleOut(BaseModel):
     every: timedelta
 
 
-@router.post("/sync-schedules", response_model=SyncScheduleOut, status_code=201,
-             summary="Pull a supplier's catalog from a URL into a new draft at an interval (a Temporal schedule)")
+@router.post(
+    "/sync-schedules",
+    response_model=SyncScheduleOut,
+    status_code=201,
+    summary="Pull a supplier's catalog from a URL into a new draft at an interval (a Temporal schedule)",
+)
 async def create_sync_schedule(body: SyncScheduleIn, actor: CurrentActor, gateway: GatewayDep) -> SyncScheduleOut:
     require_manager(actor)
     sync_request = SyncRequest(**body.model_dump(exclude={"every", "replace"}))

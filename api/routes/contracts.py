@@ -1,4 +1,5 @@
 """Framework contracts and their call-off consumption, for the seller's staff and the customer."""
+
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -55,18 +56,25 @@ def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
         return contracts.usage(session, contract_id)
 
 
-@router.get("", response_model=list[ContractSummary],
-            summary="The contracts the caller may see, with what call-offs have consumed of them")
+@router.get(
+    "",
+    response_model=list[ContractSummary],
+    summary="The contracts the caller may see, with what call-offs have consumed of them",
+)
 async def list_contracts(
-    actor: CurrentActor, engine: EngineDep,
+    actor: CurrentActor,
+    engine: EngineDep,
     customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's"), Printable] = None,
 ) -> list[ContractSummary]:
     return await run_in_threadpool(_list, engine, actor, customer_id)
 
 
-@router.get("/{contract_id}", response_model=ContractUsage,
-            summary="One contract: validity, currency, items with price, agreed quantity, value cap, "
-                    "consumed and remaining, and the totals")
+@router.get(
+    "/{contract_id}",
+    response_model=ContractUsage,
+    summary="One contract: validity, currency, items with price, agreed quantity, value cap, "
+    "consumed and remaining, and the totals",
+)
 async def get_contract(contract_id: Id, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
     return await run_in_threadpool(_get, engine, actor, contract_id)
 
@@ -85,24 +93,39 @@ def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
     return _get(engine, actor, contract_id)
 
 
-@router.patch("/{contract_id}", response_model=ContractUsage,
-              summary="Change a contract's terms (catalog managers): validity, tolerance, on_exceed, "
-                      "value cap, payment terms; only the fields sent change")
-async def update_contract(contract_id: Id, body: ContractTermsUpdate, actor: CurrentActor,
-                          engine: EngineDep) -> ContractUsage:
+@router.patch(
+    "/{contract_id}",
+    response_model=ContractUsage,
+    summary="Change a contract's terms (catalog managers): validity, tolerance, on_exceed, "
+    "value cap, payment terms; only the fields sent change",
+)
+async def update_contract(
+    contract_id: Id, body: ContractTermsUpdate, actor: CurrentActor, engine: EngineDep
+) -> ContractUsage:
     return await run_in_threadpool(
-        _edit, engine, actor, contract_id,
-        lambda: contract_terms.update_terms(engine, contract_id, body, actor=actor.id))
+        _edit,
+        engine,
+        actor,
+        contract_id,
+        lambda: contract_terms.update_terms(engine, contract_id, body, actor=actor.id),
+    )
 
 
-@router.put("/{contract_id}/items/{sku}", response_model=ContractUsage,
-            summary="Add an item to a contract or change its price, agreed quantity and value cap "
-                    "(catalog managers)")
-async def put_contract_item(contract_id: Id, sku: Id, body: ContractItemTerms, actor: CurrentActor,
-                            engine: EngineDep) -> ContractUsage:
+@router.put(
+    "/{contract_id}/items/{sku}",
+    response_model=ContractUsage,
+    summary="Add an item to a contract or change its price, agreed quantity and value cap (catalog managers)",
+)
+async def put_contract_item(
+    contract_id: Id, sku: Id, body: ContractItemTerms, actor: CurrentActor, engine: EngineDep
+) -> ContractUsage:
     return await run_in_threadpool(
-        _edit, engine, actor, contract_id,
-        lambda: contract_terms.set_item(engine, contract_id, sku, body, actor=actor.id))
+        _edit,
+        engine,
+        actor,
+        contract_id,
+        lambda: contract_terms.set_item(engine, contract_id, sku, body, actor=actor.id),
+    )
 
 
 def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit: int) -> list[CallOff]:
@@ -114,11 +137,16 @@ def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit
         return call_offs.call_offs(session, contract_id, status=status, limit=limit)
 
 
-@router.get("/{contract_id}/call-offs", response_model=list[CallOff],
-            summary="The orders that called off the contract, newest first: what each consumed, and "
-                    "whether it still counts (a cancelled or rejected order released it)")
+@router.get(
+    "/{contract_id}/call-offs",
+    response_model=list[CallOff],
+    summary="The orders that called off the contract, newest first: what each consumed, and "
+    "whether it still counts (a cancelled or rejected order released it)",
+)
 async def list_call_offs(
-    contract_id: Id, actor: CurrentActor, engine: EngineDep,
+    contract_id: Id,
+    actor: CurrentActor,
+    engine: EngineDep,
     status: Annotated[Literal["active", "released"] | None, Query(description="only these")] = None,
     limit: Annotated[int, Query(ge=1, le=call_offs.MAX_LIMIT)] = 100,
 ) -> list[CallOff]:

@@ -2,6 +2,7 @@
 special assortment. Catalog managers edit; the seller's staff read every customer's, a customer's
 users their own tree's (another customer's is 404). The rules: catalog/customer_rules.py,
 catalog/price_list_admin.py, catalog/customer_overview.py."""
+
 import inspect
 from functools import partial
 from typing import Annotated
@@ -18,8 +19,18 @@ from catalog import customer_rules as rules
 from database import session_scope
 from models.actors import Actor
 from models.customer_rules import (
-    CustomerDetail, CustomerSummary, PartNumberIn, PartNumberOut, PriceListIn, PriceListOut, Printable,
-    RoleLimitIn, RoleLimitOut, RoleRule, SpecialItemIn, SpecialItemOut,
+    CustomerDetail,
+    CustomerSummary,
+    PartNumberIn,
+    PartNumberOut,
+    PriceListIn,
+    PriceListOut,
+    Printable,
+    RoleLimitIn,
+    RoleLimitOut,
+    RoleRule,
+    SpecialItemIn,
+    SpecialItemOut,
 )
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -69,8 +80,9 @@ def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = Fa
 
 
 async def read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False, inherited: bool = True):
-    return await run_in_threadpool(partial(_read, with_visible=with_visible, inherited=inherited),
-                                   engine, actor, customer_id, fn)
+    return await run_in_threadpool(
+        partial(_read, with_visible=with_visible, inherited=inherited), engine, actor, customer_id, fn
+    )
 
 
 async def write(engine, actor: Actor, fn, *args):
@@ -86,14 +98,20 @@ def _list(engine, actor: Actor) -> list[CustomerSummary]:
         return customer_overview.list_customers(session, _visible(session, actor))
 
 
-@router.get("", response_model=list[CustomerSummary],
-            summary="The customers the caller may see (seller staff: all; a customer's users: their tree)")
+@router.get(
+    "",
+    response_model=list[CustomerSummary],
+    summary="The customers the caller may see (seller staff: all; a customer's users: their tree)",
+)
 async def list_customers(actor: CurrentActor, engine: EngineDep) -> list[CustomerSummary]:
     return await run_in_threadpool(_list, engine, actor)
 
 
-@router.get(CUSTOMER, response_model=CustomerDetail,
-            summary="One customer: parents, subsidiaries, the contract in force, its rules at a glance")
+@router.get(
+    CUSTOMER,
+    response_model=CustomerDetail,
+    summary="One customer: parents, subsidiaries, the contract in force, its rules at a glance",
+)
 async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> CustomerDetail:
     # a subsidiary's users see its parents, but not the parents' other subsidiaries (their siblings)
     return await read(engine, actor, customer_id, customer_overview.customer_detail, with_visible=True)
@@ -101,13 +119,23 @@ async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep)
 
 # --- price lists, role rules and limits, part numbers and the special assortment --------------------
 
+
 def _signature(*params: tuple[str, object]) -> inspect.Signature:
-    return inspect.Signature([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
-                              for name, annotation in params])
+    return inspect.Signature(
+        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation) for name, annotation in params]
+    )
 
 
-def _keyed_rules(path: str, key: str, model_in: type, model_out: type, fns: tuple,
-                 summaries: tuple[str, str, str], *, inherited: bool = True) -> None:
+def _keyed_rules(
+    path: str,
+    key: str,
+    model_in: type,
+    model_out: type,
+    fns: tuple,
+    summaries: tuple[str, str, str],
+    *,
+    inherited: bool = True,
+) -> None:
     """The routes of a kind of rule kept per key: GET `/{customer_id}/{path}` lists the customer's
     own rows, PUT `.../{key}` creates or replaces one (`model_in` in, `model_out` back), DELETE
     removes it (204). `fns`: the catalog's list, put and delete functions; the operations are named
@@ -134,48 +162,91 @@ def _keyed_rules(path: str, key: str, model_in: type, model_out: type, fns: tupl
     get_all.__signature__ = _signature(customer, *who)
     put_one.__signature__ = _signature(customer, (key, Key), ("body", model_in), *who)
     delete_one.__signature__ = _signature(customer, (key, Key), *who)
-    router.add_api_route(f"{CUSTOMER}/{path}", get_all, methods=["GET"], name=f"get_{many}",
-                         response_model=list[model_out], summary=get_summary)
-    router.add_api_route(one_path, put_one, methods=["PUT"], name=f"put_{one}", response_model=model_out,
-                         summary=put_summary)
-    router.add_api_route(one_path, delete_one, methods=["DELETE"], name=f"delete_{one}", status_code=204,
-                         summary=delete_summary)
+    router.add_api_route(
+        f"{CUSTOMER}/{path}",
+        get_all,
+        methods=["GET"],
+        name=f"get_{many}",
+        response_model=list[model_out],
+        summary=get_summary,
+    )
+    router.add_api_route(
+        one_path, put_one, methods=["PUT"], name=f"put_{one}", response_model=model_out, summary=put_summary
+    )
+    router.add_api_route(
+        one_path, delete_one, methods=["DELETE"], name=f"delete_{one}", status_code=204, summary=delete_summary
+    )
 
 
-_keyed_rules("price-lists", "price_list_id", PriceListIn, PriceListOut,
-             (price_list_admin.price_lists, price_list_admin.put_price_list, price_list_admin.delete_price_list),
-             ("The customer's own price lists with their entries (none: it uses its parent's)",
-              "Create or replace a price list with all its entries (catalog managers)",
-              "Delete a price list (catalog managers)"))
+_keyed_rules(
+    "price-lists",
+    "price_list_id",
+    PriceListIn,
+    PriceListOut,
+    (price_list_admin.price_lists, price_list_admin.put_price_list, price_list_admin.delete_price_list),
+    (
+        "The customer's own price lists with their entries (none: it uses its parent's)",
+        "Create or replace a price list with all its entries (catalog managers)",
+        "Delete a price list (catalog managers)",
+    ),
+)
 
 
-@router.get(CUSTOMER + "/role-rules", response_model=list[RoleRule],
-            summary="The customer's own role rules (none: it uses its parent's)")
+@router.get(
+    CUSTOMER + "/role-rules",
+    response_model=list[RoleRule],
+    summary="The customer's own role rules (none: it uses its parent's)",
+)
 async def get_role_rules(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> list[RoleRule]:
     return await read(engine, actor, customer_id, rules.role_rules)
 
 
-@router.put(CUSTOMER + "/role-rules", response_model=list[RoleRule],
-            summary="Replace the customer's whole rule set (catalog managers); [] removes its own rules, "
-                    "so it uses its parent's again")
-async def put_role_rules(customer_id: Key, body: Annotated[list[RoleRule], Body()], actor: CurrentActor,
-                         engine: EngineDep) -> list[RoleRule]:
+@router.put(
+    CUSTOMER + "/role-rules",
+    response_model=list[RoleRule],
+    summary="Replace the customer's whole rule set (catalog managers); [] removes its own rules, "
+    "so it uses its parent's again",
+)
+async def put_role_rules(
+    customer_id: Key, body: Annotated[list[RoleRule], Body()], actor: CurrentActor, engine: EngineDep
+) -> list[RoleRule]:
     return await write(engine, actor, rules.replace_role_rules, customer_id, body)
 
 
-_keyed_rules("role-limits", "role", RoleLimitIn, RoleLimitOut,
-             (rules.role_limits, rules.put_role_limit, rules.delete_role_limit),
-             ("The customer's own role limits (none: it uses its parent's)",
-              "Set a role's limits per order and per month (catalog managers)",
-              "Remove a role's limits (catalog managers)"))
-_keyed_rules("part-numbers", "sku", PartNumberIn, PartNumberOut,
-             (rules.part_numbers, rules.put_part_number, rules.delete_part_number),
-             ("The customer's own part numbers (its parents' apply per item where it has none)",
-              "Set the customer's part number for an item (catalog managers)",
-              "Remove the customer's part number for an item (catalog managers)"))
-_keyed_rules("special-items", "sku", SpecialItemIn, SpecialItemOut,
-             (rules.special_items, rules.put_special_item, rules.delete_special_item),
-             ("The customer's special assortment: items at its own prices",
-              "Add an item to the special assortment or change its price (catalog managers)",
-              "Remove an item from the special assortment (catalog managers)"),
-             inherited=False)  # a parent's special prices are its own agreement, not its subsidiaries'
+_keyed_rules(
+    "role-limits",
+    "role",
+    RoleLimitIn,
+    RoleLimitOut,
+    (rules.role_limits, rules.put_role_limit, rules.delete_role_limit),
+    (
+        "The customer's own role limits (none: it uses its parent's)",
+        "Set a role's limits per order and per month (catalog managers)",
+        "Remove a role's limits (catalog managers)",
+    ),
+)
+_keyed_rules(
+    "part-numbers",
+    "sku",
+    PartNumberIn,
+    PartNumberOut,
+    (rules.part_numbers, rules.put_part_number, rules.delete_part_number),
+    (
+        "The customer's own part numbers (its parents' apply per item where it has none)",
+        "Set the customer's part number for an item (catalog managers)",
+        "Remove the customer's part number for an item (catalog managers)",
+    ),
+)
+_keyed_rules(
+    "special-items",
+    "sku",
+    SpecialItemIn,
+    SpecialItemOut,
+    (rules.special_items, rules.put_special_item, rules.delete_special_item),
+    (
+        "The customer's special assortment: items at its own prices",
+        "Add an item to the special assortment or change its price (catalog managers)",
+        "Remove an item from the special assortment (catalog managers)",
+    ),
+    inherited=False,
+)  # a parent's special prices are its own agreement, not its subsidiaries'

@@ -26,5 +26,6 @@ async def healthz(gateway: GatewayDep, engine: EngineDep) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001
         checks["database"] = f"unreachable: {exc}"
     healthy = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks},
-                        status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503
+    )

@@ -31,13 +31,20 @@ async def read_invoice(invoice_id: str, actor: CurrentActor, engine: EngineDep) 
     return await visible_invoice(engine, actor, invoice_id)
 
 
-@router.post("/{invoice_id}/payments", response_model=PaymentResult,
-             summary="Record a payment (finance); the same reference twice counts once")
-async def record_payment(invoice_id: str, body: PaymentBody, actor: CurrentActor, engine: EngineDep,
-                         gateway: GatewayDep) -> PaymentResult:
+@router.post(
+    "/{invoice_id}/payments",
+    response_model=PaymentResult,
+    summary="Record a payment (finance); the same reference twice counts once",
+)
+async def record_payment(
+    invoice_id: str, body: PaymentBody, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep
+) -> PaymentResult:
     require_role(actor, "finance")
     invoice = await visible_invoice(engine, actor, invoice_id)
     if invoice.paid_total >= invoice.gross_total:
         raise Problem(409, f"invoice {invoice.number} is paid")
-    return await gateway.update_order(invoice.order_id, OrderWorkflow.record_payment, PaymentIn(
-        invoice_id=invoice_id, amount=body.amount, reference=body.reference, actor=actor))
+    return await gateway.update_order(
+        invoice.order_id,
+        OrderWorkflow.record_payment,
+        PaymentIn(invoice_id=invoice_id, amount=body.amount, reference=body.reference, actor=actor),
+    )

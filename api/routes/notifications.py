@@ -18,9 +18,9 @@ class NotificationOut(BaseModel):
     created_at: datetime
 
 
-@router.get("", response_model=list[NotificationOut],
-            summary="Reminders, escalations and new sub-orders for the caller's roles")
+@router.get(
+    "", response_model=list[NotificationOut], summary="Reminders, escalations and new sub-orders for the caller's roles"
+)
 async def my_notifications(actor: CurrentActor, engine: EngineDep) -> list[NotificationOut]:
     rows = await run_in_threadpool(inbox, engine, actor)
-    return [NotificationOut(subject=r.subject, body=r.body, order_id=r.order_id, created_at=r.created_at)
-            for r in rows]
+    return [NotificationOut(subject=r.subject, body=r.body, order_id=r.order_id, created_at=r.created_at) for r in rows]

@@ -62,19 +62,33 @@ async def place(gateway, settings, actor: Actor, body: OrderCreate, idempotency_
     if actor.customer_id is None:
         raise Problem(403, "Only a customer's buyers place orders")
     order_id = new_order_id(actor.customer_id, idempotency_key)
-    placement = OrderPlacement(order_id=order_id, seller_id=settings.seller_id, buyer=actor,
-                               lines=body.lines, customer_reference=body.customer_reference,
-                               delivery_address=body.delivery_address, policy=settings.order_policy())
+    placement = OrderPlacement(
+        order_id=order_id,
+        seller_id=settings.seller_id,
+        buyer=actor,
+        lines=body.lines,
+        customer_reference=body.customer_reference,
+        delivery_address=body.delivery_address,
+        policy=settings.order_policy(),
+    )
     fingerprint = request_fingerprint({"buyer": actor.id, **body.model_dump(mode="json")})
     order_id, status = await gateway.place_order(placement, fingerprint)
     return OrderAccepted(order_id=order_id, status=status, location=f"/api/v1/orders/{order_id}")
 
 
-@router.post("", status_code=202, response_model=OrderAccepted,
-             summary="Place a call-off order (validated, approved, fulfilled and invoiced asynchronously)",
-             responses={202: {"description": "The order is durable in Temporal; follow Location for its status"}})
+@router.post(
+    "",
+    status_code=202,
+    response_model=OrderAccepted,
+    summary="Place a call-off order (validated, approved, fulfilled and invoiced asynchronously)",
+    responses={202: {"description": "The order is durable in Temporal; follow Location for its status"}},
+)
 async def create_order(
-    body: OrderCreate, response: Response, actor: CurrentActor, gateway: GatewayDep, settings: SettingsDep,
+    body: OrderCreate,
+    response: Response,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, min_length=1)] = None,
 ) -> OrderAccepted:
     accepted = await place(gateway, settings, actor, body, idempotency_key)
@@ -84,7 +98,8 @@ async def create_order(
 
 @router.get("", response_model=list[OrderSummary], summary="The caller's orders, newest first")
 async def list_orders(
-    actor: CurrentActor, gateway: GatewayDep,
+    actor: CurrentActor,
+    gateway: GatewayDep,
     status: Annotated[OrderStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[OrderSummary]:
@@ -106,12 +121,16 @@ async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep) -> 
     return await visible_order(gateway, actor, order_id)
 
 
-@router.post("/{order_id}/approval", response_model=OrderView,
-             summary="Approve or reject, by the approver or expert the order waits for (409 otherwise)")
+@router.post(
+    "/{order_id}/approval",
+    response_model=OrderView,
+    summary="Approve or reject, by the approver or expert the order waits for (409 otherwise)",
+)
 async def approve(order_id: str, body: ApprovalBody, actor: CurrentActor, gateway: GatewayDep) -> OrderView:
     await visible_order(gateway, actor, order_id)
-    return await gateway.update_order(order_id, OrderWorkflow.decide,
-                                      ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor))
+    return await gateway.update_order(
+        order_id, OrderWorkflow.decide, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor)
+    )
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, summary="Cancel before shipping, by the buyer")
@@ -126,13 +145,28 @@ def _unit_exists(engine, unit_id: str) -> bool:
         return session.get(DeliveryUnit, unit_id) is not None
 
 
-@router.post("/{order_id}/suborders/{suborder_id}/decision", response_model=OrderView,
-             summary="The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit")
-async def decide_suborder(order_id: str, suborder_id: str, body: SubOrderDecisionBody, actor: CurrentActor,
-                          gateway: GatewayDep, engine: EngineDep) -> OrderView:
+@router.post(
+    "/{order_id}/suborders/{suborder_id}/decision",
+    response_model=OrderView,
+    summary="The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit",
+)
+async def decide_suborder(
+    order_id: str,
+    suborder_id: str,
+    body: SubOrderDecisionBody,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    engine: EngineDep,
+) -> OrderView:
     await visible_order(gateway, actor, order_id)
-    if body.action == "reassign" and not (body.partner_id and await run_in_threadpool(_unit_exists, engine, body.partner_id)):
+    if body.action == "reassign" and not (
+        body.partner_id and await run_in_threadpool(_unit_exists, engine, body.partner_id)
+    ):
         raise Problem(422, "reassign needs the id of an existing delivery unit", field="partner_id")
-    return await gateway.update_order(order_id, OrderWorkflow.decide_suborder, SubOrderDecision(
-        action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment,
-        actor=actor))
+    return await gateway.update_order(
+        order_id,
+        OrderWorkflow.decide_suborder,
+        SubOrderDecision(
+            action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
+        ),
+    )

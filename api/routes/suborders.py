@@ -38,7 +38,8 @@ def _unit_scope(actor: Actor) -> str | None:
 
 @router.get("", response_model=list[SubOrderSummary], summary="The caller's delivery unit's sub-orders")
 async def list_suborders(
-    actor: CurrentActor, gateway: GatewayDep,
+    actor: CurrentActor,
+    gateway: GatewayDep,
     status: Annotated[SubOrderStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SubOrderSummary]:
@@ -59,14 +60,22 @@ async def get_suborder(suborder_id: str, actor: CurrentActor, gateway: GatewayDe
     return await visible_suborder(gateway, actor, suborder_id)
 
 
-@router.post("/{suborder_id}/events", response_model=SubOrderView,
-             summary="Report progress from the partner portal (same effect as the signed webhook)")
+@router.post(
+    "/{suborder_id}/events",
+    response_model=SubOrderView,
+    summary="Report progress from the partner portal (same effect as the signed webhook)",
+)
 async def report_event(
-    suborder_id: str, body: PortalEvent, actor: CurrentActor, gateway: GatewayDep,
+    suborder_id: str,
+    body: PortalEvent,
+    actor: CurrentActor,
+    gateway: GatewayDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> SubOrderView:
     require_role(actor, "fulfilment")
     await visible_suborder(gateway, actor, suborder_id)
     event_id = f"portal:{idempotency_key or uuid.uuid4().hex}"
-    return await gateway.report(PartnerEvent(type=body.type, suborder_id=suborder_id, event_id=event_id,
-                                             data=body.data, actor=actor), update_id=event_id)
+    return await gateway.report(
+        PartnerEvent(type=body.type, suborder_id=suborder_id, event_id=event_id, data=body.data, actor=actor),
+        update_id=event_id,
+    )

@@ -24,9 +24,12 @@ class WebhookAck(BaseModel):
     suborder: SubOrderView | None = None
 
 
-@router.post("/partners/{partner_id}", response_model=WebhookAck,
-             summary="A delivery unit's backend reports progress (Standard Webhooks signature)",
-             responses={401: {"description": "bad signature or stale timestamp"}})
+@router.post(
+    "/partners/{partner_id}",
+    response_model=WebhookAck,
+    summary="A delivery unit's backend reports progress (Standard Webhooks signature)",
+    responses={401: {"description": "bad signature or stale timestamp"}},
+)
 async def partner_webhook(partner_id: str, request: Request, gateway: GatewayDep, engine: EngineDep) -> WebhookAck:
     secret = await run_in_threadpool(webhooks.unit_secret, engine, partner_id)
     if secret is None:
@@ -44,8 +47,13 @@ async def partner_webhook(partner_id: str, request: Request, gateway: GatewayDep
     except ValidationError as exc:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         raise Problem(422, "Invalid webhook body", field=errors[0]["field"], errors=errors) from exc
-    event = PartnerEvent(type=message.type, suborder_id=message.suborder_id, event_id=webhook_id,
-                         data=message.data, actor=Actor(id=f"partner:{partner_id}", delivery_unit_id=partner_id))
+    event = PartnerEvent(
+        type=message.type,
+        suborder_id=message.suborder_id,
+        event_id=webhook_id,
+        data=message.data,
+        actor=Actor(id=f"partner:{partner_id}", delivery_unit_id=partner_id),
+    )
     # the update id makes concurrent deliveries of one webhook a single update in Temporal
     view = await gateway.report(event, update_id=f"webhook:{partner_id}:{webhook_id}")
     await run_in_threadpool(webhooks.remember, engine, partner_id, webhook_id, message.suborder_id, message.type)

@@ -4,6 +4,7 @@ Revision ID: 0002_contracts
 Revises: 0001
 Hand-written (batch operations, so SQLite can take them too).
 """
+
 from alembic import op
 import sqlalchemy as sa
 

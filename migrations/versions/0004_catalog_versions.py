@@ -4,6 +4,7 @@ Revision ID: 0004_versions
 Revises: 0001
 Hand-written (batch operations, so SQLite can take them too).
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -115,8 +116,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("subassortment", "customercatalog", "catalogitemhidden", "qualityrule", "catalogimportrow",
-                  "cataloglive", "catalogversionitem"):
+    for table in (
+        "subassortment",
+        "customercatalog",
+        "catalogitemhidden",
+        "qualityrule",
+        "catalogimportrow",
+        "cataloglive",
+        "catalogversionitem",
+    ):
         op.drop_table(table)
     with op.batch_alter_table("catalogversion", schema=None) as batch_op:
         batch_op.drop_index("ix_catalogversion_status")

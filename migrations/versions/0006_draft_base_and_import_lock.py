@@ -9,6 +9,7 @@ version is published, and can be published with force.
 Revision ID: 0006_draft_guards
 Revises: 0005_merge
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -23,9 +24,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("based_on", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("import_run", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("import_seen_at", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE catalogversion SET based_on = (SELECT p.id FROM catalogversion p "
-               "WHERE p.published_at IS NOT NULL AND p.published_at <= catalogversion.created_at "
-               "ORDER BY p.published_at DESC, p.id DESC LIMIT 1) WHERE status = 'draft'")
+    op.execute(
+        "UPDATE catalogversion SET based_on = (SELECT p.id FROM catalogversion p "
+        "WHERE p.published_at IS NOT NULL AND p.published_at <= catalogversion.created_at "
+        "ORDER BY p.published_at DESC, p.id DESC LIMIT 1) WHERE status = 'draft'"
+    )
 
 
 def downgrade() -> None:

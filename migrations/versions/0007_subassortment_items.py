@@ -9,6 +9,7 @@ Revision ID: 0007_subassortment_items
 Revises: 0006_draft_guards
 Hand-written (batch operations, so SQLite can take them too).
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -25,17 +26,26 @@ FIELDS = ("name", "description", "category", "unit", "currency", "delivery_unit_
 
 
 def _columns(with_attributes: bool) -> list:
-    columns = [sa.column("sku", sa.String()), *(sa.column(f, sa.String()) for f in FIELDS),
-               sa.column("list_price", ExactDecimal(14, 2)), sa.column("vat_rate", ExactDecimal(7, 4)),
-               sa.column("expert_review", sa.Boolean())]
+    columns = [
+        sa.column("sku", sa.String()),
+        *(sa.column(f, sa.String()) for f in FIELDS),
+        sa.column("list_price", ExactDecimal(14, 2)),
+        sa.column("vat_rate", ExactDecimal(7, 4)),
+        sa.column("expert_review", sa.Boolean()),
+    ]
     return columns + [sa.column("attributes", sa.JSON())] if with_attributes else columns
 
 
 def _fill(connection) -> None:
     from catalog.subassortments import matches, parse_rules  # the matching rule of the application
 
-    definitions = sa.table("subassortment", sa.column("customer_id", sa.String()), sa.column("categories", sa.JSON()),
-                           sa.column("skus", sa.JSON()), sa.column("rules", sa.JSON()))
+    definitions = sa.table(
+        "subassortment",
+        sa.column("customer_id", sa.String()),
+        sa.column("categories", sa.JSON()),
+        sa.column("skus", sa.JSON()),
+        sa.column("rules", sa.JSON()),
+    )
     rows = connection.execute(sa.select(definitions)).all()
     if not rows:
         return
@@ -53,8 +63,9 @@ def _fill(connection) -> None:
             where.append(sa.or_(source.c.category.in_(categories or []), source.c.sku.in_(skus or [])))
         parsed, last = parse_rules(rules or []), ""
         while True:
-            batch = connection.execute(sa.select(source).where(*where, source.c.sku > last)
-                                       .order_by(source.c.sku).limit(BATCH)).all()
+            batch = connection.execute(
+                sa.select(source).where(*where, source.c.sku > last).order_by(source.c.sku).limit(BATCH)
+            ).all()
             if not batch:
                 break
             found = [{"customer_id": owner, "sku": r.sku} for r in batch if matches(r, parsed)]

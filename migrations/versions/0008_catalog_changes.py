@@ -9,6 +9,7 @@ Revision ID: 0008_catalog_changes
 Revises: 0007_subassortment_items
 Hand-written (batch operations, so SQLite can take them too).
 """
+
 from alembic import op
 import sqlalchemy as sa
 

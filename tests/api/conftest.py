@@ -1,4 +1,5 @@
 """Integration fixtures: a real Temporal dev server, the real worker, the API over real HTTP."""
+
 import asyncio
 import socket
 import threading
@@ -27,8 +28,11 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 async def dev_env():
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=executable("temporal"), data_converter=pydantic_data_converter,
-        search_attributes=search.ALL, dev_server_log_level="error")
+        dev_server_existing_path=executable("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search.ALL,
+        dev_server_log_level="error",
+    )
     yield env
     await env.shutdown()
 
@@ -37,19 +41,22 @@ async def dev_env():
 def api_settings(dev_env, tmp_path_factory) -> Settings:
     db = tmp_path_factory.mktemp("api") / "app.db"
     migrated_sqlite(db).dispose()
-    return Settings(temporal_address=dev_env.client.service_client.config.target_host,
-                    database_url=f"sqlite:///{db}", jwt_secret="test-secret-" + uuid.uuid4().hex,
-                    temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}")
+    return Settings(
+        temporal_address=dev_env.client.service_client.config.target_host,
+        database_url=f"sqlite:///{db}",
+        jwt_secret="test-secret-" + uuid.uuid4().hex,
+        temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
+    )
 
 
 @pytest.fixture(scope="session")
 async def system(dev_env, api_settings):
     """Worker in this event loop, API in a uvicorn thread; yields the API's base URL."""
     from database import make_engine
+
     engine = make_engine(api_settings.database_url)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

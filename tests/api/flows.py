@@ -1,5 +1,6 @@
 """What the parties do over HTTP, for the integration tests; and fixtures for the tests that also
 set up data directly in the API's database (import them into the test module)."""
+
 import asyncio
 import json
 import uuid
@@ -18,14 +19,19 @@ CABLES = {"sku": "CBL-CAT6-5M", "quantity": 10}
 INSTALL = {"sku": "SVC-INSTALL-ONSITE", "quantity": 1}
 
 
-def signed(unit: str, body: dict, webhook_id: str | None = None, secret: str | None = None,
-           at: datetime | None = None) -> tuple[bytes, dict[str, str]]:
+def signed(
+    unit: str, body: dict, webhook_id: str | None = None, secret: str | None = None, at: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
     payload = json.dumps(body)
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
     at = at or datetime.now(timezone.utc)
     signature = Webhook(secret or SECRETS[unit]).sign(webhook_id, at, payload)
-    return payload.encode(), {"webhook-id": webhook_id, "webhook-timestamp": str(int(at.timestamp())),
-                              "webhook-signature": signature, "content-type": "application/json"}
+    return payload.encode(), {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
 
 
 async def place(http, headers, *lines, key: str | None = None, **extra):
@@ -45,12 +51,15 @@ async def order_until(http, headers, order_id: str, predicate, attempts: int = 3
             if predicate(doc):
                 return doc
         await asyncio.sleep(0.05)
-    raise AssertionError(f"order {order_id} never reached the condition; last: {doc.get('status')} {doc.get('timeline')}")
+    raise AssertionError(
+        f"order {order_id} never reached the condition; last: {doc.get('status')} {doc.get('timeline')}"
+    )
 
 
 async def webhook(http, unit: str, suborder_id: str, event: str, webhook_id: str | None = None, **data):
-    body, headers = signed(unit, {"type": f"suborder.{event}", "suborder_id": suborder_id, "data": data},
-                           webhook_id=webhook_id)
+    body, headers = signed(
+        unit, {"type": f"suborder.{event}", "suborder_id": suborder_id, "data": data}, webhook_id=webhook_id
+    )
     return await http.post(f"/api/v1/webhooks/partners/{unit}", content=body, headers=headers)
 
 

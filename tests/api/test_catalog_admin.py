@@ -1,6 +1,7 @@
 """Catalog management over HTTP with the real worker on a Temporal dev server: import with the
 per-item report, edit, diff, quality report, scheduled and immediate publishing, export, and a
 supplier sync schedule that pulls from a local HTTP server."""
+
 import asyncio
 import functools
 import http.server
@@ -47,23 +48,38 @@ async def test_import_edit_diff_publish_and_export(http, login):
     version = r.json()["id"]
 
     csv = b"sku,name,category,list_price\nT-API-1,API test item,test-api,19.99\nT-API-BAD,Broken,test-api,free\n"
-    r = await http.post(f"/api/v1/catalog/versions/{version}/import", params={"mode": "delta"},
-                        files={"file": ("items.csv", csv, "text/csv")}, headers=manager)
+    r = await http.post(
+        f"/api/v1/catalog/versions/{version}/import",
+        params={"mode": "delta"},
+        files={"file": ("items.csv", csv, "text/csv")},
+        headers=manager,
+    )
     assert r.status_code == 200, r.text
     report = r.json()
     assert (report["added"], report["failed"]) == (1, 1)
     assert report["errors"][0]["sku"] == "T-API-BAD" and report["errors"][0]["field"] == "list_price"
 
-    r = await http.post(f"/api/v1/catalog/versions/{version}/import",
-                        files={"file": ("evil.xml", (DATA / "xxe.xml").read_bytes(), "application/xml")}, headers=manager)
+    r = await http.post(
+        f"/api/v1/catalog/versions/{version}/import",
+        files={"file": ("evil.xml", (DATA / "xxe.xml").read_bytes(), "application/xml")},
+        headers=manager,
+    )
     assert r.status_code == 422 and r.json()["field"] == "file" and "entities" in r.json()["detail"]
 
-    r = await http.put(f"/api/v1/catalog/versions/{version}/items/T-API-2", headers=manager, json={
-        "name": "Second API item", "category": "test-api", "list_price": "5.00",
-        "attributes": {"eclass": "19170401", "image_url": "https://img.example/2.jpg"}})
+    r = await http.put(
+        f"/api/v1/catalog/versions/{version}/items/T-API-2",
+        headers=manager,
+        json={
+            "name": "Second API item",
+            "category": "test-api",
+            "list_price": "5.00",
+            "attributes": {"eclass": "19170401", "image_url": "https://img.example/2.jpg"},
+        },
+    )
     assert r.status_code == 200, r.text
-    r = await http.put(f"/api/v1/catalog/versions/{version}/items/T-API-2", headers=manager,
-                       json={"list_price": "lots"})
+    r = await http.put(
+        f"/api/v1/catalog/versions/{version}/items/T-API-2", headers=manager, json={"list_price": "lots"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "list_price"
 
     r = await http.get(f"/api/v1/catalog/versions/{version}/diff", headers=manager)
@@ -73,18 +89,17 @@ async def test_import_edit_diff_publish_and_export(http, login):
 
     r = await http.get(f"/api/v1/catalog/versions/{version}/items", params={"q": "t-api"}, headers=manager)
     assert r.json()["total"] == 2 and r.json()["items"][1]["attributes"]["eclass"] == "19170401"
-    r = await http.get(f"/api/v1/catalog/versions/{version}/quality", params={"customer_id": "globex"},
-                       headers=manager)
+    r = await http.get(f"/api/v1/catalog/versions/{version}/quality", params={"customer_id": "globex"}, headers=manager)
     assert r.status_code == 200 and r.json()["customers"][0]["customer_id"] == "globex"
 
     # scheduled for tomorrow (a CatalogPublication workflow), then unpublished again
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-    r = await http.post(f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": tomorrow},
-                        headers=manager)
+    r = await http.post(f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": tomorrow}, headers=manager)
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "scheduled"
-    r = await http.post(f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": "2030-01-01T00:00:00"},
-                        headers=manager)
+    r = await http.post(
+        f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": "2030-01-01T00:00:00"}, headers=manager
+    )
     assert r.status_code == 422 and r.json()["field"] == "activates_at"
     r = await http.post(f"/api/v1/catalog/versions/{version}/unpublish", headers=manager)
     assert r.status_code == 200 and r.json()["status"] == "draft"
@@ -95,8 +110,11 @@ async def test_import_edit_diff_publish_and_export(http, login):
     r = await http.post(f"/api/v1/catalog/versions/{version}/publish", headers=manager)
     assert r.status_code == 409
     # the demo's draft was copied from the version before: publishing it now would undo this one
-    drafts = [v for v in (await http.get("/api/v1/catalog/versions", headers=manager)).json()
-              if v["status"] == "draft" and v["based_on"] is not None and v["based_on"] != version]
+    drafts = [
+        v
+        for v in (await http.get("/api/v1/catalog/versions", headers=manager)).json()
+        if v["status"] == "draft" and v["based_on"] is not None and v["based_on"] != version
+    ]
     assert drafts
     r = await http.post(f"/api/v1/catalog/versions/{drafts[0]['id']}/publish", headers=manager)
     assert r.status_code == 409 and f"but version {version} has been published since" in r.json()["detail"]
@@ -119,23 +137,35 @@ async def test_import_edit_diff_publish_and_export(http, login):
 
 async def test_quality_rules_and_sub_assortments_over_http(http, login):
     manager = await login(MANAGER)
-    r = await http.put("/api/v1/catalog/customers/globex/quality-rules", headers=manager,
-                       json=[{"rule": "classification"}, {"rule": "image"}])
+    r = await http.put(
+        "/api/v1/catalog/customers/globex/quality-rules",
+        headers=manager,
+        json=[{"rule": "classification"}, {"rule": "image"}],
+    )
     assert r.status_code == 200, r.text
     r = await http.get("/api/v1/catalog/customers/globex/quality-rules", headers=manager)
     assert [rule["rule"] for rule in r.json()] == ["classification", "image"]
     r = await http.put("/api/v1/catalog/customers/globex/quality-rules", headers=manager, json=[{"rule": "colour"}])
     assert r.status_code == 422
-    r = await http.put("/api/v1/catalog/customers/globex/sub-assortment", headers=manager,
-                       json={"name": "network", "categories": ["network"], "rules": [{"field": "colour", "op": "eq"}]})
+    r = await http.put(
+        "/api/v1/catalog/customers/globex/sub-assortment",
+        headers=manager,
+        json={"name": "network", "categories": ["network"], "rules": [{"field": "colour", "op": "eq"}]},
+    )
     assert r.status_code == 422
-    r = await http.put("/api/v1/catalog/customers/globex/sub-assortment", headers=manager,
-                       json={"name": "network and cables", "categories": ["network", "cables"]})
+    r = await http.put(
+        "/api/v1/catalog/customers/globex/sub-assortment",
+        headers=manager,
+        json={"name": "network and cables", "categories": ["network", "cables"]},
+    )
     assert r.status_code == 200
     r = await http.get("/api/v1/catalog/customers/globex/sub-assortment", headers=manager)
     assert r.json()["categories"] == ["network", "cables"]
-    r = await http.put("/api/v1/catalog/customers/globex/quality-rules", headers=manager,
-                       json=[{"rule": "classification"}, {"rule": "min_description_length", "params": {"length": 20}}])
+    r = await http.put(
+        "/api/v1/catalog/customers/globex/quality-rules",
+        headers=manager,
+        json=[{"rule": "classification"}, {"rule": "min_description_length", "params": {"length": 20}}],
+    )
     assert r.status_code == 200
 
 

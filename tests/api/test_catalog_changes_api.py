@@ -2,6 +2,7 @@
 show in GET /api/v1/catalog/changes with the manager's e-mail, newest first and a page at a time;
 the seller's experts and finance read it too, customers and delivery units are refused. Edits go to
 a fresh customer and contract only: the API database is shared by the session."""
+
 from datetime import date
 
 from tests.api.flows import app_db  # noqa: F401 - fixture
@@ -12,19 +13,26 @@ CHANGES = "/api/v1/catalog/changes"
 
 
 async def test_a_managers_edits_show_in_the_trail(http, login, app_db):
-    customer, contract = add_customer(app_db, contract=(date(2025, 1, 1), date(2030, 12, 31)),
-                                      prices={"CBL-CAT6-5M": "4.00"})
+    customer, contract = add_customer(
+        app_db, contract=(date(2025, 1, 1), date(2030, 12, 31)), prices={"CBL-CAT6-5M": "4.00"}
+    )
     manager = await login(MANAGER)
-    r = await http.patch(f"/api/v1/contracts/{contract}", json={"tolerance_percent": "10", "on_exceed": "expert"},
-                         headers=manager)
+    r = await http.patch(
+        f"/api/v1/contracts/{contract}", json={"tolerance_percent": "10", "on_exceed": "expert"}, headers=manager
+    )
     assert r.status_code == 200, r.text
 
     r = await http.get(CHANGES, params={"contract_id": contract}, headers=manager)
     assert r.status_code == 200, r.text
     [change] = r.json()["changes"]
     assert {k: change[k] for k in ("actor", "customer_id", "contract_id", "kind", "subject", "action")} == {
-        "actor": MANAGER, "customer_id": customer, "contract_id": contract, "kind": "contract.terms",
-        "subject": None, "action": "changed"}
+        "actor": MANAGER,
+        "customer_id": customer,
+        "contract_id": contract,
+        "kind": "contract.terms",
+        "subject": None,
+        "action": "changed",
+    }
     assert (change["before"]["tolerance_percent"], change["after"]["tolerance_percent"]) == ("0.00", "10.00")
     assert (change["before"]["on_exceed"], change["after"]["on_exceed"]) == ("reject", "expert")
     assert r.json()["next_before_id"] is None
@@ -34,11 +42,11 @@ async def test_a_managers_edits_show_in_the_trail(http, login, app_db):
     assert r.status_code == 200, r.text
     r = await http.patch(f"/api/v1/contracts/{contract}", json={"valid_from": "2031-01-01"}, headers=manager)
     assert r.status_code == 422
-    r = await http.put(f"/api/v1/customers/{customer}/special-items/PWR-UPS-AT", json={"price": "589.00"},
-                       headers=manager)
+    r = await http.put(
+        f"/api/v1/customers/{customer}/special-items/PWR-UPS-AT", json={"price": "589.00"}, headers=manager
+    )
     assert r.status_code == 200, r.text
-    r = await http.put(f"/api/v1/catalog/customers/{customer}/quality-rules", json=[{"rule": "image"}],
-                       headers=manager)
+    r = await http.put(f"/api/v1/catalog/customers/{customer}/quality-rules", json=[{"rule": "image"}], headers=manager)
     assert r.status_code == 200, r.text
 
     # newest first, a page at a time; readable by the seller's experts and finance
@@ -46,15 +54,21 @@ async def test_a_managers_edits_show_in_the_trail(http, login, app_db):
     r = await http.get(CHANGES, params={"customer_id": customer, "limit": 2}, headers=expert)
     assert r.status_code == 200, r.text
     first = r.json()
-    assert [(c["kind"], c["actor"]) for c in first["changes"]] == [("quality_rules", MANAGER),
-                                                                   ("special_item", MANAGER)]
-    r = await http.get(CHANGES, params={"customer_id": customer, "before_id": first["next_before_id"]},
-                       headers=await login("finance@seller.example"))
+    assert [(c["kind"], c["actor"]) for c in first["changes"]] == [
+        ("quality_rules", MANAGER),
+        ("special_item", MANAGER),
+    ]
+    r = await http.get(
+        CHANGES,
+        params={"customer_id": customer, "before_id": first["next_before_id"]},
+        headers=await login("finance@seller.example"),
+    )
     assert r.status_code == 200, r.text
     assert [c["kind"] for c in r.json()["changes"]] == ["contract.terms"] and r.json()["next_before_id"] is None
     r = await http.get(CHANGES, params={"customer_id": customer, "kind": "special_item"}, headers=manager)
     assert [(c["subject"], c["action"], c["after"]["price"]) for c in r.json()["changes"]] == [
-        ("PWR-UPS-AT", "created", "589.00")]
+        ("PWR-UPS-AT", "created", "589.00")
+    ]
 
 
 async def test_only_the_sellers_staff_read_the_trail(http, login):

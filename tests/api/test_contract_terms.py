@@ -1,4 +1,5 @@
 """Catalog managers edit contract terms through the API; everyone else cannot."""
+
 from tests.api.flows import app_db, demo_hash  # noqa: F401 - fixtures
 from tests.catalog.rules_data import add_user
 
@@ -9,12 +10,16 @@ async def test_catalog_manager_edits_terms_and_items(http, login):
     manager = await login("catalog@seller.example")
     before = (await http.get(f"/api/v1/contracts/{CONTRACT}", headers=manager)).json()
     try:
-        r = await http.patch(f"/api/v1/contracts/{CONTRACT}", json={"tolerance_percent": "10", "on_exceed": "expert"},
-                             headers=manager)
+        r = await http.patch(
+            f"/api/v1/contracts/{CONTRACT}", json={"tolerance_percent": "10", "on_exceed": "expert"}, headers=manager
+        )
         assert r.status_code == 200, r.text
         assert r.json()["tolerance_percent"] in ("10", "10.00", "10.0") and r.json()["on_exceed"] == "expert"
-        r = await http.put(f"/api/v1/contracts/{CONTRACT}/items/CBL-CAT6-5M",
-                           json={"price": "4.55", "agreed_quantity": 5000}, headers=manager)
+        r = await http.put(
+            f"/api/v1/contracts/{CONTRACT}/items/CBL-CAT6-5M",
+            json={"price": "4.55", "agreed_quantity": 5000},
+            headers=manager,
+        )
         assert r.status_code == 200, r.text
         cable = next(i for i in r.json()["items"] if i["sku"] == "CBL-CAT6-5M")
         assert (cable["price"], cable["agreed_quantity"]) == ("4.55", 5000)
@@ -24,10 +29,16 @@ async def test_catalog_manager_edits_terms_and_items(http, login):
         assert item["price"] == "4.55"
     finally:
         cable = next(i for i in before["items"] if i["sku"] == "CBL-CAT6-5M")
-        await http.put(f"/api/v1/contracts/{CONTRACT}/items/CBL-CAT6-5M",
-                       json={"price": cable["price"], "agreed_quantity": cable["agreed_quantity"]}, headers=manager)
-        await http.patch(f"/api/v1/contracts/{CONTRACT}", json={
-            "tolerance_percent": before["tolerance_percent"], "on_exceed": before["on_exceed"]}, headers=manager)
+        await http.put(
+            f"/api/v1/contracts/{CONTRACT}/items/CBL-CAT6-5M",
+            json={"price": cable["price"], "agreed_quantity": cable["agreed_quantity"]},
+            headers=manager,
+        )
+        await http.patch(
+            f"/api/v1/contracts/{CONTRACT}",
+            json={"tolerance_percent": before["tolerance_percent"], "on_exceed": before["on_exceed"]},
+            headers=manager,
+        )
 
 
 async def test_bad_terms_and_wrong_callers_get_problems(http, login):
@@ -63,15 +74,21 @@ async def test_amounts_and_quantities_beyond_the_columns_are_refused_naming_the_
     # as a price of 0.00) or overflowed PostgreSQL (a 500)
     manager = await login("catalog@seller.example")
     item = f"/api/v1/contracts/{CONTRACT}/items/PWR-UPS-AT"
-    for body, field in (({"price": "0.001"}, "price"), ({"price": "4.555"}, "price"),
-                        ({"price": "1000000000000"}, "price"),
-                        ({"price": "1.00", "value_cap": "1000000000000"}, "value_cap"),
-                        ({"price": "1.00", "value_cap": "0.001"}, "value_cap"),
-                        ({"price": "1.00", "agreed_quantity": 2**31}, "agreed_quantity")):
+    for body, field in (
+        ({"price": "0.001"}, "price"),
+        ({"price": "4.555"}, "price"),
+        ({"price": "1000000000000"}, "price"),
+        ({"price": "1.00", "value_cap": "1000000000000"}, "value_cap"),
+        ({"price": "1.00", "value_cap": "0.001"}, "value_cap"),
+        ({"price": "1.00", "agreed_quantity": 2**31}, "agreed_quantity"),
+    ):
         r = await http.put(item, json=body, headers=manager)
         assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
-    for body, field in (({"value_cap": "1000000000000"}, "value_cap"), ({"value_cap": "0.001"}, "value_cap"),
-                        ({"tolerance_percent": "10.005"}, "tolerance_percent")):
+    for body, field in (
+        ({"value_cap": "1000000000000"}, "value_cap"),
+        ({"value_cap": "0.001"}, "value_cap"),
+        ({"tolerance_percent": "10.005"}, "tolerance_percent"),
+    ):
         r = await http.patch(f"/api/v1/contracts/{CONTRACT}", json=body, headers=manager)
         assert r.status_code == 422 and r.json()["field"] == field, (body, r.text)
     r = await http.get(f"/api/v1/contracts/{CONTRACT}", headers=manager)
@@ -81,9 +98,11 @@ async def test_amounts_and_quantities_beyond_the_columns_are_refused_naming_the_
 async def test_ids_with_control_characters_are_refused_not_a_server_error(http, login):
     # PostgreSQL's text cannot hold NUL: looking such an id up failed with a 500 there
     manager = await login("catalog@seller.example")
-    for method, path, body in (("GET", "/api/v1/contracts/GLOBEX%00", None),
-                               ("PATCH", "/api/v1/contracts/GLOBEX%00", {"on_exceed": "expert"}),
-                               ("PUT", f"/api/v1/contracts/{CONTRACT}/items/SW%00", {"price": "1.00"}),
-                               ("GET", "/api/v1/contracts?customer_id=glo%00bex", None)):
+    for method, path, body in (
+        ("GET", "/api/v1/contracts/GLOBEX%00", None),
+        ("PATCH", "/api/v1/contracts/GLOBEX%00", {"on_exceed": "expert"}),
+        ("PUT", f"/api/v1/contracts/{CONTRACT}/items/SW%00", {"price": "1.00"}),
+        ("GET", "/api/v1/contracts?customer_id=glo%00bex", None),
+    ):
         r = await http.request(method, path, headers=manager, **({} if body is None else {"json": body}))
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, r.text)

@@ -1,4 +1,5 @@
 """Framework contracts through HTTP: who sees which contract, and call-offs consuming and releasing it."""
+
 import asyncio
 
 from tests.api.flows import CABLES, SWITCH, order_until, place
@@ -31,8 +32,13 @@ async def test_the_customer_sees_its_contract_with_agreed_quantities_and_consump
     assert [c["contract_id"] for c in r.json()] == ["ACME-FC-2026"]
     doc = await contract(http, buyer, "ACME-FC-2026")
     assert {k: doc[k] for k in ("customer_id", "valid_from", "valid_to", "in_force", "currency", "on_exceed")} == {
-        "customer_id": "acme", "valid_from": "2025-01-01", "valid_to": "2030-12-31", "in_force": True,
-        "currency": "EUR", "on_exceed": "expert"}
+        "customer_id": "acme",
+        "valid_from": "2025-01-01",
+        "valid_to": "2030-12-31",
+        "in_force": True,
+        "currency": "EUR",
+        "on_exceed": "expert",
+    }
     assert doc["tolerance_percent"] == "5.00" and doc["value_cap"] is None
     switch = item(doc, "SW-24-PRO")
     assert (switch["price"], switch["agreed_quantity"], switch["limit_quantity"]) == ("1450.00", 100, 105)
@@ -42,7 +48,8 @@ async def test_the_customer_sees_its_contract_with_agreed_quantities_and_consump
     # a subsidiary calls off against its parent's contract, and sees it
     at_buyer = await login("buyer@acme-at.example")
     assert [c["contract_id"] for c in (await http.get("/api/v1/contracts", headers=at_buyer)).json()] == [
-        "ACME-FC-2026"]
+        "ACME-FC-2026"
+    ]
     assert (await contract(http, at_buyer, "ACME-FC-2026"))["customer_id"] == "acme"
 
 
@@ -84,14 +91,14 @@ async def test_a_call_off_consumes_the_contract_and_a_cancel_releases_it(http, l
 
     r = await http.post(f"/api/v1/orders/{order_id}/cancel", json={"reason": "wrong cable"}, headers=globex)
     assert r.status_code == 200, r.text
-    doc = await order_until(http, globex, order_id, lambda d: d["status"] == "CANCELLED"
-                            and d["contract_consumption"]["released"])
+    doc = await order_until(
+        http, globex, order_id, lambda d: d["status"] == "CANCELLED" and d["contract_consumption"]["released"]
+    )
     await consumed_until(http, manager, "GLOBEX-FC-2026", "CBL-CAT6-5M", lambda q: q == before)
 
     # the contract's call-offs list the order, released, for the customer and the seller's staff
     for headers in (globex, manager):
-        r = await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", params={"status": "released"},
-                           headers=headers)
+        r = await http.get("/api/v1/contracts/GLOBEX-FC-2026/call-offs", params={"status": "released"}, headers=headers)
         assert r.status_code == 200, r.text
         call_off = next(c for c in r.json() if c["order_id"] == order_id)
         assert call_off["lines"] == [{"sku": "CBL-CAT6-5M", "quantity": 7, "value": "32.20"}]
@@ -115,11 +122,15 @@ async def test_an_order_beyond_the_agreed_quantity_goes_to_the_expert(http, logi
     assert doc["pending_approval"]["kind"] == "contract"
     assert doc["pending_approval"]["reason"] == (
         f"beyond the framework contract ACME-FC-2026: SW-24-PRO: {before['remaining_quantity']} of the agreed 100 "
-        f"remain (tolerance 5 %), {too_many} ordered")
-    r = await http.post(f"/api/v1/orders/{order_id}/approval", json={"decision": "reject", "comment": "too many"},
-                        headers=expert)
+        f"remain (tolerance 5 %), {too_many} ordered"
+    )
+    r = await http.post(
+        f"/api/v1/orders/{order_id}/approval", json={"decision": "reject", "comment": "too many"}, headers=expert
+    )
     assert r.status_code == 200, r.text
     doc = await order_until(http, buyer, order_id, lambda d: d["status"] == "REJECTED")
     assert doc["contract_consumption"] is None
-    assert item(await contract(http, buyer, "ACME-FC-2026"), "SW-24-PRO")["consumed_quantity"] <= (
-        before["consumed_quantity"])
+    assert (
+        item(await contract(http, buyer, "ACME-FC-2026"), "SW-24-PRO")["consumed_quantity"]
+        <= (before["consumed_quantity"])
+    )

@@ -1,6 +1,7 @@
 """Catalog managers edit a customer's catalog rules over HTTP (/api/v1/customers); the customer's
 catalog shows the change at once; customers read only their own tree; bad input is a problem
 naming the field. Edits go to fresh customers only: the API database is shared by the session."""
+
 from datetime import date
 
 import pytest
@@ -34,17 +35,33 @@ async def test_each_kind_of_rule_is_edited_and_the_catalog_follows(http, login, 
     assert set(before) == {"CBL-CAT6-5M", "SVC-INSTALL-ONSITE"}
 
     # a price list: the switch joins the assortment with its quantity breaks
-    body = {"name": "Switches", "currency": "EUR", "valid_from": "2025-01-01",
-            "entries": [{"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
-                        {"sku": "SW-24-PRO", "min_quantity": 10, "price": 1550}]}
+    body = {
+        "name": "Switches",
+        "currency": "EUR",
+        "valid_from": "2025-01-01",
+        "entries": [
+            {"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
+            {"sku": "SW-24-PRO", "min_quantity": 10, "price": 1550},
+        ],
+    }
     r = await http.put(f"{base}/price-lists/PL-{customer}", json=body, headers=manager)
     assert r.status_code == 200, r.text
-    assert r.json() == {**body, "price_list_id": f"PL-{customer}", "customer_id": customer, "valid_to": None,
-                        "entries": [{"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
-                                    {"sku": "SW-24-PRO", "min_quantity": 10, "price": "1550.00"}]}
+    assert r.json() == {
+        **body,
+        "price_list_id": f"PL-{customer}",
+        "customer_id": customer,
+        "valid_to": None,
+        "entries": [
+            {"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
+            {"sku": "SW-24-PRO", "min_quantity": 10, "price": "1550.00"},
+        ],
+    }
     switch = (await catalog(http, tech))["SW-24-PRO"]
     assert (switch["price"], switch["price_source"], switch["price_breaks"]) == (
-        "1600.00", "price_list", [{"min_quantity": 1, "price": "1600.00"}, {"min_quantity": 10, "price": "1550.00"}])
+        "1600.00",
+        "price_list",
+        [{"min_quantity": 1, "price": "1600.00"}, {"min_quantity": 10, "price": "1550.00"}],
+    )
 
     # role rules: the technician may see but not order services
     rule_set = [{"role": "technician", "scope": "category", "target": "services", "may_see": True, "may_order": False}]
@@ -52,11 +69,14 @@ async def test_each_kind_of_rule_is_edited_and_the_catalog_follows(http, login, 
     assert r.status_code == 200 and r.json() == rule_set, r.text
     service = (await catalog(http, tech))["SVC-INSTALL-ONSITE"]
     assert (service["orderable"], service["not_orderable_reason"]) == (
-        False, "your role technician may see but not order the category services")
+        False,
+        "your role technician may see but not order the category services",
+    )
 
     # role limit, part number, special price
-    r = await http.put(f"{base}/role-limits/technician", json={"order_limit": "1000", "monthly_limit": None},
-                       headers=manager)
+    r = await http.put(
+        f"{base}/role-limits/technician", json={"order_limit": "1000", "monthly_limit": None}, headers=manager
+    )
     assert r.status_code == 200 and r.json() == {"role": "technician", "order_limit": "1000.00", "monthly_limit": None}
     r = await http.put(f"{base}/part-numbers/CBL-CAT6-5M", json={"part_number": "OUR-CABLE"}, headers=manager)
     assert r.status_code == 200 and r.json() == {"sku": "CBL-CAT6-5M", "part_number": "OUR-CABLE"}
@@ -68,22 +88,35 @@ async def test_each_kind_of_rule_is_edited_and_the_catalog_follows(http, login, 
 
     # everything reads back, for the seller's staff and for the customer's own users
     for headers in (manager, await login("expert@seller.example"), tech):
-        reads = {kind: (await http.get(f"{base}/{kind}", headers=headers)).json()
-                 for kind in ("price-lists", "role-rules", "role-limits", "part-numbers", "special-items")}
+        reads = {
+            kind: (await http.get(f"{base}/{kind}", headers=headers)).json()
+            for kind in ("price-lists", "role-rules", "role-limits", "part-numbers", "special-items")
+        }
         assert [pl["price_list_id"] for pl in reads["price-lists"]] == [f"PL-{customer}"]
         assert reads["role-rules"] == rule_set
         assert reads["role-limits"] == [{"role": "technician", "order_limit": "1000.00", "monthly_limit": None}]
         assert reads["part-numbers"] == [{"sku": "CBL-CAT6-5M", "part_number": "OUR-CABLE"}]
         assert [s["price"] for s in reads["special-items"]] == ["3.50"]
     detail = (await http.get(base, headers=tech)).json()
-    assert detail["rules"] == {"price_lists": 1, "role_rules": 1, "role_limits": 1, "part_numbers": 1,
-                               "special_items": 1, "price_lists_from": customer, "role_rules_from": customer,
-                               "role_limits_from": customer}
+    assert detail["rules"] == {
+        "price_lists": 1,
+        "role_rules": 1,
+        "role_limits": 1,
+        "part_numbers": 1,
+        "special_items": 1,
+        "price_lists_from": customer,
+        "role_rules_from": customer,
+        "role_limits_from": customer,
+    }
     assert detail["contract_id"] and detail["parents"] == [] and detail["subsidiaries"] == []
 
     # and everything goes again: the catalog is as before
-    for path in (f"price-lists/PL-{customer}", "role-limits/technician", "part-numbers/CBL-CAT6-5M",
-                 "special-items/CBL-CAT6-5M"):
+    for path in (
+        f"price-lists/PL-{customer}",
+        "role-limits/technician",
+        "part-numbers/CBL-CAT6-5M",
+        "special-items/CBL-CAT6-5M",
+    ):
         r = await http.delete(f"{base}/{path}", headers=manager)
         assert r.status_code == 204, (path, r.text)
         r = await http.delete(f"{base}/{path}", headers=manager)
@@ -99,8 +132,12 @@ async def test_customers_see_their_own_tree_only(http, login):
     assert r.status_code == 200
     listed = {c["customer_id"]: c for c in r.json()}
     assert {"acme", "acme-at", "globex"} <= set(listed)
-    assert listed["acme-at"] == {"customer_id": "acme-at", "name": "ACME Austria GmbH", "parent_id": "acme",
-                                 "country": "AT"}
+    assert listed["acme-at"] == {
+        "customer_id": "acme-at",
+        "name": "ACME Austria GmbH",
+        "parent_id": "acme",
+        "country": "AT",
+    }
 
     acme_buyer, at_buyer = await login("buyer@acme.example"), await login("buyer@acme-at.example")
     for headers in (acme_buyer, at_buyer):  # parents and subsidiaries, never another customer
@@ -121,9 +158,14 @@ async def test_customers_see_their_own_tree_only(http, login):
 
     # another customer's data is not found, exactly like a customer that does not exist
     globex_buyer = await login("buyer@globex.example")
-    for headers, path in ((acme_buyer, "globex"), (acme_buyer, "globex/price-lists"),
-                          (globex_buyer, "acme/role-rules"), (globex_buyer, "acme-at/special-items"),
-                          (globex_buyer, "no-such-customer"), (staff, "no-such-customer/part-numbers")):
+    for headers, path in (
+        (acme_buyer, "globex"),
+        (acme_buyer, "globex/price-lists"),
+        (globex_buyer, "acme/role-rules"),
+        (globex_buyer, "acme-at/special-items"),
+        (globex_buyer, "no-such-customer"),
+        (staff, "no-such-customer/part-numbers"),
+    ):
         r = await http.get(f"/api/v1/customers/{path}", headers=headers)
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, path
     r = await http.get("/api/v1/customers", headers=await login("ops@netpartner.example"))
@@ -135,8 +177,11 @@ async def test_bad_input_is_a_problem_naming_the_field(http, login, customer):
     base = f"/api/v1/customers/{customer}"
     price_list = {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "SW-24-PRO", "price": "1.00"}]}
     cases = [
-        ("price-lists/PL-x", {**price_list, "entries": [{"sku": "SW-24-PRO", "min_quantity": 0}]},
-         "entries[0].min_quantity"),
+        (
+            "price-lists/PL-x",
+            {**price_list, "entries": [{"sku": "SW-24-PRO", "min_quantity": 0}]},
+            "entries[0].min_quantity",
+        ),
         ("price-lists/PL-x", {**price_list, "entries": [{"sku": "SW-24-PRO", "price": "1.005"}]}, "entries[0].price"),
         ("price-lists/PL-x", {**price_list, "entries": [{"sku": "SW-24-PRO", "price": "-1"}]}, "entries[0].price"),
         ("price-lists/PL-x", {**price_list, "entries": [{"sku": "NO-SUCH-SKU"}]}, "entries[0].sku"),
@@ -158,16 +203,19 @@ async def test_bad_input_is_a_problem_naming_the_field(http, login, customer):
 
     r = await http.put(f"{base}/price-lists/ACME-PL-2026", json=price_list, headers=manager)
     assert r.status_code == 409 and r.json()["field"] == "price_list_id"  # ACME's list stays ACME's
-    r = await http.put("/api/v1/customers/no-such-customer/part-numbers/SW-24-PRO", json={"part_number": "X"},
-                       headers=manager)
+    r = await http.put(
+        "/api/v1/customers/no-such-customer/part-numbers/SW-24-PRO", json={"part_number": "X"}, headers=manager
+    )
     assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
 
 
 async def test_only_catalog_managers_write(http, login, customer):
-    writes = [("put", f"/api/v1/customers/{customer}/part-numbers/SW-24-PRO", {"part_number": "X"}),
-              ("put", "/api/v1/customers/acme/role-rules", []),
-              ("put", "/api/v1/customers/globex/special-items/SW-24-PRO", {"price": "1.00"}),
-              ("delete", "/api/v1/customers/acme/price-lists/ACME-PL-2026", None)]
+    writes = [
+        ("put", f"/api/v1/customers/{customer}/part-numbers/SW-24-PRO", {"part_number": "X"}),
+        ("put", "/api/v1/customers/acme/role-rules", []),
+        ("put", "/api/v1/customers/globex/special-items/SW-24-PRO", {"price": "1.00"}),
+        ("delete", "/api/v1/customers/acme/price-lists/ACME-PL-2026", None),
+    ]
     for user in ("buyer@acme.example", "approver@acme.example", "expert@seller.example"):
         headers = await login(user)
         for method, path, body in writes:
@@ -196,11 +244,11 @@ async def test_a_subsidiarys_users_do_not_see_their_siblings_in_the_parents_tree
         r2 = await http.get(f"/api/v1/customers/{hidden}", headers=buyer)
         assert r2.status_code == 404
     # the parent's own users and the seller's staff see the whole tree below it
-    for headers in (await login(add_user(app_db, parent, ["buyer"], password_hash=demo_hash).id),
-                    await login(MANAGER)):
+    for headers in (await login(add_user(app_db, parent, ["buyer"], password_hash=demo_hash).id), await login(MANAGER)):
         r = await http.get(f"/api/v1/customers/{parent}", headers=headers)
         assert sorted(s["customer_id"] for s in r.json()["subsidiaries"]) == sorted(
-            [mine, sibling, below_mine, below_sibling])
+            [mine, sibling, below_mine, below_sibling]
+        )
 
 
 async def test_control_characters_are_refused_naming_the_field(http, login, app_db, customer):

@@ -1,4 +1,5 @@
 """Duplicates have one effect; bad signatures and other tenants get nothing."""
+
 import uuid
 from datetime import datetime, timedelta, timezone
 

@@ -1,4 +1,5 @@
 """The whole happy path over HTTP, as the README walks through it."""
+
 from decimal import Decimal
 
 from tests.api.flows import CABLES, SWITCH, deliver_all, order_until, place
@@ -16,9 +17,15 @@ async def test_buyer_orders_partners_deliver_finance_collects(http, login):
     assert doc["status"] == "IN_FULFILLMENT"
     assert doc["customer_id"] == "acme"
     assert [(li["sku"], li["unit_price"], li["line_total"]) for li in doc["lines"]] == [
-        ("SW-24-PRO", "1450.00", "1450.00"), ("CBL-CAT6-5M", "4.20", "42.00")]
+        ("SW-24-PRO", "1450.00", "1450.00"),
+        ("CBL-CAT6-5M", "4.20", "42.00"),
+    ]
     assert (doc["net_total"], doc["vat_total"], doc["gross_total"], doc["currency"]) == (
-        "1492.00", "283.48", "1775.48", "EUR")
+        "1492.00",
+        "283.48",
+        "1775.48",
+        "EUR",
+    )
     assert doc["pending_approval"] is None
     assert doc["catalog_version"] >= 1  # the published catalog version it was validated against
 
@@ -38,8 +45,11 @@ async def test_buyer_orders_partners_deliver_finance_collects(http, login):
     r = await http.get(f"/api/v1/invoices/{invoice['invoice_id']}", headers=buyer)
     assert r.status_code == 200 and r.json()["payment_terms"] == "30 days net"
     assert [Decimal(li["gross_amount"]) for li in r.json()["lines"]] == [Decimal("1725.50"), Decimal("49.98")]
-    r = await http.post(f"/api/v1/invoices/{invoice['invoice_id']}/payments",
-                        json={"amount": "1775.48", "reference": "BANK-4711"}, headers=finance)
+    r = await http.post(
+        f"/api/v1/invoices/{invoice['invoice_id']}/payments",
+        json={"amount": "1775.48", "reference": "BANK-4711"},
+        headers=finance,
+    )
     assert r.status_code == 200, r.text
     doc = await order_until(http, buyer, order_id, lambda d: d["status"] == "PAID")
     events = [e["event"] for e in doc["timeline"]]

@@ -1,4 +1,5 @@
 """Orders that stop: undeliverable configuration, partner rejection, buyer cancellation."""
+
 from tests.api.flows import CABLES, SWITCH, order_until, place, webhook
 
 
@@ -30,17 +31,24 @@ async def test_partner_rejection_waits_for_the_expert_who_reassigns(http, login)
     pending = doc["pending_approval"]
     assert pending["kind"] == "suborder_rejected" and pending["suborder_id"] == sid
     assert "out of stock" in pending["reason"]
-    r = await http.post(f"/api/v1/orders/{order_id}/suborders/{sid}/decision",
-                        json={"action": "reassign", "partner_id": "nowhere"}, headers=expert)
+    r = await http.post(
+        f"/api/v1/orders/{order_id}/suborders/{sid}/decision",
+        json={"action": "reassign", "partner_id": "nowhere"},
+        headers=expert,
+    )
     assert r.status_code == 422 and r.json()["field"] == "partner_id"
-    r = await http.post(f"/api/v1/orders/{order_id}/suborders/{sid}/decision",
-                        json={"action": "reassign", "partner_id": "netpartner", "comment": "NetPartner has stock"},
-                        headers=expert)
+    r = await http.post(
+        f"/api/v1/orders/{order_id}/suborders/{sid}/decision",
+        json={"action": "reassign", "partner_id": "netpartner", "comment": "NetPartner has stock"},
+        headers=expert,
+    )
     assert r.status_code == 200, r.text
     doc = await order_until(http, buyer, order_id, lambda d: len(d["suborders"]) == 2)
     assert doc["status"] == "IN_FULFILLMENT"
     assert [(s["partner_id"], s["status"]) for s in doc["suborders"]] == [
-        ("central-warehouse", "REJECTED"), ("netpartner", "SENT")]
+        ("central-warehouse", "REJECTED"),
+        ("netpartner", "SENT"),
+    ]
 
 
 async def test_buyer_cancels_before_shipping_and_units_are_told(http, login):

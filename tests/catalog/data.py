@@ -1,5 +1,6 @@
 """Test customers, contracts and buyers, each with fresh ids so tests on a shared database do not
 see each other's rows."""
+
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -18,9 +19,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def add_customer(engine: Engine, *, parent_id: str | None = None,
-                 contract: tuple[date, date] | None = None, prices: dict[str, str] | None = None,
-                 special: dict[str, str] | None = None) -> tuple[str, str | None]:
+def add_customer(
+    engine: Engine,
+    *,
+    parent_id: str | None = None,
+    contract: tuple[date, date] | None = None,
+    prices: dict[str, str] | None = None,
+    special: dict[str, str] | None = None,
+) -> tuple[str, str | None]:
     """A customer, optionally with a contract valid (from, to) over `prices`; returns its id and
     the contract's id."""
     customer_id, contract_id = new_id("cust"), None
@@ -29,8 +35,16 @@ def add_customer(engine: Engine, *, parent_id: str | None = None,
         session.flush()
         if contract is not None:
             contract_id = new_id("FC")
-            session.add(Contract(id=contract_id, customer_id=customer_id, name=f"Contract {contract_id}",
-                                 valid_from=contract[0], valid_to=contract[1], payment_terms_days=21))
+            session.add(
+                Contract(
+                    id=contract_id,
+                    customer_id=customer_id,
+                    name=f"Contract {contract_id}",
+                    valid_from=contract[0],
+                    valid_to=contract[1],
+                    payment_terms_days=21,
+                )
+            )
             session.flush()
             for sku, price in (prices or {}).items():
                 session.add(ContractItem(contract_id=contract_id, sku=sku, price=Decimal(price)))
@@ -42,17 +56,30 @@ def add_customer(engine: Engine, *, parent_id: str | None = None,
 def add_buyer(engine: Engine, customer_id: str, order_limit: str | None = None) -> Actor:
     email = f"{new_id('buyer')}@test.example"
     with session_scope(engine) as session:
-        session.add(User(email=email, name="Test buyer", password_hash="-", customer_id=customer_id,
-                         roles=["buyer"], order_limit=None if order_limit is None else Decimal(order_limit)))
+        session.add(
+            User(
+                email=email,
+                name="Test buyer",
+                password_hash="-",
+                customer_id=customer_id,
+                roles=["buyer"],
+                order_limit=None if order_limit is None else Decimal(order_limit),
+            )
+        )
     return Actor(id=email, roles=["buyer"], customer_id=customer_id)
 
 
 def order(buyer: Actor, *lines: tuple) -> OrderPlacement:
     """lines: (sku, quantity) or (sku, quantity, configuration)."""
     return OrderPlacement(
-        order_id=new_id("O"), seller_id="seller", buyer=buyer, policy=POLICY,
-        lines=[OrderLineRequest(sku=line[0], quantity=line[1], configuration=line[2] if len(line) > 2 else {})
-               for line in lines],
+        order_id=new_id("O"),
+        seller_id="seller",
+        buyer=buyer,
+        policy=POLICY,
+        lines=[
+            OrderLineRequest(sku=line[0], quantity=line[1], configuration=line[2] if len(line) > 2 else {})
+            for line in lines
+        ],
     )
 
 

@@ -1,4 +1,5 @@
 """Catalog search: a customer's assortment with its prices, by text, category and page."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -11,8 +12,9 @@ TODAY = date(2026, 11, 27)
 def search(db, customer_id: str, *, q=None, category=None, limit=50, offset=0):
     with session_scope(db) as session:
         contract = assortment.effective_contract(session, customer_id, TODAY)
-        entries, total = assortment.search(session, customer_id, contract, q=q, category=category,
-                                           limit=limit, offset=offset)
+        entries, total = assortment.search(
+            session, customer_id, contract, q=q, category=category, limit=limit, offset=offset
+        )
     return [(e.item.sku, e.price, e.source) for e in entries], total
 
 

@@ -1,5 +1,6 @@
 """The call-offs of a contract: newest first, what each consumed, released ones marked; on SQLite
 and PostgreSQL."""
+
 from decimal import Decimal
 
 from catalog import contracts
@@ -28,7 +29,9 @@ def test_call_offs_newest_first_with_lines_and_release(db):
     assert got[0].forced and not got[2].forced
     assert got[1].released_at is not None and got[2].released_at is None
     assert [(li.sku, li.quantity, li.value) for li in got[2].lines] == [
-        ("CBL-CAT6-5M", 10, Decimal("50.00")), ("SW-24-PRO", 2, Decimal("2000.00"))]
+        ("CBL-CAT6-5M", 10, Decimal("50.00")),
+        ("SW-24-PRO", 2, Decimal("2000.00")),
+    ]
     assert got[2].value == Decimal("2050.00")
 
     assert [c.order_id for c in listed(db, contract_id, status="released")] == [second]

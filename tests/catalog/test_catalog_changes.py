@@ -2,6 +2,7 @@
 its actor, the entity before and after (plain JSON, decimals as strings), in the edit's own
 transaction; an edit that changes nothing, and a refused one, record nothing; the trail reads
 newest first, a page at a time. On SQLite and PostgreSQL, on fresh customers and contracts."""
+
 import threading
 import time
 from datetime import date
@@ -18,7 +19,12 @@ from models.catalog_changes import CatalogChangeOut
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
 from models.contracts import ContractItemTerms, ContractTermsUpdate
 from models.customer_rules import (
-    PartNumberIn, PriceListEntry, PriceListIn, RoleLimitIn, RoleRule, SpecialItemIn,
+    PartNumberIn,
+    PriceListEntry,
+    PriceListIn,
+    RoleLimitIn,
+    RoleRule,
+    SpecialItemIn,
 )
 from tests.catalog.data import add_customer
 from tests.catalog.test_customer_rules import pause_first_record
@@ -47,11 +53,18 @@ def test_contract_terms_and_items(db):
     customer, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
     mine = {"contract_id": contract}
 
-    contract_terms.update_terms(db, contract, ContractTermsUpdate(tolerance_percent=D("10"), on_exceed="expert"),
-                                actor=MANAGER)
+    contract_terms.update_terms(
+        db, contract, ContractTermsUpdate(tolerance_percent=D("10"), on_exceed="expert"), actor=MANAGER
+    )
     change = one_new(db, 0, **mine)
     assert (change.kind, change.actor, change.customer_id, change.contract_id, change.subject, change.action) == (
-        "contract.terms", MANAGER, customer, contract, None, "changed")
+        "contract.terms",
+        MANAGER,
+        customer,
+        contract,
+        None,
+        "changed",
+    )
     assert (change.before["tolerance_percent"], change.before["on_exceed"]) == ("0.00", "reject")
     assert (change.after["tolerance_percent"], change.after["on_exceed"]) == ("10.00", "expert")
     assert change.after["valid_to"] == "2030-12-31" and change.at.tzinfo is not None
@@ -63,18 +76,29 @@ def test_contract_terms_and_items(db):
         contract_terms.update_terms(db, contract, ContractTermsUpdate(valid_from=date(2031, 1, 1)), actor="someone")
     assert len(trail(db, **mine)) == 1
 
-    contract_terms.set_item(db, contract, "SW-24-PRO", ContractItemTerms(price=D("1400"), agreed_quantity=10),
-                            actor=MANAGER)
+    contract_terms.set_item(
+        db, contract, "SW-24-PRO", ContractItemTerms(price=D("1400"), agreed_quantity=10), actor=MANAGER
+    )
     change = one_new(db, 1, **mine)
     assert (change.kind, change.subject, change.action, change.before) == (
-        "contract.item", "SW-24-PRO", "created", None)
-    assert change.after == {"contract_id": contract, "sku": "SW-24-PRO", "price": "1400.00", "agreed_quantity": 10,
-                            "value_cap": None}
+        "contract.item",
+        "SW-24-PRO",
+        "created",
+        None,
+    )
+    assert change.after == {
+        "contract_id": contract,
+        "sku": "SW-24-PRO",
+        "price": "1400.00",
+        "agreed_quantity": 10,
+        "value_cap": None,
+    }
     contract_terms.set_item(db, contract, "CBL-CAT6-5M", ContractItemTerms(price=D("4.0")), actor=MANAGER)  # as it is
     with pytest.raises(contract_terms.InvalidTerms):
         contract_terms.set_item(db, contract, "NO-SUCH-SKU", ContractItemTerms(price=D("1")), actor=MANAGER)
-    contract_terms.set_item(db, contract, "CBL-CAT6-5M", ContractItemTerms(price=D("3.95"), value_cap=D("500")),
-                            actor="cli:carla")
+    contract_terms.set_item(
+        db, contract, "CBL-CAT6-5M", ContractItemTerms(price=D("3.95"), value_cap=D("500")), actor="cli:carla"
+    )
     change = one_new(db, 2, **mine)
     assert (change.actor, change.subject, change.action) == ("cli:carla", "CBL-CAT6-5M", "changed")
     assert (change.before["price"], change.before["value_cap"]) == ("4.00", None)
@@ -84,8 +108,11 @@ def test_contract_terms_and_items(db):
 
 
 def price_list(*entries: tuple[str, int, str | None], name: str = "Test prices") -> PriceListIn:
-    return PriceListIn(name=name, valid_from=date(2025, 1, 1),
-                       entries=[PriceListEntry(sku=s, min_quantity=q, price=p) for s, q, p in entries])
+    return PriceListIn(
+        name=name,
+        valid_from=date(2025, 1, 1),
+        entries=[PriceListEntry(sku=s, min_quantity=q, price=p) for s, q, p in entries],
+    )
 
 
 def test_price_lists(db):
@@ -95,12 +122,21 @@ def test_price_lists(db):
     put_price_list(db, customer, pl, price_list(("SW-24-PRO", 1, "1600"), ("SW-24-PRO", 10, None)), actor=MANAGER)
     change = one_new(db, 0, **mine)
     assert (change.kind, change.subject, change.action, change.before) == ("price_list", pl, "created", None)
-    assert change.after == {"id": pl, "customer_id": customer, "name": "Test prices", "currency": "EUR",
-                            "valid_from": "2025-01-01", "valid_to": None,
-                            "entries": [{"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
-                                        {"sku": "SW-24-PRO", "min_quantity": 10, "price": None}]}
-    put_price_list(db, customer, pl, price_list(("SW-24-PRO", 10, None), ("SW-24-PRO", 1, "1600.0")),
-                   actor=MANAGER)  # the same list, entries in another order
+    assert change.after == {
+        "id": pl,
+        "customer_id": customer,
+        "name": "Test prices",
+        "currency": "EUR",
+        "valid_from": "2025-01-01",
+        "valid_to": None,
+        "entries": [
+            {"sku": "SW-24-PRO", "min_quantity": 1, "price": "1600.00"},
+            {"sku": "SW-24-PRO", "min_quantity": 10, "price": None},
+        ],
+    }
+    put_price_list(
+        db, customer, pl, price_list(("SW-24-PRO", 10, None), ("SW-24-PRO", 1, "1600.0")), actor=MANAGER
+    )  # the same list, entries in another order
     with pytest.raises(rules.InvalidRule):
         put_price_list(db, customer, pl, price_list(("NO-SUCH-SKU", 1, "1")), actor=MANAGER)
     assert len(trail(db, **mine)) == 1
@@ -109,7 +145,9 @@ def test_price_lists(db):
     change = one_new(db, 1, **mine)
     assert change.action == "changed" and change.before["entries"][0]["price"] == "1600.00"
     assert (change.after["name"], change.after["entries"]) == (
-        "Renamed", [{"sku": "SW-24-PRO", "min_quantity": 1, "price": "1590.00"}])
+        "Renamed",
+        [{"sku": "SW-24-PRO", "min_quantity": 1, "price": "1590.00"}],
+    )
 
     delete_price_list(db, customer, pl, actor=MANAGER)
     change = one_new(db, 2, **mine)
@@ -160,7 +198,10 @@ def test_role_rules_and_limits(db):
     rules.put_role_limit(db, customer, "buyer", RoleLimitIn(monthly_limit=D("3000")), actor=MANAGER)
     change = one_new(db, 5, **mine)
     assert (change.before["order_limit"], change.after["order_limit"], change.after["monthly_limit"]) == (
-        "1000.00", None, "3000.00")
+        "1000.00",
+        None,
+        "3000.00",
+    )
     rules.delete_role_limit(db, customer, "buyer", actor=MANAGER)
     assert one_new(db, 6, **mine).action == "deleted"
 
@@ -211,11 +252,16 @@ def test_quality_rules_and_sub_assortments(db):
     set_quality_rules(db, customer, [QualityRuleIn(rule="image"), QualityRuleIn(rule="classification")])
     change = one_new(db, 0, **mine)
     assert (change.kind, change.subject, change.before) == ("quality_rules", None, [])
-    assert change.after == [{"rule": "classification", "params": {"systems": ["ECLASS", "UNSPSC"]}},
-                            {"rule": "image", "params": {}}]
+    assert change.after == [
+        {"rule": "classification", "params": {"systems": ["ECLASS", "UNSPSC"]}},
+        {"rule": "image", "params": {}},
+    ]
     # the same rules (in another order, the default systems spelled out): nothing recorded
-    set_quality_rules(db, customer, [QualityRuleIn(rule="classification", params={"systems": ["eclass", "unspsc"]}),
-                                     QualityRuleIn(rule="image")])
+    set_quality_rules(
+        db,
+        customer,
+        [QualityRuleIn(rule="classification", params={"systems": ["eclass", "unspsc"]}), QualityRuleIn(rule="image")],
+    )
     with pytest.raises(quality.InvalidRule):
         set_quality_rules(db, customer, [QualityRuleIn(rule="min_description_length")])  # no length
     assert len(trail(db, **mine)) == 1
@@ -223,8 +269,9 @@ def test_quality_rules_and_sub_assortments(db):
     change = one_new(db, 1, **mine)
     assert (change.actor, len(change.before), change.after) == ("cli:carla", 2, [])
 
-    view = SubAssortmentIn(name="cables", categories=["cables"], rules=[FilterRule(field="list_price", op="lte",
-                                                                                   value=10)])
+    view = SubAssortmentIn(
+        name="cables", categories=["cables"], rules=[FilterRule(field="list_price", op="lte", value=10)]
+    )
     set_view(db, customer, view)
     change = one_new(db, 2, **mine)
     assert (change.kind, change.action, change.before) == ("sub_assortment", "created", None)
@@ -302,7 +349,9 @@ def test_two_first_puts_of_one_contract_item_at_once_both_land_and_record_in_ord
     assert errors == []
     changes = trail(db, contract_id=contract)
     assert [(c.actor, c.action, c.after["price"]) for c in changes] == [
-        ("second@seller.example", "changed", "1390.00"), ("first@seller.example", "created", "1400.00")]
+        ("second@seller.example", "changed", "1390.00"),
+        ("first@seller.example", "created", "1400.00"),
+    ]
     assert changes[0].before["price"] == "1400.00"
 
 
@@ -322,20 +371,22 @@ def test_the_largest_amounts_the_contract_models_take_are_stored(db):
     # with a numeric or integer overflow, a 500) and cents beyond the second place (silently rounded:
     # a price of 0.001 passed "greater than 0" and was stored as 0.00)
     _, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
-    largest = ContractItemTerms(price=D("999999999999.99"), agreed_quantity=2**31 - 1,
-                                value_cap=D("999999999999.99"))
+    largest = ContractItemTerms(price=D("999999999999.99"), agreed_quantity=2**31 - 1, value_cap=D("999999999999.99"))
     contract_terms.set_item(db, contract, "SW-24-PRO", largest, actor=MANAGER)
-    contract_terms.update_terms(db, contract, ContractTermsUpdate(value_cap=D("999999999999.99"),
-                                                                  tolerance_percent=D("100")), actor=MANAGER)
+    contract_terms.update_terms(
+        db, contract, ContractTermsUpdate(value_cap=D("999999999999.99"), tolerance_percent=D("100")), actor=MANAGER
+    )
     [item, terms] = trail(db, contract_id=contract)[::-1]
     assert (item.after["price"], item.after["agreed_quantity"]) == ("999999999999.99", 2**31 - 1)
     assert terms.after["value_cap"] == "999999999999.99"
-    for model, data in ((ContractItemTerms, {"price": "1000000000000"}),
-                        (ContractItemTerms, {"price": "0.001"}),
-                        (ContractItemTerms, {"price": "1", "agreed_quantity": 2**31}),
-                        (ContractItemTerms, {"price": "1", "value_cap": "1000000000000"}),
-                        (ContractTermsUpdate, {"value_cap": "1000000000000"}),
-                        (ContractTermsUpdate, {"value_cap": "0.005"}),
-                        (ContractTermsUpdate, {"tolerance_percent": "10.005"})):
+    for model, data in (
+        (ContractItemTerms, {"price": "1000000000000"}),
+        (ContractItemTerms, {"price": "0.001"}),
+        (ContractItemTerms, {"price": "1", "agreed_quantity": 2**31}),
+        (ContractItemTerms, {"price": "1", "value_cap": "1000000000000"}),
+        (ContractTermsUpdate, {"value_cap": "1000000000000"}),
+        (ContractTermsUpdate, {"value_cap": "0.005"}),
+        (ContractTermsUpdate, {"tolerance_percent": "10.005"}),
+    ):
         with pytest.raises(ValidationError):
             model.model_validate(data)

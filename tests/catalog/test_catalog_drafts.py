@@ -1,6 +1,7 @@
 """Guards on drafts: one import at a time per draft, no publishing while an import writes into it,
 and no silent undoing of a newer published version by a draft copied from an older one.
 On SQLite and PostgreSQL."""
+
 import threading
 import uuid
 from contextlib import contextmanager
@@ -130,7 +131,8 @@ def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_publis
     importer = importing.DraftImporter(db, version, format="csv", mode="delta", transaction="CSV", **OPTIONS)
     with session_scope(db, write_lock=True) as session:  # the import stalls: its claim goes stale
         session.get(CatalogVersion, version).import_seen_at = (
-            versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
+            versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1)
+        )
     assert publish(db, version, force=True).status == "published"
     importer.add(importing.ItemRecord(line=2, sku="LATE-1", fields={"name": "late", "list_price": "1.00"}))
     with pytest.raises(draft_lock.ImportBusy):
@@ -200,14 +202,24 @@ def test_the_migration_records_which_version_the_existing_drafts_were_copied_fro
         with engine.begin() as connection:
             # 1: a draft from before the first publish; 2 published, then 4; 3 a draft of 2's time, 5 of 4's
             for id_, status, created, published in [
-                    (1, "draft", "2025-12-31 00:00:00", None), (2, "superseded", "2026-01-01 00:00:00", "2026-01-01 01:00:00"),
-                    (3, "draft", "2026-01-02 00:00:00", None), (4, "published", "2026-01-03 00:00:00", "2026-01-03 01:00:00"),
-                    (5, "draft", "2026-01-04 00:00:00", None)]:
-                connection.execute(text(
-                    "INSERT INTO catalogversion (id, status, note, source, created_by, created_at, published_at) "
-                    "VALUES (:id, :status, '', 'test', 'test', :created, :published)"), {
-                    "id": id_, "status": status, "created": f"{created}.000000",
-                    "published": published and f"{published}.000000"})
+                (1, "draft", "2025-12-31 00:00:00", None),
+                (2, "superseded", "2026-01-01 00:00:00", "2026-01-01 01:00:00"),
+                (3, "draft", "2026-01-02 00:00:00", None),
+                (4, "published", "2026-01-03 00:00:00", "2026-01-03 01:00:00"),
+                (5, "draft", "2026-01-04 00:00:00", None),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO catalogversion (id, status, note, source, created_by, created_at, published_at) "
+                        "VALUES (:id, :status, '', 'test', 'test', :created, :published)"
+                    ),
+                    {
+                        "id": id_,
+                        "status": status,
+                        "created": f"{created}.000000",
+                        "published": published and f"{published}.000000",
+                    },
+                )
             connection.execute(text("INSERT INTO cataloglive (id, version_id) VALUES ('live', 4)"))
         engine.dispose()
         upgrade(url)

@@ -1,5 +1,6 @@
 """Importing BMEcat 2005 and CSV into a draft version: field mapping, idempotency, deltas, the
 per-item error report, hostile XML, and a broken-off file. On SQLite and PostgreSQL."""
+
 import http.server
 import io
 import threading
@@ -18,7 +19,9 @@ from tests.dbs import database_fixture
 db = database_fixture(scope="module")  # this module's own databases: imports change versions
 
 DATA = Path(__file__).parent / "data"
-SHARED_SAMPLE = Path(__file__).parents[2].parent / "shared" / "validators" / "bmecat" / "samples" / "bmecat-sample-udx.xml"
+SHARED_SAMPLE = (
+    Path(__file__).parents[2].parent / "shared" / "validators" / "bmecat" / "samples" / "bmecat-sample-udx.xml"
+)
 OPTIONS = dict(default_delivery_unit="central-warehouse", default_category="misc")
 
 
@@ -54,11 +57,21 @@ def test_a_full_bmecat_file_maps_its_fields_and_reports_bad_items_without_stoppi
     assert router.name == "Branch router 100"
     assert router.description == "Compact branch office router with four gigabit ports and VPN."
     assert router.list_price == Decimal("349.00")  # the net_list price with the lowest LOWER_BOUND
-    assert (router.currency, router.vat_rate, router.unit, router.category) == ("EUR", Decimal("0.1900"), "C62", "routers")
+    assert (router.currency, router.vat_rate, router.unit, router.category) == (
+        "EUR",
+        Decimal("0.1900"),
+        "C62",
+        "routers",
+    )
     assert router.delivery_unit_id == "central-warehouse"
-    assert router.attributes == {"eclass": "19170403", "ean": "4006381333931", "manufacturer": "RouteWorks",
-                                 "manufacturer_part_number": "BR-100-EU", "delivery_days": 4,
-                                 "image_url": "https://img.example/rtr-100.jpg"}
+    assert router.attributes == {
+        "eclass": "19170403",
+        "ean": "4006381333931",
+        "manufacturer": "RouteWorks",
+        "manufacturer_part_number": "BR-100-EU",
+        "delivery_days": 4,
+        "image_url": "https://img.example/rtr-100.jpg",
+    }
     assert got["T-RTR-200"].attributes == {"unspsc": "43222609"}
     cable = got["T-CBL-1M"]
     assert cable.list_price == Decimal("2.40") and cable.vat_rate == Decimal("0.1900")  # net_list wins; TAX 19 = 19 %
@@ -124,8 +137,12 @@ def test_csv_import_with_its_error_report_and_idempotency(db):
     assert errors[None].field == "sku"
     keyboard = items(db, version)["T-CSV-KBD"]
     assert keyboard.list_price == Decimal("24.90") and keyboard.vat_rate == Decimal("0.1900")  # "24,90", "19"
-    assert keyboard.attributes == {"eclass": "19010203", "image_url": "https://img.example/kbd.jpg",
-                                   "manufacturer_part_number": "KB-DE-1", "delivery_days": 2}
+    assert keyboard.attributes == {
+        "eclass": "19010203",
+        "image_url": "https://img.example/kbd.jpg",
+        "manufacturer_part_number": "KB-DE-1",
+        "delivery_days": 2,
+    }
     again = file_import.import_file(db, version, DATA / "items.csv", mode="delta", **OPTIONS)
     assert (again.added, again.changed, again.unchanged) == (0, 0, 2)
 
@@ -181,13 +198,18 @@ def test_entity_declarations_are_refused_before_anything_is_imported(db, name):
 
 def test_parameter_entities_and_external_dtds_are_never_fetched(db, recorder):
     version = new_draft(db, empty=True)
-    evil = (f'<?xml version="1.0"?>\n<!DOCTYPE BMECAT [<!ENTITY % remote SYSTEM "{recorder}/evil.dtd"> %remote;]>\n'
-            '<BMECAT version="2005"><HEADER/><T_NEW_CATALOG/></BMECAT>').encode()
+    evil = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE BMECAT [<!ENTITY % remote SYSTEM "{recorder}/evil.dtd"> %remote;]>\n'
+        '<BMECAT version="2005"><HEADER/><T_NEW_CATALOG/></BMECAT>'
+    ).encode()
     with pytest.raises(importing.ImportRefused, match="declares entities"):
         file_import.import_file(db, version, io.BytesIO(evil), **OPTIONS)
     # a plain DOCTYPE naming an external DTD is fine: it is not loaded
-    full = (DATA / "supplier_full.xml").read_bytes().replace(b"http://127.0.0.1:9/bmecat_2005.dtd",
-                                                             f"{recorder}/bmecat.dtd".encode())
+    full = (
+        (DATA / "supplier_full.xml")
+        .read_bytes()
+        .replace(b"http://127.0.0.1:9/bmecat_2005.dtd", f"{recorder}/bmecat.dtd".encode())
+    )
     report = file_import.import_file(db, version, io.BytesIO(full), **OPTIONS)
     assert report.added == 3
     assert _Recorder.requests == []
@@ -232,8 +254,9 @@ def test_only_drafts_take_imports_and_progress_is_reported(db):
         file_import.import_file(db, live, DATA / "items.csv", **OPTIONS)
     version = new_draft(db, empty=True)
     seen = []
-    file_import.import_file(db, version, DATA / "supplier_full.xml", progress=lambda pos, n: seen.append((pos, n)),
-                          **OPTIONS)
+    file_import.import_file(
+        db, version, DATA / "supplier_full.xml", progress=lambda pos, n: seen.append((pos, n)), **OPTIONS
+    )
     assert seen[-1][0] == (DATA / "supplier_full.xml").stat().st_size
 
 

@@ -1,5 +1,6 @@
 """Per-customer quality rules, sub-assortments and the customer export (BMEcat 2005, valid
 against the official XSD when ../shared is there, and CSV). On SQLite and PostgreSQL."""
+
 import csv
 import io
 import subprocess
@@ -29,8 +30,13 @@ NS = {"b": "http://www.bmecat.org/bmecat/2005"}
 
 def demo_draft(engine) -> int:
     with session_scope(engine) as session:
-        return session.execute(select(CatalogVersion.id).where(CatalogVersion.status == "draft")
-                                .order_by(CatalogVersion.id)).scalars().first()
+        return (
+            session.execute(
+                select(CatalogVersion.id).where(CatalogVersion.status == "draft").order_by(CatalogVersion.id)
+            )
+            .scalars()
+            .first()
+        )
 
 
 def bmecat_of(engine, customer_id: str) -> bytes:
@@ -49,9 +55,12 @@ def csv_of(engine, customer_id: str) -> list[dict]:
 
 def prices(xml: bytes) -> dict[str, str]:
     root = etree.fromstring(xml)
-    return {p.findtext("b:SUPPLIER_PID", namespaces=NS):
-            p.findtext("b:PRODUCT_PRICE_DETAILS/b:PRODUCT_PRICE/b:PRICE_AMOUNT", namespaces=NS)
-            for p in root.iterfind(".//b:PRODUCT", NS)}
+    return {
+        p.findtext("b:SUPPLIER_PID", namespaces=NS): p.findtext(
+            "b:PRODUCT_PRICE_DETAILS/b:PRODUCT_PRICE/b:PRICE_AMOUNT", namespaces=NS
+        )
+        for p in root.iterfind(".//b:PRODUCT", NS)
+    }
 
 
 def test_the_quality_report_says_which_item_fails_which_rule_before_publishing(db):
@@ -96,21 +105,43 @@ def test_changing_rules_rechecks_the_customers_view(db):
 
 
 def test_each_rule_and_bad_rules():
-    row = CatalogVersionItem(version_id=1, sku="X", name="X", description="short", category="c",
-                             list_price=Decimal("1"), delivery_unit_id="u", content_hash="-",
-                             attributes={"unspsc": "43222609"})
-    rules = [quality.QualityRule(customer_id="c", rule=r, params=quality.check_params(r, p)) for r, p in [
-        ("classification", {"systems": ["eclass"]}), ("image", {}), ("min_description_length", {"length": 10}),
-        ("delivery_time", {}), ("manufacturer_part_number", {})]]
+    row = CatalogVersionItem(
+        version_id=1,
+        sku="X",
+        name="X",
+        description="short",
+        category="c",
+        list_price=Decimal("1"),
+        delivery_unit_id="u",
+        content_hash="-",
+        attributes={"unspsc": "43222609"},
+    )
+    rules = [
+        quality.QualityRule(customer_id="c", rule=r, params=quality.check_params(r, p))
+        for r, p in [
+            ("classification", {"systems": ["eclass"]}),
+            ("image", {}),
+            ("min_description_length", {"length": 10}),
+            ("delivery_time", {}),
+            ("manufacturer_part_number", {}),
+        ]
+    ]
     found = {f.rule: f.message for f in quality.failures(row, rules)}
-    assert found == {"classification": "no ECLASS classification", "image": "no image",
-                     "min_description_length": "description has 5 characters, at least 10 required",
-                     "delivery_time": "no delivery time", "manufacturer_part_number": "no manufacturer part number"}
+    assert found == {
+        "classification": "no ECLASS classification",
+        "image": "no image",
+        "min_description_length": "description has 5 characters, at least 10 required",
+        "delivery_time": "no delivery time",
+        "manufacturer_part_number": "no manufacturer part number",
+    }
     row.attributes = {"eclass": "19170401", "image_url": "x.jpg", "delivery_days": 0, "manufacturer_part_number": "M"}
     row.description = "long enough text"
     assert quality.failures(row, rules) == []
-    for rule, params in [("classification", {"systems": ["GS1"]}), ("min_description_length", {"length": "ten"}),
-                         ("colour", {})]:
+    for rule, params in [
+        ("classification", {"systems": ["GS1"]}),
+        ("min_description_length", {"length": "ten"}),
+        ("colour", {}),
+    ]:
         with pytest.raises(quality.InvalidRule):
             quality.check_params(rule, params)
 
@@ -130,12 +161,23 @@ def test_sub_assortments_by_category_item_list_and_rules(db):
     assert view(parent)["SW-24-PRO"] == (Decimal("1690.00"), "list")  # no agreed price: the list price
 
     with session_scope(db, write_lock=True) as session:
-        subassortments.set_definition(session, parent, SubAssortmentIn(rules=[
-            FilterRule(field="list_price", op="lt", value="100"), FilterRule(field="manufacturer", op="present")]))
+        subassortments.set_definition(
+            session,
+            parent,
+            SubAssortmentIn(
+                rules=[
+                    FilterRule(field="list_price", op="lt", value="100"),
+                    FilterRule(field="manufacturer", op="present"),
+                ]
+            ),
+        )
     assert set(view(parent)) == {"CBL-CAT6-5M", NEW_ITEM["sku"]}
     with session_scope(db, write_lock=True) as session:
-        subassortments.set_definition(session, parent, SubAssortmentIn(rules=[
-            FilterRule(field="eclass", op="in", value=["19170401", "27040601"])]))
+        subassortments.set_definition(
+            session,
+            parent,
+            SubAssortmentIn(rules=[FilterRule(field="eclass", op="in", value=["19170401", "27040601"])]),
+        )
     assert set(view(parent)) == {"SW-24-PRO", "PWR-UPS-AT"}
     with session_scope(db, write_lock=True) as session, pytest.raises(subassortments.InvalidDefinition):
         subassortments.set_definition(session, parent, SubAssortmentIn(rules=[FilterRule(field="colour", op="eq")]))
@@ -152,18 +194,25 @@ def test_the_bmecat_export_has_the_customers_prices_and_reads_back(db):
     root = etree.fromstring(xml)
     assert root.findtext("b:HEADER/b:BUYER/b:BUYER_ID", namespaces=NS) == "acme"
     assert root.find("b:T_NEW_CATALOG/b:CATALOG_GROUP_SYSTEM", NS) is not None
-    maps = {m.findtext("b:PROD_ID", namespaces=NS): m.findtext("b:CATALOG_GROUP_ID", namespaces=NS)
-            for m in root.iterfind(".//b:PRODUCT_TO_CATALOGGROUP_MAP", NS)}
+    maps = {
+        m.findtext("b:PROD_ID", namespaces=NS): m.findtext("b:CATALOG_GROUP_ID", namespaces=NS)
+        for m in root.iterfind(".//b:PRODUCT_TO_CATALOGGROUP_MAP", NS)
+    }
     assert maps["SW-24-PRO"] == "network"
 
     with session_scope(db, write_lock=True) as session:  # the export imports as a catalog again
         version = versions.create_draft(session, created_by="test", empty=True).id
-    report = file_import.import_file(db, version, io.BytesIO(xml), default_delivery_unit="central-warehouse",
-                                   default_category="misc")
+    report = file_import.import_file(
+        db, version, io.BytesIO(xml), default_delivery_unit="central-warehouse", default_category="misc"
+    )
     assert (report.added, report.failed) == (3, 0)
     with session_scope(db) as session:
         switch = session.get(CatalogVersionItem, (version, "SW-24-PRO"))
-        assert (switch.list_price, switch.category, switch.attributes["eclass"]) == (Decimal("1450.00"), "network", "19170401")
+        assert (switch.list_price, switch.category, switch.attributes["eclass"]) == (
+            Decimal("1450.00"),
+            "network",
+            "19170401",
+        )
 
 
 @pytest.mark.skipif(not VALIDATOR.exists(), reason="../shared/validators is not there")
@@ -190,6 +239,7 @@ def test_export_errors(db, tmp_path):
         export.export_csv(session, "nobody", io.StringIO())
     from database import make_engine
     from migrations import upgrade
+
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     upgrade(url)
     empty = make_engine(url)
@@ -201,8 +251,10 @@ def test_export_errors(db, tmp_path):
 
 def test_exports_carry_the_customers_part_numbers(db):
     root = etree.fromstring(bmecat_of(db, "acme-at"))
-    buyer_pids = {p.findtext("b:SUPPLIER_PID", namespaces=NS): p.findtext("b:PRODUCT_DETAILS/b:BUYER_PID", namespaces=NS)
-                  for p in root.iterfind(".//b:PRODUCT", NS)}
+    buyer_pids = {
+        p.findtext("b:SUPPLIER_PID", namespaces=NS): p.findtext("b:PRODUCT_DETAILS/b:BUYER_PID", namespaces=NS)
+        for p in root.iterfind(".//b:PRODUCT", NS)
+    }
     # ACME Austria inherits ACME's numbers and has its own for the UPS
     assert buyer_pids["SW-24-PRO"] == "ACME-NET-0024" and buyer_pids["PWR-UPS-AT"] == "AT-USV-1500"
     rows = {r["sku"]: r for r in csv_of(db, "acme-at")}
@@ -212,14 +264,17 @@ def test_exports_carry_the_customers_part_numbers(db):
 def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
     # what the customer's procurement system holds must be orderable: no price below the minimum
     from tests.catalog.rules_data import add_price_list
+
     customer, _ = add_customer(db, contract=IN_FORCE, prices={"CBL-CAT6-5M": "4.00"})
     add_price_list(db, customer, {"CBL-CAT6-5M": {100: "3.60"}, "PWR-UPS-AT": {5: "600.00"}})
     root = etree.fromstring(bmecat_of(db, customer))
     products = {p.findtext("b:SUPPLIER_PID", namespaces=NS): p for p in root.iterfind(".//b:PRODUCT", NS)}
 
     def tiers(sku: str) -> list[tuple[str | None, str]]:
-        return [(price.findtext("b:LOWER_BOUND", namespaces=NS), price.findtext("b:PRICE_AMOUNT", namespaces=NS))
-                for price in products[sku].iterfind("b:PRODUCT_PRICE_DETAILS/b:PRODUCT_PRICE", NS)]
+        return [
+            (price.findtext("b:LOWER_BOUND", namespaces=NS), price.findtext("b:PRICE_AMOUNT", namespaces=NS))
+            for price in products[sku].iterfind("b:PRODUCT_PRICE_DETAILS/b:PRODUCT_PRICE", NS)
+        ]
 
     assert tiers("CBL-CAT6-5M") == [("1", "4.00"), ("100", "3.60")]
     assert products["CBL-CAT6-5M"].findtext("b:PRODUCT_ORDER_DETAILS/b:QUANTITY_MIN", namespaces=NS) == "1"
@@ -228,7 +283,10 @@ def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
     rows = {r["sku"]: r for r in csv_of(db, customer)}
     assert (rows["CBL-CAT6-5M"]["min_quantity"], rows["CBL-CAT6-5M"]["price_breaks"]) == ("1", "1:4.00 100:3.60")
     assert (rows["PWR-UPS-AT"]["min_quantity"], rows["PWR-UPS-AT"]["price"], rows["PWR-UPS-AT"]["price_breaks"]) == (
-        "5", "600.00", "")
+        "5",
+        "600.00",
+        "",
+    )
     if VALIDATOR.exists():  # LOWER_BOUND in its place in PRODUCT_PRICE
         path = tmp_path / "tiers.xml"
         path.write_bytes(bmecat_of(db, customer))
@@ -242,6 +300,7 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     from catalog import contract_terms, customer_rules, price_list_admin
     from models.contracts import ContractItemTerms
     from models.customer_rules import PriceListIn, SpecialItemIn
+
     service = "SVC-INSTALL-ONSITE"
     parent, contract_id = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     child, _ = add_customer(db, parent_id=parent)  # inherits the contract, with rules of its own
@@ -263,6 +322,11 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     third, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     with session_scope(db, write_lock=True) as session:
         quality.set_rules(session, third, [QualityRuleIn(rule="image")], actor="test")
-    price_list_admin.put_price_list(db, third, f"PL-{third}", PriceListIn(
-        name="x", valid_from=date(2025, 1, 1), entries=[{"sku": service, "price": "750.00"}]), actor="test")
+    price_list_admin.put_price_list(
+        db,
+        third,
+        f"PL-{third}",
+        PriceListIn(name="x", valid_from=date(2025, 1, 1), entries=[{"sku": service, "price": "750.00"}]),
+        actor="test",
+    )
     assert service not in prices(bmecat_of(db, third))

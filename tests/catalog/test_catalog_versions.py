@@ -1,5 +1,6 @@
 """Catalog versions: the demo versions, diffs, publishing into the live catalog (now and
 scheduled), and older versions staying readable. On SQLite and PostgreSQL."""
+
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -16,8 +17,9 @@ from tests.dbs import database_fixture
 db = database_fixture(scope="module")  # this module publishes: its own databases
 
 
-def draft(engine, *, changes: dict[str, dict] | None = None, add: list[dict] | None = None,
-          remove: list[str] = ()) -> int:
+def draft(
+    engine, *, changes: dict[str, dict] | None = None, add: list[dict] | None = None, remove: list[str] = ()
+) -> int:
     """A draft copied from the published version, with items changed, added and removed."""
     with session_scope(engine, write_lock=True) as session:
         version = versions.create_draft(session, created_by="test")
@@ -58,7 +60,8 @@ def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_
     assert d.base_version_id == live
     assert [a.sku for a in d.added] == [NEW_ITEM["sku"]]
     assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [
-        ("CBL-CAT6-5M", Decimal("5.90"), CABLE_PRICE_V2)]
+        ("CBL-CAT6-5M", Decimal("5.90"), CABLE_PRICE_V2)
+    ]
     assert (d.counts.removed, d.counts.text_changes, d.counts.other_changes) == (0, 0, 0)
     assert item(db, "CBL-CAT6-5M").list_price == Decimal("5.90")  # a draft changes nothing live
     assert item(db, NEW_ITEM["sku"]) is None
@@ -68,22 +71,36 @@ def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_
 
 
 def test_the_diff_lists_price_text_and_other_changes_apart(db):
-    version = draft(db, changes={"SW-24-PRO": {"name": "Switch 24 Pro (2027)", "list_price": Decimal("1700.00")},
-                                 "SVC-INSTALL-ONSITE": {"description": "New text", "vat_rate": Decimal("0.07")},
-                                 "PWR-UPS-AT": {"attributes": {"eclass": "27040602"}}},
-                    remove=["CBL-CAT6-5M"], add=[new_item("T-DIFF-NEW")])
+    version = draft(
+        db,
+        changes={
+            "SW-24-PRO": {"name": "Switch 24 Pro (2027)", "list_price": Decimal("1700.00")},
+            "SVC-INSTALL-ONSITE": {"description": "New text", "vat_rate": Decimal("0.07")},
+            "PWR-UPS-AT": {"attributes": {"eclass": "27040602"}},
+        },
+        remove=["CBL-CAT6-5M"],
+        add=[new_item("T-DIFF-NEW")],
+    )
     with session_scope(db) as session:
         d = version_diff.diff(session, version)
     assert [i.sku for i in d.added] == ["T-DIFF-NEW"] and [i.sku for i in d.removed] == ["CBL-CAT6-5M"]
-    assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [("SW-24-PRO", Decimal("1690.00"), Decimal("1700.00"))]
+    assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [
+        ("SW-24-PRO", Decimal("1690.00"), Decimal("1700.00"))
+    ]
     texts = {c.sku: c.fields for c in d.text_changes}
     assert texts["SW-24-PRO"]["name"].new == "Switch 24 Pro (2027)"
     assert set(texts["SVC-INSTALL-ONSITE"]) == {"description"}
     other = {c.sku: c.fields for c in d.other_changes}
     assert set(other["SVC-INSTALL-ONSITE"]) == {"vat_rate"}
     assert other["PWR-UPS-AT"]["attributes.eclass"].old == "27040601"
-    assert d.counts.model_dump() == {"added": 1, "removed": 1, "changed": 3, "price_changes": 1,
-                                     "text_changes": 2, "other_changes": 2}
+    assert d.counts.model_dump() == {
+        "added": 1,
+        "removed": 1,
+        "changed": 3,
+        "price_changes": 1,
+        "text_changes": 2,
+        "other_changes": 2,
+    }
     with session_scope(db) as session:
         assert version_diff.diff(session, version, limit=0).truncated
 
@@ -94,8 +111,12 @@ def test_publishing_materialises_the_version_into_the_live_catalog(db):
     assert result.status == "published" and result.materialised.inserted == 2
     assert item(db, "T-PUB-GONE").active
 
-    second = draft(db, changes={"T-PUB-KEEP": {"list_price": Decimal("12.50"), "name": "Kept item"}},
-                   remove=["T-PUB-GONE", "PWR-UPS-AT"], add=[new_item("T-PUB-NEW")])
+    second = draft(
+        db,
+        changes={"T-PUB-KEEP": {"list_price": Decimal("12.50"), "name": "Kept item"}},
+        remove=["T-PUB-GONE", "PWR-UPS-AT"],
+        add=[new_item("T-PUB-NEW")],
+    )
     result = publish(db, second)
     m = result.materialised
     assert (result.previous_version_id, m.inserted, m.updated, m.deleted, m.deactivated) == (first, 1, 1, 1, 1)
@@ -121,8 +142,10 @@ def test_publishing_materialises_the_version_into_the_live_catalog(db):
 def test_edits_made_on_the_live_catalog_survive_a_publish_that_does_not_touch_them(db):
     with session_scope(db, write_lock=True) as session:
         switch = session.get(Item, "SW-24-PRO")
-        switch.constraints = [*switch.constraints, {"type": "incompatible", "when": {"hw_version": "B2", "sw_version": "7.2"},
-                                                    "message": "edited live"}]
+        switch.constraints = [
+            *switch.constraints,
+            {"type": "incompatible", "when": {"hw_version": "B2", "sw_version": "7.2"}, "message": "edited live"},
+        ]
     version = draft(db, changes={"SW-24-PRO": {"list_price": Decimal("1650.00")}})
     publish(db, version)
     switch = item(db, "SW-24-PRO")
@@ -165,7 +188,9 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
         publish(db, other)  # publishing now would be overtaken by the scheduled one
 
     with session_scope(db, write_lock=True) as session:
-        assert version_publishing.activate_scheduled(session, version, later + timedelta(seconds=1)) is None  # another date
+        assert (
+            version_publishing.activate_scheduled(session, version, later + timedelta(seconds=1)) is None
+        )  # another date
         assert not version_publishing.unschedule(session, version, later + timedelta(seconds=1))
         assert version_publishing.unschedule(session, version)
         assert versions.get_version(session, version).status == "draft"

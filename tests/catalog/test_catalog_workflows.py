@@ -1,5 +1,6 @@
 """The catalog workflows on Temporal's time-skipping test server: a publication at a future date
 (and its cancellation), and a supplier sync pulling a BMEcat file from a local HTTP server."""
+
 import functools
 import http.server
 import shutil
@@ -83,7 +84,9 @@ async def test_a_publication_at_a_future_date_activates_then(client, time_env, d
         assert versions.live_version(session) == version
 
 
-async def test_cancelling_the_publication_before_its_date_makes_the_version_a_draft_again(client, time_env, db, task_queue):
+async def test_cancelling_the_publication_before_its_date_makes_the_version_a_draft_again(
+    client, time_env, db, task_queue
+):
     temporal, started = client
     version = draft_with_price(db, "CBL-CAT6-5M", "8.88")
     when = await time_env.get_current_time() + timedelta(days=5)
@@ -132,10 +135,12 @@ async def run_sync(temporal, started, task_queue, request: SyncRequest) -> SyncR
 
 
 async def test_a_sync_pulls_the_suppliers_catalog_into_a_draft_and_reports_what_changed(
-        client, db, task_queue, catalog_server):
+    client, db, task_queue, catalog_server
+):
     temporal, started = client
-    request = SyncRequest(supplier="netsupplies", url=f"{catalog_server}/supplier_full.xml", mode="delta",
-                          default_category="network")
+    request = SyncRequest(
+        supplier="netsupplies", url=f"{catalog_server}/supplier_full.xml", mode="delta", default_category="network"
+    )
     result = await run_sync(temporal, started, task_queue, request)
     assert result.version_id is not None and result.bytes == (DATA / "supplier_full.xml").stat().st_size
     assert (result.report.added, result.report.failed, result.report.removed) == (3, 3, 0)
@@ -144,29 +149,40 @@ async def test_a_sync_pulls_the_suppliers_catalog_into_a_draft_and_reports_what_
     with session_scope(db) as session:
         draft = session.get(CatalogVersion, result.version_id)
         assert draft.status == "draft" and draft.source.startswith("sync:netsupplies:")
-        note = session.execute(select(NotificationRow).where(NotificationRow.role == "catalog_manager",
-                                                             NotificationRow.subject.contains("netsupplies"))).scalar_one()
+        note = session.execute(
+            select(NotificationRow).where(
+                NotificationRow.role == "catalog_manager", NotificationRow.subject.contains("netsupplies")
+            )
+        ).scalar_one()
         assert f"draft {result.version_id}" in note.subject and "T-BAD-PRICE" in note.body
 
     again = await run_sync(temporal, started, task_queue, request)  # the same file: no second draft
     assert again.version_id == result.version_id and "unchanged since the last sync" in again.summary
     with session_scope(db) as session:
-        drafts = session.execute(select(CatalogVersion.id).where(
-            CatalogVersion.source.like("sync:netsupplies:%"))).scalars().all()
+        drafts = (
+            session.execute(select(CatalogVersion.id).where(CatalogVersion.source.like("sync:netsupplies:%")))
+            .scalars()
+            .all()
+        )
     assert drafts == [result.version_id]
 
 
-async def test_a_sync_without_changes_keeps_no_draft_and_a_missing_file_fails(client, db, task_queue, catalog_server,
-                                                                             served):
+async def test_a_sync_without_changes_keeps_no_draft_and_a_missing_file_fails(
+    client, db, task_queue, catalog_server, served
+):
     temporal, started = client
     with session_scope(db, write_lock=True) as session:  # a file equal to the published catalog
         live = versions.live_version(session)
         rows = versions.version_items(session, live, limit=500).items
     lines = ["sku,name,description,category,unit,list_price,currency,vat_rate,delivery_unit_id"] + [
         f'{i.sku},"{i.name}","{i.description}",{i.category},{i.unit},{i.list_price},{i.currency},{i.vat_rate},'
-        f'{i.delivery_unit_id}' for i in rows]
+        f"{i.delivery_unit_id}"
+        for i in rows
+    ]
     (served / "current.csv").write_text("\n".join(lines) + "\n")
-    result = await run_sync(temporal, started, task_queue, SyncRequest(supplier="self", url=f"{catalog_server}/current.csv"))
+    result = await run_sync(
+        temporal, started, task_queue, SyncRequest(supplier="self", url=f"{catalog_server}/current.csv")
+    )
     assert result.version_id is None and "no changes" in result.summary
 
     with pytest.raises(WorkflowFailureError) as failure:

@@ -1,5 +1,6 @@
 """Configurable items: the problems a buyer is told about, with options and constraints as stored
 in the database (JSON columns) on SQLite and PostgreSQL."""
+
 from catalog.configuration import configuration_problems
 from catalog.tables import Item
 from database import session_scope
@@ -39,9 +40,11 @@ def test_unknown_values_and_unknown_options(db):
 
 def test_incompatible_combination(db):
     assert problems(db, "SW-24-PRO", {"hw_version": "A1", "sw_version": "8.0"}) == [
-        "SW-24-PRO cannot be delivered as configured: hardware version A1 does not support software version 8.0"]
+        "SW-24-PRO cannot be delivered as configured: hardware version A1 does not support software version 8.0"
+    ]
 
 
 def test_options_on_an_item_that_is_not_configurable(db):
     assert problems(db, "CBL-CAT6-5M", {"length": "10m", "colour": "red"}) == [
-        "CBL-CAT6-5M is not configurable, but options were given: colour, length"]
+        "CBL-CAT6-5M is not configurable, but options were given: colour, length"
+    ]

@@ -2,6 +2,7 @@
 "incompatible" ones, checked and priced from the JSON on the item (SQLite and PostgreSQL).
 
 This module adds an item of its own, so it runs on databases of its own (module scope)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -22,8 +23,12 @@ TODAY = date(2026, 11, 27)
 D = Decimal
 ROUTER_OPTIONS = {"model": ["S", "M", "L"], "psu": ["single", "dual"], "licence": ["base", "pro"]}
 ROUTER_CONSTRAINTS = [
-    {"type": "requires", "when": {"model": "L"}, "then": {"psu": "dual"},
-     "message": "model L needs the dual power supply"},
+    {
+        "type": "requires",
+        "when": {"model": "L"},
+        "then": {"psu": "dual"},
+        "message": "model L needs the dual power supply",
+    },
     {"type": "requires", "when": {"licence": "pro"}, "then": {"model": ["M", "L"]}},
     {"type": "incompatible", "when": {"model": "S", "psu": "dual"}},
     {"type": "surcharge", "when": {"psu": "dual"}, "amount": "80.00", "message": "second power supply"},
@@ -33,8 +38,16 @@ ROUTER_CONSTRAINTS = [
 
 
 def router(**changes) -> Item:
-    return Item(sku="RT-CFG", name="Configurable router", category="network", list_price=D("600.00"),
-                delivery_unit_id="netpartner", options=ROUTER_OPTIONS, constraints=ROUTER_CONSTRAINTS, **changes)
+    return Item(
+        sku="RT-CFG",
+        name="Configurable router",
+        category="network",
+        list_price=D("600.00"),
+        delivery_unit_id="netpartner",
+        options=ROUTER_OPTIONS,
+        constraints=ROUTER_CONSTRAINTS,
+        **changes,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +65,14 @@ def test_requires_and_incompatible_explain_themselves():
     item = router()
     assert check(item, config("M", "single", "base")) == ([], [])
     assert configuration_problems(item, config("L", "single", "base")) == [
-        "RT-CFG cannot be delivered as configured: model L needs the dual power supply"]
+        "RT-CFG cannot be delivered as configured: model L needs the dual power supply"
+    ]
     assert configuration_problems(item, config("S", "single", "pro")) == [  # message made up from the data
-        "RT-CFG cannot be delivered as configured: licence pro requires model M or L"]
+        "RT-CFG cannot be delivered as configured: licence pro requires model M or L"
+    ]
     assert configuration_problems(item, config("S", "dual", "base")) == [
-        "RT-CFG cannot be delivered as configured: model S and psu dual cannot be combined"]
+        "RT-CFG cannot be delivered as configured: model S and psu dual cannot be combined"
+    ]
 
 
 def test_surcharges_of_a_valid_configuration():
@@ -64,7 +80,8 @@ def test_surcharges_of_a_valid_configuration():
     assert problems == [] and surcharges == [
         AppliedSurcharge({"psu": "dual"}, D("80.00"), "second power supply"),
         AppliedSurcharge({"licence": "pro"}, D("120.00"), "pro licence"),
-        AppliedSurcharge({"model": "L", "licence": "pro"}, D("15.50"), "surcharge for model L and licence pro")]
+        AppliedSurcharge({"model": "L", "licence": "pro"}, D("15.50"), "surcharge for model L and licence pro"),
+    ]
     assert check(router(), config("L", "single", "pro"))[1] == []  # an invalid configuration has no price
 
 
@@ -79,13 +96,16 @@ def test_problems_name_the_option_at_fault():
 
 def test_rule_errors_find_mistakes_in_the_data():
     assert rule_errors(ROUTER_OPTIONS, ROUTER_CONSTRAINTS) == []
-    assert rule_errors(ROUTER_OPTIONS, [
-        {"type": "incompatibel", "when": {"model": "S"}},
-        {"type": "requires", "when": {"model": "XL"}},
-        {"type": "requires", "when": {"colour": "red"}, "then": {"psu": "triple"}},
-        {"type": "surcharge", "when": {}, "amount": "ten"},
-        {"type": "surcharge", "when": {}, "amount": "0.001"},
-    ]) == [
+    assert rule_errors(
+        ROUTER_OPTIONS,
+        [
+            {"type": "incompatibel", "when": {"model": "S"}},
+            {"type": "requires", "when": {"model": "XL"}},
+            {"type": "requires", "when": {"colour": "red"}, "then": {"psu": "triple"}},
+            {"type": "surcharge", "when": {}, "amount": "ten"},
+            {"type": "surcharge", "when": {}, "amount": "0.001"},
+        ],
+    ) == [
         "constraint 0: unknown type 'incompatibel' (one of incompatible, requires, surcharge)",
         "constraint 1: model has no value 'XL' (in 'when')",
         "constraint 1: 'requires' needs 'then'",
@@ -99,13 +119,23 @@ def test_rule_errors_find_mistakes_in_the_data():
 def test_validation_adds_surcharges_to_the_unit_price(db, customer):
     buyer = add_buyer(db, customer)
     with session_scope(db) as session:
-        v = validate_order(session, order(buyer, ("RT-CFG", 2, config("L", "dual", "pro")),
-                                          ("RT-CFG", 1, config("M", "single", "base"))), TODAY)
+        v = validate_order(
+            session,
+            order(buyer, ("RT-CFG", 2, config("L", "dual", "pro")), ("RT-CFG", 1, config("M", "single", "base"))),
+            TODAY,
+        )
         assert [(line.unit_price, line.line_total) for line in v.lines] == [
-            (D("715.50"), D("1431.00")), (D("500.00"), D("500.00"))]
+            (D("715.50"), D("1431.00")),
+            (D("500.00"), D("500.00")),
+        ]
         with pytest.raises(OrderRejected) as rejected:
-            validate_order(session, order(buyer, ("RT-CFG", 1, config("M", "single", "base")),
-                                          ("RT-CFG", 1, config("L", "single", "base"))), TODAY)
+            validate_order(
+                session,
+                order(
+                    buyer, ("RT-CFG", 1, config("M", "single", "base")), ("RT-CFG", 1, config("L", "single", "base"))
+                ),
+                TODAY,
+            )
     assert rejected.value.field == "lines[1].configuration"
     assert rejected.value.reason == "RT-CFG cannot be delivered as configured: model L needs the dual power supply"
 
@@ -114,8 +144,10 @@ def test_a_catalog_manager_changes_the_rules_without_a_deployment(db, customer):
     buyer = add_buyer(db, customer)
     with session_scope(db) as session:
         item = session.get(Item, "RT-CFG")
-        item.constraints = [*ROUTER_CONSTRAINTS[:3], {"type": "surcharge", "when": {"psu": "dual"}, "amount": "95.00",
-                                                      "message": "second power supply"}]
+        item.constraints = [
+            *ROUTER_CONSTRAINTS[:3],
+            {"type": "surcharge", "when": {"psu": "dual"}, "amount": "95.00", "message": "second power supply"},
+        ]
     try:
         with session_scope(db) as session:
             v = validate_order(session, order(buyer, ("RT-CFG", 1, config("L", "dual", "pro"))), TODAY)
@@ -135,8 +167,10 @@ def test_the_catalog_shows_constraints_and_surcharges(db, customer):
         ("incompatible", {"model": "S", "psu": "dual"}, {}, "model S and psu dual cannot be combined"),
     ]
     assert [(s.when, s.amount, s.message) for s in item.surcharges] == [
-        ({"psu": "dual"}, D("80.00"), "second power supply"), ({"licence": "pro"}, D("120.00"), "pro licence"),
-        ({"model": "L", "licence": "pro"}, D("15.50"), "surcharge for model L and licence pro")]
+        ({"psu": "dual"}, D("80.00"), "second power supply"),
+        ({"licence": "pro"}, D("120.00"), "pro licence"),
+        ({"model": "L", "licence": "pro"}, D("15.50"), "surcharge for model L and licence pro"),
+    ]
 
 
 def test_demo_switch_surcharge_leaves_the_demo_orders_unchanged(db):

@@ -1,6 +1,7 @@
 """Call-off consumption of framework contracts, on SQLite and PostgreSQL: agreed quantities,
 tolerance, value caps per item and in total, idempotency per order, release, and orders racing
 for the last units (no overbooking)."""
+
 import threading
 from datetime import date
 from decimal import Decimal
@@ -18,12 +19,18 @@ from tests.catalog.data import add_customer, new_id
 PRICES = {"SW-24-PRO": "1000.00", "CBL-CAT6-5M": "5.00", "SVC-INSTALL-ONSITE": "800.00"}
 
 
-def make_contract(db, *, agreed: dict[str, int] | None = None, item_caps: dict[str, str] | None = None,
-                  value_cap: str | None = None, tolerance: str = "0", on_exceed: str = "reject",
-                  special: dict[str, str] | None = None) -> str:
+def make_contract(
+    db,
+    *,
+    agreed: dict[str, int] | None = None,
+    item_caps: dict[str, str] | None = None,
+    value_cap: str | None = None,
+    tolerance: str = "0",
+    on_exceed: str = "reject",
+    special: dict[str, str] | None = None,
+) -> str:
     """A fresh customer with a contract over PRICES and the given consumption terms."""
-    _, contract_id = add_customer(db, contract=(date(2025, 1, 1), date(2030, 12, 31)), prices=PRICES,
-                                  special=special)
+    _, contract_id = add_customer(db, contract=(date(2025, 1, 1), date(2030, 12, 31)), prices=PRICES, special=special)
     with session_scope(db) as session:
         contract = session.get(Contract, contract_id)
         contract.tolerance_percent, contract.on_exceed = Decimal(tolerance), on_exceed
@@ -55,10 +62,16 @@ def test_a_call_off_within_the_agreement_consumes_it(db):
     result = contracts.consume(db, contract_id, "O-1", [line("SW-24-PRO", 4), line("CBL-CAT6-5M", 20)])
     assert result.accepted and not result.forced and result.reason is None
     assert [(li.sku, li.quantity, li.value) for li in result.lines] == [
-        ("CBL-CAT6-5M", 20, Decimal("100.00")), ("SW-24-PRO", 4, Decimal("4000.00"))]
+        ("CBL-CAT6-5M", 20, Decimal("100.00")),
+        ("SW-24-PRO", 4, Decimal("4000.00")),
+    ]
     switch = item_usage(db, contract_id, "SW-24-PRO")
     assert (switch.agreed_quantity, switch.limit_quantity, switch.consumed_quantity, switch.remaining_quantity) == (
-        10, 10, 4, 6)
+        10,
+        10,
+        4,
+        6,
+    )
     cables = item_usage(db, contract_id, "CBL-CAT6-5M")  # no agreement: consumption is still shown
     assert (cables.agreed_quantity, cables.consumed_quantity, cables.remaining_quantity) == (None, 20, None)
     usage = contract_usage(db, contract_id)
@@ -102,12 +115,16 @@ def test_a_value_cap_per_item_with_tolerance(db):
     assert contracts.consume(db, contract_id, "O-1", [line("CBL-CAT6-5M", 200, "1000.00")]).accepted
     result = contracts.consume(db, contract_id, "O-2", [line("CBL-CAT6-5M", 21, "105.00")])
     assert not result.accepted
-    assert result.reason == ("CBL-CAT6-5M: 100.00 EUR of the agreed value 1000.00 EUR remain (tolerance 10 %), "
-                             "105.00 EUR ordered")
+    assert result.reason == (
+        "CBL-CAT6-5M: 100.00 EUR of the agreed value 1000.00 EUR remain (tolerance 10 %), 105.00 EUR ordered"
+    )
     assert contracts.consume(db, contract_id, "O-3", [line("CBL-CAT6-5M", 20, "100.00")]).accepted
     usage = item_usage(db, contract_id, "CBL-CAT6-5M")
     assert (usage.value_cap, usage.consumed_value, usage.remaining_value) == (
-        Decimal("1000.00"), Decimal("1100.00"), Decimal("0.00"))
+        Decimal("1000.00"),
+        Decimal("1100.00"),
+        Decimal("0.00"),
+    )
 
 
 def test_a_value_cap_in_total_over_all_contracted_items(db):
@@ -116,31 +133,41 @@ def test_a_value_cap_in_total_over_all_contracted_items(db):
     result = contracts.consume(db, contract_id, "O-2", [line("SVC-INSTALL-ONSITE", 1), line("CBL-CAT6-5M", 1)])
     assert result.accepted  # 805.00 fits into the remaining 1500.00
     over = contracts.consume(db, contract_id, "O-3", [line("SW-24-PRO", 1)])
-    assert over.reason == (f"contract {contract_id}: 695.00 EUR of the agreed value 5000.00 EUR remain "
-                           "(tolerance 0 %), 1000.00 EUR ordered")
+    assert over.reason == (
+        f"contract {contract_id}: 695.00 EUR of the agreed value 5000.00 EUR remain "
+        "(tolerance 0 %), 1000.00 EUR ordered"
+    )
     usage = contract_usage(db, contract_id)
     assert (usage.value_cap, usage.consumed_value, usage.remaining_value, usage.orders) == (
-        Decimal("5000.00"), Decimal("4305.00"), Decimal("695.00"), 2)
+        Decimal("5000.00"),
+        Decimal("4305.00"),
+        Decimal("695.00"),
+        2,
+    )
 
 
 def test_every_exceeded_limit_is_named(db):
     contract_id = make_contract(db, agreed={"SW-24-PRO": 2, "SVC-INSTALL-ONSITE": 1}, value_cap="2000.00")
     result = contracts.consume(db, contract_id, "O-1", [line("SW-24-PRO", 3), line("SVC-INSTALL-ONSITE", 2)])
-    assert result.reason == "; ".join([
-        "SVC-INSTALL-ONSITE: 1 of the agreed 1 remain (tolerance 0 %), 2 ordered",
-        "SW-24-PRO: 2 of the agreed 2 remain (tolerance 0 %), 3 ordered",
-        f"contract {contract_id}: 2000.00 EUR of the agreed value 2000.00 EUR remain (tolerance 0 %), "
-        "4600.00 EUR ordered",
-    ])
+    assert result.reason == "; ".join(
+        [
+            "SVC-INSTALL-ONSITE: 1 of the agreed 1 remain (tolerance 0 %), 2 ordered",
+            "SW-24-PRO: 2 of the agreed 2 remain (tolerance 0 %), 3 ordered",
+            f"contract {contract_id}: 2000.00 EUR of the agreed value 2000.00 EUR remain (tolerance 0 %), "
+            "4600.00 EUR ordered",
+        ]
+    )
 
 
 def test_lines_of_one_sku_count_together_and_items_outside_the_contract_do_not_count(db):
     contract_id = make_contract(db, agreed={"SW-24-PRO": 5}, special={"PWR-UPS-AT": "500.00"})
     two_configurations = [line("SW-24-PRO", 3), line("SW-24-PRO", 3)]
     assert contracts.consume(db, contract_id, "O-1", two_configurations).reason == (
-        "SW-24-PRO: 5 of the agreed 5 remain (tolerance 0 %), 6 ordered")
-    result = contracts.consume(db, contract_id, "O-2", [line("SW-24-PRO", 2), line("SW-24-PRO", 3),
-                                                        line("PWR-UPS-AT", 9, "4500.00")])
+        "SW-24-PRO: 5 of the agreed 5 remain (tolerance 0 %), 6 ordered"
+    )
+    result = contracts.consume(
+        db, contract_id, "O-2", [line("SW-24-PRO", 2), line("SW-24-PRO", 3), line("PWR-UPS-AT", 9, "4500.00")]
+    )
     assert result.accepted and [(li.sku, li.quantity) for li in result.lines] == [("SW-24-PRO", 5)]
     assert contract_usage(db, contract_id).consumed_value == Decimal("5000.00")
 
@@ -154,8 +181,11 @@ def test_consuming_is_idempotent_per_order(db):
     assert contracts.consume(db, contract_id, "O-1", [line("SW-24-PRO", 9)]) == first
     assert item_usage(db, contract_id, "SW-24-PRO").consumed_quantity == 6
     with session_scope(db) as session:
-        rows = session.execute(select(ContractConsumption.sku).where(
-            ContractConsumption.contract_id == contract_id)).scalars().all()
+        rows = (
+            session.execute(select(ContractConsumption.sku).where(ContractConsumption.contract_id == contract_id))
+            .scalars()
+            .all()
+        )
     assert sorted(rows) == [TOTAL, "SW-24-PRO"]
 
 
@@ -168,7 +198,8 @@ def test_the_expert_may_force_an_over_order(db):
     usage = item_usage(db, contract_id, "SW-24-PRO")
     assert (usage.consumed_quantity, usage.remaining_quantity) == (13, 0)
     assert contracts.consume(db, contract_id, "O-3", [line("SW-24-PRO", 1)]).reason == (
-        "SW-24-PRO: 0 of the agreed 10 remain (tolerance 0 %), 1 ordered")
+        "SW-24-PRO: 0 of the agreed 10 remain (tolerance 0 %), 1 ordered"
+    )
     # forcing what fits anyway is no exception
     assert not contracts.consume(db, make_contract(db), "O-4", [line("SW-24-PRO", 1)], force=True).forced
 
@@ -186,8 +217,11 @@ def test_release_gives_the_quantity_back_once(db):
     assert item_usage(db, contract_id, "SW-24-PRO").remaining_quantity == 10
     assert contracts.consume(db, contract_id, "O-other", [line("SW-24-PRO", 3)]).accepted
     with session_scope(db) as session:  # the history stays in the ledger
-        statuses = session.execute(select(ContractConsumption.status).where(
-            ContractConsumption.order_id == order_id)).scalars().all()
+        statuses = (
+            session.execute(select(ContractConsumption.status).where(ContractConsumption.order_id == order_id))
+            .scalars()
+            .all()
+        )
     assert statuses == [RELEASED, RELEASED]
     # a released order asked again is answered from the ledger: it does not consume a second time
     assert contracts.consume(db, contract_id, order_id, [line("SW-24-PRO", 8)]).released
@@ -207,11 +241,13 @@ def test_usage_and_summaries(db):
     assert usage.in_force and usage.tolerance_percent == Decimal("5") and usage.on_exceed == "expert"
     assert [i.sku for i in usage.items] == sorted(PRICES)
     assert [(s.contract_id, s.consumed_value, s.orders, s.in_force) for s in listed] == [
-        (contract_id, Decimal("2000.00"), 1, True)]
+        (contract_id, Decimal("2000.00"), 1, True)
+    ]
     assert {"ACME-FC-2026", "GLOBEX-FC-2026", contract_id} <= {s.contract_id for s in everything}
 
 
 # --- orders racing for the last units ---------------------------------------------------------------
+
 
 def race(db, contract_id: str, orders: list[tuple[str, list[ConsumptionLine]]]) -> list:
     """Runs the consumptions in threads released at the same moment; returns results or errors."""
@@ -236,19 +272,26 @@ def race(db, contract_id: str, orders: list[tuple[str, list[ConsumptionLine]]]) 
 
 def active(db, contract_id: str, sku: str) -> int:
     with session_scope(db) as session:
-        return session.execute(select(func.coalesce(func.sum(ContractConsumption.quantity), 0)).where(
-            ContractConsumption.contract_id == contract_id, ContractConsumption.sku == sku,
-            ContractConsumption.status == ACTIVE)).scalar_one()
+        return session.execute(
+            select(func.coalesce(func.sum(ContractConsumption.quantity), 0)).where(
+                ContractConsumption.contract_id == contract_id,
+                ContractConsumption.sku == sku,
+                ContractConsumption.status == ACTIVE,
+            )
+        ).scalar_one()
 
 
 THREADS = 8
 
 
-@pytest.mark.parametrize(("agreed", "tolerance", "each", "winners"), [
-    (5, "20", 1, 6),  # the last unit is the tolerance's: 6 of 8 orders get one
-    (5, "0", 2, 2),   # 2 + 2 fit, the third 2 does not: one unit stays
-    (3, "0", 3, 1),   # all eight want all of it
-])
+@pytest.mark.parametrize(
+    ("agreed", "tolerance", "each", "winners"),
+    [
+        (5, "20", 1, 6),  # the last unit is the tolerance's: 6 of 8 orders get one
+        (5, "0", 2, 2),  # 2 + 2 fit, the third 2 does not: one unit stays
+        (3, "0", 3, 1),  # all eight want all of it
+    ],
+)
 def test_orders_racing_for_the_last_units_never_overbook(db, agreed, tolerance, each, winners):
     contract_id = make_contract(db, agreed={"SW-24-PRO": agreed}, tolerance=tolerance)
     orders = [(new_id("O-race"), [line("SW-24-PRO", each)]) for _ in range(THREADS)]

@@ -1,4 +1,5 @@
 """An order outside the contract's validity period: rejected, or sent to the expert, by contract setting."""
+
 from datetime import date
 
 import pytest

@@ -1,6 +1,7 @@
 """Catalog managers' edits of a customer's rules (catalog/customer_rules.py, price_list_admin.py)
 take effect in pricing, rights, limits and part numbers at once, and bad input is refused naming
 the field; on SQLite and PostgreSQL. Every test works on fresh customers (tests/catalog/data.py)."""
+
 import threading
 import time
 from datetime import date
@@ -19,7 +20,12 @@ from catalog.pricing import unit_price
 from catalog.views import customer_catalog
 from database import session_scope
 from models.customer_rules import (
-    PartNumberIn, PriceListEntry, PriceListIn, RoleLimitIn, RoleRule, SpecialItemIn,
+    PartNumberIn,
+    PriceListEntry,
+    PriceListIn,
+    RoleLimitIn,
+    RoleRule,
+    SpecialItemIn,
 )
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_rules, add_user, rule
@@ -54,32 +60,47 @@ def read(db, fn, customer_id: str):
 
 
 def price_list(entries: list[tuple[str, int, str | None]], **fields) -> PriceListIn:
-    return PriceListIn(**{"name": "Test prices", "valid_from": date(2025, 1, 1), **fields},
-                       entries=[PriceListEntry(sku=s, min_quantity=q, price=p) for s, q, p in entries])
+    return PriceListIn(
+        **{"name": "Test prices", "valid_from": date(2025, 1, 1), **fields},
+        entries=[PriceListEntry(sku=s, min_quantity=q, price=p) for s, q, p in entries],
+    )
 
 
 def test_a_price_list_put_whole_prices_the_customer_at_once(db):
     customer = new_customer(db)
     assert quote(db, customer, "SW-24-PRO") is None  # not in its assortment yet
-    saved = put_price_list(db, customer, "PL-" + customer, price_list(
-        [("SW-24-PRO", 1, "1600.00"), ("SW-24-PRO", 10, "1550.00"), ("CBL-CAT6-5M", 100, "3.80")]), actor=ACTOR)
+    saved = put_price_list(
+        db,
+        customer,
+        "PL-" + customer,
+        price_list([("SW-24-PRO", 1, "1600.00"), ("SW-24-PRO", 10, "1550.00"), ("CBL-CAT6-5M", 100, "3.80")]),
+        actor=ACTOR,
+    )
     assert (saved.customer_id, saved.currency, len(saved.entries)) == (customer, "EUR", 3)
     assert quote(db, customer, "SW-24-PRO", 9) == (D("1600.00"), "price_list")
     assert quote(db, customer, "SW-24-PRO", 10) == (D("1550.00"), "price_list")
     assert quote(db, customer, "CBL-CAT6-5M", 100) == (D("3.80"), "price_list")  # a volume discount
 
     # a PUT replaces the whole list: the entries it leaves out are gone
-    put_price_list(db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")], name="Renamed"),
-                   actor=ACTOR)
+    put_price_list(
+        db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")], name="Renamed"), actor=ACTOR
+    )
     [stored] = read(db, price_lists, customer)
     assert (stored.name, [(e.sku, e.min_quantity, e.price) for e in stored.entries]) == (
-        "Renamed", [("SW-24-PRO", 1, D("1590.00"))])
+        "Renamed",
+        [("SW-24-PRO", 1, D("1590.00"))],
+    )
     assert quote(db, customer, "SW-24-PRO", 10) == (D("1590.00"), "price_list")
     assert quote(db, customer, "CBL-CAT6-5M", 100) == (D("4.00"), "contract")
 
     # not in force yet: the contract alone prices
-    put_price_list(db, customer, "PL-" + customer, price_list([("SW-24-PRO", 1, "1590.00")],
-                                                              valid_from=date(2027, 1, 1)), actor=ACTOR)
+    put_price_list(
+        db,
+        customer,
+        "PL-" + customer,
+        price_list([("SW-24-PRO", 1, "1590.00")], valid_from=date(2027, 1, 1)),
+        actor=ACTOR,
+    )
     assert quote(db, customer, "SW-24-PRO") is None
 
     delete_price_list(db, customer, "PL-" + customer, actor=ACTOR)
@@ -106,15 +127,20 @@ def test_a_subsidiary_with_its_own_role_rules_stops_inheriting_its_parents(db):
     tech = ["buyer", "technician"]
     assert orderable(db, child, tech)["SVC-INSTALL-ONSITE"] is False  # the parent's rule
 
-    own = rules.replace_role_rules(db, child, [RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M",
-                                                        may_see=False, may_order=False)], actor=ACTOR)
+    own = rules.replace_role_rules(
+        db,
+        child,
+        [RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M", may_see=False, may_order=False)],
+        actor=ACTOR,
+    )
     assert [r.role for r in own] == ["intern"]
     assert orderable(db, child, tech) == {"CBL-CAT6-5M": True, "SVC-INSTALL-ONSITE": True}
     assert orderable(db, child, ["buyer", "intern"]) == {"SVC-INSTALL-ONSITE": True}
 
     # one rule added or changed at a time (the CLI's way), then removed
-    rules.put_role_rule(db, child, RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M", may_order=False),
-                        actor=ACTOR)
+    rules.put_role_rule(
+        db, child, RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M", may_order=False), actor=ACTOR
+    )
     assert orderable(db, child, ["buyer", "intern"]) == {"CBL-CAT6-5M": False, "SVC-INSTALL-ONSITE": True}
     rules.put_role_rule(db, child, RoleRule(role="technician", scope="all", may_see=True, may_order=False), actor=ACTOR)
     assert len(read(db, rules.role_rules, child)) == 2
@@ -137,11 +163,13 @@ def test_role_limits_set_and_removed(db):
             return limits_for(session, session.get(User, user.id), [customer])
 
     assert limits() == Limits(None, None)
-    saved = rules.put_role_limit(db, customer, "technician", RoleLimitIn(order_limit=D("1000"), monthly_limit=None),
-                                 actor=ACTOR)
+    saved = rules.put_role_limit(
+        db, customer, "technician", RoleLimitIn(order_limit=D("1000"), monthly_limit=None), actor=ACTOR
+    )
     assert saved.order_limit == D("1000.00") and limits() == Limits(D("1000.00"), None)
-    rules.put_role_limit(db, customer, "technician", RoleLimitIn(monthly_limit=D("3000.00")),
-                         actor=ACTOR)  # replaces both
+    rules.put_role_limit(
+        db, customer, "technician", RoleLimitIn(monthly_limit=D("3000.00")), actor=ACTOR
+    )  # replaces both
     assert limits() == Limits(None, D("3000.00"))
     assert [(r.role, r.monthly_limit) for r in read(db, rules.role_limits, customer)] == [("technician", D("3000.00"))]
     rules.delete_role_limit(db, customer, "technician", actor=ACTOR)
@@ -170,8 +198,9 @@ def test_part_numbers_and_special_items(db):
     saved = rules.put_special_item(db, parent, "CBL-CAT6-5M", SpecialItemIn(price=D("3.50")), actor=ACTOR)
     assert (saved.name, saved.price) == ("Patch cable Cat 6, 5 m", D("3.50"))
     assert quote(db, parent, "CBL-CAT6-5M") == (D("3.50"), "special")
-    rules.put_special_item(db, parent, "PWR-UPS-AT", SpecialItemIn(price=D("600")),
-                           actor=ACTOR)  # extends the assortment
+    rules.put_special_item(
+        db, parent, "PWR-UPS-AT", SpecialItemIn(price=D("600")), actor=ACTOR
+    )  # extends the assortment
     assert quote(db, parent, "PWR-UPS-AT") == (D("600.00"), "special")
     assert [s.sku for s in read(db, rules.special_items, parent)] == ["CBL-CAT6-5M", "PWR-UPS-AT"]
     rules.delete_special_item(db, parent, "CBL-CAT6-5M", actor=ACTOR)
@@ -206,6 +235,7 @@ def test_the_customer_tree_and_what_applies_to_a_customer(db):
 
 # --- refusals ---------------------------------------------------------------------------------------
 
+
 def field_of(fn, *args, **kwargs) -> str:
     with pytest.raises(rules.InvalidRule) as refused:
         fn(*args, **kwargs)
@@ -217,24 +247,36 @@ def refused(edit, *args) -> str:
     return field_of(edit, *args, actor=ACTOR)
 
 
-@pytest.mark.parametrize(("model", "data", "field"), [
-    (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "min_quantity": 0}]},
-     "entries[0].min_quantity"),
-    (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "price": "-0.01"}]},
-     "entries[0].price"),
-    (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "price": "1.234"}]},
-     "entries[0].price"),
-    (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "currency": "eur"}, "currency"),
-    (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "currency": "EURO"}, "currency"),
-    (PriceListIn, {"name": "", "valid_from": "2025-01-01"}, "name"),
-    (PriceListIn, {"name": "x", "valid_from": "someday"}, "valid_from"),
-    (RoleRule, {"role": "intern", "scope": "brand"}, "scope"),
-    (RoleRule, {"role": "", "scope": "all"}, "role"),
-    (RoleLimitIn, {"order_limit": "-1"}, "order_limit"),
-    (RoleLimitIn, {"monthly_limit": "10.001"}, "monthly_limit"),
-    (PartNumberIn, {"part_number": "   "}, "part_number"),
-    (SpecialItemIn, {"price": "cheap"}, "price"),
-])
+@pytest.mark.parametrize(
+    ("model", "data", "field"),
+    [
+        (
+            PriceListIn,
+            {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "min_quantity": 0}]},
+            "entries[0].min_quantity",
+        ),
+        (
+            PriceListIn,
+            {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "price": "-0.01"}]},
+            "entries[0].price",
+        ),
+        (
+            PriceListIn,
+            {"name": "x", "valid_from": "2025-01-01", "entries": [{"sku": "A", "price": "1.234"}]},
+            "entries[0].price",
+        ),
+        (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "currency": "eur"}, "currency"),
+        (PriceListIn, {"name": "x", "valid_from": "2025-01-01", "currency": "EURO"}, "currency"),
+        (PriceListIn, {"name": "", "valid_from": "2025-01-01"}, "name"),
+        (PriceListIn, {"name": "x", "valid_from": "someday"}, "valid_from"),
+        (RoleRule, {"role": "intern", "scope": "brand"}, "scope"),
+        (RoleRule, {"role": "", "scope": "all"}, "role"),
+        (RoleLimitIn, {"order_limit": "-1"}, "order_limit"),
+        (RoleLimitIn, {"monthly_limit": "10.001"}, "monthly_limit"),
+        (PartNumberIn, {"part_number": "   "}, "part_number"),
+        (SpecialItemIn, {"price": "cheap"}, "price"),
+    ],
+)
 def test_input_constraints_name_the_field(model, data, field):
     assert field_of(rules.parse, model, data) == field
 
@@ -242,12 +284,24 @@ def test_input_constraints_name_the_field(model, data, field):
 def test_what_needs_the_database_is_refused_naming_the_field(db):
     customer, other = new_customer(db), new_customer(db)
     good = [("SW-24-PRO", 1, "1600.00")]
-    assert refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("NO-SUCH-SKU", 1, "1.00")])) == \
-        "entries[1].sku"
-    assert refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("SW-24-PRO", 1, "1.00")])) == \
-        "entries[1].min_quantity"
-    assert refused(put_price_list, db, customer, "PL-bad", price_list(
-        good, valid_from=date(2026, 1, 1), valid_to=date(2025, 12, 31))) == "valid_to"
+    assert (
+        refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("NO-SUCH-SKU", 1, "1.00")]))
+        == "entries[1].sku"
+    )
+    assert (
+        refused(put_price_list, db, customer, "PL-bad", price_list([*good, ("SW-24-PRO", 1, "1.00")]))
+        == "entries[1].min_quantity"
+    )
+    assert (
+        refused(
+            put_price_list,
+            db,
+            customer,
+            "PL-bad",
+            price_list(good, valid_from=date(2026, 1, 1), valid_to=date(2025, 12, 31)),
+        )
+        == "valid_to"
+    )
     assert refused(put_price_list, db, customer, "P" * 65, price_list(good)) == "price_list_id"
     put_price_list(db, other, "PL-" + other, price_list(good), actor=ACTOR)
     with pytest.raises(rules.RuleConflict) as taken:  # another customer's list is not taken over
@@ -257,15 +311,26 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
 
     bad_rules = [
         ([RoleRule(role="intern", scope="all", target="services")], "[0].target"),
-        ([RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M"),
-          RoleRule(role="intern", scope="category", target="no-such-category")], "[1].target"),
+        (
+            [
+                RoleRule(role="intern", scope="sku", target="CBL-CAT6-5M"),
+                RoleRule(role="intern", scope="category", target="no-such-category"),
+            ],
+            "[1].target",
+        ),
         ([RoleRule(role="intern", scope="sku", target="NO-SUCH-SKU")], "[0].target"),
         ([RoleRule(role="intern", scope="category")], "[0].target"),
-        ([RoleRule(role="intern", scope="category", target="services"),
-          RoleRule(role="intern", scope="category", target="services", may_see=False)], "[1].target"),
+        (
+            [
+                RoleRule(role="intern", scope="category", target="services"),
+                RoleRule(role="intern", scope="category", target="services", may_see=False),
+            ],
+            "[1].target",
+        ),
     ]
-    rules.replace_role_rules(db, customer, [RoleRule(role="technician", scope="category", target="services")],
-                             actor=ACTOR)
+    rules.replace_role_rules(
+        db, customer, [RoleRule(role="technician", scope="category", target="services")], actor=ACTOR
+    )
     for bad, field in bad_rules:
         assert refused(rules.replace_role_rules, db, customer, bad) == field
     assert [r.role for r in read(db, rules.role_rules, customer)] == ["technician"]  # a refused set changes nothing
@@ -274,10 +339,13 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
     assert refused(rules.put_part_number, db, customer, "NO-SUCH-SKU", PartNumberIn(part_number="X")) == "sku"
     assert refused(rules.put_special_item, db, customer, "NO-SUCH-SKU", SpecialItemIn(price=D("1"))) == "sku"
 
-    for edit, args in ((put_price_list, ("PL-x", price_list(good))), (rules.replace_role_rules, ([],)),
-                       (rules.put_role_limit, ("buyer", RoleLimitIn())),
-                       (rules.put_part_number, ("SW-24-PRO", PartNumberIn(part_number="X"))),
-                       (rules.delete_special_item, ("SW-24-PRO",))):
+    for edit, args in (
+        (put_price_list, ("PL-x", price_list(good))),
+        (rules.replace_role_rules, ([],)),
+        (rules.put_role_limit, ("buyer", RoleLimitIn())),
+        (rules.put_part_number, ("SW-24-PRO", PartNumberIn(part_number="X"))),
+        (rules.delete_special_item, ("SW-24-PRO",)),
+    ):
         with pytest.raises(rules.CustomerNotFound):
             edit(db, "no-such-customer", *args, actor=ACTOR)
     with session_scope(db) as session, pytest.raises(rules.CustomerNotFound):
@@ -285,6 +353,7 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
 
 
 # --- two edits at once ------------------------------------------------------------------------------
+
 
 def pause_first_record(monkeypatch) -> tuple[threading.Event, threading.Event]:
     """The first edit to record its change waits there, its transaction open, until `release` is set;
@@ -323,11 +392,13 @@ def test_two_customers_taking_one_new_price_list_id_at_once_is_a_conflict(db, mo
     first, second = new_customer(db), new_customer(db)
     list_id = "PL-" + first
     recording, release = pause_first_record(monkeypatch)
-    one, one_outcome = in_thread(put_price_list, db, first, list_id, price_list([("SW-24-PRO", 1, "1600.00")]),
-                                 actor=ACTOR)
+    one, one_outcome = in_thread(
+        put_price_list, db, first, list_id, price_list([("SW-24-PRO", 1, "1600.00")]), actor=ACTOR
+    )
     assert recording.wait(30)
-    other, other_outcome = in_thread(put_price_list, db, second, list_id, price_list([("SW-24-PRO", 1, "1.00")]),
-                                     actor=ACTOR)
+    other, other_outcome = in_thread(
+        put_price_list, db, second, list_id, price_list([("SW-24-PRO", 1, "1.00")]), actor=ACTOR
+    )
     time.sleep(1)  # the second is waiting for the first (PostgreSQL: the unique index; SQLite: the write lock)
     release.set()
     one.join(30)
@@ -341,6 +412,7 @@ def test_two_customers_taking_one_new_price_list_id_at_once_is_a_conflict(db, mo
 
 # --- input PostgreSQL cannot store -------------------------------------------------------------------
 
+
 def test_control_characters_are_refused_before_the_database_naming_the_field(db):
     # on PostgreSQL a NUL failed the statement (psycopg.DataError: a 500 through the API), SQLite
     # stored it; a tab or line break in a key or name is a typo no lookup matches
@@ -348,17 +420,25 @@ def test_control_characters_are_refused_before_the_database_naming_the_field(db)
     good = [("SW-24-PRO", 1, "1600.00")]
     assert refused(put_price_list, db, customer, "PL\x00x", price_list(good)) == "price_list_id"
     assert refused(put_price_list, db, customer, "PL-x", price_list(good, name="x\x00")) == "name"
-    assert refused(put_price_list, db, customer, "PL-x", price_list([*good, ("SW\x00", 1, "1.00")])) == \
-        "entries[1].sku"
-    assert refused(rules.replace_role_rules, db, customer, [RoleRule(role="intern"), RoleRule(role="in\x00tern")]) \
+    assert refused(put_price_list, db, customer, "PL-x", price_list([*good, ("SW\x00", 1, "1.00")])) == "entries[1].sku"
+    assert (
+        refused(rules.replace_role_rules, db, customer, [RoleRule(role="intern"), RoleRule(role="in\x00tern")])
         == "[1].role"
-    assert refused(rules.replace_role_rules, db, customer,
-                   [RoleRule(role="intern", scope="category", target="services\x00")]) == "[0].target"
-    assert refused(rules.put_role_rule, db, customer, RoleRule(role="intern", scope="sku", target="SW-24-PRO\n")) \
+    )
+    assert (
+        refused(
+            rules.replace_role_rules, db, customer, [RoleRule(role="intern", scope="category", target="services\x00")]
+        )
+        == "[0].target"
+    )
+    assert (
+        refused(rules.put_role_rule, db, customer, RoleRule(role="intern", scope="sku", target="SW-24-PRO\n"))
         == "target"
+    )
     assert refused(rules.put_role_limit, db, customer, "buy\x00er", RoleLimitIn()) == "role"
-    assert refused(rules.put_part_number, db, customer, "SW-24-PRO", PartNumberIn(part_number="A\x00B")) == \
-        "part_number"
+    assert (
+        refused(rules.put_part_number, db, customer, "SW-24-PRO", PartNumberIn(part_number="A\x00B")) == "part_number"
+    )
     assert refused(rules.put_part_number, db, customer, "SW\x00", PartNumberIn(part_number="X")) == "sku"
     assert refused(rules.put_special_item, db, customer, "SW\x00", SpecialItemIn(price=D("1"))) == "sku"
     for read_back in (price_lists, rules.role_rules, rules.role_limits, rules.part_numbers, rules.special_items):

@@ -1,4 +1,5 @@
 """The demo catalog rules (demo/catalog_rules.py) load idempotently and restore changed rows."""
+
 from decimal import Decimal
 
 from sqlalchemy import func, select

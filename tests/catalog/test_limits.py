@@ -1,5 +1,6 @@
 """Order limits per order and per month, of the user or of the user's roles, and the monthly
 spend ledger (idempotent record/release), on SQLite and PostgreSQL."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -64,7 +65,8 @@ def test_monthly_limit_sends_the_order_to_the_approver_with_the_reason(db):
     assert over.needs_customer_approval is True
     assert over.approval_reasons == [
         "with this order the buyer's orders of 2026-11 come to 1010.00 EUR net, over the monthly limit 1000.00 "
-        "(700.00 EUR before this order)"]
+        "(700.00 EUR before this order)"
+    ]
     # an order already in the ledger (a retried validation) does not count twice
     own = new_id("O")
     record_spend(db, user.id, own, month_of(TODAY), D("300.00"))
@@ -92,11 +94,15 @@ def test_role_limits_apply_when_the_user_has_none_of_its_own(db):
     with session_scope(db) as session:
         chain = [customer]
         assert limits_for(session, session.get(User, plain.id), chain) == Limits(D("100.00"), D("500.00"))
-        assert limits_for(session, session.get(User, senior.id), chain) == Limits(D("300.00"), D("500.00"))  # the highest
+        assert limits_for(session, session.get(User, senior.id), chain) == Limits(
+            D("300.00"), D("500.00")
+        )  # the highest
         assert limits_for(session, session.get(User, own.id), chain) == Limits(D("1000.00"), D("500.00"))  # own wins
     assert validate(db, plain, 11).approval_reasons == ["net total 110.00 EUR exceeds the buyer's order limit 100.00"]
     assert validate(db, senior, 11).needs_customer_approval is False
-    assert validate(db, own, 51).approval_reasons[0].endswith("over the monthly limit 500.00 (0.00 EUR before this order)")
+    assert (
+        validate(db, own, 51).approval_reasons[0].endswith("over the monthly limit 500.00 (0.00 EUR before this order)")
+    )
 
 
 def test_a_subsidiary_uses_the_parents_role_limits_unless_it_has_its_own(db):
@@ -126,6 +132,7 @@ def test_demo_technician_limits(db):
 def test_spend_activities_are_idempotent(db):
     from activities.spending import SpendActivities
     from models.spend import SpendRecord, SpendRelease
+
     user = add_user(db, new_customer(db), ["buyer"])
     activities = SpendActivities(db)
     record = SpendRecord(user=user.id, order_id="O-ACT", month="2026-11", net=D("12.34"))

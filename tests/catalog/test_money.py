@@ -1,5 +1,6 @@
 """Money: Decimal everywhere, commercial rounding to the cent, VAT per line; and amounts go through
 the database (MoneyType) and come back as exact Decimals on SQLite and PostgreSQL."""
+
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -45,8 +46,17 @@ def test_no_float_creeps_in():
 
 
 def test_money_is_a_string_in_json():
-    line = PricedLine(line_no=1, sku="X", name="x", quantity=1, unit_price=Decimal("1450"), line_total=Decimal("1450"),
-                      vat_rate=Decimal("0.19"), vat_amount=Decimal("275.5"), delivery_unit_id="u")
+    line = PricedLine(
+        line_no=1,
+        sku="X",
+        name="x",
+        quantity=1,
+        unit_price=Decimal("1450"),
+        line_total=Decimal("1450"),
+        vat_rate=Decimal("0.19"),
+        vat_amount=Decimal("275.5"),
+        delivery_unit_id="u",
+    )
     dumped = line.model_dump(mode="json")
     assert dumped["unit_price"] == "1450.00" and dumped["vat_amount"] == "275.50"
     assert PricedLine.model_validate(dumped).vat_amount == Decimal("275.50")
@@ -55,10 +65,21 @@ def test_money_is_a_string_in_json():
 def test_money_stays_decimal_through_the_database(db):
     sku, contract_id = f"T-{uuid.uuid4().hex[:8]}", f"FC-{uuid.uuid4().hex[:8]}"
     with session_scope(db) as session:
-        session.add(Item(sku=sku, name="Precise", category="test", list_price=Decimal("123456789012.34"),
-                         vat_rate=Decimal("0.0700"), delivery_unit_id="central-warehouse"))
-        session.add(Contract(id=contract_id, customer_id="globex", name="t", valid_from=date(2020, 1, 1),
-                             valid_to=date(2020, 1, 2)))
+        session.add(
+            Item(
+                sku=sku,
+                name="Precise",
+                category="test",
+                list_price=Decimal("123456789012.34"),
+                vat_rate=Decimal("0.0700"),
+                delivery_unit_id="central-warehouse",
+            )
+        )
+        session.add(
+            Contract(
+                id=contract_id, customer_id="globex", name="t", valid_from=date(2020, 1, 1), valid_to=date(2020, 1, 2)
+            )
+        )
         session.flush()
         session.add(ContractItem(contract_id=contract_id, sku=sku, price=Decimal("0.10")))
     with session_scope(db) as session:  # a new session: values come from the database
@@ -85,6 +106,7 @@ def test_seeded_prices_are_exact(db):
 def test_the_database_rounds_money_commercially(db):
     """Half-up like models.money, not the banker's rounding Decimal defaults to."""
     from catalog.tables import ContractItem as CI
+
     with session_scope(db) as session:
         session.merge(CI(contract_id="ACME-FC-2026", sku="PWR-UPS-AT", price=Decimal("0.125")))
     with session_scope(db) as session:

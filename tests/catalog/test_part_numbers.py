@@ -1,5 +1,6 @@
 """Customer part numbers: shown in the customer's catalog, searchable, carried onto order lines,
 inherited by subsidiaries per item unless overridden; on SQLite and PostgreSQL."""
+
 from datetime import date
 
 from catalog import assortment
@@ -22,10 +23,16 @@ def catalog_numbers(db, customer_id: str, **filters) -> dict[str, str | None]:
 
 def test_demo_part_numbers_in_the_catalog_and_inherited_by_the_subsidiary(db):
     assert catalog_numbers(db, "acme") == {
-        "CBL-CAT6-5M": "ACME-CBL-0005", "SVC-INSTALL-ONSITE": "ACME-SVC-0001", "SW-24-PRO": "ACME-NET-0024"}
+        "CBL-CAT6-5M": "ACME-CBL-0005",
+        "SVC-INSTALL-ONSITE": "ACME-SVC-0001",
+        "SW-24-PRO": "ACME-NET-0024",
+    }
     assert catalog_numbers(db, "acme-at") == {
-        "CBL-CAT6-5M": "ACME-CBL-0005", "PWR-UPS-AT": "AT-USV-1500", "SVC-INSTALL-ONSITE": "ACME-SVC-0001",
-        "SW-24-PRO": "ACME-NET-0024"}
+        "CBL-CAT6-5M": "ACME-CBL-0005",
+        "PWR-UPS-AT": "AT-USV-1500",
+        "SVC-INSTALL-ONSITE": "ACME-SVC-0001",
+        "SW-24-PRO": "ACME-NET-0024",
+    }
     assert catalog_numbers(db, "globex") == {"CBL-CAT6-5M": None, "SW-24-PRO": None}
 
 
@@ -45,7 +52,9 @@ def test_subsidiary_overrides_single_part_numbers(db):
     assert catalog_numbers(db, parent, q="p-switch") == {"SW-24-PRO": "P-SWITCH"}
     with session_scope(db) as session:
         assert part_numbers(session, [grandchild, child, parent], ["SW-24-PRO", "CBL-CAT6-5M", "PWR-UPS-AT"]) == {
-            "SW-24-PRO": "C-SWITCH", "CBL-CAT6-5M": "P-CABLE"}
+            "SW-24-PRO": "C-SWITCH",
+            "CBL-CAT6-5M": "P-CABLE",
+        }
 
 
 def test_the_catalog_search_finds_the_customers_part_number(db):
@@ -60,7 +69,9 @@ def test_the_catalog_search_finds_the_customers_part_number(db):
 
 def test_order_lines_carry_the_customers_part_number(db):
     with session_scope(db) as session:
-        acme = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 1, SWITCH_CONFIG), ("CBL-CAT6-5M", 2)), TODAY)
+        acme = validate_order(
+            session, order(BUYERS["acme"], ("SW-24-PRO", 1, SWITCH_CONFIG), ("CBL-CAT6-5M", 2)), TODAY
+        )
         austria = validate_order(session, order(BUYERS["acme-at"], ("PWR-UPS-AT", 1), ("CBL-CAT6-5M", 2)), TODAY)
         globex = validate_order(session, order(BUYERS["globex"], ("CBL-CAT6-5M", 2)), TODAY)
     assert [line.customer_part_number for line in acme.lines] == ["ACME-NET-0024", "ACME-CBL-0005"]

@@ -1,5 +1,6 @@
 """Price precedence (special/contract, price list with quantity breaks and validity dates, list
 price only when assigned), on SQLite and PostgreSQL; and a validated order keeps its prices."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -31,9 +32,13 @@ def quote(db, customer_id: str, sku: str, quantity: int, as_of: date = TODAY) ->
 
 # --- the rule itself (pure) ---------------------------------------------------------------------
 
+
 def test_decide_precedence_without_a_database():
-    agreed = Sources(list_price=D("10.00"), contract=D("8.00"), breaks=(Break(1, D("7.00")), Break(50, D("7.50")),
-                                                                        Break(100, D("6.00"))))
+    agreed = Sources(
+        list_price=D("10.00"),
+        contract=D("8.00"),
+        breaks=(Break(1, D("7.00")), Break(50, D("7.50")), Break(100, D("6.00"))),
+    )
     assert decide(agreed, 1) == Quote(D("8.00"), "contract")  # a price from 1 piece never beats the contract
     assert decide(agreed, 49) == Quote(D("8.00"), "contract")
     assert decide(agreed, 50) == Quote(D("7.50"), "price_list", 50)  # a lower break: volume discount
@@ -56,6 +61,7 @@ def test_decide_precedence_without_a_database():
 
 # --- with the database --------------------------------------------------------------------------
 
+
 def test_contract_price_first_then_volume_discounts_of_the_price_list(db):
     customer, _ = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
     add_price_list(db, customer, {"CBL-CAT6-5M": {1: "3.50", 100: "3.90", 500: "4.50", 1000: "3.50"}})
@@ -68,8 +74,11 @@ def test_contract_price_first_then_volume_discounts_of_the_price_list(db):
 
 def test_price_list_prices_items_outside_the_contract_and_assigns_list_prices(db):
     customer, _ = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
-    add_price_list(db, customer, {"SW-24-PRO": {1: "1600.00", 10: "1550.00"}, "PWR-UPS-AT": {5: "600.00"},
-                                  "SVC-INSTALL-ONSITE": {1: None}})
+    add_price_list(
+        db,
+        customer,
+        {"SW-24-PRO": {1: "1600.00", 10: "1550.00"}, "PWR-UPS-AT": {5: "600.00"}, "SVC-INSTALL-ONSITE": {1: None}},
+    )
     assert quote(db, customer, "SW-24-PRO", 1) == (D("1600.00"), "price_list")
     assert quote(db, customer, "SW-24-PRO", 9) == (D("1600.00"), "price_list")
     assert quote(db, customer, "SW-24-PRO", 10) == (D("1550.00"), "price_list")
@@ -81,9 +90,14 @@ def test_price_list_prices_items_outside_the_contract_and_assigns_list_prices(db
     items = {i.sku: i for i in page.items}
     assert page.total == 4 and list(items) == ["CBL-CAT6-5M", "PWR-UPS-AT", "SVC-INSTALL-ONSITE", "SW-24-PRO"]
     assert (items["PWR-UPS-AT"].price, items["PWR-UPS-AT"].min_quantity, items["PWR-UPS-AT"].price_source) == (
-        D("600.00"), 5, "price_list")
+        D("600.00"),
+        5,
+        "price_list",
+    )
     assert [(b.min_quantity, b.price) for b in items["SW-24-PRO"].price_breaks] == [
-        (1, D("1600.00")), (10, D("1550.00"))]
+        (1, D("1600.00")),
+        (10, D("1550.00")),
+    ]
     assert (items["SVC-INSTALL-ONSITE"].price, items["SVC-INSTALL-ONSITE"].price_source) == (D("990.00"), "list")
     assert items["CBL-CAT6-5M"].price_breaks == [] and items["PWR-UPS-AT"].price_breaks == []  # one price each
 
@@ -157,17 +171,24 @@ def test_validation_prices_by_what_the_order_takes_of_each_item_over_all_its_lin
     with session_scope(db) as session:
         v = validate_order(session, order(buyer, ("CBL-CAT6-5M", 10), ("PWR-UPS-AT", 5)), TODAY)
         assert [(line.unit_price, line.line_total) for line in v.lines] == [
-            (D("4.00"), D("40.00")), (D("600.00"), D("3000.00"))]
+            (D("4.00"), D("40.00")),
+            (D("600.00"), D("3000.00")),
+        ]
         # 60 + 40 cables in two lines (e.g. two cost centres) reach the break at 100 together
         v = validate_order(session, order(buyer, ("CBL-CAT6-5M", 60), ("CBL-CAT6-5M", 40)), TODAY)
         assert [(line.unit_price, line.line_total) for line in v.lines] == [
-            (D("3.60"), D("216.00")), (D("3.60"), D("144.00"))]
+            (D("3.60"), D("216.00")),
+            (D("3.60"), D("144.00")),
+        ]
         assert v.net_total == D("360.00")
         v = validate_order(session, order(buyer, ("PWR-UPS-AT", 2), ("PWR-UPS-AT", 3)), TODAY)
         assert v.net_total == D("3000.00")  # the minimum of 5 counts both lines too
         with pytest.raises(OrderRejected) as rejected:
             validate_order(session, order(buyer, ("CBL-CAT6-5M", 1), ("PWR-UPS-AT", 4)), TODAY)
-        assert (rejected.value.field, rejected.value.reason) == ("lines[1].quantity", "PWR-UPS-AT is sold from 5 pieces")
+        assert (rejected.value.field, rejected.value.reason) == (
+            "lines[1].quantity",
+            "PWR-UPS-AT is sold from 5 pieces",
+        )
         with pytest.raises(OrderRejected) as rejected:
             validate_order(session, order(buyer, ("PWR-UPS-AT", 2), ("PWR-UPS-AT", 2)), TODAY)
         assert rejected.value.reason == "PWR-UPS-AT is sold from 5 pieces (all lines of the item together)"
@@ -187,10 +208,10 @@ def test_a_validated_order_keeps_its_prices_when_prices_change_later(db):
         placed = [validate_order(session, p, TODAY) for p in placements]
     kept = [v.model_dump_json() for v in placed]  # what the workflow state holds
     with session_scope(db) as session:
-        session.execute(update(ContractItem).where(ContractItem.contract_id == contract_id)
-                        .values(price=D("4.80")))
-        session.execute(update(PriceListEntry).where(PriceListEntry.price_list_id == price_list)
-                        .values(price=D("4.50")))
+        session.execute(update(ContractItem).where(ContractItem.contract_id == contract_id).values(price=D("4.80")))
+        session.execute(
+            update(PriceListEntry).where(PriceListEntry.price_list_id == price_list).values(price=D("4.50"))
+        )
     restored = [ValidatedOrder.model_validate_json(k) for k in kept]
     assert [v.lines[0].unit_price for v in restored] == [D("4.00"), D("3.60")]
     assert [v.net_total for v in restored] == [D("40.00"), D("360.00")] == [v.net_total for v in placed]
@@ -201,8 +222,16 @@ def test_a_validated_order_keeps_its_prices_when_prices_change_later(db):
 
 def test_the_demo_orders_of_the_existing_flows_keep_their_totals(db):
     with session_scope(db) as session:
-        v = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 4, {"hw_version": "B2", "sw_version": "8.0"}),
-                                          ("CBL-CAT6-5M", 20), ("SVC-INSTALL-ONSITE", 1)), TODAY)
+        v = validate_order(
+            session,
+            order(
+                BUYERS["acme"],
+                ("SW-24-PRO", 4, {"hw_version": "B2", "sw_version": "8.0"}),
+                ("CBL-CAT6-5M", 20),
+                ("SVC-INSTALL-ONSITE", 1),
+            ),
+            TODAY,
+        )
     assert v.net_total == D("6774.00") and v.lines[0].unit_price == D("1450.00")
 
 

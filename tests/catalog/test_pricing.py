@@ -1,5 +1,6 @@
 """Contract prices per customer, inheritance of the parent's contract, contract validity and order
 validation, on SQLite and PostgreSQL."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -42,9 +43,15 @@ def test_validated_order_carries_the_customers_price_and_terms(db):
         acme = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 1, SWITCH_CONFIG)), TODAY)
         globex = validate_order(session, order(BUYERS["globex"], ("SW-24-PRO", 1, SWITCH_CONFIG)), TODAY)
     assert (acme.contract_id, acme.lines[0].unit_price, acme.payment_terms_days) == (
-        "ACME-FC-2026", Decimal("1450.00"), 30)
+        "ACME-FC-2026",
+        Decimal("1450.00"),
+        30,
+    )
     assert (globex.contract_id, globex.lines[0].unit_price, globex.payment_terms_days) == (
-        "GLOBEX-FC-2026", Decimal("1520.00"), 14)
+        "GLOBEX-FC-2026",
+        Decimal("1520.00"),
+        14,
+    )
     assert acme.lines[0].delivery_unit_id == "netpartner"
     assert acme.approver_customer_ids == ["acme"]
 
@@ -62,7 +69,9 @@ def test_subsidiary_inherits_the_parent_contract_plus_its_special_assortment(db)
         assert validated.customer_id == "acme-at"
         assert validated.approver_customer_ids == ["acme-at", "acme"]
         assert [(line.sku, line.unit_price) for line in validated.lines] == [
-            ("PWR-UPS-AT", Decimal("589.00")), ("CBL-CAT6-5M", Decimal("4.20"))]
+            ("PWR-UPS-AT", Decimal("589.00")),
+            ("CBL-CAT6-5M", Decimal("4.20")),
+        ]
         # the parent does not get the subsidiary's special assortment
         with pytest.raises(OrderRejected, match="PWR-UPS-AT is not in your contract assortment"):
             validate_order(session, order(BUYERS["acme"], ("PWR-UPS-AT", 1)), TODAY)
@@ -81,14 +90,16 @@ def test_special_price_wins_over_the_inherited_contract_price(db):
 
 
 def test_expired_contract_rejects_the_order_naming_the_contract(db):
-    customer_id, contract_id = add_customer(db, contract=(date(2020, 1, 1), date(2020, 12, 31)),
-                                            prices={"CBL-CAT6-5M": "4.00"})
+    customer_id, contract_id = add_customer(
+        db, contract=(date(2020, 1, 1), date(2020, 12, 31)), prices={"CBL-CAT6-5M": "4.00"}
+    )
     buyer = add_buyer(db, customer_id)
     with session_scope(db) as session:
         with pytest.raises(assortment.NoValidContract) as raised:
             assortment.effective_contract(session, customer_id, TODAY)
-        assert str(raised.value) == (f"the framework contract {contract_id} is not in force on 2026-11-27 "
-                                     "(valid 2020-01-01 to 2020-12-31)")
+        assert str(raised.value) == (
+            f"the framework contract {contract_id} is not in force on 2026-11-27 (valid 2020-01-01 to 2020-12-31)"
+        )
         with pytest.raises(OrderRejected) as rejected:
             validate_order(session, order(buyer, ("CBL-CAT6-5M", 1)), TODAY)
         assert rejected.value.field == "contract"
@@ -100,8 +111,9 @@ def test_expired_contract_rejects_the_order_naming_the_contract(db):
 
 
 def test_contract_not_yet_in_force_and_no_contract_at_all(db):
-    future, future_contract = add_customer(db, contract=(date(2027, 1, 1), date(2028, 12, 31)),
-                                           prices={"CBL-CAT6-5M": "4.00"})
+    future, future_contract = add_customer(
+        db, contract=(date(2027, 1, 1), date(2028, 12, 31)), prices={"CBL-CAT6-5M": "4.00"}
+    )
     none, _ = add_customer(db)
     with session_scope(db) as session:
         with pytest.raises(assortment.NoValidContract, match=f"{future_contract} is not in force on 2026-11-27"):
@@ -111,11 +123,17 @@ def test_contract_not_yet_in_force_and_no_contract_at_all(db):
 
 
 def test_renewed_contract_replaces_the_expired_one(db):
-    customer_id, old = add_customer(db, contract=(date(2020, 1, 1), date(2020, 12, 31)),
-                                    prices={"CBL-CAT6-5M": "4.00"})
+    customer_id, old = add_customer(db, contract=(date(2020, 1, 1), date(2020, 12, 31)), prices={"CBL-CAT6-5M": "4.00"})
     with session_scope(db) as session:
-        session.add(Contract(id=f"{old}-NEW", customer_id=customer_id, name="renewal",
-                             valid_from=date(2021, 1, 1), valid_to=date(2030, 12, 31)))
+        session.add(
+            Contract(
+                id=f"{old}-NEW",
+                customer_id=customer_id,
+                name="renewal",
+                valid_from=date(2021, 1, 1),
+                valid_to=date(2030, 12, 31),
+            )
+        )
         session.flush()
         session.add(ContractItem(contract_id=f"{old}-NEW", sku="CBL-CAT6-5M", price=Decimal("3.80")))
     assert prices(db, customer_id, ["CBL-CAT6-5M"]) == {"CBL-CAT6-5M": (Decimal("3.80"), "contract")}
@@ -138,7 +156,10 @@ def test_order_limit_is_on_the_net_total(db):
         over = validate_order(session, order(buyer, ("CBL-CAT6-5M", 11)), TODAY)
         big = validate_order(session, order(unlimited, ("SW-24-PRO", 100, SWITCH_CONFIG)), TODAY)
     assert (at_limit.net_total, at_limit.order_limit, at_limit.needs_customer_approval) == (
-        Decimal("42.00"), Decimal("42.00"), False)
+        Decimal("42.00"),
+        Decimal("42.00"),
+        False,
+    )
     assert (over.net_total, over.needs_customer_approval) == (Decimal("46.20"), True)
     assert (big.net_total, big.order_limit, big.needs_customer_approval) == (Decimal("145000.00"), None, False)
 
@@ -148,8 +169,11 @@ def test_only_active_buyers_of_a_customer_may_order(db):
     with session_scope(db) as session:
         session.get(User, buyer.id).active = False
     with session_scope(db) as session:
-        for actor in (buyer, BUYERS["acme"].model_copy(update={"id": "expert@seller.example"}),
-                      BUYERS["acme"].model_copy(update={"id": "nobody@acme.example"})):
+        for actor in (
+            buyer,
+            BUYERS["acme"].model_copy(update={"id": "expert@seller.example"}),
+            BUYERS["acme"].model_copy(update={"id": "nobody@acme.example"}),
+        ):
             with pytest.raises(OrderRejected, match="may not place orders") as rejected:
                 validate_order(session, order(actor, ("CBL-CAT6-5M", 1)), TODAY)
             assert rejected.value.field == "buyer"
@@ -157,8 +181,11 @@ def test_only_active_buyers_of_a_customer_may_order(db):
 
 def test_validation_totals_are_sums_of_rounded_lines(db):
     with session_scope(db) as session:
-        v = validate_order(session, order(BUYERS["acme"], ("SW-24-PRO", 1, SWITCH_CONFIG), ("CBL-CAT6-5M", 3),
-                                          ("SVC-INSTALL-ONSITE", 1)), TODAY)
+        v = validate_order(
+            session,
+            order(BUYERS["acme"], ("SW-24-PRO", 1, SWITCH_CONFIG), ("CBL-CAT6-5M", 3), ("SVC-INSTALL-ONSITE", 1)),
+            TODAY,
+        )
     assert [(line.line_total, line.vat_amount) for line in v.lines] == [
         (Decimal("1450.00"), Decimal("275.50")),
         (Decimal("12.60"), Decimal("2.39")),  # 2.394
@@ -174,8 +201,12 @@ def test_validation_totals_are_sums_of_rounded_lines(db):
 def test_configuration_problems_reject_the_order_with_the_line(db):
     with session_scope(db) as session:
         with pytest.raises(OrderRejected) as rejected:
-            validate_order(session, order(BUYERS["acme"], ("CBL-CAT6-5M", 1),
-                                          ("SW-24-PRO", 1, {"hw_version": "A1", "sw_version": "8.0"})), TODAY)
+            validate_order(
+                session,
+                order(BUYERS["acme"], ("CBL-CAT6-5M", 1), ("SW-24-PRO", 1, {"hw_version": "A1", "sw_version": "8.0"})),
+                TODAY,
+            )
     assert rejected.value.field == "lines[1].configuration"
-    assert rejected.value.reason == ("SW-24-PRO cannot be delivered as configured: "
-                                     "hardware version A1 does not support software version 8.0")
+    assert rejected.value.reason == (
+        "SW-24-PRO cannot be delivered as configured: hardware version A1 does not support software version 8.0"
+    )

@@ -1,5 +1,6 @@
 """Role-based views and ordering rights: the catalog listing and order validation apply the same
 rules (catalog/rights.py), on SQLite and PostgreSQL."""
+
 from datetime import date
 
 import pytest
@@ -76,15 +77,19 @@ def test_items_a_role_may_not_see_are_hidden_from_listing_search_paging_and_orde
 
 def test_a_sku_rule_beats_a_category_rule_and_all(db):
     customer = new_customer(db)
-    add_rules(db, rule(customer, "technician", category="services", order=False),
-              rule(customer, "technician", sku="SVC-INSTALL-ONSITE", order=True),
-              rule(customer, "technician", sku="CBL-CAT6-5M", order=False),
-              rule(customer, "technician", see=False))
+    add_rules(
+        db,
+        rule(customer, "technician", category="services", order=False),
+        rule(customer, "technician", sku="SVC-INSTALL-ONSITE", order=True),
+        rule(customer, "technician", sku="CBL-CAT6-5M", order=False),
+        rule(customer, "technician", see=False),
+    )
     tech = add_user(db, customer, ["buyer", "technician"])
     items, total = listing(db, tech)
     assert total == 2 and items == {
         "CBL-CAT6-5M": (False, "your role technician may see but not order CBL-CAT6-5M"),
-        "SVC-INSTALL-ONSITE": (True, None)}  # the switch falls under "all": hidden
+        "SVC-INSTALL-ONSITE": (True, None),
+    }  # the switch falls under "all": hidden
     assert ordering(db, tech, "SVC-INSTALL-ONSITE") is None
     assert ordering(db, tech, "SW-24-PRO") == "SW-24-PRO: your role technician may not see any item"
 
@@ -98,9 +103,12 @@ def test_a_whitelist_role_sees_only_what_it_is_allowed(db):
 
 def test_rights_add_up_over_roles(db):
     customer = new_customer(db)
-    add_rules(db, rule(customer, "technician", category="services", order=False),
-              rule(customer, "installer", category="services", order=True),
-              rule(customer, "viewer", category="services", see=False))
+    add_rules(
+        db,
+        rule(customer, "technician", category="services", order=False),
+        rule(customer, "installer", category="services", order=True),
+        rule(customer, "viewer", category="services", see=False),
+    )
     tech = add_user(db, customer, ["buyer", "technician"])
     both = add_user(db, customer, ["buyer", "technician", "installer"])
     hidden_and_seen = add_user(db, customer, ["buyer", "viewer", "technician"])
@@ -145,11 +153,25 @@ def test_users_who_are_not_buyers_see_but_cannot_order(db):
 
 def test_the_catalog_and_validation_always_agree(db):
     customer = new_customer(db)
-    add_rules(db, rule(customer, "a", category="services", order=False), rule(customer, "a", sku="SW-24-PRO", see=False),
-              rule(customer, "b", see=False), rule(customer, "b", category="network"),
-              rule(customer, "c", sku="SVC-INSTALL-ONSITE"), rule(customer, "c", category="cables", see=False))
-    for roles in (["buyer"], ["buyer", "a"], ["buyer", "b"], ["buyer", "c"], ["buyer", "a", "b"],
-                  ["buyer", "a", "c"], ["buyer", "b", "c"], ["buyer", "a", "b", "c"]):
+    add_rules(
+        db,
+        rule(customer, "a", category="services", order=False),
+        rule(customer, "a", sku="SW-24-PRO", see=False),
+        rule(customer, "b", see=False),
+        rule(customer, "b", category="network"),
+        rule(customer, "c", sku="SVC-INSTALL-ONSITE"),
+        rule(customer, "c", category="cables", see=False),
+    )
+    for roles in (
+        ["buyer"],
+        ["buyer", "a"],
+        ["buyer", "b"],
+        ["buyer", "c"],
+        ["buyer", "a", "b"],
+        ["buyer", "a", "c"],
+        ["buyer", "b", "c"],
+        ["buyer", "a", "b", "c"],
+    ):
         user = add_user(db, customer, roles)
         items, total = listing(db, user)
         assert total == len(items)
@@ -167,7 +189,9 @@ def test_demo_technician_sees_services_but_orders_only_the_rest(db):
     tech = Actor(id="tech@acme.example", roles=["buyer", "technician"], customer_id="acme")
     items, total = listing(db, tech)
     assert total == 3 and items["SVC-INSTALL-ONSITE"] == (
-        False, "your role technician may see but not order the category services")
+        False,
+        "your role technician may see but not order the category services",
+    )
     assert ordering(db, tech, "SVC-INSTALL-ONSITE") is not None
     assert ordering(db, tech, "CBL-CAT6-5M") is None
     for sku in PRICES:  # the demo buyer still orders everything
@@ -180,19 +204,20 @@ def test_rejections_name_the_line(db):
     tech = Actor(id="tech@acme.example", roles=["buyer", "technician"], customer_id="acme")
     with session_scope(db) as session:
         with pytest.raises(OrderRejected) as rejected:
-            validate_order(session, order(tech, ("CBL-CAT6-5M", 1), ("CBL-CAT6-5M", 2), ("SVC-INSTALL-ONSITE", 1)),
-                           TODAY)
+            validate_order(
+                session, order(tech, ("CBL-CAT6-5M", 1), ("CBL-CAT6-5M", 2), ("SVC-INSTALL-ONSITE", 1)), TODAY
+            )
     assert rejected.value.field == "lines[2].sku"
 
 
 def test_rules_of_a_single_kind(db):
     customer = new_customer(db)
-    add_rules(db, rule(customer, "no-switch", sku="SW-24-PRO", see=False),
-              rule(customer, "look-only", see=True, order=False))
+    add_rules(
+        db, rule(customer, "no-switch", sku="SW-24-PRO", see=False), rule(customer, "look-only", see=True, order=False)
+    )
     no_switch = add_user(db, customer, ["buyer", "no-switch"])
     look_only = add_user(db, customer, ["buyer", "look-only"])
     assert listing(db, no_switch) == ({"CBL-CAT6-5M": (True, None), "SVC-INSTALL-ONSITE": (True, None)}, 2)
     items, total = listing(db, look_only)
     assert total == 3 and set(items.values()) == {(False, "your role look-only may see but not order any item")}
-    assert ordering(db, look_only, "CBL-CAT6-5M") == (
-        "CBL-CAT6-5M: your role look-only may see but not order any item")
+    assert ordering(db, look_only, "CBL-CAT6-5M") == ("CBL-CAT6-5M: your role look-only may see but not order any item")

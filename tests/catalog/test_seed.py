@@ -1,4 +1,5 @@
 """The demo data loads idempotently: a second load changes nothing."""
+
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -42,5 +43,6 @@ def test_reloading_restores_changed_demo_rows(db):
     load_demo_data(db)
     with session_scope(db) as session:
         assert session.get(ContractItem, ("GLOBEX-FC-2026", "CBL-CAT6-5M")).price == next(
-            c.price for c in CONTRACT_ITEMS if (c.contract_id, c.sku) == ("GLOBEX-FC-2026", "CBL-CAT6-5M"))
+            c.price for c in CONTRACT_ITEMS if (c.contract_id, c.sku) == ("GLOBEX-FC-2026", "CBL-CAT6-5M")
+        )
         assert session.get(User, "buyer@globex.example").roles == ["buyer"]

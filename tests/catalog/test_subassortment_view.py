@@ -2,6 +2,7 @@
 customer's assortment is exactly the sub-assortment's items, the same in the catalog API, order
 validation, the export and the quality rules' scope; without one, the contract assortment. On
 SQLite and PostgreSQL."""
+
 import csv
 import io
 import sqlite3
@@ -38,10 +39,21 @@ SWITCH_CONFIG = {"hw_version": "B2", "sw_version": "7.2"}
 
 
 def item(sku: str, category: str, price: str, currency: str = "EUR", **attributes) -> dict:
-    return {"sku": sku, "name": f"Test item {sku}", "category": category, "description": "A test item.",
-            "unit": "C62", "list_price": Decimal(price), "currency": currency, "vat_rate": Decimal("0.19"),
-            "delivery_unit_id": "central-warehouse", "expert_review": False, "options": {}, "constraints": [],
-            "attributes": attributes}
+    return {
+        "sku": sku,
+        "name": f"Test item {sku}",
+        "category": category,
+        "description": "A test item.",
+        "unit": "C62",
+        "list_price": Decimal(price),
+        "currency": currency,
+        "vat_rate": Decimal("0.19"),
+        "delivery_unit_id": "central-warehouse",
+        "expert_review": False,
+        "options": {},
+        "constraints": [],
+        "attributes": attributes,
+    }
 
 
 ITEMS = [
@@ -79,8 +91,9 @@ class Setup:
         self.child, _ = add_customer(engine, parent_id=self.parent, special={"SV-C": "25.00"})
         add_price_list(engine, self.parent, {"SV-B": {5: "18.00"}})
         self.buyer, self.child_buyer = add_buyer(engine, self.parent), add_buyer(engine, self.child)
-        set_view(engine, self.parent, SubAssortmentIn(name="tools and the switch", categories=[TOOLS],
-                                                       skus=["SW-24-PRO"]))
+        set_view(
+            engine, self.parent, SubAssortmentIn(name="tools and the switch", categories=[TOOLS], skus=["SW-24-PRO"])
+        )
 
 
 def set_view(engine, customer: str, body: SubAssortmentIn | None) -> None:
@@ -100,8 +113,7 @@ def exported(engine, customer: str) -> dict[str, tuple]:
     out = io.StringIO()
     with session_scope(engine) as session:
         export.export_csv(session, customer, out)
-    return {r["sku"]: (Decimal(r["price"]), r["price_source"])
-            for r in csv.DictReader(io.StringIO(out.getvalue()))}
+    return {r["sku"]: (Decimal(r["price"]), r["price_source"]) for r in csv.DictReader(io.StringIO(out.getvalue()))}
 
 
 def validate(engine, buyer: Actor, *lines: tuple):
@@ -138,9 +150,11 @@ def orderable(engine, buyer: Actor) -> dict[str, Decimal]:
 
 def test_listing_validation_and_export_hold_the_same_items(catalog):
     s = Setup(catalog)
-    expected = {"SW-24-PRO": (Decimal("1400.00"), "contract", 1, True),  # the contract price wins
-                "SV-A": (Decimal("10.00"), "list", 1, True),  # no agreed price: the list price
-                "SV-B": (Decimal("18.00"), "price_list", 5, True)}  # the price list's minimum quantity
+    expected = {
+        "SW-24-PRO": (Decimal("1400.00"), "contract", 1, True),  # the contract price wins
+        "SV-A": (Decimal("10.00"), "list", 1, True),  # no agreed price: the list price
+        "SV-B": (Decimal("18.00"), "price_list", 5, True),
+    }  # the price list's minimum quantity
     assert listed(catalog, s.parent) == expected
     assert orderable(catalog, s.buyer) == {sku: price for sku, (price, *_) in expected.items()}
     assert exported(catalog, s.parent) == {sku: (price, source) for sku, (price, source, *_) in expected.items()}
@@ -149,7 +163,10 @@ def test_listing_validation_and_export_hold_the_same_items(catalog):
     assert report.checked_items == 0  # no rules: nothing checked
     with session_scope(catalog) as session:  # the quality rules' scope is the same view
         assert [r.sku for r in subassortments.scope(session, s.parent, versions.live_version(session), TODAY)] == [
-            "SV-A", "SV-B", "SW-24-PRO"]
+            "SV-A",
+            "SV-B",
+            "SW-24-PRO",
+        ]
     assert listed(catalog, s.parent, category=TOOLS, q="test item") == {k: expected[k] for k in ("SV-A", "SV-B")}
 
 
@@ -157,7 +174,9 @@ def test_an_item_of_the_sub_assortment_is_orderable_at_its_list_price(catalog):
     s = Setup(catalog)
     validated = validate(catalog, s.buyer, line("SV-A", 3), line("SW-24-PRO"))
     assert [(p.sku, p.unit_price, p.line_total) for p in validated.lines] == [
-        ("SV-A", Decimal("10.00"), Decimal("30.00")), ("SW-24-PRO", Decimal("1400.00"), Decimal("1400.00"))]
+        ("SV-A", Decimal("10.00"), Decimal("30.00")),
+        ("SW-24-PRO", Decimal("1400.00"), Decimal("1400.00")),
+    ]
     with session_scope(catalog) as session:
         assert pricing.unit_price(session, s.parent, "SV-A", 2, TODAY) == pricing.Quote(Decimal("10.00"), "list")
         assert pricing.unit_price(session, s.parent, "SV-D", 1, TODAY) is None  # contracted, outside
@@ -169,7 +188,9 @@ def test_a_contract_item_outside_the_sub_assortment_is_neither_listed_nor_ordera
     assert "SV-D" not in listed(catalog, s.parent) and "SV-D" not in exported(catalog, s.parent)
     rejected = rejection(catalog, s.buyer, line("SV-A"), line("SV-D"))
     assert rejected.field == "lines[1].sku"
-    assert rejected.reason == 'SV-D is not in your assortment (your catalog is the sub-assortment "tools and the switch")'
+    assert (
+        rejected.reason == 'SV-D is not in your assortment (your catalog is the sub-assortment "tools and the switch")'
+    )
     with pytest.raises(Problem) as not_found:  # the item detail and configuration check of the API
         _item(catalog, s.buyer, "SV-D")
     assert not_found.value.status == 404
@@ -195,8 +216,15 @@ def test_a_subsidiary_inherits_the_parents_sub_assortment(catalog):
 def test_publishing_an_item_that_matches_the_definition_adds_it(catalog):
     s = Setup(catalog)
     fresh = f"sv-new-{s.parent[-8:]}"  # a category of its own: other tests' views stay as they are
-    set_view(catalog, s.parent, SubAssortmentIn(name="Kestrel tools", categories=[TOOLS, fresh],
-                                                rules=[FilterRule(field="manufacturer", op="eq", value="Kestrel")]))
+    set_view(
+        catalog,
+        s.parent,
+        SubAssortmentIn(
+            name="Kestrel tools",
+            categories=[TOOLS, fresh],
+            rules=[FilterRule(field="manufacturer", op="eq", value="Kestrel")],
+        ),
+    )
     assert set(listed(catalog, s.parent)) == {"SV-A"}
     new = item(f"SV-NEW-{s.parent[-8:]}", fresh, "12.50", manufacturer="Kestrel")
     elsewhere = item(f"SV-ELSE-{s.parent[-8:]}", f"sv-else-{s.parent[-8:]}", "12.50", manufacturer="Kestrel")
@@ -212,9 +240,14 @@ def test_removing_the_sub_assortment_restores_the_contract_assortment(catalog):
     s = Setup(catalog)
     set_view(catalog, s.parent, None)
     with session_scope(catalog) as session:
-        assert session.execute(select(SubAssortmentItem).where(SubAssortmentItem.customer_id == s.parent)).first() is None
-    contract = {"SW-24-PRO": (Decimal("1400.00"), "contract", 1, True), "SV-D": (Decimal("35.00"), "contract", 1, True),
-                "SV-B": (Decimal("18.00"), "price_list", 5, True)}
+        assert (
+            session.execute(select(SubAssortmentItem).where(SubAssortmentItem.customer_id == s.parent)).first() is None
+        )
+    contract = {
+        "SW-24-PRO": (Decimal("1400.00"), "contract", 1, True),
+        "SV-D": (Decimal("35.00"), "contract", 1, True),
+        "SV-B": (Decimal("18.00"), "price_list", 5, True),
+    }
     assert listed(catalog, s.parent) == contract
     assert orderable(catalog, s.buyer) == {sku: price for sku, (price, *_) in contract.items()}
     assert set(exported(catalog, s.parent)) == set(contract)
@@ -224,16 +257,25 @@ def test_removing_the_sub_assortment_restores_the_contract_assortment(catalog):
 
 def test_role_rights_and_withheld_items_apply_on_top(catalog):
     s = Setup(catalog)
-    add_rules(catalog, rule(s.parent, "restricted", sku="SV-A", order=False),
-              rule(s.parent, "restricted", category=TOOLS, see=False))
+    add_rules(
+        catalog,
+        rule(s.parent, "restricted", sku="SV-A", order=False),
+        rule(s.parent, "restricted", category=TOOLS, see=False),
+    )
     restricted = add_user(catalog, s.parent, ["buyer", "restricted"])
     assert listed(catalog, s.parent, roles=restricted.roles) == {
-        "SW-24-PRO": (Decimal("1400.00"), "contract", 1, True), "SV-A": (Decimal("10.00"), "list", 1, False)}
+        "SW-24-PRO": (Decimal("1400.00"), "contract", 1, True),
+        "SV-A": (Decimal("10.00"), "list", 1, False),
+    }
     assert rejection(catalog, restricted, line("SV-A")).reason == (
-        "SV-A: your role restricted may see but not order SV-A")
+        "SV-A: your role restricted may see but not order SV-A"
+    )
     assert rejection(catalog, restricted, line("SV-B", 5)).field == "lines[0].sku"
-    assert orderable(catalog, s.buyer) == {"SW-24-PRO": Decimal("1400.00"), "SV-A": Decimal("10.00"),
-                                           "SV-B": Decimal("18.00")}  # the buyer's role has no rules
+    assert orderable(catalog, s.buyer) == {
+        "SW-24-PRO": Decimal("1400.00"),
+        "SV-A": Decimal("10.00"),
+        "SV-B": Decimal("18.00"),
+    }  # the buyer's role has no rules
 
     with session_scope(catalog, write_lock=True) as session:  # SV-B has no image: withheld from the parent
         assert quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test").hidden_count == 1
@@ -272,28 +314,43 @@ def test_the_migration_fills_the_items_of_existing_definitions(tmp_path):
     command.upgrade(alembic_config(url), "0006_draft_guards")
     con = sqlite3.connect(tmp_path / "old.db")
     with con:
-        con.execute("INSERT INTO customer (id, name, parent_id, country) VALUES ('c1', 'C1', NULL, 'DE'), "
-                    "('c2', 'C2', NULL, 'DE')")
-        con.execute("INSERT INTO catalogversion (id, status, note, source, created_by, created_at) "
-                    "VALUES (1, 'published', '', 'test', 'test', '2026-01-01 00:00:00')")
+        con.execute(
+            "INSERT INTO customer (id, name, parent_id, country) VALUES ('c1', 'C1', NULL, 'DE'), "
+            "('c2', 'C2', NULL, 'DE')"
+        )
+        con.execute(
+            "INSERT INTO catalogversion (id, status, note, source, created_by, created_at) "
+            "VALUES (1, 'published', '', 'test', 'test', '2026-01-01 00:00:00')"
+        )
         con.execute("INSERT INTO cataloglive (id, version_id) VALUES ('live', 1)")
-        for sku, category, price, attributes in [("M-1", "tools", "9.50", '{"manufacturer": "Kestrel"}'),
-                                                 ("M-2", "tools", "120.00", '{"manufacturer": "Kestrel"}'),
-                                                 ("M-3", "tools", "5.00", "{}"), ("M-4", "other", "1.00", "{}")]:
-            con.execute("INSERT INTO catalogversionitem (version_id, sku, name, description, category, unit, "
-                        "list_price, currency, vat_rate, delivery_unit_id, expert_review, options, constraints, "
-                        "attributes, content_hash) VALUES (1, ?, ?, '', ?, 'C62', ?, 'EUR', '0.1900', "
-                        "'central-warehouse', 0, '{}', '[]', ?, '-')", (sku, sku, category, price, attributes))
-        con.execute("INSERT INTO subassortment (customer_id, name, categories, skus, rules) VALUES "
-                    """('c1', '', '["tools"]', '[]', '[{"field": "list_price", "op": "lt", "value": "100"}, """
-                    """{"field": "manufacturer", "op": "eq", "value": "Kestrel"}]'), """
-                    """('c2', '', '[]', '["M-4"]', '[]')""")
+        for sku, category, price, attributes in [
+            ("M-1", "tools", "9.50", '{"manufacturer": "Kestrel"}'),
+            ("M-2", "tools", "120.00", '{"manufacturer": "Kestrel"}'),
+            ("M-3", "tools", "5.00", "{}"),
+            ("M-4", "other", "1.00", "{}"),
+        ]:
+            con.execute(
+                "INSERT INTO catalogversionitem (version_id, sku, name, description, category, unit, "
+                "list_price, currency, vat_rate, delivery_unit_id, expert_review, options, constraints, "
+                "attributes, content_hash) VALUES (1, ?, ?, '', ?, 'C62', ?, 'EUR', '0.1900', "
+                "'central-warehouse', 0, '{}', '[]', ?, '-')",
+                (sku, sku, category, price, attributes),
+            )
+        con.execute(
+            "INSERT INTO subassortment (customer_id, name, categories, skus, rules) VALUES "
+            """('c1', '', '["tools"]', '[]', '[{"field": "list_price", "op": "lt", "value": "100"}, """
+            """{"field": "manufacturer", "op": "eq", "value": "Kestrel"}]'), """
+            """('c2', '', '[]', '["M-4"]', '[]')"""
+        )
     con.close()
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        rows = session.execute(select(SubAssortmentItem.customer_id, SubAssortmentItem.sku)
-                               .order_by(SubAssortmentItem.customer_id, SubAssortmentItem.sku)).all()
+        rows = session.execute(
+            select(SubAssortmentItem.customer_id, SubAssortmentItem.sku).order_by(
+                SubAssortmentItem.customer_id, SubAssortmentItem.sku
+            )
+        ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("c1", "M-1"), ("c2", "M-4")]
 
@@ -304,8 +361,10 @@ def test_a_subsidiarys_special_items_count_only_inside_the_inherited_sub_assortm
     buyer = add_buyer(catalog, child)
     assert "SV-D" not in listed(catalog, child) and "SV-D" not in exported(catalog, child)
     assert rejection(catalog, buyer, line("SV-D")).field == "lines[0].sku"
-    for call in (lambda: _item(catalog, buyer, "SV-D"),
-                 lambda: _check(catalog, buyer, "SV-D", ConfigurationCheckRequest(configuration={}, quantity=1))):
+    for call in (
+        lambda: _item(catalog, buyer, "SV-D"),
+        lambda: _check(catalog, buyer, "SV-D", ConfigurationCheckRequest(configuration={}, quantity=1)),
+    ):
         with pytest.raises(Problem) as not_found:
             call()
         assert not_found.value.status == 404
@@ -315,10 +374,16 @@ def test_a_subsidiarys_special_items_count_only_inside_the_inherited_sub_assortm
     assert (_item(catalog, buyer, "SV-C").price, _item(catalog, buyer, "SV-C").currency) == (Decimal("25.00"), "EUR")
     # its list price is shown in its own currency, not as if it were euros
     assert (_item(catalog, buyer, "SV-C").list_price, _item(catalog, buyer, "SV-C").list_price_currency) == (
-        Decimal("30.00"), "CHF")
+        Decimal("30.00"),
+        "CHF",
+    )
     checked = _check(catalog, buyer, "SV-C", ConfigurationCheckRequest(configuration={}, quantity=3))
     assert (checked.valid, checked.unit_price, checked.line_total, checked.currency) == (
-        True, Decimal("25.00"), Decimal("75.00"), "EUR")
+        True,
+        Decimal("25.00"),
+        Decimal("75.00"),
+        "EUR",
+    )
     assert validate(catalog, buyer, line("SV-C", 3)).lines[0].unit_price == Decimal("25.00")
 
 

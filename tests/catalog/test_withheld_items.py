@@ -1,4 +1,5 @@
 """Items a customer's quality rules withheld are not in that customer's view, nor orderable by it."""
+
 from datetime import date
 
 import pytest
@@ -15,8 +16,14 @@ TODAY = date(2026, 11, 27)
 
 def test_withheld_item_leaves_the_customers_view_and_validation(db):
     with session_scope(db) as session:
-        session.add(HiddenItem(customer_id="acme", sku="CBL-CAT6-5M", version_id=live_version(session) or 1,
-                               failures=[{"rule": "image", "message": "no image"}]))
+        session.add(
+            HiddenItem(
+                customer_id="acme",
+                sku="CBL-CAT6-5M",
+                version_id=live_version(session) or 1,
+                failures=[{"rule": "image", "message": "no image"}],
+            )
+        )
     try:
         with session_scope(db) as session:
             contract = assortment.effective_contract(session, "acme", TODAY)

@@ -5,6 +5,7 @@ when a server listens, see tests/dbs.py) that DATABASE_URL points at; `run` invo
 Function-scoped so that every test may change contracts, rules and versions freely: a migration
 takes about half a second on SQLite, a second on PostgreSQL.
 """
+
 from collections.abc import Callable, Iterator
 
 import pytest

@@ -1,6 +1,7 @@
 """`order2cash catalog changes`: what the command line changes is recorded as `cli:<os user>`
 (cli_common.ACTOR) and listed newest first, filtered by customer, contract and kind; fixtures `run`
 and `cli_db` in tests/cli/conftest.py (a fresh demo database per test)."""
+
 from cli_common import ACTOR
 from tests.cli.tables import row
 
@@ -9,8 +10,11 @@ GLOBEX = "GLOBEX-FC-2026"
 
 def ids(output: str) -> list[str]:
     """The ids of the listed changes, in the order shown."""
-    return [line.split("│")[1].strip() for line in output.splitlines()
-            if line.startswith("│") and line.split("│")[1].strip().isdigit()]
+    return [
+        line.split("│")[1].strip()
+        for line in output.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    ]
 
 
 def test_command_line_edits_are_listed_newest_first(run):

@@ -6,6 +6,7 @@ Demo data (demo/catalog_versions.py): version 1 is published, draft 2 adds CBL-C
 code, no image); Globex sees network and cables (SW-24-PRO, CBL-CAT6-5M) and requires a
 classification and a 20-character description.
 """
+
 import csv
 import json
 import re
@@ -16,8 +17,10 @@ from catalog.tables import Item
 from database import session_scope
 
 DATA = Path(__file__).parents[1] / "catalog" / "data"
-DEMO_RULES = [{"rule": "classification", "params": {"systems": ["ECLASS", "UNSPSC"]}},
-              {"rule": "min_description_length", "params": {"length": 20}}]
+DEMO_RULES = [
+    {"rule": "classification", "params": {"systems": ["ECLASS", "UNSPSC"]}},
+    {"rule": "min_description_length", "params": {"length": 20}},
+]
 
 
 def flat(output: str) -> str:
@@ -63,8 +66,14 @@ def test_quality_rules_round_trip_and_change_quality_report_and_export(run, cli_
     assert exported_skus(run, tmp_path) == ["CBL-CAT6-5M", "SW-24-PRO"]
 
     # a rule no item of the view meets: the published view withholds them all
-    result = run("catalog", "quality-rules", "globex", "--file", "-",
-                 input='[{"rule": "min_description_length", "params": {"length": 500}}]')
+    result = run(
+        "catalog",
+        "quality-rules",
+        "globex",
+        "--file",
+        "-",
+        input='[{"rule": "min_description_length", "params": {"length": 500}}]',
+    )
     assert result.exit_code == 0, result.output
     assert "globex's view of version 1 re-checked: 2 items withheld" in flat(result.output)
     assert rules(cli_db) == [{"rule": "min_description_length", "params": {"length": 500}}]
@@ -82,8 +91,11 @@ def test_quality_rules_refuse_bad_input_and_keep_the_rules(run, cli_db, tmp_path
     cases = [
         (["--file", "-"], '[{"rule": "colour"}]', "rules.0.rule: Input should be 'classification'"),
         (["--file", "-"], '[{"rule": "min_description_length"}]', "rules: min_description_length needs a length"),
-        (["--file", "-"], '[{"rule": "classification", "params": {"systems": ["DIN"]}}]',
-         "rules: classification systems are ECLASS and UNSPSC"),
+        (
+            ["--file", "-"],
+            '[{"rule": "classification", "params": {"systems": ["DIN"]}}]',
+            "rules: classification systems are ECLASS and UNSPSC",
+        ),
         (["--file", "-"], '[{"rule": ', "Invalid JSON"),
         (["--file", tmp_path / "missing.json"], None, "file: "),
         (["--file", "-", "--clear"], "[]", "give --file or --clear, not both"),
@@ -108,14 +120,28 @@ def test_sub_assortment_round_trip_and_change_export_and_quality(run, cli_db, tm
     assert demo == {"name": "Globex network and cables", "categories": ["network", "cables"], "skus": [], "rules": []}
 
     # options: one category, one SKU from elsewhere, filter rules
-    result = run("catalog", "sub-assortment", "globex", "--name", "switches and UPS", "--categories", "network",
-                 "--sku", "PWR-UPS-AT", "--rule", "list_price lte 2000", "--rule", "manufacturer in NetGear,PowerSafe")
+    result = run(
+        "catalog",
+        "sub-assortment",
+        "globex",
+        "--name",
+        "switches and UPS",
+        "--categories",
+        "network",
+        "--sku",
+        "PWR-UPS-AT",
+        "--rule",
+        "list_price lte 2000",
+        "--rule",
+        "manufacturer in NetGear,PowerSafe",
+    )
     assert result.exit_code == 0, result.output
     view = own_view(cli_db)
     assert (view.name, view.categories, view.skus) == ("switches and UPS", ["network"], ["PWR-UPS-AT"])
     assert [r.model_dump() for r in view.rules] == [
         {"field": "list_price", "op": "lte", "value": 2000},
-        {"field": "manufacturer", "op": "in", "value": ["NetGear", "PowerSafe"]}]
+        {"field": "manufacturer", "op": "in", "value": ["NetGear", "PowerSafe"]},
+    ]
     # Globex has quality rules: its new view is re-checked at once (both items pass them)
     assert "globex's view of version 1 re-checked: 0 items withheld" in flat(result.output)
     assert exported_skus(run, tmp_path) == ["PWR-UPS-AT", "SW-24-PRO"]

@@ -1,6 +1,7 @@
 """`order2cash contracts ...`: what a catalog manager does to contracts through the API works
 through the CLI, with the same rules (catalog/contract_terms.py) and the same consumption figures
 (catalog.contracts.usage)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -18,13 +19,22 @@ def usage(engine, contract_id: str):
 
 
 def test_list_shows_validity_currency_and_consumption(run, cli_db):
-    contracts.consume(cli_db, ACME, "O-CLI-1", [ConsumptionLine(sku="SW-24-PRO", quantity=30,
-                                                                value=Decimal("43500.00"))])
+    contracts.consume(
+        cli_db, ACME, "O-CLI-1", [ConsumptionLine(sku="SW-24-PRO", quantity=30, value=Decimal("43500.00"))]
+    )
     result = run("contracts", "list")
     assert result.exit_code == 0, result.output
     acme = row(result.output, ACME)
-    assert acme[1:] == ["acme", "ACME framework contract IT equipment", "2025-01-01 – 2030-12-31", "EUR",
-                        "–", "43,500.00", "unlimited", "1"]
+    assert acme[1:] == [
+        "acme",
+        "ACME framework contract IT equipment",
+        "2025-01-01 – 2030-12-31",
+        "EUR",
+        "–",
+        "43,500.00",
+        "unlimited",
+        "1",
+    ]
     assert row(result.output, GLOBEX)[1] == "globex"
 
     result = run("contracts", "list", "--customer", "globex")
@@ -32,8 +42,9 @@ def test_list_shows_validity_currency_and_consumption(run, cli_db):
 
 
 def test_show_lists_terms_and_items_with_consumed_and_remaining(run, cli_db):
-    contracts.consume(cli_db, ACME, "O-CLI-2", [ConsumptionLine(sku="SW-24-PRO", quantity=30,
-                                                                value=Decimal("43500.00"))])
+    contracts.consume(
+        cli_db, ACME, "O-CLI-2", [ConsumptionLine(sku="SW-24-PRO", quantity=30, value=Decimal("43500.00"))]
+    )
     result = run("contracts", "show", ACME)
     assert result.exit_code == 0, result.output
     assert "payment 30 days, tolerance 5 %, on exceed: expert" in result.output
@@ -44,13 +55,28 @@ def test_show_lists_terms_and_items_with_consumed_and_remaining(run, cli_db):
 
 def test_set_changes_only_the_options_given(run, cli_db):
     before = usage(cli_db, GLOBEX)
-    result = run("contracts", "set", GLOBEX, "--tolerance", "10", "--on-exceed", "expert", "--value-cap", "50000",
-                 "--payment-days", "45")
+    result = run(
+        "contracts",
+        "set",
+        GLOBEX,
+        "--tolerance",
+        "10",
+        "--on-exceed",
+        "expert",
+        "--value-cap",
+        "50000",
+        "--payment-days",
+        "45",
+    )
     assert result.exit_code == 0, result.output
     assert "value cap 50,000.00" in result.output  # it shows the contract as changed
     after = usage(cli_db, GLOBEX)
     assert (after.tolerance_percent, after.on_exceed, after.value_cap, after.payment_terms_days) == (
-        Decimal("10"), "expert", Decimal("50000"), 45)
+        Decimal("10"),
+        "expert",
+        Decimal("50000"),
+        45,
+    )
     assert after.remaining_value == Decimal("55000.00")  # the cap plus the tolerance
     assert (after.valid_from, after.valid_to, after.items) == (before.valid_from, before.valid_to, before.items)
 
@@ -63,8 +89,18 @@ def test_set_changes_only_the_options_given(run, cli_db):
 def test_set_item_adds_and_changes_contract_items(run, cli_db):
     result = run("contracts", "set-item", GLOBEX, "CBL-CAT6-5M", "--price", "4.55", "--agreed-quantity", "5000")
     assert result.exit_code == 0, result.output
-    result = run("contracts", "set-item", GLOBEX, "PWR-UPS-AT", "--price", "600", "--agreed-quantity", "10",
-                 "--value-cap", "5000")
+    result = run(
+        "contracts",
+        "set-item",
+        GLOBEX,
+        "PWR-UPS-AT",
+        "--price",
+        "600",
+        "--agreed-quantity",
+        "10",
+        "--value-cap",
+        "5000",
+    )
     assert result.exit_code == 0, result.output
     assert row(result.output, "PWR-UPS-AT")[2:] == ["600.00", "10", "0", "10", "5,000.00", "0.00", "5,000.00"]
     items = {i.sku: i for i in usage(cli_db, GLOBEX).items}
@@ -115,8 +151,12 @@ def test_bad_input_exits_1_naming_the_field_and_changes_nothing(run, cli_db):
 
 def test_call_offs_lists_the_orders_newest_first_and_filters_by_status(run, cli_db):
     for order_id, quantity in (("O-CLI-OLD", 2), ("O-CLI-NEW", 3)):
-        contracts.consume(cli_db, ACME, order_id, [ConsumptionLine(sku="SW-24-PRO", quantity=quantity,
-                                                                   value=Decimal("1450.00") * quantity)])
+        contracts.consume(
+            cli_db,
+            ACME,
+            order_id,
+            [ConsumptionLine(sku="SW-24-PRO", quantity=quantity, value=Decimal("1450.00") * quantity)],
+        )
     contracts.release(cli_db, "O-CLI-OLD")
     result = run("contracts", "call-offs", ACME)
     assert result.exit_code == 0, result.output

@@ -1,6 +1,7 @@
 """`order2cash customers ...`: catalog managers edit a customer's rules from the command line with
 the same rules as the API (catalog/customer_rules.py, catalog/price_list_admin.py); fixtures
 `run` and `cli_db` in tests/cli/conftest.py (a fresh demo database per test)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -51,8 +52,20 @@ def test_a_price_list_from_a_csv_file_and_entries(run, cli_db, tmp_path):
     prices.write_text("sku;min_quantity;price\nCBL-CAT6-5M;100;3.70\nSVC-INSTALL-ONSITE;1;\n", encoding="utf-8")
     assert quote(cli_db, "acme-at", "CBL-CAT6-5M", 100) == (D("3.90"), "price_list")  # ACME's list, inherited
 
-    result = run("customers", "price-list", "acme-at", "AT-PL-2027", "--name", "Austrian prices",
-                 "--valid-from", "2025-01-01", "--csv", prices, "--entry", "SW-24-PRO:10:1400.00")
+    result = run(
+        "customers",
+        "price-list",
+        "acme-at",
+        "AT-PL-2027",
+        "--name",
+        "Austrian prices",
+        "--valid-from",
+        "2025-01-01",
+        "--csv",
+        prices,
+        "--entry",
+        "SW-24-PRO:10:1400.00",
+    )
     assert result.exit_code == 0, result.output
     assert "price list AT-PL-2027 of acme-at saved with 3 entries" in result.output
     assert row(result.output, "SVC-INSTALL-ONSITE") == ["SVC-INSTALL-ONSITE", "1", "list price"]
@@ -112,7 +125,8 @@ def test_role_rules_limits_part_numbers_and_special_items(run, cli_db):
     result = run("customers", "role-limit", "acme-at", "technician", "--per-month", "1.005")
     assert result.exit_code == 1 and "monthly_limit (--per-month)" in result.output
     assert [(r.order_limit, r.monthly_limit) for r in read(cli_db, rules.role_limits, "acme-at")] == [
-        (D("1000.00"), D("3000.00"))]
+        (D("1000.00"), D("3000.00"))
+    ]
     assert run("customers", "remove-role-limit", "acme-at", "technician").exit_code == 0
     assert read(cli_db, rules.role_limits, "acme-at") == []
 

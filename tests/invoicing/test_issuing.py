@@ -1,5 +1,6 @@
 """Invoices: gapless unique numbers under concurrency, idempotent issuing, amounts, due dates and
 payments, on SQLite and PostgreSQL. Each test issues for its own seller, so numbering starts at 1."""
+
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -15,20 +16,30 @@ from models.invoices import InvoiceLineIn, InvoiceRequest, PaymentIn
 
 FINANCE = Actor(id="finance@seller.example", roles=["finance"])
 ISSUED = date(2026, 11, 27)
-SWITCH = InvoiceLineIn(line_no=1, sku="SW-24-PRO", name="Switch", quantity=1, unit_price=Decimal("1450.00"),
-                       vat_rate=Decimal("0.19"))
-CABLES = InvoiceLineIn(line_no=2, sku="CBL-CAT6-5M", name="Cable", quantity=3, unit_price=Decimal("4.20"),
-                       vat_rate=Decimal("0.19"))
+SWITCH = InvoiceLineIn(
+    line_no=1, sku="SW-24-PRO", name="Switch", quantity=1, unit_price=Decimal("1450.00"), vat_rate=Decimal("0.19")
+)
+CABLES = InvoiceLineIn(
+    line_no=2, sku="CBL-CAT6-5M", name="Cable", quantity=3, unit_price=Decimal("4.20"), vat_rate=Decimal("0.19")
+)
 
 
 def new_seller() -> str:
     return f"s-{uuid.uuid4().hex[:8]}"
 
 
-def request(seller_id: str, order_id: str | None = None, *, lines=(SWITCH, CABLES), terms: int = 30,
-            issued: date = ISSUED) -> InvoiceRequest:
-    return InvoiceRequest(seller_id=seller_id, order_id=order_id or f"O-{uuid.uuid4().hex[:10]}", customer_id="acme",
-                          currency="EUR", payment_terms_days=terms, issue_date=issued, lines=list(lines))
+def request(
+    seller_id: str, order_id: str | None = None, *, lines=(SWITCH, CABLES), terms: int = 30, issued: date = ISSUED
+) -> InvoiceRequest:
+    return InvoiceRequest(
+        seller_id=seller_id,
+        order_id=order_id or f"O-{uuid.uuid4().hex[:10]}",
+        customer_id="acme",
+        currency="EUR",
+        payment_terms_days=terms,
+        issue_date=issued,
+        lines=list(lines),
+    )
 
 
 def test_concurrent_issuers_get_gapless_unique_numbers(db):
@@ -40,8 +51,7 @@ def test_concurrent_issuers_get_gapless_unique_numbers(db):
     assert len({i.invoice_id for i in invoices}) == 20
     assert {i.order_id for i in invoices} == {r.order_id for r in requests}
     with session_scope(db) as session:
-        stored = session.execute(
-            select(InvoiceRecord.number).where(InvoiceRecord.seller_id == seller)).scalars().all()
+        stored = session.execute(select(InvoiceRecord.number).where(InvoiceRecord.seller_id == seller)).scalars().all()
         assert sorted(stored) == [f"2026-{n:06d}" for n in range(1, 21)]
         assert session.get(InvoiceSequence, (seller, 2026)).next_value == 21
 
@@ -70,8 +80,11 @@ def test_issuing_twice_for_the_same_order_returns_the_same_invoice(db):
     assert again == first
     assert issue_invoice(db, request(seller, "O-2")).number == "2026-000002"  # no number was used up
     with session_scope(db) as session:
-        count = session.execute(select(func.count()).select_from(InvoiceRecord).where(
-            InvoiceRecord.seller_id == seller, InvoiceRecord.order_id == "O-1")).scalar_one()
+        count = session.execute(
+            select(func.count())
+            .select_from(InvoiceRecord)
+            .where(InvoiceRecord.seller_id == seller, InvoiceRecord.order_id == "O-1")
+        ).scalar_one()
     assert count == 1
 
 
@@ -92,7 +105,10 @@ def test_amounts_per_line_and_in_total(db):
         ("CBL-CAT6-5M", Decimal("12.60"), Decimal("2.39"), Decimal("14.99")),  # VAT 2.394
     ]
     assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (
-        Decimal("1462.60"), Decimal("277.89"), Decimal("1740.49"))
+        Decimal("1462.60"),
+        Decimal("277.89"),
+        Decimal("1740.49"),
+    )
     assert invoice.currency == "EUR" and invoice.customer_id == "acme"
     # as stored: read back from the database, amounts are exact Decimals
     stored = get_invoice(db, invoice.invoice_id)
@@ -115,8 +131,12 @@ def test_due_date_is_issue_date_plus_payment_terms(db):
 
 def test_a_payment_is_booked_once_per_reference(db):
     invoice = issue_invoice(db, request(new_seller()))
-    pay = lambda amount, ref: record_payment(db, PaymentIn(  # noqa: E731
-        invoice_id=invoice.invoice_id, amount=Decimal(amount), reference=ref, actor=FINANCE))
+    pay = lambda amount, ref: record_payment(
+        db,
+        PaymentIn(  # noqa: E731
+            invoice_id=invoice.invoice_id, amount=Decimal(amount), reference=ref, actor=FINANCE
+        ),
+    )
     first = pay("1000.00", "BANK-1")
     assert first.added and first.paid_total == Decimal("1000.00")
     again = pay("1000.00", "BANK-1")
@@ -126,15 +146,18 @@ def test_a_payment_is_booked_once_per_reference(db):
     stored = get_invoice(db, invoice.invoice_id)
     assert stored.paid_total == stored.gross_total
     assert [(p.reference, p.amount, p.recorded_by) for p in stored.payments] == [
-        ("BANK-1", Decimal("1000.00"), "finance@seller.example"), ("BANK-2", Decimal("740.49"), "finance@seller.example")]
+        ("BANK-1", Decimal("1000.00"), "finance@seller.example"),
+        ("BANK-2", Decimal("740.49"), "finance@seller.example"),
+    ]
 
 
 def test_the_same_reference_on_another_invoice_is_another_payment(db):
     seller = new_seller()
     one, two = issue_invoice(db, request(seller)), issue_invoice(db, request(seller))
     for invoice in (one, two):
-        result = record_payment(db, PaymentIn(invoice_id=invoice.invoice_id, amount=Decimal("10.00"),
-                                              reference="BANK-SAME", actor=FINANCE))
+        result = record_payment(
+            db, PaymentIn(invoice_id=invoice.invoice_id, amount=Decimal("10.00"), reference="BANK-SAME", actor=FINANCE)
+        )
         assert result.added and result.paid_total == Decimal("10.00")
 
 
@@ -146,5 +169,9 @@ def test_concurrent_repeats_of_a_payment_count_once(db):
     assert sum(r.added for r in results) == 1
     assert {r.paid_total for r in results} == {Decimal("100.00")}
     with session_scope(db) as session:
-        assert session.execute(select(func.count()).select_from(PaymentRow).where(
-            PaymentRow.invoice_id == invoice.invoice_id)).scalar_one() == 1
+        assert (
+            session.execute(
+                select(func.count()).select_from(PaymentRow).where(PaymentRow.invoice_id == invoice.invoice_id)
+            ).scalar_one()
+            == 1
+        )

@@ -1,5 +1,6 @@
 """The web pages run against the same real system as the API tests: Temporal dev server, worker,
 uvicorn. Each signed-in person gets an own httpx client (own cookie jar)."""
+
 import re
 
 import httpx

@@ -3,6 +3,7 @@ version pages (the list, the demo draft's diff, publishing at a date and cancell
 refusal of a stale draft). These tests share the database and Temporal with the other API and
 page tests: they publish nothing (a scheduled publication is cancelled again) and put contract
 terms back as they were."""
+
 import html as html_lib
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -63,8 +64,9 @@ async def test_a_buyer_sees_the_contracts_of_the_own_customer_and_its_parents(si
     assert r.status_code == 200
     switch = re.search(r'<tr data-sku="SW-24-PRO">(.*?)</tr>', r.text, re.S).group(1)
     assert '<td class="num agreed">100 <span class="muted">(105)</span></td>' in switch  # agreed, + 5 %
-    consumed, remaining = map(int, re.search(
-        r'<td class="num">(\d+)</td>\s*<td class="num remaining">(\d+)</td>', switch).groups())
+    consumed, remaining = map(
+        int, re.search(r'<td class="num">(\d+)</td>\s*<td class="num remaining">(\d+)</td>', switch).groups()
+    )
     assert remaining == max(105 - consumed, 0)  # other tests' orders may have called some off
     assert tolerance(r.text) == "5 %" and 'id="terms-form"' not in r.text
     r = await buyer.get("/contracts/GLOBEX-FC-2026")
@@ -94,9 +96,13 @@ async def test_the_catalog_manager_changes_the_terms_through_the_form(signed_in)
     assert 'id="terms-form"' in page
     before = tolerance(page).removesuffix(" %")
     csrf = hidden(page, "csrf")
-    form = {"csrf": csrf, "valid_from": hidden(page, "valid_from"), "valid_to": hidden(page, "valid_to"),
-            "tolerance_percent": hidden(page, "tolerance_percent"),
-            "on_exceed": re.search(r'<option value="(\w+)" selected>', page).group(1)}
+    form = {
+        "csrf": csrf,
+        "valid_from": hidden(page, "valid_from"),
+        "valid_to": hidden(page, "valid_to"),
+        "tolerance_percent": hidden(page, "tolerance_percent"),
+        "on_exceed": re.search(r'<option value="(\w+)" selected>', page).group(1),
+    }
     try:
         r = await manager.post(f"{url}/terms", data=form)
         assert r.status_code == 303 and r.headers["location"] == url
@@ -232,6 +238,7 @@ async def test_a_stale_draft_is_refused_with_the_reason_and_publish_anyway_is_of
 
 # --- found in review --------------------------------------------------------------------------
 
+
 async def test_a_date_that_is_no_point_in_time_is_a_message_not_a_server_error(own_draft):
     manager, create = own_draft
     version_id = await create()
@@ -255,8 +262,10 @@ async def test_a_date_that_is_no_point_in_time_is_a_message_not_a_server_error(o
     assert (await refused("garbage", "+01:00")).startswith("activates_at: ")
     assert (await refused("2030-01-01T10:00+02:00", "+01:00")).startswith("activates_at: the time without a zone")
     assert (await refused("", "+01:00")).startswith("activates_at: choose")
-    r = await manager.post(f"{url}/publish", data={"csrf": csrf, "when": "at", "tz": "+01:00",
-                                                   "activates_at": '<script>alert("x")</script>'})
+    r = await manager.post(
+        f"{url}/publish",
+        data={"csrf": csrf, "when": "at", "tz": "+01:00", "activates_at": '<script>alert("x")</script>'},
+    )
     page = (await manager.get(url)).text
     assert '<script>alert("x")' not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
 
@@ -267,12 +276,14 @@ async def test_an_offset_with_minutes_counts(own_draft):
     url = f"/catalog/versions/{version_id}"
     csrf = hidden((await manager.get(url)).text, "csrf")
     year = datetime.now(timezone.utc).year + 2
-    r = await manager.post(f"{url}/publish", data={"csrf": csrf, "when": "at", "activates_at": f"{year}-01-15T10:00",
-                                                   "tz": "-03:30"})
+    r = await manager.post(
+        f"{url}/publish", data={"csrf": csrf, "when": "at", "activates_at": f"{year}-01-15T10:00", "tz": "-03:30"}
+    )
     assert r.status_code == 303
     try:
         assert flash((await manager.get(url)).text) == (
-            f"Version {version_id} will be published at {year}-01-15 13:30 UTC.")
+            f"Version {version_id} will be published at {year}-01-15 13:30 UTC."
+        )
     finally:
         await manager.post(f"{url}/unpublish", data={"csrf": csrf})
     assert (await manager.get(f"/api/v1/catalog/versions/{version_id}")).json()["status"] == "draft"
@@ -304,8 +315,10 @@ async def test_a_buyer_posting_the_publish_form_is_told_it_is_not_allowed_before
             assert r.status_code == 303
             page = await other.get(r.headers["location"])
             assert page.status_code == 403
-            assert flash(page.text) in ("Catalog management is for the seller&#39;s catalog managers",
-                                        "This needs one of the roles: catalog_manager"), (email, flash(page.text))
+            assert flash(page.text) in (
+                "Catalog management is for the seller&#39;s catalog managers",
+                "This needs one of the roles: catalog_manager",
+            ), (email, flash(page.text))
         r = await other.post(f"{url}/unpublish", data={"csrf": csrf})
         assert (await other.get(r.headers["location"])).status_code == 403
     manager, _ = own_draft
@@ -315,8 +328,11 @@ async def test_a_buyer_posting_the_publish_form_is_told_it_is_not_allowed_before
 async def test_publish_anyway_sends_force_and_only_then(own_draft, api_settings):
     manager, create = own_draft
     version_id = await create(empty=True)  # empty: publishing it is refused even when forced
-    older = next(v["id"] for v in (await manager.get("/api/v1/catalog/versions")).json()
-                 if not v["live"] and v["id"] != version_id)
+    older = next(
+        v["id"]
+        for v in (await manager.get("/api/v1/catalog/versions")).json()
+        if not v["live"] and v["id"] != version_id
+    )
     in_db(api_settings, lambda session: setattr(session.get(CatalogVersion, version_id), "based_on", older))
     url = f"/catalog/versions/{version_id}"
     page = (await manager.get(f"{url}?stale=1")).text  # offered only for a stale draft...
@@ -324,13 +340,14 @@ async def test_publish_anyway_sends_force_and_only_then(own_draft, api_settings)
     r = await manager.post(f"{url}/publish", data={"csrf": hidden(page, "csrf"), **form_fields(page, "publish-now")})
     assert r.status_code == 303 and r.headers["location"] == url  # ... and the stale check was passed by
     assert flash((await manager.get(url)).text) == (
-        f"catalog version {version_id} has no items: publishing it would empty the catalog")
+        f"catalog version {version_id} has no items: publishing it would empty the catalog"
+    )
     assert 'name="force"' not in (await manager.get(url)).text  # a stale draft's own page does not force
 
 
 async def test_draft_notes_and_item_names_are_text_not_markup(own_draft):
     manager, create = own_draft
-    evil = "<script>alert(\"x\")</script> & 'quoted' \"twice\""
+    evil = '<script>alert("x")</script> & \'quoted\' "twice"'
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;quoted&#39; &#34;twice&#34;"
     version_id = await create(note=evil)
     base = f"/api/v1/catalog/versions/{version_id}/items"
@@ -389,9 +406,18 @@ ODD_URL = "/contracts/FC%207%3Fx%23y%25"
 @pytest.fixture
 def odd_contract(api_settings):
     """A contract whose id needs quoting in a URL and whose name is markup (long expired)."""
-    in_db(api_settings, lambda session: session.add(Contract(
-        id=ODD_ID, customer_id="globex", name='<b>odd</b> "contract"', valid_from=date(2000, 1, 1),
-        valid_to=date(2000, 12, 31))))
+    in_db(
+        api_settings,
+        lambda session: session.add(
+            Contract(
+                id=ODD_ID,
+                customer_id="globex",
+                name='<b>odd</b> "contract"',
+                valid_from=date(2000, 1, 1),
+                valid_to=date(2000, 12, 31),
+            )
+        ),
+    )
     yield
     in_db(api_settings, lambda session: session.delete(session.get(Contract, ODD_ID)))
 
@@ -415,9 +441,18 @@ async def test_a_contract_id_is_quoted_in_links_and_redirects(signed_in, odd_con
 def customer_catalog_manager(api_settings):
     """A customer's user who was given the catalog_manager role (roles are free text)."""
     email = "manager@acme.example"
-    in_db(api_settings, lambda session: session.add(User(
-        email=email, name="Customer-side manager", password_hash=hash_password("demo"), customer_id="acme",
-        roles=["catalog_manager", "buyer"])))
+    in_db(
+        api_settings,
+        lambda session: session.add(
+            User(
+                email=email,
+                name="Customer-side manager",
+                password_hash=hash_password("demo"),
+                customer_id="acme",
+                roles=["catalog_manager", "buyer"],
+            )
+        ),
+    )
     yield email
     in_db(api_settings, lambda session: session.delete(session.get(User, email)))
 
@@ -430,8 +465,9 @@ async def test_a_customers_user_with_the_manager_role_is_offered_no_terms_form(s
     assert (await user.get("/catalog/versions")).status_code == 403
 
 
-async def test_a_customers_user_with_the_manager_role_cannot_change_the_own_contract(signed_in,
-                                                                                  customer_catalog_manager):
+async def test_a_customers_user_with_the_manager_role_cannot_change_the_own_contract(
+    signed_in, customer_catalog_manager
+):
     user = await signed_in(customer_catalog_manager)
     page = (await user.get("/contracts/ACME-FC-2026")).text
     # the unchanged terms: nothing would change even if it were allowed

@@ -2,6 +2,7 @@
 whose it inherits, the audit trail for the seller's catalog managers only, and escaping. These tests
 share the database with the API tests: the one customer they create (with its price list, part
 number and audit entries) is removed again."""
+
 import re
 
 import pytest
@@ -99,15 +100,22 @@ def test_customer(api_settings):
     def remove(session):
         session.execute(delete(CatalogChange).where(CatalogChange.customer_id == TEST_CUSTOMER))
         session.execute(delete(Customer).where(Customer.id == TEST_CUSTOMER))
+
     in_db(api_settings, remove)
 
 
 async def test_the_catalog_manager_sees_recent_changes_and_names_are_escaped(signed_in, http, login, test_customer):
     headers = await login(MANAGER)
     base = f"/api/v1/customers/{test_customer}"
-    price_list = {"name": f"{EVIL} prices", "currency": "EUR", "valid_from": "2026-01-01",
-                  "entries": [{"sku": "CBL-CAT6-5M", "min_quantity": 10, "price": "4.20"},
-                              {"sku": "SW-24-PRO", "min_quantity": 1}]}
+    price_list = {
+        "name": f"{EVIL} prices",
+        "currency": "EUR",
+        "valid_from": "2026-01-01",
+        "entries": [
+            {"sku": "CBL-CAT6-5M", "min_quantity": 10, "price": "4.20"},
+            {"sku": "SW-24-PRO", "min_quantity": 1},
+        ],
+    }
     try:
         r = await http.put(f"{base}/price-lists/PAGES-TEST-PL", json=price_list, headers=headers)
         assert r.status_code == 200, r.text

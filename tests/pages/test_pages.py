@@ -1,5 +1,6 @@
 """The server-rendered pages over real HTTP: sign-in, catalog prices, ordering by form, who may
 see what, approvals, the partner portal, payments and the inbox."""
+
 import asyncio
 import re
 
@@ -31,8 +32,13 @@ async def order_by_form(client: httpx.AsyncClient, fields: dict[str, str]) -> tu
     return data["form_token"], r
 
 
-SWITCH_AND_CABLES = {"qty:SW-24-PRO": "1", "cfg:SW-24-PRO:hw_version": "B2", "cfg:SW-24-PRO:sw_version": "8.0",
-                     "qty:CBL-CAT6-5M": "10", "qty:SVC-INSTALL-ONSITE": ""}
+SWITCH_AND_CABLES = {
+    "qty:SW-24-PRO": "1",
+    "cfg:SW-24-PRO:hw_version": "B2",
+    "cfg:SW-24-PRO:sw_version": "8.0",
+    "qty:CBL-CAT6-5M": "10",
+    "qty:SVC-INSTALL-ONSITE": "",
+}
 
 
 async def test_unauthenticated_visits_go_to_login(system):
@@ -57,8 +63,7 @@ async def test_login_sets_httponly_cookie_and_logout_clears_it(system):
         assert r.status_code == 401 and "Unknown user or wrong password" in r.text
         assert "o2c_token" not in client.cookies
 
-        r = await client.post("/login", data={"username": "buyer@acme.example", "password": "demo",
-                                              "next": "/orders"})
+        r = await client.post("/login", data={"username": "buyer@acme.example", "password": "demo", "next": "/orders"})
         assert r.status_code == 303 and r.headers["location"] == "/orders"
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("o2c_token=") and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
@@ -70,8 +75,9 @@ async def test_login_sets_httponly_cookie_and_logout_clears_it(system):
         # the cookie is the API's credential too (same `current_actor`)
         assert (await client.get("/api/v1/auth/me")).json()["customer_id"] == "acme"
 
-        r = await client.post("/login", data={"username": "x@y.example", "password": "demo",
-                                              "next": "https://evil.example/"})
+        r = await client.post(
+            "/login", data={"username": "x@y.example", "password": "demo", "next": "https://evil.example/"}
+        )
         assert r.status_code == 401
         r = await client.get("/login", params={"next": "//evil.example/"})
         assert r.status_code == 303 and r.headers["location"] == "/"  # signed in: no open redirect
@@ -112,9 +118,15 @@ async def test_order_placed_by_form_appears_once_on_its_page(signed_in, http, lo
     assert first.status_code == 200 and f"Order {order_id} placed." in first.text, first.text
 
     # a double submit of the same form places no second order
-    again = await buyer.post("/catalog", data={"csrf": hidden((await buyer.get("/catalog")).text, "csrf"),
-                                               "form_token": token, **SWITCH_AND_CABLES,
-                                               "customer_reference": "PO-WEB-1"})
+    again = await buyer.post(
+        "/catalog",
+        data={
+            "csrf": hidden((await buyer.get("/catalog")).text, "csrf"),
+            "form_token": token,
+            **SWITCH_AND_CABLES,
+            "customer_reference": "PO-WEB-1",
+        },
+    )
     assert again.status_code == 303 and again.headers["location"] == f"/orders/{order_id}"
 
     html = await page_until(buyer, f"/orders/{order_id}", "IN_FULFILLMENT")
@@ -142,8 +154,9 @@ async def test_order_placed_by_form_appears_once_on_its_page(signed_in, http, lo
 
 async def test_form_errors_are_messages_and_place_nothing(signed_in):
     buyer = await signed_in("buyer@acme.example")
-    _, r = await order_by_form(buyer, {"qty:SW-24-PRO": "1", "cfg:SW-24-PRO:hw_version": "A1",
-                                       "cfg:SW-24-PRO:sw_version": "8.0"})
+    _, r = await order_by_form(
+        buyer, {"qty:SW-24-PRO": "1", "cfg:SW-24-PRO:hw_version": "A1", "cfg:SW-24-PRO:sw_version": "8.0"}
+    )
     assert r.status_code == 422 and "cannot be delivered as configured" in r.text
     assert 'value="A1" selected' in r.text  # the form keeps what was entered
     _, r = await order_by_form(buyer, {"qty:SW-24-PRO": "1"})
@@ -163,8 +176,9 @@ async def test_form_errors_are_messages_and_place_nothing(signed_in):
 
 async def test_approver_approves_on_the_order_page_and_sees_it_in_the_inbox(signed_in):
     buyer = await signed_in("buyer@acme.example")
-    _, r = await order_by_form(buyer, {"qty:SW-24-PRO": "4", "cfg:SW-24-PRO:hw_version": "B2",
-                                       "cfg:SW-24-PRO:sw_version": "7.2"})
+    _, r = await order_by_form(
+        buyer, {"qty:SW-24-PRO": "4", "cfg:SW-24-PRO:hw_version": "B2", "cfg:SW-24-PRO:sw_version": "7.2"}
+    )
     order_id = ORDER_URL.match(r.headers["location"]).group(1)
     html = await page_until(buyer, f"/orders/{order_id}", "AWAITING_CUSTOMER_APPROVAL")
     assert "exceeds the buyer&#39;s order limit" in html and 'value="approve"' not in html  # four eyes
@@ -176,22 +190,26 @@ async def test_approver_approves_on_the_order_page_and_sees_it_in_the_inbox(sign
     assert "Waiting for your approval" in home.text
     page = await approver.get(f"/orders/{order_id}")
     assert 'value="approve"' in page.text and 'value="reject"' in page.text
-    r = await approver.post(f"/orders/{order_id}/approval",
-                            data={"csrf": hidden(page.text, "csrf"), "decision": "approve", "comment": "ok by me"})
+    r = await approver.post(
+        f"/orders/{order_id}/approval",
+        data={"csrf": hidden(page.text, "csrf"), "decision": "approve", "comment": "ok by me"},
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{order_id}"
     html = await page_until(approver, f"/orders/{order_id}", "IN_FULFILLMENT")
     assert "You approved order" in html and "approval.approve" in html and "ok by me" in html
 
     # deciding twice is a message, not an error page
-    r = await approver.post(f"/orders/{order_id}/approval",
-                            data={"csrf": hidden(page.text, "csrf"), "decision": "reject"})
+    r = await approver.post(
+        f"/orders/{order_id}/approval", data={"csrf": hidden(page.text, "csrf"), "decision": "reject"}
+    )
     assert r.status_code == 303
     assert "not waiting for an approval" in (await approver.get(f"/orders/{order_id}")).text
 
     # the buyer cancels it
     page = await buyer.get(f"/orders/{order_id}")
-    r = await buyer.post(f"/orders/{order_id}/cancel", data={"csrf": hidden(page.text, "csrf"),
-                                                             "reason": "<b>changed plans</b>"})
+    r = await buyer.post(
+        f"/orders/{order_id}/cancel", data={"csrf": hidden(page.text, "csrf"), "reason": "<b>changed plans</b>"}
+    )
     assert r.status_code == 303
     html = await page_until(buyer, f"/orders/{order_id}", "CANCELLED")
     assert "&lt;b&gt;changed plans&lt;/b&gt;" in html and "<b>changed plans</b>" not in html  # escaped
@@ -222,13 +240,14 @@ async def test_partner_portal_reports_progress_once_per_click(signed_in, http, l
     # another unit sees neither the sub-order nor buttons for it
     other = await signed_in("ops@installco.example")
     assert (await other.get(f"/suborders/{sid}")).status_code == 404
-    r = await other.post(f"/suborders/{sid}/events", data={"csrf": hidden((await other.get("/inbox")).text, "csrf"),
-                                                           "form_token": "t3", "action": "deliver"})
+    r = await other.post(
+        f"/suborders/{sid}/events",
+        data={"csrf": hidden((await other.get("/inbox")).text, "csrf"), "form_token": "t3", "action": "deliver"},
+    )
     assert r.status_code == 303
     assert "not found" in (await other.get(f"/suborders/{sid}")).text
 
-    doc = await order_until(http, headers, order_id,
-                            lambda d: any(s["status"] == "ACCEPTED" for s in d["suborders"]))
+    doc = await order_until(http, headers, order_id, lambda d: any(s["status"] == "ACCEPTED" for s in d["suborders"]))
     assert [e["actor"] for e in doc["timeline"] if e["event"] == "suborder.accepted"] == ["ops@netpartner.example"]
 
 
@@ -252,12 +271,16 @@ async def test_finance_records_a_payment_on_the_invoice_page(signed_in, http, lo
     assert order_id in (await finance.get("/")).text  # open invoices on the dashboard
     page = await finance.get(f"/invoices/{invoice_id}")
     assert "Record payment" in page.text
-    r = await finance.post(f"/invoices/{invoice_id}/payments",
-                           data={"csrf": hidden(page.text, "csrf"), "amount": "abc", "reference": "B-1"})
+    r = await finance.post(
+        f"/invoices/{invoice_id}/payments",
+        data={"csrf": hidden(page.text, "csrf"), "amount": "abc", "reference": "B-1"},
+    )
     assert r.status_code == 303
     assert "amount" in (await finance.get(f"/invoices/{invoice_id}")).text.lower()
-    r = await finance.post(f"/invoices/{invoice_id}/payments",
-                           data={"csrf": hidden(page.text, "csrf"), "amount": "1775,48", "reference": "BANK-WEB"})
+    r = await finance.post(
+        f"/invoices/{invoice_id}/payments",
+        data={"csrf": hidden(page.text, "csrf"), "amount": "1775,48", "reference": "BANK-WEB"},
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/invoices/{invoice_id}"
     page = await finance.get(f"/invoices/{invoice_id}")
     assert "Payment BANK-WEB recorded" in page.text and "PAID" in page.text and "Record payment" not in page.text
@@ -273,9 +296,15 @@ async def test_expert_decides_on_a_rejected_suborder(signed_in, http, login):
 
     partner = await signed_in("ops@netpartner.example")
     page = await partner.get(f"/suborders/{sid}")
-    r = await partner.post(f"/suborders/{sid}/events", data={
-        "csrf": hidden(page.text, "csrf"), "form_token": hidden(page.text, "form_token") + "-reject",
-        "action": "reject", "reason": "out of stock"})
+    r = await partner.post(
+        f"/suborders/{sid}/events",
+        data={
+            "csrf": hidden(page.text, "csrf"),
+            "form_token": hidden(page.text, "form_token") + "-reject",
+            "action": "reject",
+            "reason": "out of stock",
+        },
+    )
     assert r.status_code == 303
 
     expert = await signed_in("expert@seller.example")
@@ -290,8 +319,15 @@ async def test_expert_decides_on_a_rejected_suborder(signed_in, http, login):
     r = await expert.post(url, data={"csrf": hidden(html, "csrf"), "action": "reassign", "partner_id": ""})
     assert r.status_code == 303 and r.headers["location"] == f"/orders/{order_id}"
     assert "reassign needs the id of an existing delivery unit" in (await expert.get(f"/orders/{order_id}")).text
-    r = await expert.post(url, data={"csrf": hidden(html, "csrf"), "action": "reassign",
-                                     "partner_id": "central-warehouse", "comment": "warehouse has stock"})
+    r = await expert.post(
+        url,
+        data={
+            "csrf": hidden(html, "csrf"),
+            "action": "reassign",
+            "partner_id": "central-warehouse",
+            "comment": "warehouse has stock",
+        },
+    )
     assert r.status_code == 303
     html = await page_until(expert, f"/orders/{order_id}", "IN_FULFILLMENT")
     assert f"Decision on {sid} recorded: reassign." in html and "approval.reassign" in html

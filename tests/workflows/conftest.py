@@ -1,4 +1,5 @@
 """A worker on a fresh task queue for each workflow test, and no workflow left running after it."""
+
 import asyncio
 
 import pytest
@@ -16,7 +17,8 @@ async def _busy(handle: WorkflowHandle) -> bool:
     raw = (await handle.describe()).raw_description
     return raw.workflow_execution_info.status == WorkflowExecutionStatus.RUNNING.value and (
         raw.HasField("pending_workflow_task")
-        or any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in raw.pending_activities))
+        or any(a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED for a in raw.pending_activities)
+    )
 
 
 async def _end(client: Client, orders: list[WorkflowHandle]) -> None:
@@ -49,4 +51,3 @@ async def client(time_env, engine, task_queue) -> Client:
         yield time_env.client
         await _end(time_env.client, list(STARTED))
     STARTED.clear()
-

@@ -1,4 +1,5 @@
 """Building blocks for workflow tests: placements, actors and the partner's side of a sub-order."""
+
 import uuid
 from datetime import timedelta
 
@@ -26,10 +27,13 @@ GLOBEX_APPROVER = Actor(id="approver@globex.example", roles=["approver", "buyer"
 ACME_AT_BUYER = Actor(id="buyer@acme-at.example", roles=["buyer"], customer_id="acme-at")
 
 POLICY = OrderPolicy(
-    approval=EscalationPolicy(reminder_after=timedelta(hours=1), escalation_after=timedelta(hours=4),
-                              timeout=timedelta(days=1)),
-    partner_accept_timeout=timedelta(days=2), partner_ship_timeout=timedelta(days=5),
-    partner_deliver_timeout=timedelta(days=10), dunning_interval=timedelta(days=14),
+    approval=EscalationPolicy(
+        reminder_after=timedelta(hours=1), escalation_after=timedelta(hours=4), timeout=timedelta(days=1)
+    ),
+    partner_accept_timeout=timedelta(days=2),
+    partner_ship_timeout=timedelta(days=5),
+    partner_deliver_timeout=timedelta(days=10),
+    dunning_interval=timedelta(days=14),
 )
 
 SWITCH = OrderLineRequest(sku="SW-24-PRO", quantity=1, configuration={"hw_version": "B2", "sw_version": "8.0"})
@@ -44,8 +48,9 @@ STARTED: list[WorkflowHandle] = []
 
 
 def placement(*lines: OrderLineRequest, buyer: Actor = BUYER, policy: OrderPolicy = POLICY) -> OrderPlacement:
-    return OrderPlacement(order_id=f"T-{uuid.uuid4().hex[:10].upper()}", seller_id="seller", buyer=buyer,
-                          lines=list(lines), policy=policy)
+    return OrderPlacement(
+        order_id=f"T-{uuid.uuid4().hex[:10].upper()}", seller_id="seller", buyer=buyer, lines=list(lines), policy=policy
+    )
 
 
 async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowHandle:
@@ -56,11 +61,16 @@ async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowH
     its clock to the next timer of any workflow (seen: 2 days, 10 years), which breaks later tests.
     Tests move the clock explicitly with `time_env.sleep(...)`."""
     await client.start_workflow(
-        OrderWorkflow.run, p, id=f"order-{p.order_id}", task_queue=task_queue,
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(search.CUSTOMER_ID, p.buyer.customer_id or ""),
-            SearchAttributePair(search.ORDER_STATUS, "RECEIVED"),
-        ]),
+        OrderWorkflow.run,
+        p,
+        id=f"order-{p.order_id}",
+        task_queue=task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.CUSTOMER_ID, p.buyer.customer_id or ""),
+                SearchAttributePair(search.ORDER_STATUS, "RECEIVED"),
+            ]
+        ),
     )
     handle = client.get_workflow_handle_for(OrderWorkflow.run, f"order-{p.order_id}")
     STARTED.append(handle)
@@ -71,12 +81,27 @@ def unit_actor(unit: str) -> Actor:
     return Actor(id=f"ops@{unit}", roles=["fulfilment"], delivery_unit_id=unit)
 
 
-async def report(client: Client, suborder_id: str, unit: str, event: str, *, event_id: str | None = None,
-                 actor: Actor | None = None, **data) -> SubOrderView:
+async def report(
+    client: Client,
+    suborder_id: str,
+    unit: str,
+    event: str,
+    *,
+    event_id: str | None = None,
+    actor: Actor | None = None,
+    **data,
+) -> SubOrderView:
     handle = client.get_workflow_handle(f"suborder-{suborder_id}")
-    return await handle.execute_update(SubOrderWorkflow.report, PartnerEvent(
-        type=f"suborder.{event}", suborder_id=suborder_id, event_id=event_id or uuid.uuid4().hex, data=data,
-        actor=actor or unit_actor(unit)))
+    return await handle.execute_update(
+        SubOrderWorkflow.report,
+        PartnerEvent(
+            type=f"suborder.{event}",
+            suborder_id=suborder_id,
+            event_id=event_id or uuid.uuid4().hex,
+            data=data,
+            actor=actor or unit_actor(unit),
+        ),
+    )
 
 
 async def deliver(client: Client, suborder_id: str, unit: str) -> None:
@@ -112,14 +137,17 @@ async def refused(call, error_type: str) -> str:
 
 def notifications(engine: Engine, order_id: str) -> list[NotificationRow]:
     with session_scope(engine) as session:
-        return list(session.execute(
-            select(NotificationRow).where(NotificationRow.order_id == order_id).order_by(NotificationRow.created_at)
-        ).scalars())
+        return list(
+            session.execute(
+                select(NotificationRow).where(NotificationRow.order_id == order_id).order_by(NotificationRow.created_at)
+            ).scalars()
+        )
 
 
 async def wait_for(handle: WorkflowHandle, predicate, env=None, attempts: int = 200) -> OrderView:
     """Polls the order's query until `predicate(view)` holds (progress is asynchronous)."""
     import asyncio
+
     for _ in range(attempts):
         view = await status(handle)
         if predicate(view):

@@ -1,4 +1,5 @@
 """Customer approval (order limit exceeded) and expert approval (items that need review)."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,8 +8,22 @@ from models.approvals import ApprovalDecision, ApprovalKind
 from models.orders import OrderLineRequest, OrderStatus
 from notifications.outbox import inbox
 from tests.workflows.helpers import (
-    ACME_AT_BUYER, APPROVER, BIG_SWITCHES, BUYER, CABLES, EXPERT, GLOBEX_APPROVER, INSTALL, events,
-    notifications, placement, refused, start, status, suborder, wait_for,
+    ACME_AT_BUYER,
+    APPROVER,
+    BIG_SWITCHES,
+    BUYER,
+    CABLES,
+    EXPERT,
+    GLOBEX_APPROVER,
+    INSTALL,
+    events,
+    notifications,
+    placement,
+    refused,
+    start,
+    status,
+    suborder,
+    wait_for,
 )
 from workflows.order import OrderWorkflow
 
@@ -33,7 +48,8 @@ async def test_over_limit_order_waits_for_the_customers_approver_and_continues(c
 
     view = await handle.execute_update(OrderWorkflow.decide, decision(APPROVER, comment="budget ok"))
     assert [(a.kind, a.decision, a.actor) for a in view.approvals] == [
-        (ApprovalKind.CUSTOMER, "approve", "approver@acme.example")]
+        (ApprovalKind.CUSTOMER, "approve", "approver@acme.example")
+    ]
 
     view = await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT and v.suborders)
     assert view.pending_approval is None
@@ -86,7 +102,9 @@ async def test_parent_customers_approver_approves_a_subsidiarys_order(client, ta
     # ACME Austria has no approver of its own: the parent's approvers, who may decide, are told
     await wait_for(handle, lambda _: len(notifications(engine, p.order_id)) >= 2)  # told after the wait shows
     assert {(n.role, n.customer_id) for n in notifications(engine, p.order_id)} == {
-        ("approver", "acme-at"), ("approver", "acme")}
+        ("approver", "acme-at"),
+        ("approver", "acme"),
+    }
     assert p.order_id in [n.order_id for n in inbox(engine, APPROVER)]
     await handle.execute_update(OrderWorkflow.decide, decision(APPROVER))
     await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT)
@@ -119,8 +137,7 @@ async def test_unanswered_approval_reminds_escalates_and_finally_rejects(client,
     await time_env.sleep(timedelta(hours=20))  # past the final timeout, 1 day after the request
     result = await handle.result()
     assert result.status == OrderStatus.REJECTED
-    assert events(result)[-4:] == ["approval.requested", "approval.reminder", "approval.escalation",
-                                   "approval.timeout"]
+    assert events(result)[-4:] == ["approval.requested", "approval.reminder", "approval.escalation", "approval.timeout"]
     assert result.rejection_reason == "no decision by an approver within 1 day, 0:00:00"
     # every mark counts from the request (the activities in between take a moment of real time)
     requested, reminded, escalated, timed_out = (entry.at for entry in result.timeline[-4:])
@@ -173,6 +190,8 @@ async def test_customer_then_expert_approval(client, task_queue):
 
     view = await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT and len(v.suborders) == 2)
     assert [(a.kind, a.decision) for a in view.approvals] == [
-        (ApprovalKind.CUSTOMER, "approve"), (ApprovalKind.EXPERT, "approve")]
+        (ApprovalKind.CUSTOMER, "approve"),
+        (ApprovalKind.EXPERT, "approve"),
+    ]
     assert {s.partner_id for s in view.suborders} == {"netpartner", "installco"}
     assert events(view).count("approval.requested") == 2

@@ -1,10 +1,24 @@
 """Cancellation by the customer's buyer: possible until a delivery unit has shipped."""
+
 from models.approvals import ApprovalKind
 from models.orders import CancelRequest, OrderStatus
 from models.suborders import SubOrderStatus
 from tests.workflows.helpers import (
-    APPROVER, BIG_SWITCHES, BUYER, CABLES, GLOBEX_BUYER, SWITCH, events, notifications, placement, refused,
-    report, start, status, suborder, wait_for,
+    APPROVER,
+    BIG_SWITCHES,
+    BUYER,
+    CABLES,
+    GLOBEX_BUYER,
+    SWITCH,
+    events,
+    notifications,
+    placement,
+    refused,
+    report,
+    start,
+    status,
+    suborder,
+    wait_for,
 )
 from workflows.order import OrderWorkflow
 
@@ -48,7 +62,9 @@ async def test_cancel_while_the_expert_decides_on_a_rejected_suborder(client, ta
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.pending_approval is None
     assert {s.partner_id: s.status for s in result.suborders} == {
-        "netpartner": SubOrderStatus.REJECTED, "central-warehouse": SubOrderStatus.CANCELLED}
+        "netpartner": SubOrderStatus.REJECTED,
+        "central-warehouse": SubOrderStatus.CANCELLED,
+    }
 
 
 async def test_cancel_refused_after_a_suborder_shipped(client, task_queue):
@@ -67,7 +83,9 @@ async def test_cancel_refused_after_a_suborder_shipped(client, task_queue):
 
 async def test_cancel_refused_for_a_buyer_of_another_customer(client, task_queue):
     handle = await start(client, task_queue, placement(BIG_SWITCHES))
-    await wait_for(handle, lambda v: v.pending_approval is not None and v.pending_approval.kind == ApprovalKind.CUSTOMER)
+    await wait_for(
+        handle, lambda v: v.pending_approval is not None and v.pending_approval.kind == ApprovalKind.CUSTOMER
+    )
     message = await refused(handle.execute_update(OrderWorkflow.cancel, CancelRequest(actor=GLOBEX_BUYER)), "Conflict")
     assert message == "only the customer's buyers may cancel this order"
     view = await status(handle)

@@ -3,6 +3,7 @@ rejects the order or asks the expert; a cancelled or rejected order gives its qu
 
 Each test has its own customer and contract (small agreed quantities), so the shared database's
 demo contract is not used up."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,7 +14,17 @@ from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderStatus
 from tests.catalog.data import add_buyer, add_customer
 from tests.workflows.helpers import (
-    EXPERT, SWITCH, deliver, events, placement, refused, report, start, status, suborder, wait_for,
+    EXPERT,
+    SWITCH,
+    deliver,
+    events,
+    placement,
+    refused,
+    report,
+    start,
+    status,
+    suborder,
+    wait_for,
 )
 from workflows.order import OrderWorkflow
 
@@ -55,7 +66,8 @@ async def test_an_accepted_call_off_consumes_the_contract_and_keeps_it_when_invo
     assert consumed(engine, contract_id) == 3
     assert view.contract_consumption.contract_id == contract_id and view.contract_consumption.accepted
     assert [(li.sku, li.quantity, li.value) for li in view.contract_consumption.lines] == [
-        ("SW-24-PRO", 3, Decimal("3000.00"))]
+        ("SW-24-PRO", 3, Decimal("3000.00"))
+    ]
     entry = next(e for e in view.timeline if e.event == "contract.consumed")
     assert entry.detail == f"contract {contract_id}: 3 x SW-24-PRO"
     assert events(view).index("order.validated") < events(view).index("contract.consumed")
@@ -73,24 +85,29 @@ async def test_beyond_the_remaining_quantity_a_reject_contract_rejects_the_order
     handle = await start(client, task_queue, placement(switches(3), buyer=buyer))
     result = await handle.result()
     assert result.status == OrderStatus.REJECTED
-    assert result.rejection_reason == (f"Order not possible: beyond the framework contract {contract_id}: "
-                                       "SW-24-PRO: 2 of the agreed 4 remain (tolerance 25 %), 3 ordered")
+    assert result.rejection_reason == (
+        f"Order not possible: beyond the framework contract {contract_id}: "
+        "SW-24-PRO: 2 of the agreed 4 remain (tolerance 25 %), 3 ordered"
+    )
     assert events(result)[-1] == "order.rejected" and result.pending_approval is None
     assert result.contract_consumption is None and result.suborders == []
     assert consumed(engine, contract_id) == 3
 
 
 async def test_beyond_the_remaining_quantity_the_expert_approves_and_the_order_consumes_anyway(
-        client, task_queue, engine):
+    client, task_queue, engine
+):
     contract_id, buyer = contract_with(engine, agreed=2, on_exceed="expert")
     handle = await start(client, task_queue, placement(switches(3), buyer=buyer))
     view = await wait_for(handle, awaiting_contract_decision)
     assert view.status == OrderStatus.AWAITING_EXPERT_APPROVAL and view.pending_approval.role == "expert"
-    assert view.pending_approval.reason == (f"beyond the framework contract {contract_id}: "
-                                            "SW-24-PRO: 2 of the agreed 2 remain (tolerance 0 %), 3 ordered")
+    assert view.pending_approval.reason == (
+        f"beyond the framework contract {contract_id}: SW-24-PRO: 2 of the agreed 2 remain (tolerance 0 %), 3 ordered"
+    )
     assert consumed(engine, contract_id) == 0  # nothing is taken while the expert decides
-    await refused(handle.execute_update(OrderWorkflow.decide, ApprovalDecision(
-        decision="approve", actor=buyer)), "Conflict")
+    await refused(
+        handle.execute_update(OrderWorkflow.decide, ApprovalDecision(decision="approve", actor=buyer)), "Conflict"
+    )
 
     await handle.execute_update(OrderWorkflow.decide, decision("approve", "framework extension signed"))
     view = await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT and v.suborders)
@@ -98,7 +115,8 @@ async def test_beyond_the_remaining_quantity_the_expert_approves_and_the_order_c
     assert view.contract_consumption.forced
     assert [(a.kind, a.decision) for a in view.approvals] == [(ApprovalKind.CONTRACT, "approve")]
     assert next(e for e in view.timeline if e.event == "contract.consumed").detail == (
-        f"contract {contract_id}: 3 x SW-24-PRO (beyond the agreement, approved by the expert)")
+        f"contract {contract_id}: 3 x SW-24-PRO (beyond the agreement, approved by the expert)"
+    )
 
 
 async def test_beyond_the_remaining_quantity_the_expert_rejects(client, task_queue, engine):
@@ -170,8 +188,9 @@ async def test_the_expert_cancelling_the_order_in_fulfilment_releases_it(client,
     view = await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT and v.suborders)
     await report(client, suborder(view, "netpartner").suborder_id, "netpartner", "rejected", reason="out of stock")
     await wait_for(handle, lambda v: v.pending_approval is not None)
-    await handle.execute_update(OrderWorkflow.decide_suborder,
-                                SubOrderDecision(action="cancel_order", comment="no alternative", actor=EXPERT))
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder, SubOrderDecision(action="cancel_order", comment="no alternative", actor=EXPERT)
+    )
     result = await handle.result()
     assert result.status == OrderStatus.REJECTED and result.contract_consumption.released
     assert consumed(engine, contract_id) == 0

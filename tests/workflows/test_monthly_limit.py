@@ -1,4 +1,5 @@
 """The buyer's monthly limit: accepted orders count towards the month, cancelled ones stop counting."""
+
 import asyncio
 
 from temporalio.client import WorkflowExecutionStatus
@@ -7,6 +8,7 @@ from models.actors import Actor
 from models.orders import CancelRequest, OrderLineRequest, OrderStatus
 from tests.workflows.helpers import placement, start, wait_for
 from workflows.order import OrderWorkflow
+
 
 async def closed(handle) -> None:
     for _ in range(200):

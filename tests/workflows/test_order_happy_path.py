@@ -26,8 +26,10 @@ async def test_order_runs_from_receipt_to_paid(time_env, engine, task_queue):
         view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
         invoice = view.invoices[0]
         assert invoice.gross_total == Decimal("1775.48")
-        await handle.execute_update(OrderWorkflow.record_payment, PaymentIn(
-            invoice_id=invoice.invoice_id, amount=Decimal("1775.48"), reference="BANK-1", actor=FINANCE))
+        await handle.execute_update(
+            OrderWorkflow.record_payment,
+            PaymentIn(invoice_id=invoice.invoice_id, amount=Decimal("1775.48"), reference="BANK-1", actor=FINANCE),
+        )
         result = await handle.result()
         assert result.status == OrderStatus.PAID
         events = [e.event for e in result.timeline]

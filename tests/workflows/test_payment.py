@@ -1,5 +1,6 @@
 """Invoice and payment: partial payments, repeated references, overdue invoices, who may book, and
 the search attributes operators filter by."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +9,17 @@ from temporalio.client import WorkflowExecutionStatus
 from models.invoices import PaymentIn
 from models.orders import OrderStatus
 from tests.workflows.helpers import (
-    BUYER, CABLES, EXPERT, FINANCE, deliver, events, notifications, placement, refused, start, status,
+    BUYER,
+    CABLES,
+    EXPERT,
+    FINANCE,
+    deliver,
+    events,
+    notifications,
+    placement,
+    refused,
+    start,
+    status,
     wait_for,
 )
 from workflows import search
@@ -78,13 +89,16 @@ async def test_unpaid_invoice_becomes_overdue_and_is_paid_later(client, task_que
 async def test_only_the_sellers_finance_books_payments(client, task_queue):
     handle, invoice = await invoiced(client, task_queue)
     for actor in (BUYER, EXPERT):
-        message = await refused(handle.execute_update(
-            OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-X", actor=actor)), "Conflict")
+        message = await refused(
+            handle.execute_update(OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-X", actor=actor)),
+            "Conflict",
+        )
         assert message == "only the seller's finance users record payments"
     # a customer's user who claims the finance role is not the seller's finance
     fake = BUYER.model_copy(update={"roles": ["finance"]})
-    await refused(handle.execute_update(
-        OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-X", actor=fake)), "Conflict")
+    await refused(
+        handle.execute_update(OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-X", actor=fake)), "Conflict"
+    )
     wrong_invoice = payment(invoice, "49.98", "BANK-X").model_copy(update={"invoice_id": "INV-nope"})
     await refused(handle.execute_update(OrderWorkflow.record_payment, wrong_invoice), "Conflict")
     view = await status(handle)
@@ -96,7 +110,8 @@ async def test_no_payment_before_the_invoice(client, task_queue):
     await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT)
     fake_invoice = PaymentIn(invoice_id="INV-seller-2026-000001", amount=Decimal("1"), reference="R", actor=FINANCE)
     assert "no such open invoice" in await refused(
-        handle.execute_update(OrderWorkflow.record_payment, fake_invoice), "Conflict")
+        handle.execute_update(OrderWorkflow.record_payment, fake_invoice), "Conflict"
+    )
 
 
 async def test_search_attributes_of_a_paid_order(client, task_queue):

@@ -1,5 +1,6 @@
 """Sub-orders: a delivery unit's progress events, their timeouts, and the expert's decision when a
 unit rejects its part of the order."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,8 +10,22 @@ from models.invoices import PaymentIn
 from models.orders import OrderStatus
 from models.suborders import SubOrderStatus
 from tests.workflows.helpers import (
-    BUYER, CABLES, EXPERT, FINANCE, SWITCH, deliver, events, notifications, placement, refused, report, start,
-    status, suborder, unit_actor, wait_for,
+    BUYER,
+    CABLES,
+    EXPERT,
+    FINANCE,
+    SWITCH,
+    deliver,
+    events,
+    notifications,
+    placement,
+    refused,
+    report,
+    start,
+    status,
+    suborder,
+    unit_actor,
+    wait_for,
 )
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
@@ -26,7 +41,8 @@ def awaiting_suborder_decision(v) -> bool:
 
 async def suborder_view(client, suborder_id: str):
     return await client.get_workflow_handle_for(SubOrderWorkflow.run, f"suborder-{suborder_id}").query(
-        SubOrderWorkflow.view)
+        SubOrderWorkflow.view
+    )
 
 
 async def test_each_missed_deadline_escalates_and_the_suborder_still_completes(client, task_queue, time_env, engine):
@@ -62,8 +78,14 @@ async def test_each_missed_deadline_escalates_and_the_suborder_still_completes(c
     assert len(escalations) == 3 and {n.role for n in escalations} == {"expert"}
     sub = await suborder_view(client, sid)
     assert [e.event for e in sub.timeline] == [
-        "suborder.sent", "suborder.escalated", "suborder.accepted", "suborder.escalated", "suborder.shipped",
-        "suborder.escalated", "suborder.delivered"]
+        "suborder.sent",
+        "suborder.escalated",
+        "suborder.accepted",
+        "suborder.escalated",
+        "suborder.shipped",
+        "suborder.escalated",
+        "suborder.delivered",
+    ]
 
 
 async def test_illegal_transition_is_refused(client, task_queue):
@@ -82,13 +104,22 @@ async def test_event_from_another_delivery_unit_is_refused(client, task_queue):
     view = await wait_for(handle, in_fulfilment(1))
     sid = view.suborders[0].suborder_id
     message = await refused(
-        report(client, sid, "central-warehouse", "accepted", actor=unit_actor("netpartner")), "NotFound")
+        report(client, sid, "central-warehouse", "accepted", actor=unit_actor("netpartner")), "NotFound"
+    )
     assert message == "no such sub-order for this delivery unit"
     # the right unit, but another sub-order's id
-    await refused(client.get_workflow_handle(f"suborder-{sid}").execute_update(
-        SubOrderWorkflow.report, {"type": "suborder.accepted", "suborder_id": "T-OTHER-central-warehouse",
-                                  "event_id": "e-1", "actor": unit_actor("central-warehouse").model_dump()}),
-        "NotFound")
+    await refused(
+        client.get_workflow_handle(f"suborder-{sid}").execute_update(
+            SubOrderWorkflow.report,
+            {
+                "type": "suborder.accepted",
+                "suborder_id": "T-OTHER-central-warehouse",
+                "event_id": "e-1",
+                "actor": unit_actor("central-warehouse").model_dump(),
+            },
+        ),
+        "NotFound",
+    )
     sub = await suborder_view(client, sid)
     assert sub.status == SubOrderStatus.SENT and [e.event for e in sub.timeline] == ["suborder.sent"]
 
@@ -128,10 +159,12 @@ async def rejected_switch(client, task_queue, *lines):
 
 async def test_expert_resends_a_rejected_suborder_to_the_same_unit(client, task_queue):
     handle, sid = await rejected_switch(client, task_queue)
-    await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", actor=BUYER)),
-                  "Conflict")
-    await handle.execute_update(OrderWorkflow.decide_suborder,
-                                SubOrderDecision(action="resend", comment="stock arrived", actor=EXPERT))
+    await refused(
+        handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", actor=BUYER)), "Conflict"
+    )
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", comment="stock arrived", actor=EXPERT)
+    )
     view = await wait_for(handle, in_fulfilment(3))
     resent = suborder(view, "netpartner")
     assert resent.suborder_id == f"{sid}-2" and resent.status == SubOrderStatus.SENT
@@ -146,13 +179,18 @@ async def test_expert_resends_a_rejected_suborder_to_the_same_unit(client, task_
 
 async def test_expert_reassigns_a_rejected_suborder_to_another_unit(client, task_queue):
     handle, sid = await rejected_switch(client, task_queue)
-    await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="reassign", actor=EXPERT)),
-                  "Invalid")  # reassign needs the unit
-    await handle.execute_update(OrderWorkflow.decide_suborder,
-                                SubOrderDecision(action="reassign", partner_id="central-warehouse", actor=EXPERT))
+    await refused(
+        handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="reassign", actor=EXPERT)),
+        "Invalid",
+    )  # reassign needs the unit
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder, SubOrderDecision(action="reassign", partner_id="central-warehouse", actor=EXPERT)
+    )
     view = await wait_for(handle, in_fulfilment(3))
     assert [s.suborder_id for s in view.suborders if s.partner_id == "central-warehouse"] == [
-        f"{handle.id.removeprefix('order-')}-central-warehouse", f"{handle.id.removeprefix('order-')}-central-warehouse-2"]
+        f"{handle.id.removeprefix('order-')}-central-warehouse",
+        f"{handle.id.removeprefix('order-')}-central-warehouse-2",
+    ]
     reassigned = suborder(view, "central-warehouse")
     assert [line.line_no for line in reassigned.lines] == [1]
     for s in view.suborders:
@@ -164,19 +202,25 @@ async def test_expert_reassigns_a_rejected_suborder_to_another_unit(client, task
 
 async def test_expert_drops_the_rejected_lines_and_the_invoice_covers_the_rest(client, task_queue, engine):
     handle, sid = await rejected_switch(client, task_queue)
-    await handle.execute_update(OrderWorkflow.decide_suborder,
-                                SubOrderDecision(action="drop", comment="customer agreed", actor=EXPERT))
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder, SubOrderDecision(action="drop", comment="customer agreed", actor=EXPERT)
+    )
     view = await wait_for(handle, lambda v: v.status == OrderStatus.IN_FULFILLMENT and "lines.dropped" in events(v))
     assert len(view.suborders) == 2  # nothing resent
     await deliver(client, suborder(view, "central-warehouse").suborder_id, "central-warehouse")
     view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
     summary = view.invoices[0]
     assert (summary.net_total, summary.vat_total, summary.gross_total) == (
-        Decimal("42.00"), Decimal("7.98"), Decimal("49.98"))
+        Decimal("42.00"),
+        Decimal("7.98"),
+        Decimal("49.98"),
+    )
     invoice = get_invoice(engine, summary.invoice_id)
     assert [(line.line_no, line.sku) for line in invoice.lines] == [(2, "CBL-CAT6-5M")]
-    await handle.execute_update(OrderWorkflow.record_payment, PaymentIn(
-        invoice_id=summary.invoice_id, amount=Decimal("49.98"), reference="BANK-DROP", actor=FINANCE))
+    await handle.execute_update(
+        OrderWorkflow.record_payment,
+        PaymentIn(invoice_id=summary.invoice_id, amount=Decimal("49.98"), reference="BANK-DROP", actor=FINANCE),
+    )
     assert (await handle.result()).status == OrderStatus.PAID
 
 
@@ -194,18 +238,26 @@ async def test_dropping_the_only_lines_cancels_the_order(client, task_queue):
 
 async def test_expert_cancels_the_order_and_open_suborders_are_cancelled(client, task_queue, engine):
     handle, sid = await rejected_switch(client, task_queue)
-    await handle.execute_update(OrderWorkflow.decide_suborder,
-                                SubOrderDecision(action="cancel_order", comment="no alternative", actor=EXPERT))
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder, SubOrderDecision(action="cancel_order", comment="no alternative", actor=EXPERT)
+    )
     result = await handle.result()
     assert result.status == OrderStatus.REJECTED
-    assert result.rejection_reason == f"rejected by expert@seller.example after netpartner rejected sub-order {sid}: out of stock"
+    assert (
+        result.rejection_reason
+        == f"rejected by expert@seller.example after netpartner rejected sub-order {sid}: out of stock"
+    )
     assert {s.partner_id: s.status for s in result.suborders} == {
-        "netpartner": SubOrderStatus.REJECTED, "central-warehouse": SubOrderStatus.CANCELLED}
+        "netpartner": SubOrderStatus.REJECTED,
+        "central-warehouse": SubOrderStatus.CANCELLED,
+    }
     assert result.invoices == []
     cables = suborder(result, "central-warehouse").suborder_id
     # the unit is told its sub-order is cancelled
-    assert any(n.key == f"{cables}.cancelled" and n.delivery_unit_id == "central-warehouse"
-               for n in notifications(engine, result.order_id))
+    assert any(
+        n.key == f"{cables}.cancelled" and n.delivery_unit_id == "central-warehouse"
+        for n in notifications(engine, result.order_id)
+    )
 
 
 async def test_no_expert_decision_in_time_rejects_the_order(client, task_queue, time_env):
@@ -238,8 +290,10 @@ async def test_decide_reject_rejects_the_order(client, task_queue):
 async def test_suborder_decision_only_when_a_suborder_was_rejected(client, task_queue):
     handle = await start(client, task_queue, placement(CABLES))
     await wait_for(handle, in_fulfilment(1))
-    message = await refused(handle.execute_update(
-        OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", actor=EXPERT)), "Conflict")
+    message = await refused(
+        handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="resend", actor=EXPERT)),
+        "Conflict",
+    )
     assert "not waiting" in message
     assert (await status(handle)).approvals == []
 
@@ -249,16 +303,30 @@ async def test_expert_reassigns_a_stuck_suborder_after_its_escalation(client, ta
     view = await wait_for(handle, in_fulfilment(1))
     stuck = view.suborders[0].suborder_id
     # not escalated yet: nothing for the expert to decide
-    message = await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
-        action="reassign", suborder_id=stuck, partner_id="netpartner", actor=EXPERT)), "Conflict")
+    message = await refused(
+        handle.execute_update(
+            OrderWorkflow.decide_suborder,
+            SubOrderDecision(action="reassign", suborder_id=stuck, partner_id="netpartner", actor=EXPERT),
+        ),
+        "Conflict",
+    )
     assert "not escalated" in message
 
     await time_env.sleep(timedelta(days=3))  # the warehouse does not accept within 2 days
     await wait_for(handle, lambda v: suborder(v, "central-warehouse").escalated)
-    await refused(handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
-        action="reassign", suborder_id=stuck, partner_id="netpartner", actor=BUYER)), "Conflict")
-    await handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
-        action="reassign", suborder_id=stuck, partner_id="netpartner", comment="warehouse silent", actor=EXPERT))
+    await refused(
+        handle.execute_update(
+            OrderWorkflow.decide_suborder,
+            SubOrderDecision(action="reassign", suborder_id=stuck, partner_id="netpartner", actor=BUYER),
+        ),
+        "Conflict",
+    )
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder,
+        SubOrderDecision(
+            action="reassign", suborder_id=stuck, partner_id="netpartner", comment="warehouse silent", actor=EXPERT
+        ),
+    )
     view = await wait_for(handle, lambda v: len(v.suborders) == 2 and v.suborders[0].status == SubOrderStatus.CANCELLED)
     new = suborder(view, "netpartner")
     assert new.status == SubOrderStatus.SENT and [li.sku for li in new.lines] == ["CBL-CAT6-5M"]
@@ -275,8 +343,10 @@ async def test_expert_drops_a_stuck_suborder_and_the_order_goes_on_without_it(cl
     await deliver(client, suborder(view, "central-warehouse").suborder_id, "central-warehouse")
     await time_env.sleep(timedelta(days=3))  # NetPartner stays silent
     view = await wait_for(handle, lambda v: suborder(v, "netpartner").escalated)
-    await handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(
-        action="drop", suborder_id=suborder(view, "netpartner").suborder_id, actor=EXPERT))
+    await handle.execute_update(
+        OrderWorkflow.decide_suborder,
+        SubOrderDecision(action="drop", suborder_id=suborder(view, "netpartner").suborder_id, actor=EXPERT),
+    )
     view = await wait_for(handle, lambda v: v.status == OrderStatus.INVOICED)
     assert suborder(view, "netpartner").status == SubOrderStatus.CANCELLED
     assert view.invoices[0].net_total == Decimal("42.00")
@@ -293,7 +363,9 @@ async def test_signals_from_a_suborder_that_overtake_each_other_leave_the_newest
     await report(client, sid, "central-warehouse", "shipped", tracking="DHL-1")
     await wait_for(handle, lambda v: suborder(v, "central-warehouse").status == SubOrderStatus.SHIPPED)
     sub = await suborder_view(client, sid)
-    accepted = sub.model_copy(update={"status": SubOrderStatus.ACCEPTED, "tracking": None, "timeline": sub.timeline[:-1]})
+    accepted = sub.model_copy(
+        update={"status": SubOrderStatus.ACCEPTED, "tracking": None, "timeline": sub.timeline[:-1]}
+    )
     await handle.signal(OrderWorkflow.suborder_changed, SubOrderChanged(view=accepted, entry=sub.timeline[-2]))
     view = await wait_for(handle, lambda v: events(v).count("suborder.accepted") == 2)
     assert suborder(view, "central-warehouse").status == SubOrderStatus.SHIPPED

@@ -1,5 +1,6 @@
 """Validation: an order the catalog cannot honour is rejected with a reason the buyer understands;
 a subsidiary orders from its parent's contract plus its own special assortment."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,15 @@ from models.approvals import ApprovalDecision
 from models.orders import OrderLineRequest, OrderStatus
 from tests.catalog.data import add_buyer, add_customer
 from tests.workflows.helpers import (
-    ACME_AT_BUYER, CABLES, EXPERT, SWITCH, events, placement, start, suborder, wait_for,
+    ACME_AT_BUYER,
+    CABLES,
+    EXPERT,
+    SWITCH,
+    events,
+    placement,
+    start,
+    suborder,
+    wait_for,
 )
 from workflows.order import OrderWorkflow
 
@@ -78,10 +87,10 @@ async def test_prices_come_from_the_contract_not_the_list(client, task_queue):
     assert view.lines[0].configuration == {"hw_version": "B2", "sw_version": "8.0"}
 
 
-async def test_order_outside_the_contract_validity_waits_for_the_expert_by_contract_setting(
-        client, task_queue, engine):
-    customer_id, contract_id = add_customer(engine, contract=(date(2020, 1, 1), date(2020, 12, 31)),
-                                            prices={"CBL-CAT6-5M": "4.00"})
+async def test_order_outside_the_contract_validity_waits_for_the_expert_by_contract_setting(client, task_queue, engine):
+    customer_id, contract_id = add_customer(
+        engine, contract=(date(2020, 1, 1), date(2020, 12, 31)), prices={"CBL-CAT6-5M": "4.00"}
+    )
     with session_scope(engine) as session:
         session.get(Contract, contract_id).on_exceed = "expert"
     buyer = add_buyer(engine, customer_id)
