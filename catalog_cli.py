@@ -23,7 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from cli_common import ACTOR, console, engine, fail
-from settings import get_settings
+from core.settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 
@@ -32,7 +32,7 @@ app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 def list_versions() -> None:
     """List catalog versions, newest first."""
     from catalog import versions
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         rows = versions.list_versions(session)
@@ -59,7 +59,7 @@ def create_draft(
 ) -> None:
     """Create a draft version (a copy of the published one)."""
     from catalog import versions
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db, write_lock=True) as session:
         version = versions.create_draft(session, created_by=ACTOR, note=note, empty=empty)
@@ -78,7 +78,7 @@ def import_file(
 ) -> None:
     """Import a file into a draft version, with a progress bar and a per-item error report."""
     from catalog import file_import, importing, versions
-    from database import session_scope
+    from core.database import session_scope
 
     s = get_settings()
     if format not in (None, "bmecat", "csv") or mode not in (None, "full", "delta"):
@@ -152,7 +152,7 @@ def diff(
 ) -> None:
     """What publishing a version would change."""
     from catalog import version_diff, versions
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         try:
@@ -192,7 +192,7 @@ def publish(
         client = None
         s = get_settings()
         if at is not None:
-            from temporal_client import connect
+            from core.temporal_client import connect
 
             client = await connect(s)
         return await publication.publish(client, db, s.temporal_task_queue, version, ACTOR, at, force=force)
@@ -219,7 +219,7 @@ def publish(
 def unpublish(version: int = typer.Argument(...)) -> None:
     """Cancel a scheduled publication."""
     from catalog import publication, versions
-    from temporal_client import connect
+    from core.temporal_client import connect
 
     async def run(db):
         return await publication.unpublish(await connect(get_settings()), db, version)
@@ -236,7 +236,7 @@ def unpublish(version: int = typer.Argument(...)) -> None:
 def quality_report(version: int = typer.Argument(...), customer: str = typer.Option(None)) -> None:
     """Which item fails which customer's quality rules in a version."""
     from catalog import quality, versions
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         try:
@@ -259,7 +259,7 @@ def export_catalog(
 ) -> None:
     """Export a customer's view at its prices (BMEcat 2005 T_NEW_CATALOG or CSV)."""
     from catalog import export
-    from database import session_scope
+    from core.database import session_scope
 
     output = output or Path(f"catalog-{customer}.{'xml' if format == 'bmecat' else 'csv'}")
     try:
@@ -290,12 +290,13 @@ def sync_schedule(
     trigger: bool = typer.Option(False, help="run the supplier's sync now"),
 ) -> None:
     """Create (or change, delete, trigger) a Temporal schedule that pulls a supplier's catalog into a draft."""
+    from datetime import timedelta
+
     from pydantic import TypeAdapter
 
     from catalog import sync
+    from core.temporal_client import connect
     from models.catalog_versions import SyncRequest
-    from temporal_client import connect
-    from datetime import timedelta
 
     s = get_settings()
 

@@ -58,7 +58,7 @@ def _read(file: Path) -> str:
 def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
     """A transaction (`write_lock`: a writer's), once the customer is known to exist."""
     from catalog.tables import Customer
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db, write_lock=write_lock) as session:
         if session.get(Customer, customer) is None:
@@ -252,7 +252,7 @@ def changes(
 ) -> None:
     """Who changed a customer's commercial terms, when, and what: the audit trail, newest first."""
     from catalog import audit
-    from database import session_scope
+    from core.database import session_scope
 
     if kind is not None and kind not in audit.KINDS:
         fail(f"kind: {kind!r} is none of {', '.join(audit.KINDS)}")

@@ -20,7 +20,7 @@ from rich.table import Table
 import catalog_cli
 import contracts_cli
 import customers_cli
-from settings import DATA_DIR, get_settings
+from core.settings import DATA_DIR, get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console()
@@ -56,7 +56,7 @@ def migrate() -> None:
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo customers, contracts, items, delivery units and users (idempotent)."""
-    from database import make_engine
+    from core.database import make_engine
     from demo.seed import load_demo_data
 
     engine = make_engine(get_settings().database_url)
@@ -108,7 +108,7 @@ def partner_event(
     import httpx
     from standardwebhooks.webhooks import Webhook
 
-    from database import make_engine
+    from core.database import make_engine
     from partners.webhooks import unit_secret
 
     s = get_settings()
@@ -240,7 +240,7 @@ def _banner(s, demo: bool) -> None:
         from sqlalchemy import select
 
         from accounts.tables import User
-        from database import make_engine, session_scope
+        from core.database import make_engine, session_scope
         from demo.seed import DEMO_PASSWORD
 
         table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from settings import get_settings
+from core.settings import get_settings
 
 if TYPE_CHECKING:  # the database modules load when a command needs them, not for --help
     from sqlalchemy import Engine
@@ -35,7 +35,7 @@ ACTOR = f"cli:{_os_user()}"
 @contextmanager
 def engine() -> Iterator["Engine"]:
     """The database of DATABASE_URL for one command."""
-    from database import make_engine
+    from core.database import make_engine
 
     db = make_engine(get_settings().database_url)
     try:

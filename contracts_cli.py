@@ -57,7 +57,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
     """List contracts with validity, currency and what call-offs consumed of the value cap."""
     from catalog import contracts
     from catalog.tables import Customer
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         if customer is not None and session.get(Customer, customer) is None:
@@ -88,7 +88,7 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
 
 def _show(contract_id: str) -> None:
     from catalog import contracts
-    from database import session_scope
+    from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         c = contracts.usage(session, contract_id)
@@ -225,7 +225,7 @@ def list_call_offs(
     """The orders that called off a contract, newest first, with what each consumed."""
     from catalog import call_offs
     from catalog.tables import Contract
-    from database import session_scope
+    from core.database import session_scope
 
     if status not in (None, "active", "released"):
         _fail("give active or released", "status")

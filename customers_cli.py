@@ -95,7 +95,7 @@ def parse_input(model, data: dict, sources: list[str] | None = None):
 
 def run_read(fn, *args):
     """`fn(session, *args)` in a read transaction."""
-    from database import session_scope
+    from core.database import session_scope
 
     def read(db):
         with session_scope(db) as session:

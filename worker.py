@@ -13,15 +13,15 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.contracts import ContractActivities
-from activities.spending import SpendActivities
 from activities.catalog import CatalogActivities
+from activities.contracts import ContractActivities
 from activities.invoicing import InvoicingActivities
 from activities.notifications import NotificationActivities
+from activities.spending import SpendActivities
 from activities.validation import ValidationActivities
-from database import make_engine
-from settings import Settings, get_settings
-from temporal_client import connect
+from core.database import make_engine
+from core.settings import Settings, get_settings
+from core.temporal_client import connect
 from workflows.catalog_publication import CatalogPublicationWorkflow
 from workflows.catalog_sync import CatalogSyncWorkflow
 from workflows.order import OrderWorkflow

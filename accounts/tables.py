@@ -3,7 +3,7 @@ from decimal import Decimal
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from database import JSONType, MoneyType
+from core.database import JSONType, MoneyType
 
 
 class User(SQLModel, table=True):

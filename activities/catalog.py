@@ -7,9 +7,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog import draft_lock, importing, sync, version_publishing, versions
-from database import session_scope
+from core.database import session_scope
+from core.settings import Settings
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
-from settings import Settings
 
 SYNC_FAILED = "CatalogSyncFailed"
 

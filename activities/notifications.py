@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 from temporalio import activity
 
-from database import session_scope
+from core.database import session_scope
 from models.notifications import Notification
 from models.partners import UnitMessage
 from notifications import outbox

@@ -3,7 +3,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog.validation import OrderRejected, validate_order
-from database import session_scope
+from core.database import session_scope
 from models.orders import ValidatedOrder, ValidationRequest
 
 ORDER_REJECTED = "OrderRejected"

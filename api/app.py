@@ -8,12 +8,27 @@ from temporalio.client import Client
 
 from api import problems
 from api.gateway import Gateway
-from api.routes import auth, catalog, contracts, customers, health, invoices, notifications, orders, suborders, webhooks
-from api.routes import catalog_customer_views, catalog_drafts, catalog_export, catalog_sync_schedules, catalog_versions
-from api.routes import catalog_changes
-from database import make_engine
-from settings import Settings, get_settings
-from temporal_client import connect
+from api.routes import (
+    auth,
+    catalog,
+    catalog_changes,
+    catalog_customer_views,
+    catalog_drafts,
+    catalog_export,
+    catalog_sync_schedules,
+    catalog_versions,
+    contracts,
+    customers,
+    health,
+    invoices,
+    notifications,
+    orders,
+    suborders,
+    webhooks,
+)
+from core.database import make_engine
+from core.settings import Settings, get_settings
+from core.temporal_client import connect
 
 DESCRIPTION = """Order-to-cash for framework contracts. Every order is a durable Temporal workflow.
 

@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from api.gateway import Gateway
-from settings import Settings
+from core.settings import Settings
 
 
 def gateway(request: Request) -> Gateway:

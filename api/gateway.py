@@ -27,11 +27,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
 from catalog import publication, sync
+from core.settings import Settings
 from models.actors import Actor
 from models.catalog_versions import PublishResult, SyncRequest
 from models.orders import OrderPlacement, OrderStatus, OrderView
 from models.suborders import SubOrderView
-from settings import Settings
 from workflows import search
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow

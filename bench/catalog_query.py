@@ -45,7 +45,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
-
 from orders_e2e import System, free_port, quantile, start_temporal, tail, temporal_ready, wait_for_api  # noqa: E402
 
 CATEGORIES = [
@@ -362,7 +361,7 @@ async def run(a) -> int:
     )
     print("order2cash catalog query benchmark", flush=True)
     print(
-        f"settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
+        f"core.settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
         f"terms={TERMS} offsets={OFFSETS} cores={os.cpu_count()}; temp dir {tmp}",
         flush=True,
     )
@@ -370,7 +369,7 @@ async def run(a) -> int:
     try:
         t0 = time.perf_counter()
         start_temporal(sys_)
-        from database import make_engine
+        from core.database import make_engine
         from demo.seed import load_demo_data
         from migrations import upgrade
 

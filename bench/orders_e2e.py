@@ -239,10 +239,10 @@ async def temporal_ready(sys_: System) -> None:
 
 
 def prepare_database(sys_: System) -> None:
-    from database import make_engine
     from sqlalchemy import update
 
     from catalog.tables import ContractItem
+    from core.database import make_engine
     from demo.seed import load_demo_data
     from migrations import upgrade
 
@@ -279,9 +279,9 @@ class InProcessWorker:
         self.engine = None
 
     async def __aenter__(self):
-        from database import make_engine
-        from settings import Settings
-        from temporal_client import connect
+        from core.database import make_engine
+        from core.settings import Settings
+        from core.temporal_client import connect
         from worker import build_worker
 
         settings = Settings(
@@ -567,7 +567,7 @@ async def main() -> int:
         f"app db=SQLite file (WAL); cores={os.cpu_count()}"
     )
     print("order2cash end-to-end benchmark", flush=True)
-    print(f"settings: {settings_line}", flush=True)
+    print(f"core.settings: {settings_line}", flush=True)
     print(f"versions: {versions()}", flush=True)
     load = os.getloadavg()
     print(f"load average before start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
@@ -652,7 +652,7 @@ async def main() -> int:
         rate = done / elapsed
         print("", flush=True)
         print("=== results ===", flush=True)
-        print(f"settings: {settings_line}", flush=True)
+        print(f"core.settings: {settings_line}", flush=True)
         if floor is not None and floor.rate is not None:
             print(f"floor (bare_temporal.py, same server):   {floor.rate:.1f} orders/s", flush=True)
         else:

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, literal, select
 from sqlmodel import Session, SQLModel
 
 from catalog.audit_tables import CatalogChange
-from database import ExactDecimal
+from core.database import ExactDecimal
 from models.catalog_changes import CatalogChangeOut, CatalogChangePage, Kind
 
 KINDS: tuple[str, ...] = get_args(Kind)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from database import MoneyType
+from core.database import MoneyType
 
 TOTAL = "*"  # the SKU of an order's total row
 ACTIVE, RELEASED = "active", "released"

@@ -5,7 +5,7 @@ from sqlalchemy import Engine
 
 from catalog import audit, quality
 from catalog.tables import Contract, ContractItem, Item
-from database import session_scope
+from core.database import session_scope
 from models.contracts import ContractItemTerms, ContractTermsUpdate
 
 NOT_NULLABLE = {"valid_from", "valid_to", "tolerance_percent", "on_exceed", "payment_terms_days"}

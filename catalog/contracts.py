@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from catalog.contract_tables import ACTIVE, RELEASED, TOTAL, ContractConsumption
 from catalog.tables import Contract, ContractItem, Item
-from database import session_scope
+from core.database import session_scope
 from models.contracts import (
     ConsumptionLine,
     ConsumptionResult,

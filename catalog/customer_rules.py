@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 from catalog import audit, quality
 from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
 from catalog.tables import Customer, Item, SpecialItem
-from database import session_scope
+from core.database import session_scope
 from models.customer_rules import (
     PartNumberIn,
     PartNumberOut,

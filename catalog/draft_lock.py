@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from catalog import versions
 from catalog.version_tables import CatalogVersion
-from database import session_scope
+from core.database import session_scope
 
 STALE_AFTER = timedelta(minutes=2)  # a batch of 1,000 items takes well under a second
 

@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, String, delete, func, insert, select, type_coerce, update
-from sqlalchemy import bindparam
+from sqlalchemy import Engine, String, bindparam, delete, func, insert, select, type_coerce, update
 
 from catalog import draft_lock, version_content, versions
 from catalog.import_fields import ItemInvalid, clean_attribute, clean_field
 from catalog.version_tables import CatalogImportRow, CatalogVersionItem
-from database import session_scope
+from core.database import session_scope
 from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
 from partners.tables import DeliveryUnit
 

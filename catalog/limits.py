@@ -27,7 +27,7 @@ from sqlmodel import Session
 from accounts.tables import User
 from catalog.customers import nearest_owner
 from catalog.rule_tables import BuyerSpend, RoleLimit
-from database import session_scope
+from core.database import session_scope
 
 ZERO = Decimal("0.00")
 

@@ -14,7 +14,7 @@ from catalog import audit, quality
 from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
 from catalog.rule_tables import PriceList, PriceListEntry
 from catalog.tables import Item
-from database import session_scope
+from core.database import session_scope
 from models.customer_rules import PriceListEntry as EntryModel
 from models.customer_rules import PriceListIn, PriceListOut
 

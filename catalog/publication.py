@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from catalog import version_publishing, versions
-from database import session_scope
+from core.database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult
 from workflows.catalog_publication import CatalogPublicationWorkflow, publication_workflow_id
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
-from database import MoneyType
+from core.database import MoneyType
 
 # AssortmentRule.scope
 ALL = "all"  # every item (target "")

@@ -25,16 +25,15 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
-    SchedulePolicy,
     ScheduleOverlapPolicy,
+    SchedulePolicy,
     ScheduleSpec,
 )
 
 from catalog import file_import, version_diff, versions
 from catalog.version_tables import CatalogVersion
-from database import session_scope
+from core.database import session_scope
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
-
 
 MIN_INTERVAL = timedelta(minutes=1)
 

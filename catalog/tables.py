@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from database import ExactDecimal, JSONType, MoneyType, RateType
+from core.database import ExactDecimal, JSONType, MoneyType, RateType
 
 
 class Customer(SQLModel, table=True):

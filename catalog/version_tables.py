@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from database import JSONType, MoneyType, RateType
+from core.database import JSONType, MoneyType, RateType
 
 
 class CatalogVersion(SQLModel, table=True):

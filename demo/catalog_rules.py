@@ -24,7 +24,7 @@ from catalog.rule_tables import (
     PriceListEntry,
     RoleLimit,
 )
-from database import session_scope
+from core.database import session_scope
 
 DEMO_PASSWORD = "demo"
 

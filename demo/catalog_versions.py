@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 
 from catalog import quality, subassortments, version_content, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
-from database import session_scope
+from core.database import session_scope
 from models.catalog_versions import QualityRuleIn, SubAssortmentIn
 
 ATTRIBUTES = {

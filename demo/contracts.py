@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from catalog.tables import Contract, ContractItem
-from database import session_scope
+from core.database import session_scope
 
 # contract id -> (value cap, tolerance in percent, on_exceed)
 CONTRACT_TERMS = {

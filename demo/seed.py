@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from accounts.passwords import hash_password
 from accounts.tables import User
 from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
-from database import session_scope
+from core.database import session_scope
 from demo.catalog_rules import load_catalog_rules
 from demo.catalog_versions import load_catalog_versions
 from demo.contracts import load_contract_terms

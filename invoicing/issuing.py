@@ -18,11 +18,10 @@ from typing import TypeVar
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from database import session_scope
+from core.database import session_scope
 from invoicing.tables import InvoiceRecord, InvoiceSequence, PaymentRow
 from models.invoices import Invoice, InvoiceLine, InvoiceRequest, PaymentIn, PaymentRecord, PaymentResult
 from models.money import line_amounts, total
-
 
 T = TypeVar("T")
 ATTEMPTS = 3

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from database import JSONType, MoneyType
+from core.database import JSONType, MoneyType
 
 
 class InvoiceSequence(SQLModel, table=True):

@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Engine, select
 
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.notifications import Notification
 from notifications.tables import NotificationRow

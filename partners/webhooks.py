@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from database import session_scope
+from core.database import session_scope
 from partners.tables import DeliveryUnit, WebhookReceipt
 
 __all__ = ["WebhookVerificationError", "unit_secret", "verify", "already_received", "remember"]

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from database import make_engine
+from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
 from workflows import search

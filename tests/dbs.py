@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from database import make_engine
+from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from api import deps
 from api.problems import Problem
 from api.security import COOKIE, current_actor
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from partners.tables import DeliveryUnit
 

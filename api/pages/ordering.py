@@ -9,11 +9,11 @@ from pydantic import ValidationError
 from api import deps
 from api.pages.common import delivery_unit_names, form_token, page, redirect, render, status_filter, validation_message
 from api.problems import Problem
-from api.routes import orders as order_routes
 from api.routes import catalog as catalog_routes
+from api.routes import orders as order_routes
 from catalog.configuration import configuration_problems
 from catalog.tables import Item
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.approvals import ApprovalKind
 from models.orders import FINAL_STATUSES, OrderLineRequest, OrderStatus, OrderView

@@ -10,7 +10,7 @@ from accounts.tokens import issue_token
 from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.security import CurrentActor
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -14,7 +14,7 @@ from catalog.configuration import check
 from catalog.rights import rights_for
 from catalog.tables import Item
 from catalog.views import STAFF, customer_catalog, entry_item, seller_catalog, to_catalog_item
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.catalog import (
     CatalogItem,

@@ -13,7 +13,7 @@ from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
 from api.security import CurrentActor
 from catalog import draft_items, file_import, versions
-from database import session_scope
+from core.database import session_scope
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])

@@ -15,7 +15,7 @@ from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager
 from api.security import CurrentActor
 from catalog import export
-from database import session_scope
+from core.database import session_scope
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
 

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.problems import Problem
 from api.security import require_role
 from catalog import importing, quality, subassortments, versions
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 
 PREFIX = "/api/v1/catalog"

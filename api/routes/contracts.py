@@ -11,7 +11,7 @@ from api.security import CurrentActor, require_role
 from catalog import call_offs, contract_terms, contracts
 from catalog.assortment import customer_chain
 from catalog.tables import Contract
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
 from models.customer_rules import Printable, possible_key

@@ -14,9 +14,9 @@ from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
 from catalog import customer_overview, price_list_admin
-from catalog.customers import customer_chain
 from catalog import customer_rules as rules
-from database import session_scope
+from catalog.customers import customer_chain
+from core.database import session_scope
 from models.actors import Actor
 from models.customer_rules import (
     CustomerDetail,

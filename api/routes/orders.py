@@ -8,7 +8,7 @@ from api.deps import EngineDep, GatewayDep, SettingsDep
 from api.gateway import may_see_order, new_order_id, request_fingerprint
 from api.problems import Problem
 from api.security import CurrentActor, require_role
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderPlacement, OrderStatus, OrderView

@@ -5,11 +5,11 @@ Revises:
 Create Date: 2026-11-27 01:58:06.603726
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import database
+from alembic import op
 
+from core import database
 
 revision = "0001"
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001
 Hand-written (batch operations, so SQLite can take them too).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from database import ExactDecimal
+from core.database import ExactDecimal
 
 revision = "0004_versions"
 down_revision = "0001"

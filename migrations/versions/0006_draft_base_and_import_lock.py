@@ -10,8 +10,8 @@ Revision ID: 0006_draft_guards
 Revises: 0005_merge
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006_draft_guards"
 down_revision = "0005_merge"

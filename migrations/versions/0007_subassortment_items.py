@@ -10,10 +10,10 @@ Revises: 0006_draft_guards
 Hand-written (batch operations, so SQLite can take them too).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-from database import ExactDecimal
+from core.database import ExactDecimal
 
 revision = "0007_subassortment_items"
 down_revision = "0006_draft_guards"

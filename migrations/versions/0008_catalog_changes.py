@@ -10,8 +10,8 @@ Revises: 0007_subassortment_items
 Hand-written (batch operations, so SQLite can take them too).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0008_catalog_changes"
 down_revision = "0007_subassortment_items"

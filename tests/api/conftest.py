@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from settings import Settings
+from core.settings import Settings
 from tests.conftest import executable, migrated_sqlite
 from worker import build_worker
 from workflows import search
@@ -52,7 +52,7 @@ def api_settings(dev_env, tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 async def system(dev_env, api_settings):
     """Worker in this event loop, API in a uvicorn thread; yields the API's base URL."""
-    from database import make_engine
+    from core.database import make_engine
 
     engine = make_engine(api_settings.database_url)
     port = free_port()

@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from accounts.passwords import hash_password
-from database import make_engine
+from core.database import make_engine
 from demo.seed import DELIVERY_UNITS
 
 SECRETS = {unit.id: unit.webhook_secret for unit in DELIVERY_UNITS}

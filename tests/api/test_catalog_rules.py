@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import update
 
 from catalog.tables import ContractItem
-from database import session_scope
+from core.database import session_scope
 from tests.api.flows import app_db, demo_hash, order_until, place  # noqa: F401 - app_db, demo_hash: fixtures
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_part_numbers, add_rules, add_user, rule

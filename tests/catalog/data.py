@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from accounts.tables import User
 from catalog.tables import Contract, ContractItem, Customer, SpecialItem
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement
 from tests.workflows.helpers import POLICY

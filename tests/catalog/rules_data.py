@@ -17,7 +17,7 @@ from catalog.rule_tables import (
     PriceListEntry,
     RoleLimit,
 )
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from tests.catalog.data import new_id
 

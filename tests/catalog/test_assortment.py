@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from catalog import assortment
-from database import session_scope
+from core.database import session_scope
 
 TODAY = date(2026, 11, 27)
 

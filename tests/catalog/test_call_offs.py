@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from catalog import contracts
 from catalog.call_offs import call_offs
-from database import session_scope
+from core.database import session_scope
 from tests.catalog.data import new_id
 from tests.catalog.test_contract_consumption import line, make_contract
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from catalog import audit, contract_terms, quality, subassortments
 from catalog import customer_rules as rules
 from catalog.price_list_admin import delete_price_list, put_price_list
-from database import session_scope
+from core.database import session_scope
 from models.catalog_changes import CatalogChangeOut
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
 from models.contracts import ContractItemTerms, ContractTermsUpdate

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from catalog import draft_items, draft_lock, file_import, importing, version_content, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
-from database import make_engine, session_scope
+from core.database import make_engine, session_scope
 from migrations import alembic_config, upgrade
 from tests.dbs import BACKENDS, PG_HOST, _admin_connection, database_fixture
 

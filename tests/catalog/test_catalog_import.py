@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from catalog import bmecat_safety, file_import, importing, versions
 from catalog.version_tables import CatalogImportRow, CatalogVersionItem
-from database import session_scope
+from core.database import session_scope
 from tests.dbs import database_fixture
 
 db = database_fixture(scope="module")  # this module's own databases: imports change versions

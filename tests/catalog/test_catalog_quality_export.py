@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from catalog import export, file_import, quality, subassortments, version_publishing, versions
 from catalog.version_tables import CatalogVersion, CatalogVersionItem, CustomerCatalog
-from database import session_scope
+from core.database import session_scope
 from demo.catalog_versions import NEW_ITEM
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
 from tests.catalog.data import add_customer
@@ -237,7 +237,7 @@ def test_the_csv_export(db):
 def test_export_errors(db, tmp_path):
     with session_scope(db) as session, pytest.raises(export.UnknownCustomer):
         export.export_csv(session, "nobody", io.StringIO())
-    from database import make_engine
+    from core.database import make_engine
     from migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"

@@ -9,7 +9,7 @@ import pytest
 from catalog import version_content, version_diff, version_publishing, versions
 from catalog.tables import Item
 from catalog.version_tables import CatalogVersionItem
-from database import session_scope
+from core.database import session_scope
 from demo.catalog_versions import CABLE_PRICE_V2, NEW_ITEM
 from demo.seed import load_demo_data
 from tests.dbs import database_fixture

@@ -17,10 +17,10 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from catalog import publication, version_content, versions
 from catalog.tables import Item
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
-from database import session_scope
+from core.database import session_scope
+from core.settings import Settings
 from models.catalog_versions import SyncRequest, SyncResult
 from notifications.tables import NotificationRow
-from settings import Settings
 from tests.dbs import database_fixture
 from worker import build_worker
 from workflows.catalog_publication import CatalogPublicationWorkflow, publication_workflow_id

@@ -3,7 +3,7 @@ in the database (JSON columns) on SQLite and PostgreSQL."""
 
 from catalog.configuration import configuration_problems
 from catalog.tables import Item
-from database import session_scope
+from core.database import session_scope
 
 
 def problems(db, sku: str, configuration: dict[str, str]) -> list[str]:

@@ -13,7 +13,7 @@ from catalog.pricing import unit_price
 from catalog.tables import Item
 from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
-from database import session_scope
+from core.database import session_scope
 from tests.catalog.data import BUYERS, add_buyer, add_customer, order
 from tests.dbs import database_fixture
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from catalog import contracts
 from catalog.contract_tables import ACTIVE, RELEASED, TOTAL, ContractConsumption
 from catalog.tables import Contract, ContractItem
-from database import session_scope
+from core.database import session_scope
 from models.contracts import ConsumptionLine
 from tests.catalog.data import add_customer, new_id
 

@@ -6,7 +6,7 @@ import pytest
 
 from catalog.tables import Contract
 from catalog.validation import OrderRejected, validate_order
-from database import session_scope
+from core.database import session_scope
 from tests.catalog.data import add_buyer, add_customer, order
 
 EXPIRED = (date(2024, 1, 1), date(2024, 12, 31))

@@ -18,7 +18,7 @@ from catalog.partnumbers import part_numbers
 from catalog.price_list_admin import delete_price_list, price_lists, put_price_list
 from catalog.pricing import unit_price
 from catalog.views import customer_catalog
-from database import session_scope
+from core.database import session_scope
 from models.customer_rules import (
     PartNumberIn,
     PriceListEntry,

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from accounts.tables import User
 from catalog.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, PriceListEntry, RoleLimit
-from database import session_scope
+from core.database import session_scope
 from demo.catalog_rules import load_catalog_rules
 
 TABLES = [PriceList, PriceListEntry, CustomerPartNumber, AssortmentRule, RoleLimit, User]

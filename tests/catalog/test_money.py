@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 
 from catalog.tables import Contract, ContractItem, Item
-from database import session_scope
+from core.database import session_scope
 from models.money import Amounts, line_amounts, round_money, total
 from models.orders import PricedLine
 

@@ -7,7 +7,7 @@ from catalog import assortment
 from catalog.partnumbers import part_numbers
 from catalog.validation import validate_order
 from catalog.views import customer_catalog
-from database import session_scope
+from core.database import session_scope
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 from tests.catalog.rules_data import add_part_numbers
 

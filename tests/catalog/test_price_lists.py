@@ -14,7 +14,7 @@ from catalog.rule_tables import PriceListEntry
 from catalog.tables import ContractItem
 from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
-from database import session_scope
+from core.database import session_scope
 from models.orders import ValidatedOrder
 from tests.catalog.data import BUYERS, add_buyer, add_customer, order
 from tests.catalog.rules_data import add_price_list

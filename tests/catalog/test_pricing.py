@@ -10,7 +10,7 @@ from accounts.tables import User
 from catalog import assortment
 from catalog.tables import Contract, ContractItem
 from catalog.validation import OrderRejected, validate_order
-from database import session_scope
+from core.database import session_scope
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 
 TODAY = date(2026, 11, 27)

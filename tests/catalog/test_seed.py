@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from accounts.tables import User
 from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
-from database import session_scope
+from core.database import session_scope
 from demo.seed import CONTRACT_ITEMS, CUSTOMERS, ITEMS, USERS, load_demo_data
 from partners.tables import DeliveryUnit
 

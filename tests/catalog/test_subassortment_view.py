@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
-from alembic import command
 from api.problems import Problem
 from api.routes.catalog import _check, _item
 from catalog import export, pricing, quality, subassortments, version_content, version_publishing, versions
@@ -21,7 +21,7 @@ from catalog.tables import Item, SpecialItem
 from catalog.validation import OrderRejected, validate_order
 from catalog.version_tables import CatalogVersionItem, SubAssortmentItem
 from catalog.views import customer_catalog
-from database import make_engine, session_scope
+from core.database import make_engine, session_scope
 from migrations import alembic_config, upgrade
 from models.actors import Actor
 from models.catalog import ConfigurationCheckRequest

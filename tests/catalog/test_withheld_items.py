@@ -8,7 +8,7 @@ from catalog import assortment
 from catalog.validation import OrderRejected, validate_order
 from catalog.version_tables import HiddenItem
 from catalog.versions import live_version
-from database import session_scope
+from core.database import session_scope
 from tests.workflows.helpers import BUYER, CABLES, GLOBEX_BUYER, placement
 
 TODAY = date(2026, 11, 27)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 import cli
-from settings import get_settings
+from core.settings import get_settings
 from tests.dbs import BACKENDS, postgresql_database, sqlite_database
 
 

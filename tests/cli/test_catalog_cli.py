@@ -14,7 +14,7 @@ from pathlib import Path
 
 from catalog import quality, subassortments, versions
 from catalog.tables import Item
-from database import session_scope
+from core.database import session_scope
 
 DATA = Path(__file__).parents[1] / "catalog" / "data"
 DEMO_RULES = [

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from catalog import contracts
-from database import session_scope
+from core.database import session_scope
 from models.contracts import ConsumptionLine
 from tests.cli.tables import row
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from catalog import customer_rules as rules
 from catalog.price_list_admin import price_lists
 from catalog.pricing import unit_price
-from database import session_scope
+from core.database import session_scope
 from tests.cli.tables import row
 
 TODAY = date(2026, 11, 27)

@@ -33,7 +33,7 @@ from models.approvals import ApprovalDecision  # noqa: E402
 from models.invoices import PaymentIn  # noqa: E402
 from models.orders import OrderLineRequest, OrderPlacement, OrderStatus  # noqa: E402
 from models.suborders import PartnerEvent  # noqa: E402
-from settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from tests.conftest import executable, migrated_sqlite, register_search_attributes  # noqa: E402
 from tests.workflows.helpers import APPROVER, BUYER, FINANCE, POLICY, unit_actor  # noqa: E402
 from worker import build_worker  # noqa: E402

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from database import session_scope
+from core.database import session_scope
 from invoicing.issuing import get_invoice, issue_invoice, record_payment
 from invoicing.tables import InvoiceRecord, InvoiceSequence, PaymentRow
 from models.actors import Actor

@@ -14,7 +14,7 @@ from accounts.passwords import hash_password
 from accounts.tables import User
 from catalog.tables import Contract
 from catalog.version_tables import CatalogVersion
-from database import make_engine, session_scope
+from core.database import make_engine, session_scope
 from tests.pages.conftest import hidden
 
 MANAGER = "catalog@seller.example"

@@ -6,7 +6,7 @@ import pytest
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-from settings import Settings
+from core.settings import Settings
 from tests.workflows.helpers import STARTED
 from worker import build_worker
 from workflows.order import OrderWorkflow

@@ -8,7 +8,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
-from database import session_scope
+from core.database import session_scope
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement, OrderView
 from models.policy import EscalationPolicy, OrderPolicy

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from catalog import contracts
 from catalog.tables import Contract, ContractItem
-from database import session_scope
+from core.database import session_scope
 from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderStatus
 from tests.catalog.data import add_buyer, add_customer

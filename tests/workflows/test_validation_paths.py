@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from catalog.tables import Contract
-from database import session_scope
+from core.database import session_scope
 from models.approvals import ApprovalDecision
 from models.orders import OrderLineRequest, OrderStatus
 from tests.catalog.data import add_buyer, add_customer

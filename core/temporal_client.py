@@ -3,7 +3,7 @@
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from settings import Settings
+from core.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:
