@@ -186,7 +186,8 @@ def publish(
     ),
 ) -> None:
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
-    from catalog import publication, versions
+    from catalog import versions
+    from workflows import catalog_starter
 
     async def run(db):
         client = None
@@ -195,12 +196,12 @@ def publish(
             from core.temporal_client import connect
 
             client = await connect(s)
-        return await publication.publish(client, db, s.temporal_task_queue, version, ACTOR, at, force=force)
+        return await catalog_starter.publish(client, db, s.temporal_catalog_task_queue, version, ACTOR, at, force=force)
 
     try:
         with engine() as db:
             result = asyncio.run(run(db))
-    except (versions.VersionError, publication.PublicationUnavailable) as exc:
+    except (versions.VersionError, catalog_starter.PublicationUnavailable) as exc:
         fail(str(exc))
     if result.status == "scheduled":
         console.print(f"version {version} is scheduled for {result.activates_at.isoformat()}")
@@ -218,11 +219,12 @@ def publish(
 @app.command("unpublish")
 def unpublish(version: int = typer.Argument(...)) -> None:
     """Cancel a scheduled publication."""
-    from catalog import publication, versions
+    from catalog import versions
     from core.temporal_client import connect
+    from workflows import catalog_starter
 
     async def run(db):
-        return await publication.unpublish(await connect(get_settings()), db, version)
+        return await catalog_starter.unpublish(await connect(get_settings()), db, version)
 
     try:
         with engine() as db:
@@ -294,21 +296,18 @@ def sync_schedule(
 
     from pydantic import TypeAdapter
 
-    from catalog import sync
     from core.temporal_client import connect
     from models.catalog_versions import SyncRequest
+    from workflows import catalog_starter
 
     s = get_settings()
 
     async def run() -> str:
         client = await connect(s)
-        handle = client.get_schedule_handle(sync.schedule_id(supplier))
         if delete:
-            await handle.delete()
-            return f"schedule {handle.id} deleted"
+            return f"schedule {await catalog_starter.delete_sync_schedule(client, supplier)} deleted"
         if trigger:
-            await handle.trigger()
-            return f"schedule {handle.id} triggered"
+            return f"schedule {await catalog_starter.trigger_sync_schedule(client, supplier)} triggered"
         if not url:
             fail("a URL is needed to create a schedule")
         interval = TypeAdapter(timedelta).validate_python(every)
@@ -319,7 +318,9 @@ def sync_schedule(
             default_delivery_unit=default_delivery_unit,
             default_category=default_category,
         )
-        sid = await sync.create_schedule(client, request, interval, s.temporal_task_queue, replace=replace)
+        sid = await catalog_starter.create_sync_schedule(
+            client, request, interval, s.temporal_catalog_task_queue, replace=replace
+        )
         return f"schedule {sid}: {url} every {interval}"
 
     try:

@@ -35,11 +35,11 @@ app.add_typer(
 
 
 def search_attribute_flags() -> list[str]:
-    from workflows import search
+    from core import temporal_names as names
 
     kinds = {"KEYWORD": "Keyword", "DOUBLE": "Double"}
     flags = []
-    for key in search.ALL:
+    for key in names.SEARCH_ATTRIBUTES:
         flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]
     return flags
 
@@ -66,9 +66,14 @@ def seed_demo() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run a Temporal worker (scale out by running more)."""
-    os.execv(sys.executable, [sys.executable, "worker.py"])
+def worker(
+    queue: list[str] = typer.Option(
+        None, "--queue", help="orders | catalog (repeatable; default: WORKER_QUEUES, both)", show_default=False
+    ),
+) -> None:
+    """Run a Temporal worker (scale out by running more; --queue serves one task queue)."""
+    flags = [arg for name in queue or [] for arg in ("--queue", name)]
+    os.execv(sys.executable, [sys.executable, "worker.py", *flags])
 
 
 @app.command()

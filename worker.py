@@ -1,8 +1,16 @@
-"""The Temporal worker: runs the order and sub-order workflows and all activities.
+"""The Temporal workers, one per task queue, each with its own activity slots:
 
-Scale out by starting more of these (docker-compose: `worker` replicas); they share the task queue.
+- orders: the order and sub-order workflows and the activities they call;
+- catalog: scheduled catalog publications and supplier syncs (imports of up to 2 GiB), which must
+  not take the slots orders need.
+
+    python worker.py                          # both (WORKER_QUEUES, default "orders,catalog")
+    python worker.py --queue orders           # one of them: a deployment scales them apart
+
+Scale out by starting more of these; the workers of one queue share its tasks.
 """
 
+import argparse
 import asyncio
 import logging
 import os
@@ -27,68 +35,119 @@ from workflows.catalog_sync import CatalogSyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
 
-WORKFLOWS = [OrderWorkflow, SubOrderWorkflow, CatalogPublicationWorkflow, CatalogSyncWorkflow]
+ORDERS, CATALOG = "orders", "catalog"
+QUEUES = (ORDERS, CATALOG)
 
 
-def activities(engine: Engine, settings: Settings) -> list:
+def order_activities(engine: Engine, settings: Settings) -> list:
     validation = ValidationActivities(engine)
     invoicing = InvoicingActivities(engine)
     notifications = NotificationActivities(engine, settings.partner_http_timeout)
+    contracts = ContractActivities(engine)
+    spend = SpendActivities(engine)
     return [
         validation.validate_order,
         invoicing.issue_invoice,
         invoicing.record_payment,
         notifications.notify,
         notifications.notify_delivery_unit,
-        *contract_activities(engine),
-        *catalog_activities(engine, settings),
-        *spend_activities(engine),
+        contracts.consume_contract,
+        contracts.release_contract,
+        spend.record_spend,
+        spend.release_spend,
     ]
-
-
-def spend_activities(engine: Engine) -> list:
-    spend = SpendActivities(engine)
-    return [spend.record_spend, spend.release_spend]
-
-
-def contract_activities(engine: Engine) -> list:
-    contracts = ContractActivities(engine)
-    return [contracts.consume_contract, contracts.release_contract]
 
 
 def catalog_activities(engine: Engine, settings: Settings) -> list:
     catalog = CatalogActivities(engine, settings)
-    return [catalog.activate_catalog_version, catalog.unschedule_catalog_version, catalog.sync_catalog]
+    notifications = NotificationActivities(engine, settings.partner_http_timeout)  # a sync tells the managers
+    return [
+        catalog.activate_catalog_version,
+        catalog.unschedule_catalog_version,
+        catalog.sync_catalog,
+        notifications.notify,
+    ]
 
 
-def build_worker(client: Client, engine: Engine, settings: Settings, task_queue: str | None = None) -> Worker:
+def _worker(client: Client, task_queue: str, workflows: list, activities: list, slots: int) -> Worker:
     return Worker(
         client,
-        task_queue=task_queue or settings.temporal_task_queue,
-        workflows=WORKFLOWS,
-        activities=activities(engine, settings),
-        # activities are synchronous (SQLAlchemy, httpx): they run on this pool
-        activity_executor=ThreadPoolExecutor(max_workers=32),
-        max_concurrent_activities=32,
+        task_queue=task_queue,
+        workflows=workflows,
+        activities=activities,
+        # activities are synchronous (SQLAlchemy, httpx): they run on this pool, one slot a thread
+        activity_executor=ThreadPoolExecutor(max_workers=slots),
+        max_concurrent_activities=slots,
     )
 
 
-async def main() -> None:
+def orders_worker(client: Client, engine: Engine, settings: Settings) -> Worker:
+    """Orders and their sub-orders, on TEMPORAL_TASK_QUEUE."""
+    return _worker(
+        client,
+        settings.temporal_task_queue,
+        [OrderWorkflow, SubOrderWorkflow],
+        order_activities(engine, settings),
+        settings.orders_max_concurrent_activities,
+    )
+
+
+def catalog_worker(client: Client, engine: Engine, settings: Settings) -> Worker:
+    """Catalog publications and supplier syncs, on TEMPORAL_CATALOG_TASK_QUEUE."""
+    return _worker(
+        client,
+        settings.temporal_catalog_task_queue,
+        [CatalogPublicationWorkflow, CatalogSyncWorkflow],
+        catalog_activities(engine, settings),
+        settings.catalog_max_concurrent_activities,
+    )
+
+
+BUILDERS = {ORDERS: orders_worker, CATALOG: catalog_worker}
+
+
+def queues_of(raw: str | list[str]) -> list[str]:
+    """ "orders,catalog" (or a list of such) as the queues' names, each once; ValueError for others."""
+    parts = [raw] if isinstance(raw, str) else raw
+    wanted = [name.strip() for part in parts for name in part.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in QUEUES]
+    if unknown or not wanted:
+        raise ValueError(f"worker queues are {' and '.join(QUEUES)}, not {', '.join(unknown) or 'none'}")
+    return list(dict.fromkeys(wanted))
+
+
+def build_workers(client: Client, engine: Engine, settings: Settings, queues: list[str]) -> list[Worker]:
+    return [BUILDERS[queue](client, engine, settings) for queue in queues]
+
+
+async def main(queues: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     engine = make_engine(settings.database_url)
     client = await connect(settings)
-    worker = build_worker(client, engine, settings)
+    workers = build_workers(client, engine, settings, queues)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    logging.info("worker on task queue %s at %s", settings.temporal_task_queue, settings.temporal_address)
-    async with worker:
-        await stop.wait()
+    for worker in workers:
+        logging.info("worker on task queue %s at %s", worker.task_queue, settings.temporal_address)
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    await stop.wait()
+    await asyncio.gather(*(worker.shutdown() for worker in workers))
+    await asyncio.gather(*runs, return_exceptions=True)
     engine.dispose()
 
 
+def parse_args(argv: list[str] | None = None) -> list[str]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--queue", action="append", choices=QUEUES, help="a queue to serve (repeatable; default: WORKER_QUEUES)"
+    )
+    args = parser.parse_args(argv)
+    return queues_of(args.queue or get_settings().worker_queues)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(parse_args()))
     os._exit(0)  # temporalio/sdk-python#300: avoid the interpreter-exit abort

@@ -7,11 +7,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog import draft_lock, importing, sync, version_publishing, versions
+from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
-
-SYNC_FAILED = "CatalogSyncFailed"
 
 
 class CatalogActivities:
@@ -52,6 +51,6 @@ class CatalogActivities:
         except draft_lock.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
         except (sync.FetchRefused, importing.ImportRefused, versions.VersionError) as exc:
-            raise ApplicationError(str(exc), type=SYNC_FAILED, non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=names.CATALOG_SYNC_FAILED, non_retryable=True) from exc
         except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff
             raise ApplicationError(f"fetching {job.request.url} failed: {exc}") from exc

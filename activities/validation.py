@@ -3,10 +3,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog.validation import OrderRejected, validate_order
+from core import temporal_names as names
 from core.database import session_scope
 from models.orders import ValidatedOrder, ValidationRequest
-
-ORDER_REJECTED = "OrderRejected"
 
 
 class ValidationActivities:
@@ -20,4 +19,4 @@ class ValidationActivities:
             with session_scope(self.engine) as session:
                 return validate_order(session, request.placement, request.as_of)
         except OrderRejected as exc:
-            raise ApplicationError(exc.reason, exc.field, type=ORDER_REJECTED, non_retryable=True) from exc
+            raise ApplicationError(exc.reason, exc.field, type=names.ORDER_REJECTED, non_retryable=True) from exc

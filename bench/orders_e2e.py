@@ -219,9 +219,9 @@ async def temporal_ready(sys_: System) -> None:
     from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
     from temporalio.client import Client
 
-    from workflows import search
+    from core import temporal_names as names
 
-    wanted = {key.name for key in search.ALL}
+    wanted = {key.name for key in names.SEARCH_ATTRIBUTES}
     deadline = time.monotonic() + 60
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -282,7 +282,7 @@ class InProcessWorker:
         from core.database import make_engine
         from core.settings import Settings
         from core.temporal_client import connect
-        from worker import build_worker
+        from worker import orders_worker
 
         settings = Settings(
             temporal_address=self.sys_.temporal_address,
@@ -291,7 +291,7 @@ class InProcessWorker:
             temporal_task_queue=self.sys_.task_queue,
         )
         self.engine = make_engine(settings.database_url)
-        self.worker = build_worker(await connect(settings), self.engine, settings)
+        self.worker = orders_worker(await connect(settings), self.engine, settings)
         await self.worker.__aenter__()
         return self
 

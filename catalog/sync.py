@@ -6,8 +6,8 @@ temporary file), imports it into a draft and diffs the draft against the publish
 draft that changes nothing is discarded. The workflow returns the diff summary and posts it to the
 catalog managers' inbox. Publishing stays a catalog manager's decision.
 
-The schedule itself (its id, its rules, what it starts) is defined here once, for the API (through
-api/gateway.py) and the CLI alike.
+The schedule itself (its id and what it starts) is workflows/catalog_starter.py's; the rules a
+schedule must keep (check_schedule) are here.
 """
 
 from __future__ import annotations
@@ -19,16 +19,6 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, select
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
 
 from catalog import file_import, version_diff, versions
 from catalog.version_tables import CatalogVersion
@@ -50,10 +40,6 @@ class InvalidSchedule(ValueError):
         self.field = field
 
 
-def schedule_id(supplier: str) -> str:
-    return f"catalog-sync-{supplier}"
-
-
 def check_schedule(request: SyncRequest, every: timedelta) -> None:
     """Temporal would take any interval and URL, but fetch() speaks only HTTP(S), and pulling a
     whole catalog more than once a minute only piles up drafts."""
@@ -61,20 +47,6 @@ def check_schedule(request: SyncRequest, every: timedelta) -> None:
         raise InvalidSchedule("every", "every must be at least a minute")
     if not request.url.startswith(("http://", "https://")):
         raise InvalidSchedule("url", "url must be http or https")
-
-
-def schedule(request: SyncRequest, every: timedelta, task_queue: str) -> Schedule:
-    """The supplier's schedule: a CatalogSync run every `every`; a run still busy when the next is
-    due makes that one skip (no two imports of one supplier's file at once)."""
-    from workflows.catalog_sync import CatalogSyncWorkflow  # it imports this module (via its activities)
-
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            CatalogSyncWorkflow.run, request, id=schedule_id(request.supplier), task_queue=task_queue
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
 
 
 def fetch(
@@ -184,27 +156,3 @@ def run_sync(
         summary=f"{request.supplier}: draft {diff.summary()}; "
         f"{report.items_read} items read, {report.failed} with errors",
     )
-
-
-async def create_schedule(
-    client: Client, request: SyncRequest, every: timedelta, task_queue: str, *, replace: bool = False
-) -> str:
-    """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id. Raises
-    InvalidSchedule, and ScheduleAlreadyRunningError when one exists and `replace` is false."""
-    check_schedule(request, every)
-    sid = schedule_id(request.supplier)
-    wanted = schedule(request, every, task_queue)
-    try:
-        await client.create_schedule(sid, wanted)
-    except ScheduleAlreadyRunningError:
-        if not replace:
-            raise
-        handle = client.get_schedule_handle(sid)
-        await handle.update(lambda _input: _update(wanted))
-    return sid
-
-
-def _update(wanted: Schedule):
-    from temporalio.client import ScheduleUpdate
-
-    return ScheduleUpdate(schedule=wanted)

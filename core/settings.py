@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import temporal_names as names
 from models.policy import EscalationPolicy, OrderPolicy
 
 DATA_DIR = Path(".data")
@@ -25,7 +26,16 @@ class Settings(BaseSettings):
 
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
-    temporal_task_queue: str = "order2cash"
+    # orders and their sub-orders; catalog work (publications, supplier syncs, imports) on its own
+    # queue so a big sync never takes the activity slots orders need
+    temporal_task_queue: str = names.ORDERS_TASK_QUEUE
+    temporal_catalog_task_queue: str = names.CATALOG_TASK_QUEUE
+    # what `worker.py` serves ("orders", "catalog" or both: "orders,catalog"); a deployment runs them
+    # as separate services to scale them apart
+    worker_queues: str = "orders,catalog"
+    # activities at once per worker process (their thread pool); catalog imports are few and heavy
+    orders_max_concurrent_activities: int = Field(default=32, gt=0)
+    catalog_max_concurrent_activities: int = Field(default=4, gt=0)
 
     database_url: str = f"sqlite:///{DATA_DIR}/order2cash.db"
 

@@ -13,10 +13,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core import temporal_names as names
 from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
-from workflows import search
 
 SEARCH_ATTRIBUTE_TYPES = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -51,7 +51,9 @@ async def register_search_attributes(client: Client) -> None:
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
-            search_attributes={key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name] for key in search.ALL},
+            search_attributes={
+                key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type.name] for key in names.SEARCH_ATTRIBUTES
+            },
         )
     )
 

@@ -22,8 +22,8 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-REQUIRED_SERVICES = {"temporal-db", "temporal", "temporal-ui", "app-db", "api", "worker", "migrate"}
-APP_SERVICES = ("api", "worker", "migrate")
+REQUIRED_SERVICES = {"temporal-db", "temporal", "temporal-ui", "app-db", "api", "worker", "catalog-worker", "migrate"}
+APP_SERVICES = ("api", "worker", "catalog-worker", "migrate")
 TIMEOUT_SETTINGS = (
     "APPROVAL_REMINDER_AFTER",
     "APPROVAL_ESCALATION_AFTER",
@@ -210,7 +210,7 @@ def test_search_attribute_setup_service(services):
     entrypoint = " ".join(entrypoint) if isinstance(entrypoint, list) else entrypoint
     assert script.name in entrypoint
     # The app must not start before the attributes it upserts exist.
-    for app in ("api", "worker"):
+    for app in ("api", "worker", "catalog-worker"):
         assert depends_on(services[app]).get(name) == "service_completed_successfully"
 
 
@@ -283,7 +283,7 @@ def test_search_attribute_script_fails_when_temporal_never_comes_up(services, tm
 
 def test_app_services_share_identical_environment(services):
     envs = {name: env_of(services[name]) for name in APP_SERVICES}
-    assert envs["api"] == envs["worker"] == envs["migrate"]
+    assert envs["api"] == envs["worker"] == envs["catalog-worker"] == envs["migrate"]
 
 
 def test_app_environment_points_at_the_right_services(services):
@@ -365,7 +365,7 @@ def test_migrate_command_seeds_only_when_demo_data_true(services, tmp_path):
         assert log.read_text().split() == expected
 
 
-@pytest.mark.parametrize("name", ["api", "worker"])
+@pytest.mark.parametrize("name", ["api", "worker", "catalog-worker"])
 def test_api_and_worker_wait_for_migrations_and_temporal(services, name):
     deps = depends_on(services[name])
     assert deps.get("migrate") == "service_completed_successfully"
@@ -385,7 +385,16 @@ def test_worker_scales_horizontally(services):
     assert "container_name" not in svc
     assert not svc.get("ports"), "scaled workers cannot publish host ports"
     cmd = command_text(svc)
-    assert cmd in ("python worker.py", "python -m worker", "order2cash worker")
+    assert cmd in ("python worker.py --queue orders", "order2cash worker --queue orders")
+
+
+def test_catalog_work_has_its_own_worker(services):
+    """Catalog publications and syncs run on their own task queue, served by their own workers."""
+    svc = services["catalog-worker"]
+    assert command_text(svc) in ("python worker.py --queue catalog", "order2cash worker --queue catalog")
+    assert "container_name" not in svc and not svc.get("ports")
+    env = env_of(svc)
+    assert env["TEMPORAL_CATALOG_TASK_QUEUE"] != env["TEMPORAL_TASK_QUEUE"]
 
 
 def test_no_app_service_pins_a_container_name(services):

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from core import temporal_names as names
     from models.actors import Actor
     from models.approvals import (
         ApprovalDecision,
@@ -21,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.orders import OrderStatus
     from workflows.escalation import wait_escalating
-    from workflows.refusals import CONFLICT
 
 if TYPE_CHECKING:
     from workflows.order import OrderWorkflow
@@ -144,7 +144,7 @@ class Approvals:
     def check_suborder_decision(self, decision: SubOrderDecision) -> None:
         """The validator of `decide_suborder`: raises the refusal."""
         if decision.action == "reassign" and not decision.partner_id:
-            raise ApplicationError("reassign needs partner_id", type="Invalid")
+            raise ApplicationError("reassign needs partner_id", type=names.INVALID)
         pending = self.pending
         if (
             pending is not None
@@ -154,16 +154,18 @@ class Approvals:
             self.check_may_decide(decision.actor)
             return
         if not ("expert" in decision.actor.roles and decision.actor.is_seller_staff):
-            raise ApplicationError(f"sub-order decisions are the expert's, not {decision.actor.id}'s", type=CONFLICT)
+            raise ApplicationError(
+                f"sub-order decisions are the expert's, not {decision.actor.id}'s", type=names.CONFLICT
+            )
         problem = self.order.fulfilment.why_not_intervene(decision)
         if problem:
-            raise ApplicationError(problem, type=CONFLICT)
+            raise ApplicationError(problem, type=names.CONFLICT)
 
     def check_may_decide(self, actor: Actor) -> None:
         """Raises the refusal unless the order waits for a decision that `actor` may take."""
         pending = self.pending
         if pending is None or self.decision is not None:
-            raise ApplicationError("the order is not waiting for an approval", type=CONFLICT)
+            raise ApplicationError("the order is not waiting for an approval", type=names.CONFLICT)
         if pending.role == "approver":
             allowed = (
                 "approver" in actor.roles
@@ -173,7 +175,7 @@ class Approvals:
         else:
             allowed = "expert" in actor.roles and actor.is_seller_staff
         if not allowed:
-            raise ApplicationError(f"the order waits for a {pending.role}, not for {actor.id}", type=CONFLICT)
+            raise ApplicationError(f"the order waits for a {pending.role}, not for {actor.id}", type=names.CONFLICT)
 
     def _record(self, decision: str, comment: str, actor: Actor) -> None:
         assert self.pending is not None

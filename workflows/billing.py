@@ -14,10 +14,10 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.invoicing import InvoicingActivities
+    from core import temporal_names as names
     from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
     from models.orders import OrderStatus, PricedLine
     from workflows import options
-    from workflows.refusals import CONFLICT
 
 if TYPE_CHECKING:
     from workflows.order import OrderWorkflow
@@ -112,8 +112,8 @@ class Billing:
     def check_payment(self, payment: PaymentIn) -> None:
         """The validator of `record_payment`: raises the refusal."""
         if "finance" not in payment.actor.roles or not payment.actor.is_seller_staff:
-            raise ApplicationError("only the seller's finance users record payments", type=CONFLICT)
+            raise ApplicationError("only the seller's finance users record payments", type=names.CONFLICT)
         if self.invoice is None or payment.invoice_id != self.invoice.invoice_id:
-            raise ApplicationError("no such open invoice on this order", type=CONFLICT)
+            raise ApplicationError("no such open invoice on this order", type=names.CONFLICT)
         if self.order.status not in (OrderStatus.INVOICED, OrderStatus.OVERDUE):
-            raise ApplicationError(f"the order is {self.order.status.value}", type=CONFLICT)
+            raise ApplicationError(f"the order is {self.order.status.value}", type=names.CONFLICT)

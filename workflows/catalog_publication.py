@@ -12,15 +12,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import CatalogActivities
+    from core import temporal_names as names
     from models.catalog_versions import PublicationRequest, PublishResult
     from workflows import options
 
 
-def publication_workflow_id(version_id: int) -> str:
-    return f"catalog-publication-{version_id}"
-
-
-@workflow.defn(name="CatalogPublication")
+@workflow.defn(name=names.CATALOG_PUBLICATION_WORKFLOW)
 class CatalogPublicationWorkflow:
     @workflow.init
     def __init__(self, request: PublicationRequest) -> None:
@@ -42,6 +39,6 @@ class CatalogPublicationWorkflow:
         self.status = "published" if result is not None else "not scheduled any more"
         return result
 
-    @workflow.query
+    @workflow.query(name=names.CATALOG_PUBLICATION_STATE)
     def state(self) -> str:
         return self.status

@@ -9,6 +9,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import CatalogActivities
     from activities.notifications import NotificationActivities
+    from core import temporal_names as names
     from models.catalog_versions import SyncJob, SyncRequest, SyncResult
     from models.notifications import Notification
     from workflows import options
@@ -21,7 +22,7 @@ SYNC_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn(name="CatalogSync")
+@workflow.defn(name=names.CATALOG_SYNC_WORKFLOW)
 class CatalogSyncWorkflow:
     @workflow.run
     async def run(self, request: SyncRequest) -> SyncResult:

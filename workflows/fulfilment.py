@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from core import temporal_names as names
     from models.actors import SYSTEM
     from models.approvals import ApprovalKind, PendingApproval, SubOrderDecision
     from models.orders import FINAL_STATUSES, OrderStatus, PricedLine, ValidatedOrder
@@ -22,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         SubOrderStatus,
         SubOrderView,
     )
-    from workflows import search
     from workflows.suborder import SubOrderWorkflow
 
 if TYPE_CHECKING:
@@ -228,16 +228,16 @@ class Fulfilment:
         handle = await workflow.start_child_workflow(
             SubOrderWorkflow.run,
             start,
-            id=f"suborder-{sid}",
+            id=names.suborder_workflow_id(sid),
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(search.ORDER_ID, order_id),
-                    SearchAttributePair(search.PARTNER_ID, unit),
-                    SearchAttributePair(search.CUSTOMER_ID, start.customer_id),
-                    SearchAttributePair(search.SUBORDER_STATUS, SubOrderStatus.SENT.value),
+                    SearchAttributePair(names.ORDER_ID, order_id),
+                    SearchAttributePair(names.PARTNER_ID, unit),
+                    SearchAttributePair(names.CUSTOMER_ID, start.customer_id),
+                    SearchAttributePair(names.SUBORDER_STATUS, SubOrderStatus.SENT.value),
                 ]
             ),
-            memo={"order_id": order_id, "lines": [line.model_dump(mode="json") for line in lines]},
+            memo={names.MEMO_ORDER_ID: order_id, names.MEMO_LINES: [line.model_dump(mode="json") for line in lines]},
         )
         # listed only once the child exists, so a partner told about it can always reach it
         self.subs[sid] = SubOrderView(

@@ -16,7 +16,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
-    from activities.validation import ORDER_REJECTED, ValidationActivities
+    from activities.validation import ValidationActivities
+    from core import temporal_names as names
     from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
     from models.invoices import PaymentIn, PaymentResult
     from models.notifications import Notification
@@ -31,15 +32,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.suborders import SubOrderChanged
     from models.timeline import TimelineEntry
-    from workflows import options, search
+    from workflows import options
     from workflows.approval import Approvals
     from workflows.billing import Billing
     from workflows.bookings import Bookings
     from workflows.fulfilment import Fulfilment
-    from workflows.refusals import CONFLICT
 
 
-@workflow.defn(name="Order")
+@workflow.defn(name=names.ORDER_WORKFLOW)
 class OrderWorkflow:
     @workflow.init
     def __init__(self, placement: OrderPlacement) -> None:
@@ -101,13 +101,13 @@ class OrderWorkflow:
             )
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == ORDER_REJECTED:
+            if isinstance(cause, ApplicationError) and cause.type == names.ORDER_REJECTED:
                 self.reject("system", "order.rejected", cause.message)
                 return False
             raise
         v = self.validated
-        workflow.upsert_search_attributes([search.ORDER_TOTAL.value_set(float(v.gross_total))])
-        workflow.upsert_memo({"gross_total": str(v.gross_total), "currency": v.currency})
+        workflow.upsert_search_attributes([names.ORDER_TOTAL.value_set(float(v.gross_total))])
+        workflow.upsert_memo({names.MEMO_GROSS_TOTAL: str(v.gross_total), names.MEMO_CURRENCY: v.currency})
         self.record(
             "system",
             "order.validated",
@@ -117,7 +117,7 @@ class OrderWorkflow:
 
     # --- messages -------------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=names.ORDER_DECIDE)
     def decide(self, decision: ApprovalDecision) -> OrderView:
         """Approve or reject what the order waits for (for a rejected sub-order: approve = resend
         to the same unit, reject = reject the order)."""
@@ -128,7 +128,7 @@ class OrderWorkflow:
     def _validate_decide(self, decision: ApprovalDecision) -> None:
         self.approvals.check_may_decide(decision.actor)
 
-    @workflow.update
+    @workflow.update(name=names.ORDER_DECIDE_SUBORDER)
     def decide_suborder(self, decision: SubOrderDecision) -> OrderView:
         self.approvals.decide_suborder(decision)
         return self.view()
@@ -137,7 +137,7 @@ class OrderWorkflow:
     def _validate_decide_suborder(self, decision: SubOrderDecision) -> None:
         self.approvals.check_suborder_decision(decision)
 
-    @workflow.update
+    @workflow.update(name=names.ORDER_CANCEL)
     def cancel(self, request: CancelRequest) -> OrderView:
         self.cancel_request = request
         self.record(request.actor.id, "order.cancel_requested", request.reason)
@@ -146,16 +146,18 @@ class OrderWorkflow:
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
         if "buyer" not in request.actor.roles or request.actor.customer_id != self.placement.buyer.customer_id:
-            raise ApplicationError("only the customer's buyers may cancel this order", type=CONFLICT)
+            raise ApplicationError("only the customer's buyers may cancel this order", type=names.CONFLICT)
         if self.cancel_request is not None or self.status in FINAL_STATUSES or self.billing.invoice is not None:
-            raise ApplicationError(f"the order is {self.status.value} and can no longer be cancelled", type=CONFLICT)
+            raise ApplicationError(
+                f"the order is {self.status.value} and can no longer be cancelled", type=names.CONFLICT
+            )
         shipped = self.fulfilment.shipped()
         if shipped:
             raise ApplicationError(
-                f"sub-order(s) {', '.join(shipped)} shipped already: too late to cancel", type=CONFLICT
+                f"sub-order(s) {', '.join(shipped)} shipped already: too late to cancel", type=names.CONFLICT
             )
 
-    @workflow.update
+    @workflow.update(name=names.ORDER_RECORD_PAYMENT)
     async def record_payment(self, payment: PaymentIn) -> PaymentResult:
         return await self.billing.record_payment(payment)
 
@@ -163,7 +165,7 @@ class OrderWorkflow:
     def _validate_payment(self, payment: PaymentIn) -> None:
         self.billing.check_payment(payment)
 
-    @workflow.signal
+    @workflow.signal(name=names.ORDER_SUBORDER_CHANGED)
     def suborder_changed(self, change: SubOrderChanged) -> None:
         self.fulfilment.changed(change.view)
         entry = change.entry.model_copy(
@@ -175,7 +177,7 @@ class OrderWorkflow:
             at -= 1
         self.timeline.insert(at, entry)
 
-    @workflow.query
+    @workflow.query(name=names.ORDER_VIEW)
     def view(self) -> OrderView:
         v, billing = self.validated, self.billing
         return OrderView(
@@ -220,7 +222,7 @@ class OrderWorkflow:
         if status == self.status:
             return
         self.status = status
-        workflow.upsert_search_attributes([search.ORDER_STATUS.value_set(status.value)])
+        workflow.upsert_search_attributes([names.ORDER_STATUS.value_set(status.value)])
 
     def finish(self, status: OrderStatus, actor: str, event: str, detail: str) -> None:
         self.set_status(status)

@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
+    from core import temporal_names as names
     from models.notifications import Notification
     from models.partners import UnitMessage
     from models.suborders import (
@@ -24,14 +25,12 @@ with workflow.unsafe.imports_passed_through():
         SubOrderView,
     )
     from models.timeline import TimelineEntry
-    from workflows import options, search
+    from workflows import options
 
 PROGRESS = [SubOrderStatus.SENT, SubOrderStatus.ACCEPTED, SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED]
-NOT_FOUND = "NotFound"
-CONFLICT = "Conflict"
 
 
-@workflow.defn(name="SubOrder")
+@workflow.defn(name=names.SUBORDER_WORKFLOW)
 class SubOrderWorkflow:
     @workflow.init
     def __init__(self, start: SubOrderStart) -> None:
@@ -109,7 +108,7 @@ class SubOrderWorkflow:
 
     # --- messages -------------------------------------------------------------------------------
 
-    @workflow.update
+    @workflow.update(name=names.SUBORDER_REPORT)
     def report(self, event: PartnerEvent) -> SubOrderView:
         """A delivery unit's progress. A repeated event id has no second effect."""
         if event.event_id in self.seen_events:
@@ -130,17 +129,17 @@ class SubOrderWorkflow:
     @report.validator
     def _validate_report(self, event: PartnerEvent) -> None:
         if event.actor.delivery_unit_id != self.start.partner_id or event.suborder_id != self.start.suborder_id:
-            raise ApplicationError("no such sub-order for this delivery unit", type=NOT_FOUND)
+            raise ApplicationError("no such sub-order for this delivery unit", type=names.NOT_FOUND)
         if event.event_id in self.seen_events:
             return
         allowed_from, _ = TRANSITIONS[event.type]
         if self.status not in allowed_from:
             raise ApplicationError(
                 f"{event.type} is not possible: sub-order {self.start.suborder_id} is {self.status.value}",
-                type=CONFLICT,
+                type=names.CONFLICT,
             )
 
-    @workflow.signal
+    @workflow.signal(name=names.SUBORDER_CANCEL)
     def cancel(self, request: SubOrderCancel) -> None:
         """Sent by the order: cancels unless the unit has shipped already."""
         if self.status in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
@@ -148,7 +147,7 @@ class SubOrderWorkflow:
             self.reason = request.reason
             self._record(request.actor.id, "suborder.cancelled", request.reason)
 
-    @workflow.query
+    @workflow.query(name=names.SUBORDER_VIEW)
     def view(self) -> SubOrderView:
         return SubOrderView(
             suborder_id=self.start.suborder_id,
@@ -169,11 +168,13 @@ class SubOrderWorkflow:
         self.timeline.append(entry)
         if self.status.value != self._indexed_status:
             self._indexed_status = self.status.value
-            workflow.upsert_search_attributes([search.SUBORDER_STATUS.value_set(self.status.value)])
+            workflow.upsert_search_attributes([names.SUBORDER_STATUS.value_set(self.status.value)])
         parent = workflow.info().parent
         if parent is not None and event != "suborder.sent":  # the order knows it sent it
             # fire-and-forget: the order keeps its status document current
             handle = workflow.get_external_workflow_handle(parent.workflow_id)
             self._to_parent.append(
-                asyncio.create_task(handle.signal("suborder_changed", SubOrderChanged(view=self.view(), entry=entry)))
+                asyncio.create_task(
+                    handle.signal(names.ORDER_SUBORDER_CHANGED, SubOrderChanged(view=self.view(), entry=entry))
+                )
             )

@@ -9,7 +9,6 @@ from invoicing.issuing import get_invoice
 from models.actors import Actor
 from models.invoices import Invoice, PaymentIn, PaymentResult
 from models.money import Money
-from workflows.order import OrderWorkflow
 
 router = APIRouter(prefix="/api/v1/invoices", tags=["invoices"])
 
@@ -43,8 +42,7 @@ async def record_payment(
     invoice = await visible_invoice(engine, actor, invoice_id)
     if invoice.paid_total >= invoice.gross_total:
         raise Problem(409, f"invoice {invoice.number} is paid")
-    return await gateway.update_order(
+    return await gateway.record_payment(
         invoice.order_id,
-        OrderWorkflow.record_payment,
         PaymentIn(invoice_id=invoice_id, amount=body.amount, reference=body.reference, actor=actor),
     )

@@ -13,7 +13,6 @@ from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderPlacement, OrderStatus, OrderView
 from partners.tables import DeliveryUnit
-from workflows.order import OrderWorkflow
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
@@ -128,16 +127,14 @@ async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep) -> 
 )
 async def approve(order_id: str, body: ApprovalBody, actor: CurrentActor, gateway: GatewayDep) -> OrderView:
     await visible_order(gateway, actor, order_id)
-    return await gateway.update_order(
-        order_id, OrderWorkflow.decide, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor)
-    )
+    return await gateway.decide(order_id, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, summary="Cancel before shipping, by the buyer")
 async def cancel(order_id: str, actor: CurrentActor, gateway: GatewayDep, body: CancelBody | None = None) -> OrderView:
     await visible_order(gateway, actor, order_id)
     reason = (body.reason if body else "") or "cancelled by the buyer"
-    return await gateway.update_order(order_id, OrderWorkflow.cancel, CancelRequest(actor=actor, reason=reason))
+    return await gateway.cancel(order_id, CancelRequest(actor=actor, reason=reason))
 
 
 def _unit_exists(engine, unit_id: str) -> bool:
@@ -163,9 +160,8 @@ async def decide_suborder(
         body.partner_id and await run_in_threadpool(_unit_exists, engine, body.partner_id)
     ):
         raise Problem(422, "reassign needs the id of an existing delivery unit", field="partner_id")
-    return await gateway.update_order(
+    return await gateway.decide_suborder(
         order_id,
-        OrderWorkflow.decide_suborder,
         SubOrderDecision(
             action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
         ),

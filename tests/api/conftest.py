@@ -13,10 +13,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from core import temporal_names as names
 from core.settings import Settings
 from tests.conftest import executable, migrated_sqlite
-from worker import build_worker
-from workflows import search
+from worker import catalog_worker, orders_worker
 
 
 def free_port() -> int:
@@ -30,7 +30,7 @@ async def dev_env():
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=executable("temporal"),
         data_converter=pydantic_data_converter,
-        search_attributes=search.ALL,
+        search_attributes=names.SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
     )
     yield env
@@ -46,6 +46,7 @@ def api_settings(dev_env, tmp_path_factory) -> Settings:
         database_url=f"sqlite:///{db}",
         jwt_secret="test-secret-" + uuid.uuid4().hex,
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
+        temporal_catalog_task_queue=f"api-catalog-{uuid.uuid4().hex[:8]}",
     )
 
 
@@ -63,7 +64,10 @@ async def system(dev_env, api_settings):
     while not server.started and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert server.started, "the API did not start"
-    async with build_worker(dev_env.client, engine, api_settings):
+    async with (
+        orders_worker(dev_env.client, engine, api_settings),
+        catalog_worker(dev_env.client, engine, api_settings),
+    ):
         yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)

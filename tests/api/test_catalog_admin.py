@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core import temporal_names as names
+
 DATA = Path(__file__).parents[1] / "catalog" / "data"
 MANAGER = "catalog@seller.example"
 
@@ -41,7 +43,7 @@ async def test_only_catalog_managers_manage_versions(http, login):
     assert sum(v["live"] for v in r.json()) == 1
 
 
-async def test_import_edit_diff_publish_and_export(http, login):
+async def test_import_edit_diff_publish_and_export(http, login, dev_env, api_settings):
     manager = await login(MANAGER)
     r = await http.post("/api/v1/catalog/versions", json={"note": "api test"}, headers=manager)
     assert r.status_code == 201, r.text
@@ -97,6 +99,9 @@ async def test_import_edit_diff_publish_and_export(http, login):
     r = await http.post(f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": tomorrow}, headers=manager)
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "scheduled"
+    # the publication waits on the catalog task queue, not on the orders'
+    scheduled = await dev_env.client.get_workflow_handle(names.publication_workflow_id(version)).describe()
+    assert scheduled.task_queue == api_settings.temporal_catalog_task_queue != api_settings.temporal_task_queue
     r = await http.post(
         f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": "2030-01-01T00:00:00"}, headers=manager
     )
@@ -169,7 +174,9 @@ async def test_quality_rules_and_sub_assortments_over_http(http, login):
     assert r.status_code == 200
 
 
-async def test_a_sync_schedule_pulls_the_suppliers_catalog_into_a_draft(http, login, supplier_url):
+async def test_a_sync_schedule_pulls_the_suppliers_catalog_into_a_draft(
+    http, login, supplier_url, dev_env, api_settings
+):
     manager = await login(MANAGER)
     supplier = f"apitest-{uuid.uuid4().hex[:6]}"
     body = {"supplier": supplier, "url": f"{supplier_url}/supplier_full.xml", "every": "PT6H", "mode": "delta"}
@@ -189,6 +196,11 @@ async def test_a_sync_schedule_pulls_the_suppliers_catalog_into_a_draft(http, lo
                 break
             await asyncio.sleep(0.1)
         assert inbox is not None
+        # the schedule starts its runs on the catalog task queue, and that queue's worker ran this one
+        schedule = await dev_env.client.get_schedule_handle(names.sync_schedule_id(supplier)).describe()
+        assert schedule.schedule.action.task_queue == api_settings.temporal_catalog_task_queue
+        run = await dev_env.client.get_workflow_handle(schedule.info.recent_actions[-1].action.workflow_id).describe()
+        assert run.task_queue == api_settings.temporal_catalog_task_queue != api_settings.temporal_task_queue
         versions = (await http.get("/api/v1/catalog/versions", headers=manager)).json()
         draft = next((v for v in versions if v["source"].startswith(f"sync:{supplier}:")), None)
         assert draft is not None and draft["status"] == "draft"

@@ -14,16 +14,18 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from catalog import publication, version_content, versions
+from catalog import version_content, versions
 from catalog.tables import Item
 from catalog.version_tables import CatalogVersion, CatalogVersionItem
+from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
 from models.catalog_versions import SyncRequest, SyncResult
 from notifications.tables import NotificationRow
 from tests.dbs import database_fixture
-from worker import build_worker
-from workflows.catalog_publication import CatalogPublicationWorkflow, publication_workflow_id
+from worker import catalog_worker
+from workflows import catalog_starter
+from workflows.catalog_publication import CatalogPublicationWorkflow
 from workflows.catalog_sync import CatalogSyncWorkflow
 
 db = database_fixture(scope="module")  # this module publishes: its own databases
@@ -36,7 +38,7 @@ async def client(time_env, db, task_queue):
     """A worker on this module's database; afterwards nothing of the test is left running (a timer
     without a worker would stop the shared test server's clock)."""
     started: list[str] = []
-    async with build_worker(time_env.client, db, Settings(), task_queue):
+    async with catalog_worker(time_env.client, db, Settings(temporal_catalog_task_queue=task_queue)):
         yield time_env.client, started
         for workflow_id in started:
             handle = time_env.client.get_workflow_handle(workflow_id)
@@ -67,10 +69,10 @@ async def test_a_publication_at_a_future_date_activates_then(client, time_env, d
     temporal, started = client
     version = draft_with_price(db, "CBL-CAT6-5M", "7.77")
     activates_at = await time_env.get_current_time() + timedelta(days=2)
-    result = await publication.publish(temporal, db, task_queue, version, "catalog@seller.example", activates_at)
-    started.append(publication_workflow_id(version))
+    result = await catalog_starter.publish(temporal, db, task_queue, version, "catalog@seller.example", activates_at)
+    started.append(names.publication_workflow_id(version))
     assert result.status == "scheduled"
-    handle = temporal.get_workflow_handle_for(CatalogPublicationWorkflow.run, publication_workflow_id(version))
+    handle = temporal.get_workflow_handle_for(CatalogPublicationWorkflow.run, names.publication_workflow_id(version))
 
     await time_env.sleep(timedelta(days=1))
     assert await handle.query(CatalogPublicationWorkflow.state) == "scheduled"
@@ -90,19 +92,19 @@ async def test_cancelling_the_publication_before_its_date_makes_the_version_a_dr
     temporal, started = client
     version = draft_with_price(db, "CBL-CAT6-5M", "8.88")
     when = await time_env.get_current_time() + timedelta(days=5)
-    await publication.publish(temporal, db, task_queue, version, "catalog@seller.example", when)
-    started.append(publication_workflow_id(version))
-    handle = temporal.get_workflow_handle(publication_workflow_id(version))
+    await catalog_starter.publish(temporal, db, task_queue, version, "catalog@seller.example", when)
+    started.append(names.publication_workflow_id(version))
+    handle = temporal.get_workflow_handle(names.publication_workflow_id(version))
     await handle.cancel()  # e.g. from the Temporal UI: the workflow itself unpublishes
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     assert status(db, version) == "draft"
 
-    await publication.publish(temporal, db, task_queue, version, "catalog@seller.example", when)  # again
+    await catalog_starter.publish(temporal, db, task_queue, version, "catalog@seller.example", when)  # again
     assert status(db, version) == "scheduled"
-    assert await publication.unpublish(temporal, db, version)  # the API's and CLI's way
+    assert await catalog_starter.unpublish(temporal, db, version)  # the API's and CLI's way
     with pytest.raises(WorkflowFailureError):
-        await temporal.get_workflow_handle(publication_workflow_id(version)).result()
+        await temporal.get_workflow_handle(names.publication_workflow_id(version)).result()
     assert status(db, version) == "draft" and list_price(db, "CBL-CAT6-5M") != Decimal("8.88")
 
 

@@ -36,15 +36,15 @@ from models.suborders import PartnerEvent  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from tests.conftest import executable, migrated_sqlite, register_search_attributes  # noqa: E402
 from tests.workflows.helpers import APPROVER, BUYER, FINANCE, POLICY, unit_actor  # noqa: E402
-from worker import build_worker  # noqa: E402
-from workflows import search  # noqa: E402
+from core import temporal_names as names  # noqa: E402
+from worker import orders_worker  # noqa: E402
 from workflows.order import OrderWorkflow  # noqa: E402
 from workflows.suborder import SubOrderWorkflow  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ORDER_ID = "T-HISTORY-PAID"
-ORDER_WORKFLOW_ID = f"order-{ORDER_ID}"
-SUBORDER_WORKFLOW_ID = f"suborder-{ORDER_ID}-netpartner"
+ORDER_WORKFLOW_ID = names.order_workflow_id(ORDER_ID)
+SUBORDER_WORKFLOW_ID = names.suborder_workflow_id(f"{ORDER_ID}-netpartner")
 ORDER_FILE = HERE / "order_paid.json"
 SUBORDER_FILE = HERE / "suborder_delivered.json"
 
@@ -59,7 +59,7 @@ async def until(handle, predicate):
 
 
 async def report(client: Client, suborder_id: str, unit: str, event: str, event_id: str, **data) -> None:
-    await client.get_workflow_handle(f"suborder-{suborder_id}").execute_update(
+    await client.get_workflow_handle(names.suborder_workflow_id(suborder_id)).execute_update(
         SubOrderWorkflow.report,
         PartnerEvent(type=f"suborder.{event}", suborder_id=suborder_id, event_id=event_id, data=data,
                      actor=unit_actor(unit)))
@@ -72,7 +72,7 @@ async def record(workdir: Path) -> None:
     try:
         await register_search_attributes(env.client)
         client = env.client
-        async with build_worker(client, engine, Settings(), "history"):
+        async with orders_worker(client, engine, Settings(temporal_task_queue="history")):
             placement = OrderPlacement(
                 order_id=ORDER_ID, seller_id="seller", buyer=BUYER, policy=POLICY,
                 customer_reference="PO-4711", delivery_address="ACME GmbH, Werkstrasse 1, 10115 Berlin",
@@ -82,8 +82,8 @@ async def record(workdir: Path) -> None:
             )
             await client.start_workflow(
                 OrderWorkflow.run, placement, id=ORDER_WORKFLOW_ID, task_queue="history",
-                search_attributes=TypedSearchAttributes([SearchAttributePair(search.CUSTOMER_ID, "acme"),
-                                                         SearchAttributePair(search.ORDER_STATUS, "RECEIVED")]))
+                search_attributes=TypedSearchAttributes([SearchAttributePair(names.CUSTOMER_ID, "acme"),
+                                                         SearchAttributePair(names.ORDER_STATUS, "RECEIVED")]))
             handle = client.get_workflow_handle_for(OrderWorkflow.run, ORDER_WORKFLOW_ID)
             await until(handle, lambda v: v.status == OrderStatus.AWAITING_CUSTOMER_APPROVAL)
             await env.sleep(timedelta(hours=2))  # the reminder fires

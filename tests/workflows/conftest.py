@@ -6,9 +6,10 @@ import pytest
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
+from core import temporal_names as names
 from core.settings import Settings
 from tests.workflows.helpers import STARTED
-from worker import build_worker
+from worker import orders_worker
 from workflows.order import OrderWorkflow
 
 
@@ -31,7 +32,7 @@ async def _end(client: Client, orders: list[WorkflowHandle]) -> None:
         handles.append(order)
         if (await order.describe()).status == WorkflowExecutionStatus.RUNNING:
             view = await order.query(OrderWorkflow.view)
-            handles += [client.get_workflow_handle(f"suborder-{s.suborder_id}") for s in view.suborders]
+            handles += [client.get_workflow_handle(names.suborder_workflow_id(s.suborder_id)) for s in view.suborders]
     for _ in range(100):
         if not [h for h in handles if await _busy(h)]:
             break
@@ -47,7 +48,7 @@ async def client(time_env, engine, task_queue) -> Client:
     started (and its sub-orders) is terminated if still running: a workflow whose timer fires
     with no worker left to run it would stop the shared server's clock for all later tests."""
     STARTED.clear()
-    async with build_worker(time_env.client, engine, Settings(), task_queue):
+    async with orders_worker(time_env.client, engine, Settings(temporal_task_queue=task_queue)):
         yield time_env.client
         await _end(time_env.client, list(STARTED))
     STARTED.clear()

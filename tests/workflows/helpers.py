@@ -8,13 +8,13 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
+from core import temporal_names as names
 from core.database import session_scope
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement, OrderView
 from models.policy import EscalationPolicy, OrderPolicy
 from models.suborders import PartnerEvent, SubOrderView
 from notifications.tables import NotificationRow
-from workflows import search
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
 
@@ -63,16 +63,16 @@ async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowH
     await client.start_workflow(
         OrderWorkflow.run,
         p,
-        id=f"order-{p.order_id}",
+        id=names.order_workflow_id(p.order_id),
         task_queue=task_queue,
         search_attributes=TypedSearchAttributes(
             [
-                SearchAttributePair(search.CUSTOMER_ID, p.buyer.customer_id or ""),
-                SearchAttributePair(search.ORDER_STATUS, "RECEIVED"),
+                SearchAttributePair(names.CUSTOMER_ID, p.buyer.customer_id or ""),
+                SearchAttributePair(names.ORDER_STATUS, "RECEIVED"),
             ]
         ),
     )
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, f"order-{p.order_id}")
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, names.order_workflow_id(p.order_id))
     STARTED.append(handle)
     return handle
 
@@ -91,7 +91,7 @@ async def report(
     actor: Actor | None = None,
     **data,
 ) -> SubOrderView:
-    handle = client.get_workflow_handle(f"suborder-{suborder_id}")
+    handle = client.get_workflow_handle(names.suborder_workflow_id(suborder_id))
     return await handle.execute_update(
         SubOrderWorkflow.report,
         PartnerEvent(

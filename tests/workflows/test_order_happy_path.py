@@ -6,13 +6,13 @@ from core.settings import Settings
 from models.invoices import PaymentIn
 from models.orders import OrderStatus
 from tests.workflows.helpers import CABLES, FINANCE, SWITCH, deliver, placement, start, status, wait_for
-from worker import build_worker
+from worker import orders_worker
 from workflows.order import OrderWorkflow
 
 
 async def test_order_runs_from_receipt_to_paid(time_env, engine, task_queue):
     client = time_env.client
-    async with build_worker(client, engine, Settings(), task_queue):
+    async with orders_worker(client, engine, Settings(temporal_task_queue=task_queue)):
         p = placement(SWITCH, CABLES)
         handle = await start(client, task_queue, p)
         view = await wait_for(handle, lambda v: len(v.suborders) == 2)

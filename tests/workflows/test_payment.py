@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from temporalio.client import WorkflowExecutionStatus
 
+from core import temporal_names as names
 from models.invoices import PaymentIn
 from models.orders import OrderStatus
 from tests.workflows.helpers import (
@@ -22,7 +23,6 @@ from tests.workflows.helpers import (
     status,
     wait_for,
 )
-from workflows import search
 from workflows.order import OrderWorkflow
 
 GROSS = Decimal("49.98")  # 10 x 4.20 = 42.00 net + 7.98 VAT
@@ -117,7 +117,7 @@ async def test_no_payment_before_the_invoice(client, task_queue):
 async def test_search_attributes_of_a_paid_order(client, task_queue):
     handle, invoice = await invoiced(client, task_queue)
     described = await handle.describe()
-    assert described.typed_search_attributes.get(search.ORDER_STATUS) == "INVOICED"
+    assert described.typed_search_attributes.get(names.ORDER_STATUS) == "INVOICED"
     await handle.execute_update(OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-SA"))
     result = await handle.result()
     assert result.status == OrderStatus.PAID
@@ -125,7 +125,7 @@ async def test_search_attributes_of_a_paid_order(client, task_queue):
     described = await handle.describe()
     assert described.status == WorkflowExecutionStatus.COMPLETED
     attributes = described.typed_search_attributes
-    assert attributes.get(search.ORDER_STATUS) == "PAID"
-    assert attributes.get(search.CUSTOMER_ID) == "acme"
-    assert attributes.get(search.ORDER_TOTAL) == float(GROSS)
+    assert attributes.get(names.ORDER_STATUS) == "PAID"
+    assert attributes.get(names.CUSTOMER_ID) == "acme"
+    assert attributes.get(names.ORDER_TOTAL) == float(GROSS)
     assert await described.memo_value("gross_total") == "49.98"

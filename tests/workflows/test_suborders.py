@@ -4,6 +4,7 @@ unit rejects its part of the order."""
 from datetime import timedelta
 from decimal import Decimal
 
+from core import temporal_names as names
 from invoicing.issuing import get_invoice
 from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
 from models.invoices import PaymentIn
@@ -40,7 +41,7 @@ def awaiting_suborder_decision(v) -> bool:
 
 
 async def suborder_view(client, suborder_id: str):
-    return await client.get_workflow_handle_for(SubOrderWorkflow.run, f"suborder-{suborder_id}").query(
+    return await client.get_workflow_handle_for(SubOrderWorkflow.run, names.suborder_workflow_id(suborder_id)).query(
         SubOrderWorkflow.view
     )
 
@@ -109,7 +110,7 @@ async def test_event_from_another_delivery_unit_is_refused(client, task_queue):
     assert message == "no such sub-order for this delivery unit"
     # the right unit, but another sub-order's id
     await refused(
-        client.get_workflow_handle(f"suborder-{sid}").execute_update(
+        client.get_workflow_handle(names.suborder_workflow_id(sid)).execute_update(
             SubOrderWorkflow.report,
             {
                 "type": "suborder.accepted",
@@ -188,8 +189,8 @@ async def test_expert_reassigns_a_rejected_suborder_to_another_unit(client, task
     )
     view = await wait_for(handle, in_fulfilment(3))
     assert [s.suborder_id for s in view.suborders if s.partner_id == "central-warehouse"] == [
-        f"{handle.id.removeprefix('order-')}-central-warehouse",
-        f"{handle.id.removeprefix('order-')}-central-warehouse-2",
+        f"{names.order_id_of(handle.id)}-central-warehouse",
+        f"{names.order_id_of(handle.id)}-central-warehouse-2",
     ]
     reassigned = suborder(view, "central-warehouse")
     assert [line.line_no for line in reassigned.lines] == [1]
