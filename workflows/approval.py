@@ -5,8 +5,6 @@ decision at a time; this holds it, and the decisions taken so far."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -22,13 +20,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.orders import OrderStatus
     from workflows.escalation import wait_escalating
-
-if TYPE_CHECKING:
-    from workflows.order import OrderWorkflow
+    from workflows.order_context import OrderContext
 
 
 class Approvals:
-    def __init__(self, order: OrderWorkflow) -> None:
+    def __init__(self, order: OrderContext) -> None:
         self.order = order
         self.pending: PendingApproval | None = None
         self.decision: ApprovalDecision | SubOrderDecision | None = None
@@ -134,7 +130,7 @@ class Approvals:
             self.decision = decision
             self._record(decision.action, decision.comment, decision.actor)
         else:  # an escalated sub-order that its unit does not move
-            self.order.fulfilment.interventions.append(decision)
+            self.order.queue_intervention(decision)
             self.order.record(
                 decision.actor.id,
                 f"suborder.{decision.action}",
@@ -157,7 +153,7 @@ class Approvals:
             raise ApplicationError(
                 f"sub-order decisions are the expert's, not {decision.actor.id}'s", type=names.CONFLICT
             )
-        problem = self.order.fulfilment.why_not_intervene(decision)
+        problem = self.order.why_not_intervene(decision)
         if problem:
             raise ApplicationError(problem, type=names.CONFLICT)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -18,15 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
     from models.orders import OrderStatus, PricedLine
     from workflows import options
+    from workflows.order_context import OrderContext
 
-if TYPE_CHECKING:
-    from workflows.order import OrderWorkflow
 
 MAX_DUNNING_REMINDERS = 6
 
 
 class Billing:
-    def __init__(self, order: OrderWorkflow) -> None:
+    def __init__(self, order: OrderContext) -> None:
         self.order = order
         self.invoice: Invoice | None = None
         self.paid_total = Decimal("0.00")

@@ -4,8 +4,6 @@ apart from the order so the booking rules (and their undo) read in one place."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -15,13 +13,11 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts import ConsumptionLine, ConsumptionRequest, ConsumptionResult, ReleaseRequest
     from models.spend import SpendRecord, SpendRelease
     from workflows import options
-
-if TYPE_CHECKING:
-    from workflows.order import OrderWorkflow
+    from workflows.order_context import OrderContext
 
 
 class Bookings:
-    def __init__(self, order: OrderWorkflow) -> None:
+    def __init__(self, order: OrderContext) -> None:
         self.order = order
         self.consumption: ConsumptionResult | None = None  # what the order took from its contract
         self.spend_recorded = False  # counted towards the buyer's monthly limit
@@ -42,7 +38,7 @@ class Bookings:
             if result.on_exceed != "expert":
                 self.order.reject("system", "order.rejected", f"Order not possible: {reason}")
                 return False
-            if not await self.order.approvals.granted(ApprovalKind.CONTRACT, reason):
+            if not await self.order.approval_granted(ApprovalKind.CONTRACT, reason):
                 return False
             result = await workflow.execute_activity_method(
                 ContractActivities.consume_contract, request.model_copy(update={"force": True}), **options.DB

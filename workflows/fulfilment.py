@@ -4,7 +4,6 @@ expert's decision when a unit rejects its part (resend, reassign, drop the lines
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -23,16 +22,15 @@ with workflow.unsafe.imports_passed_through():
         SubOrderStatus,
         SubOrderView,
     )
+    from workflows.order_context import OrderContext
     from workflows.suborder import SubOrderWorkflow
 
-if TYPE_CHECKING:
-    from workflows.order import OrderWorkflow
 
 DECISION_OPTIONS = ["resend", "reassign", "drop", "cancel_order"]
 
 
 class Fulfilment:
-    def __init__(self, order: OrderWorkflow) -> None:
+    def __init__(self, order: OrderContext) -> None:
         self.order = order
         self.subs: dict[str, SubOrderView] = {}
         self.handles: dict[str, workflow.ChildWorkflowHandle] = {}
@@ -151,7 +149,7 @@ class Fulfilment:
             suborder_id=rejected.suborder_id,
             options=DECISION_OPTIONS,
         )
-        decision = await self.order.approvals.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
+        decision = await self.order.await_decision(OrderStatus.AWAITING_EXPERT_APPROVAL, pending)
         self.resolved.add(rejected.suborder_id)
         if decision is None:
             return

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.validation import ValidationActivities
     from core import temporal_names as names
-    from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
+    from models.approvals import ApprovalDecision, ApprovalKind, PendingApproval, SubOrderDecision
     from models.invoices import PaymentIn, PaymentResult
     from models.notifications import Notification
     from models.orders import (
@@ -235,6 +235,22 @@ class OrderWorkflow:
 
     def record(self, actor: str, event: str, detail: str = "") -> None:
         self.timeline.append(TimelineEntry(at=workflow.now(), actor=actor, event=event, detail=detail))
+
+    # --- one phase asking another (workflows/order_context.py) --------------------------------------
+
+    async def approval_granted(self, kind: ApprovalKind, reason: str | None = None) -> bool:
+        return await self.approvals.granted(kind, reason)
+
+    async def await_decision(
+        self, status: OrderStatus, pending: PendingApproval
+    ) -> ApprovalDecision | SubOrderDecision | None:
+        return await self.approvals.await_decision(status, pending)
+
+    def queue_intervention(self, decision: SubOrderDecision) -> None:
+        self.fulfilment.interventions.append(decision)
+
+    def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
+        return self.fulfilment.why_not_intervene(decision)
 
     async def notify_role(self, role: str, customer_id: str | None, key: str, subject: str, body: str = "") -> None:
         await workflow.execute_activity_method(
