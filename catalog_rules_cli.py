@@ -251,8 +251,8 @@ def changes(
     before_id: int = typer.Option(None, min=1, help="only those older than this id (the next page)"),
 ) -> None:
     """Who changed a customer's commercial terms, when, and what: the audit trail, newest first."""
-    from catalog import audit
     from core.database import session_scope
+    from customers import audit
 
     if kind is not None and kind not in audit.KINDS:
         fail(f"kind: {kind!r} is none of {', '.join(audit.KINDS)}")

@@ -14,7 +14,7 @@
     order2cash customers special-item acme-at PWR-UPS-AT --price 589.00
     (and remove-role-limit, remove-part-number, remove-special-item)
 
-The same rules as the API (catalog/customer_rules.py, price_list_admin.py, customer_overview.py): a
+The same rules as the API (catalog/customer_rules.py, price_lists.py, overview.py): a
 price list is replaced whole; `role-rule` adds or changes one rule of the customer's set.
 """
 
@@ -66,7 +66,7 @@ def _fail(message: str, field: str | None = None, sources: list[str] | None = No
 
 def _run(fn, *args, sources: list[str] | None = None):
     """Calls a catalog function with an engine; its errors end the command with a clear message."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
 
     with engine() as db:
         try:
@@ -85,7 +85,7 @@ def run_edit(fn, *args, sources: list[str] | None = None):
 
 
 def parse_input(model, data: dict, sources: list[str] | None = None):
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
 
     try:
         return rules.parse(model, data)
@@ -175,9 +175,9 @@ def print_special_items(items) -> None:
 @app.command("list")
 def list_customers() -> None:
     """List every customer with its parent."""
-    from catalog import customer_overview
+    from customers import overview
 
-    rows = run_read(customer_overview.list_customers)
+    rows = run_read(overview.list_customers)
     _table(
         "Customers",
         ("customer", "name", "parent", "country"),
@@ -217,16 +217,16 @@ def _inherited(own: int, source: str | None) -> str:
 @app.command("show")
 def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
     """A customer: its tree, the contract in force and its rules (its own, or whose it inherits)."""
-    from catalog import customer_overview, price_list_admin
-    from catalog import customer_rules as rules
+    from customers import overview, price_lists
+    from customers import rule_edits as rules
 
     def gather(session):  # one transaction: the counts and the rows agree
         return (
-            customer_overview.customer_detail(session, customer_id),
+            overview.customer_detail(session, customer_id),
             *(
                 read(session, customer_id)
                 for read in (
-                    price_list_admin.price_lists,
+                    price_lists.price_lists,
                     rules.role_rules,
                     rules.role_limits,
                     rules.part_numbers,
@@ -306,7 +306,7 @@ def price_list(
     entry: list[str] = typer.Option([], help="an entry SKU:MINQTY:PRICE (repeatable; empty price: list price)"),
 ) -> None:
     """Create or replace a price list with all its entries (from --csv and/or --entry)."""
-    from catalog import price_list_admin
+    from customers import price_lists
     from models.customer_rules import PriceListIn
 
     entries, sources = _csv_entries(csv_file) if csv_file else ([], [])
@@ -317,7 +317,7 @@ def price_list(
         {"name": name, "currency": currency, "valid_from": valid_from, "valid_to": valid_to, "entries": entries},
         sources,
     )
-    saved = run_edit(price_list_admin.put_price_list, customer_id, price_list_id, body, sources=sources)
+    saved = run_edit(price_lists.put_price_list, customer_id, price_list_id, body, sources=sources)
     console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
     print_price_lists([saved])
 
@@ -325,7 +325,7 @@ def price_list(
 add_removal(
     "remove-price-list",
     "LIST_ID",
-    "catalog.price_list_admin.delete_price_list",
+    "customers.price_lists.delete_price_list",
     "price list {key} of {customer_id} deleted",
     "Delete a price list with its entries.",
 )

@@ -18,9 +18,9 @@ __all__ = ["app"]  # the customers app, with these commands registered
 
 def _warn_if_inheriting(customer_id: str) -> None:
     """A customer's first own rule replaces the whole rule set it inherited: say so."""
-    from catalog import customer_overview
+    from customers import overview
 
-    detail = run_read(customer_overview.customer_detail, customer_id)
+    detail = run_read(overview.customer_detail, customer_id)
     source = detail.rules.role_rules_from
     if not detail.rules.role_rules and source is not None:
         console.print(
@@ -47,7 +47,7 @@ def role_rule(
     ),
 ) -> None:
     """Add a role rule, or change the one for this role, scope and target."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
     from models.customer_rules import RoleRule
 
     rule = parse_input(
@@ -67,7 +67,7 @@ def remove_role_rule(
     target: str = typer.Option("", help="the category or SKU (nothing for all)"),
 ) -> None:
     """Remove one role rule (without rules of its own the customer uses its parent's)."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
 
     run_edit(rules.delete_role_rule, customer_id, role, scope, target)
     left = run_read(rules.role_rules, customer_id)
@@ -85,7 +85,7 @@ def role_limit(
     per_month: str = typer.Option(None, help="net per calendar month (default: no limit)"),
 ) -> None:
     """Set a role's order limits at the customer (in the contract's currency)."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
     from models.customer_rules import RoleLimitIn
 
     limits = parse_input(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
@@ -96,7 +96,7 @@ def role_limit(
 add_removal(
     "remove-role-limit",
     "ROLE",
-    "catalog.customer_rules.delete_role_limit",
+    "customers.rule_edits.delete_role_limit",
     "limits of the role {key} at {customer_id} removed",
     "Remove a role's limits at the customer.",
 )
@@ -112,7 +112,7 @@ def part_number(
     number: str = typer.Argument(..., metavar="NUMBER"),
 ) -> None:
     """Set the customer's own number for an item."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
     from models.customer_rules import PartNumberIn
 
     saved = run_edit(rules.put_part_number, customer_id, sku, parse_input(PartNumberIn, {"part_number": number}))
@@ -122,7 +122,7 @@ def part_number(
 add_removal(
     "remove-part-number",
     "sku",
-    "catalog.customer_rules.delete_part_number",
+    "customers.rule_edits.delete_part_number",
     "{customer_id}'s part number for {key} removed",
     "Remove the customer's number for an item (its parent's applies again, if any).",
 )
@@ -135,7 +135,7 @@ def special_item(
     price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)"),
 ) -> None:
     """Add an item to the customer's special assortment, or change its price."""
-    from catalog import customer_rules as rules
+    from customers import rule_edits as rules
     from models.customer_rules import SpecialItemIn
 
     saved = run_edit(rules.put_special_item, customer_id, sku, parse_input(SpecialItemIn, {"price": price}))
@@ -145,7 +145,7 @@ def special_item(
 add_removal(
     "remove-special-item",
     "sku",
-    "catalog.customer_rules.delete_special_item",
+    "customers.rule_edits.delete_special_item",
     "{key} removed from {customer_id}'s special assortment",
     "Remove an item from the customer's special assortment.",
 )

@@ -28,11 +28,11 @@ from sqlalchemy import func, or_, select, union
 from sqlmodel import Session
 
 from catalog import pricing
-from catalog.customers import NoValidContract, customer_chain, effective_contract  # noqa: F401  (API of this module)
-from catalog.partnumbers import part_number_join, skus_matching
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Contract, Item
 from catalog.version_tables import HiddenItem, SubAssortment
+from customers.part_numbers import part_number_join, skus_matching
+from customers.tree import NoValidContract, customer_chain, effective_contract  # noqa: F401  (API of this module)
 
 
 @dataclass(frozen=True)

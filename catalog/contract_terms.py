@@ -3,9 +3,10 @@ change is recorded with its actor in the audit trail (catalog/audit.py), in the 
 
 from sqlalchemy import Engine
 
-from catalog import audit, quality
+from catalog import quality
 from catalog.tables import Contract, ContractItem, Item
 from core.database import session_scope
+from customers import audit
 from models.contracts import ContractItemTerms, ContractTermsUpdate
 
 NOT_NULLABLE = {"valid_from", "valid_to", "tolerance_percent", "on_exceed", "payment_terms_days"}

@@ -25,9 +25,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from catalog import audit, subassortments, versions
+from catalog import subassortments, versions
 from catalog.tables import Customer
 from catalog.version_tables import CatalogVersionItem, CustomerCatalog, HiddenItem, QualityRule
+from customers import audit
 from models.catalog_versions import (
     CustomerPublication,
     CustomerQuality,
@@ -169,7 +170,7 @@ def recheck_views(session: Session, customer_id: str) -> list[CustomerPublicatio
     """After a change that can bring items into views (a contract item, a special item, a price
     list): re-checks the views of the customer and of its subsidiaries (which may inherit the
     change) that have rules, in the change's transaction, so that no item breaking them shows up."""
-    from catalog.customer_overview import subsidiaries  # it builds on the rule editing that calls this
+    from customers.overview import subsidiaries  # it builds on the rule editing that calls this
 
     live = versions.live_version(session)
     with_rules = set(customers_with_rules(session))

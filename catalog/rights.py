@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, false, or_, select, true
 from sqlmodel import Session
 
-from catalog.customers import nearest_owner
-from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule
 from catalog.tables import Item
+from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule
+from customers.tree import nearest_owner
 
 BUYER = "buyer"
 

@@ -27,12 +27,13 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlmodel import Session
 
-from catalog import assortment, audit, pricing, versions
-from catalog.customers import NoValidContract
+from catalog import assortment, pricing, versions
 from catalog.tables import Customer, Item
 from catalog.version_content import ATTRIBUTE_KEYS, ITEM_FIELDS
 from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
 from catalog.versions import BATCH, iter_version_rows
+from customers import audit
+from customers.tree import NoValidContract
 from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}

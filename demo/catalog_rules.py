@@ -16,15 +16,8 @@ from sqlalchemy import Engine
 
 from accounts.passwords import hash_password
 from accounts.tables import User
-from catalog.rule_tables import (
-    CATEGORY,
-    AssortmentRule,
-    CustomerPartNumber,
-    PriceList,
-    PriceListEntry,
-    RoleLimit,
-)
 from core.database import session_scope
+from customers.rule_tables import CATEGORY, AssortmentRule, CustomerPartNumber, PriceList, PriceListEntry, RoleLimit
 
 DEMO_PASSWORD = "demo"
 

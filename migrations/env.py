@@ -2,11 +2,11 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-import catalog.audit_tables  # noqa: F401
 import catalog.contract_tables  # noqa: F401
-import catalog.rule_tables  # noqa: F401
 import catalog.tables  # noqa: F401
 import catalog.version_tables  # noqa: F401
+import customers.audit_tables  # noqa: F401
+import customers.rule_tables  # noqa: F401
 import invoicing.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import partners.tables  # noqa: F401

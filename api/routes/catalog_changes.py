@@ -11,7 +11,7 @@ from api.deps import EngineDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, call
 from api.security import CurrentActor, require_role
-from catalog import audit
+from customers import audit
 from models.catalog_changes import CatalogChangePage, Kind
 from models.customer_rules import Printable
 

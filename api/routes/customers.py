@@ -1,7 +1,7 @@
 """Customers and their catalog rules: price lists, role rules, role limits, part numbers and the
 special assortment. Catalog managers edit; the seller's staff read every customer's, a customer's
 users their own tree's (another customer's is 404). The rules: catalog/customer_rules.py,
-catalog/price_list_admin.py, catalog/customer_overview.py."""
+catalog/price_lists.py, catalog/overview.py."""
 
 import inspect
 from functools import partial
@@ -13,10 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
-from catalog import customer_overview, price_list_admin
-from catalog import customer_rules as rules
-from catalog.customers import customer_chain
 from core.database import session_scope
+from customers import overview, price_lists
+from customers import rule_edits as rules
+from customers.tree import customer_chain
 from models.actors import Actor
 from models.customer_rules import (
     CustomerDetail,
@@ -46,7 +46,7 @@ def _visible(session, actor: Actor) -> list[str] | None:
         return None
     if actor.customer_id is None:
         raise Problem(403, "Delivery units have no customers")
-    return customer_overview.customer_tree(session, actor.customer_id)
+    return overview.customer_tree(session, actor.customer_id)
 
 
 def _problems(fn, *args):
@@ -95,7 +95,7 @@ async def write(engine, actor: Actor, fn, *args):
 
 def _list(engine, actor: Actor) -> list[CustomerSummary]:
     with session_scope(engine) as session:
-        return customer_overview.list_customers(session, _visible(session, actor))
+        return overview.list_customers(session, _visible(session, actor))
 
 
 @router.get(
@@ -114,7 +114,7 @@ async def list_customers(actor: CurrentActor, engine: EngineDep) -> list[Custome
 )
 async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> CustomerDetail:
     # a subsidiary's users see its parents, but not the parents' other subsidiaries (their siblings)
-    return await read(engine, actor, customer_id, customer_overview.customer_detail, with_visible=True)
+    return await read(engine, actor, customer_id, overview.customer_detail, with_visible=True)
 
 
 # --- price lists, role rules and limits, part numbers and the special assortment --------------------
@@ -183,7 +183,7 @@ _keyed_rules(
     "price_list_id",
     PriceListIn,
     PriceListOut,
-    (price_list_admin.price_lists, price_list_admin.put_price_list, price_list_admin.delete_price_list),
+    (price_lists.price_lists, price_lists.put_price_list, price_lists.delete_price_list),
     (
         "The customer's own price lists with their entries (none: it uses its parent's)",
         "Create or replace a price list with all its entries (catalog managers)",

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from accounts.tables import User
-from catalog.rule_tables import (
+from core.database import session_scope
+from customers.rule_tables import (
     ALL,
     CATEGORY,
     SKU,
@@ -17,7 +18,6 @@ from catalog.rule_tables import (
     PriceListEntry,
     RoleLimit,
 )
-from core.database import session_scope
 from models.actors import Actor
 from tests.catalog.data import new_id
 

@@ -11,10 +11,11 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from catalog import audit, contract_terms, quality, subassortments
-from catalog import customer_rules as rules
-from catalog.price_list_admin import delete_price_list, put_price_list
+from catalog import contract_terms, quality, subassortments
 from core.database import session_scope
+from customers import audit
+from customers import rule_edits as rules
+from customers.price_lists import delete_price_list, put_price_list
 from models.catalog_changes import CatalogChangeOut
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
 from models.contracts import ContractItemTerms, ContractTermsUpdate

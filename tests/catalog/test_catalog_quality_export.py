@@ -297,7 +297,8 @@ def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
 def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     # a contract item, a special item or a price-list entry added after the publication must not show
     # an item that breaks the customer's quality rules (the demo's installation service has no image)
-    from catalog import contract_terms, customer_rules, price_list_admin
+    from catalog import contract_terms
+    from customers import price_lists, rule_edits
     from models.contracts import ContractItemTerms
     from models.customer_rules import PriceListIn, SpecialItemIn
 
@@ -317,12 +318,12 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     other, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     with session_scope(db, write_lock=True) as session:
         quality.set_rules(session, other, [QualityRuleIn(rule="image")], actor="test")
-    customer_rules.put_special_item(db, other, service, SpecialItemIn(price=Decimal("700.00")), actor="test")
+    rule_edits.put_special_item(db, other, service, SpecialItemIn(price=Decimal("700.00")), actor="test")
     assert service not in prices(bmecat_of(db, other))
     third, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     with session_scope(db, write_lock=True) as session:
         quality.set_rules(session, third, [QualityRuleIn(rule="image")], actor="test")
-    price_list_admin.put_price_list(
+    price_lists.put_price_list(
         db,
         third,
         f"PL-{third}",

@@ -10,15 +10,15 @@ from decimal import Decimal
 import pytest
 
 from accounts.tables import User
-from catalog import audit
-from catalog import customer_rules as rules
-from catalog.customer_overview import customer_detail, customer_tree, list_customers
 from catalog.limits import Limits, limits_for
-from catalog.partnumbers import part_numbers
-from catalog.price_list_admin import delete_price_list, price_lists, put_price_list
 from catalog.pricing import unit_price
 from catalog.views import customer_catalog
 from core.database import session_scope
+from customers import audit
+from customers import rule_edits as rules
+from customers.overview import customer_detail, customer_tree, list_customers
+from customers.part_numbers import part_numbers
+from customers.price_lists import delete_price_list, price_lists, put_price_list
 from models.customer_rules import (
     PartNumberIn,
     PriceListEntry,

@@ -5,8 +5,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from accounts.tables import User
-from catalog.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, PriceListEntry, RoleLimit
 from core.database import session_scope
+from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, PriceListEntry, RoleLimit
 from demo.catalog_rules import load_catalog_rules
 
 TABLES = [PriceList, PriceListEntry, CustomerPartNumber, AssortmentRule, RoleLimit, User]

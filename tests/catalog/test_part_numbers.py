@@ -4,10 +4,10 @@ inherited by subsidiaries per item unless overridden; on SQLite and PostgreSQL."
 from datetime import date
 
 from catalog import assortment
-from catalog.partnumbers import part_numbers
 from catalog.validation import validate_order
 from catalog.views import customer_catalog
 from core.database import session_scope
+from customers.part_numbers import part_numbers
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 from tests.catalog.rules_data import add_part_numbers
 

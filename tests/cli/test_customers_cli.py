@@ -5,10 +5,10 @@ the same rules as the API (catalog/customer_rules.py, catalog/price_list_admin.p
 from datetime import date
 from decimal import Decimal
 
-from catalog import customer_rules as rules
-from catalog.price_list_admin import price_lists
 from catalog.pricing import unit_price
 from core.database import session_scope
+from customers import rule_edits as rules
+from customers.price_lists import price_lists
 from tests.cli.tables import row
 
 TODAY = date(2026, 11, 27)

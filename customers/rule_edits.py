@@ -17,10 +17,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, select
 from sqlmodel import Session, SQLModel
 
-from catalog import audit, quality
-from catalog.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
+from catalog import quality
 from catalog.tables import Customer, Item, SpecialItem
 from core.database import session_scope
+from customers import audit
+from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
 from models.customer_rules import (
     PartNumberIn,
     PartNumberOut,

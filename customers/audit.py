@@ -17,8 +17,8 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import BigInteger, literal, select
 from sqlmodel import Session, SQLModel
 
-from catalog.audit_tables import CatalogChange
 from core.database import ExactDecimal
+from customers.audit_tables import CatalogChange
 from models.catalog_changes import CatalogChangeOut, CatalogChangePage, Kind
 
 KINDS: tuple[str, ...] = get_args(Kind)

@@ -6,8 +6,8 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from catalog.rule_tables import CustomerPartNumber
 from catalog.tables import Item
+from customers.rule_tables import CustomerPartNumber
 
 
 def part_numbers(session: Session, chain_ids: list[str], skus: list[str]) -> dict[str, str]:

@@ -10,11 +10,12 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from catalog import audit, quality
-from catalog.customer_rules import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
-from catalog.rule_tables import PriceList, PriceListEntry
+from catalog import quality
 from catalog.tables import Item
 from core.database import session_scope
+from customers import audit
+from customers.rule_edits import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
+from customers.rule_tables import PriceList, PriceListEntry
 from models.customer_rules import PriceListEntry as EntryModel
 from models.customer_rules import PriceListIn, PriceListOut
 

@@ -9,10 +9,10 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from catalog.customer_rules import CustomerNotFound
-from catalog.customers import NoValidContract, customer_chain, effective_contract, nearest_owner
-from catalog.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit
 from catalog.tables import Customer, SpecialItem
+from customers.rule_edits import CustomerNotFound
+from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit
+from customers.tree import NoValidContract, customer_chain, effective_contract, nearest_owner
 from models.customer_rules import CustomerDetail, CustomerSummary, RulesOverview
 
 
