@@ -55,14 +55,14 @@ def _number(value: int | None, none: str = "–") -> str:
 @app.command("list")
 def list_contracts(customer: str = typer.Option(None, help="only this customer's contracts")) -> None:
     """List contracts with validity, currency and what call-offs consumed of the value cap."""
-    from catalog import contracts
     from catalog.tables import Customer
+    from contracts import consumption
     from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         if customer is not None and session.get(Customer, customer) is None:
             _fail(f"unknown customer {customer}", "customer")
-        rows = contracts.summaries(session, None if customer is None else [customer])
+        rows = consumption.summaries(session, None if customer is None else [customer])
     if not rows:
         console.print(f"no contracts of {customer}" if customer else "no contracts")
         return
@@ -87,18 +87,18 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
 
 
 def _show(contract_id: str) -> None:
-    from catalog import contracts
+    from contracts import consumption
     from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
-        c = contracts.usage(session, contract_id)
+        c = consumption.usage(session, contract_id)
     if c is None:
         _fail(f"contract {contract_id} not found")
     console.print(f"[bold]{escape(c.contract_id)}[/bold] {escape(c.name)} (customer {escape(c.customer_id)})")
     console.print(f"  valid {c.valid_from} – {c.valid_to}" + ("" if c.in_force else " [yellow](not in force)[/yellow]"))
     console.print(
         f"  currency {c.currency}, payment {c.payment_terms_days} days, "
-        f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
+        f"tolerance {consumption.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
     )
     console.print(
         f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
@@ -139,7 +139,7 @@ def show(contract_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 
 def _edit(contract_id: str, change) -> None:
-    from catalog import contract_terms
+    from contracts import terms as contract_terms
 
     with engine() as db:
         try:
@@ -165,7 +165,7 @@ def set_terms(
     """Change a contract's terms; only the options given change.
 
     New call-offs are checked against the new terms; running orders keep what they consumed."""
-    from catalog import contract_terms
+    from contracts import terms as contract_terms
     from models.contracts import ContractTermsUpdate
 
     if value_cap is not None and no_value_cap:
@@ -205,7 +205,7 @@ def set_item(
     """Add an item to a contract, or set its price, agreed quantity and value cap.
 
     Like the API's PUT: an omitted agreed quantity or value cap is removed."""
-    from catalog import contract_terms
+    from contracts import terms as contract_terms
     from models.contracts import ContractItemTerms
 
     given = {"price": price, "agreed_quantity": agreed_quantity, "value_cap": value_cap}
@@ -223,8 +223,8 @@ def list_call_offs(
     limit: int = typer.Option(50, min=1, max=500),
 ) -> None:
     """The orders that called off a contract, newest first, with what each consumed."""
-    from catalog import call_offs
     from catalog.tables import Contract
+    from contracts import call_offs
     from core.database import session_scope
 
     if status not in (None, "active", "released"):

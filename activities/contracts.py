@@ -3,7 +3,7 @@
 from sqlalchemy import Engine
 from temporalio import activity
 
-from catalog import contracts
+from contracts import consumption as contracts
 from models.contracts import ConsumptionRequest, ConsumptionResult, ReleaseRequest, ReleaseResult
 
 

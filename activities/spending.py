@@ -6,7 +6,7 @@ worker to use them."""
 from sqlalchemy import Engine
 from temporalio import activity
 
-from catalog.limits import record_spend, release_spend
+from contracts.limits import record_spend, release_spend
 from models.spend import SpendRecord, SpendRelease
 
 

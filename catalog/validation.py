@@ -17,9 +17,9 @@ from sqlmodel import Session
 from accounts.tables import User
 from catalog import assortment, pricing
 from catalog.configuration import check
-from catalog.limits import limits_for, month_of, month_spend
 from catalog.rights import rights_for
 from catalog.versions import live_version
+from contracts.limits import limits_for, month_of, month_spend
 from models.money import line_amounts, total
 from models.orders import OrderPlacement, PricedLine, ValidatedOrder
 

@@ -2,9 +2,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-import catalog.contract_tables  # noqa: F401
 import catalog.tables  # noqa: F401
 import catalog.version_tables  # noqa: F401
+import contracts.tables  # noqa: F401
 import customers.audit_tables  # noqa: F401
 import customers.rule_tables  # noqa: F401
 import invoicing.tables  # noqa: F401

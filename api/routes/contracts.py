@@ -8,9 +8,11 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
-from catalog import call_offs, contract_terms, contracts
 from catalog.assortment import customer_chain
 from catalog.tables import Contract
+from contracts import call_offs
+from contracts import consumption as contracts
+from contracts import terms as contract_terms
 from core.database import session_scope
 from models.actors import Actor
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage

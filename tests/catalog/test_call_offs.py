@@ -3,8 +3,8 @@ and PostgreSQL."""
 
 from decimal import Decimal
 
-from catalog import contracts
-from catalog.call_offs import call_offs
+from contracts import consumption
+from contracts.call_offs import call_offs
 from core.database import session_scope
 from tests.catalog.data import new_id
 from tests.catalog.test_contract_consumption import line, make_contract
@@ -18,10 +18,10 @@ def listed(db, contract_id: str, **kwargs):
 def test_call_offs_newest_first_with_lines_and_release(db):
     contract_id = make_contract(db, agreed={"SW-24-PRO": 3})
     first, second, third = new_id("O"), new_id("O"), new_id("O")
-    assert contracts.consume(db, contract_id, first, [line("SW-24-PRO", 2), line("CBL-CAT6-5M", 10)]).accepted
-    assert contracts.consume(db, contract_id, second, [line("CBL-CAT6-5M", 4)]).accepted
-    assert contracts.consume(db, contract_id, third, [line("SW-24-PRO", 2)], force=True).forced  # 4 of 3: expert
-    contracts.release(db, second)
+    assert consumption.consume(db, contract_id, first, [line("SW-24-PRO", 2), line("CBL-CAT6-5M", 10)]).accepted
+    assert consumption.consume(db, contract_id, second, [line("CBL-CAT6-5M", 4)]).accepted
+    assert consumption.consume(db, contract_id, third, [line("SW-24-PRO", 2)], force=True).forced  # 4 of 3: expert
+    consumption.release(db, second)
 
     got = listed(db, contract_id)
     assert [c.order_id for c in got] == [third, second, first]

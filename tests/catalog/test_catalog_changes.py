@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from catalog import contract_terms, quality, subassortments
+from catalog import quality, subassortments
+from contracts import terms as contract_terms
 from core.database import session_scope
 from customers import audit
 from customers import rule_edits as rules

@@ -297,7 +297,7 @@ def test_exports_carry_minimum_quantities_and_quantity_breaks(db, tmp_path):
 def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     # a contract item, a special item or a price-list entry added after the publication must not show
     # an item that breaks the customer's quality rules (the demo's installation service has no image)
-    from catalog import contract_terms
+    from contracts import terms
     from customers import price_lists, rule_edits
     from models.contracts import ContractItemTerms
     from models.customer_rules import PriceListIn, SpecialItemIn
@@ -309,7 +309,7 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
         with session_scope(db, write_lock=True) as session:
             quality.set_rules(session, customer, [QualityRuleIn(rule="image")], actor="test")
 
-    contract_terms.set_item(db, contract_id, service, ContractItemTerms(price=Decimal("800.00")), actor="test")
+    terms.set_item(db, contract_id, service, ContractItemTerms(price=Decimal("800.00")), actor="test")
     for customer in (parent, child):
         with session_scope(db) as session:
             assert quality.hidden_skus(session, customer) == {service}

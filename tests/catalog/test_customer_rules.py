@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.tables import User
-from catalog.limits import Limits, limits_for
 from catalog.pricing import unit_price
 from catalog.views import customer_catalog
+from contracts.limits import Limits, limits_for
 from core.database import session_scope
 from customers import audit
 from customers import rule_edits as rules

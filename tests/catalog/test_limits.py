@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from accounts.tables import User
-from catalog.limits import Limits, limits_for, month_of, month_spend, record_spend, release_spend
 from catalog.validation import validate_order
+from contracts.limits import Limits, limits_for, month_of, month_spend, record_spend, release_spend
 from core.database import session_scope
 from customers.rule_tables import BuyerSpend
 from tests.catalog.data import add_customer, new_id, order

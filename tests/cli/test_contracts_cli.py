@@ -5,7 +5,7 @@ through the CLI, with the same rules (catalog/contract_terms.py) and the same co
 from datetime import date
 from decimal import Decimal
 
-from catalog import contracts
+from contracts import consumption as contracts
 from core.database import session_scope
 from models.contracts import ConsumptionLine
 from tests.cli.tables import row

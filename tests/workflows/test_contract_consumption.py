@@ -7,8 +7,8 @@ demo contract is not used up."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from catalog import contracts
 from catalog.tables import Contract, ContractItem
+from contracts import consumption
 from core.database import session_scope
 from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderStatus
@@ -48,7 +48,7 @@ def contract_with(engine, *, agreed: int, on_exceed: str, tolerance: str = "0", 
 
 def consumed(engine, contract_id: str) -> int:
     with session_scope(engine) as session:
-        return next(i for i in contracts.usage(session, contract_id).items if i.sku == "SW-24-PRO").consumed_quantity
+        return next(i for i in consumption.usage(session, contract_id).items if i.sku == "SW-24-PRO").consumed_quantity
 
 
 def decision(verdict: str, comment: str = "") -> ApprovalDecision:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Session
 
-from catalog.contract_tables import TOTAL, ContractConsumption
+from contracts.tables import TOTAL, ContractConsumption
 from models.contracts import CallOff, CallOffLine
 
 MAX_LIMIT = 500
