@@ -57,8 +57,8 @@ def _read(file: Path) -> str:
 @contextmanager
 def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
     """A transaction (`write_lock`: a writer's), once the customer is known to exist."""
-    from catalog.tables import Customer
     from core.database import session_scope
+    from customers.tables import Customer
 
     with engine() as db, session_scope(db, write_lock=write_lock) as session:
         if session.get(Customer, customer) is None:

@@ -55,9 +55,9 @@ def _number(value: int | None, none: str = "–") -> str:
 @app.command("list")
 def list_contracts(customer: str = typer.Option(None, help="only this customer's contracts")) -> None:
     """List contracts with validity, currency and what call-offs consumed of the value cap."""
-    from catalog.tables import Customer
     from contracts import consumption
     from core.database import session_scope
+    from customers.tables import Customer
 
     with engine() as db, session_scope(db) as session:
         if customer is not None and session.get(Customer, customer) is None:
@@ -223,8 +223,8 @@ def list_call_offs(
     limit: int = typer.Option(50, min=1, max=500),
 ) -> None:
     """The orders that called off a contract, newest first, with what each consumed."""
-    from catalog.tables import Contract
     from contracts import call_offs
+    from contracts.tables import Contract
     from core.database import session_scope
 
     if status not in (None, "active", "released"):

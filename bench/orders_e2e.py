@@ -241,7 +241,7 @@ async def temporal_ready(sys_: System) -> None:
 def prepare_database(sys_: System) -> None:
     from sqlalchemy import update
 
-    from catalog.tables import ContractItem
+    from contracts.tables import ContractItem
     from core.database import make_engine
     from demo.seed import load_demo_data
     from migrations import upgrade
@@ -677,7 +677,7 @@ async def main() -> int:
         print("phases per order (p50 / p95):", flush=True)
         for name, values in stats.phase.items():
             print(f"  {name:32s} {ms(quantile(values, 0.5)):>8s} / {ms(quantile(values, 0.95)):>8s}", flush=True)
-        print(f"HTTP requests in the measured phase (per order; mean / p95 latency):", flush=True)
+        print("HTTP requests in the measured phase (per order; mean / p95 latency):", flush=True)
         total_requests = sum(len(v) for v in stats.latencies.values())
         for kind in ("place", "poll", "webhook", "payment"):
             values = stats.latencies.get(kind, [])

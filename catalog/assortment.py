@@ -29,10 +29,10 @@ from sqlmodel import Session
 
 from catalog import pricing
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
-from catalog.tables import Contract, Item
+from catalog.tables import Item
 from catalog.version_tables import HiddenItem, SubAssortment
+from contracts.tables import Contract
 from customers.part_numbers import part_number_join, skus_matching
-from customers.tree import NoValidContract, customer_chain, effective_contract  # noqa: F401  (API of this module)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import IO
 from sqlmodel import Session
 
 from catalog import bmecat_writer, csvformat, subassortments, versions
-from catalog.tables import Customer
 from catalog.version_content import ATTRIBUTE_KEYS
+from customers.tables import Customer
 
 
 class NothingPublished(Exception):

@@ -36,10 +36,12 @@ from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from catalog.tables import Contract, ContractItem, Item, SpecialItem
+from catalog.tables import Item
 from catalog.version_tables import SubAssortment, SubAssortmentItem
-from customers.rule_tables import PriceList, PriceListEntry
-from customers.tree import customer_chain, effective_contract, nearest_owner
+from contracts.in_force import effective_contract
+from contracts.tables import Contract, ContractItem
+from customers.rule_tables import PriceList, PriceListEntry, SpecialItem
+from customers.tree import customer_chain, nearest_owner
 
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
 # an item a published catalog version removed, kept only because something refers to it

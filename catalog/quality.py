@@ -26,9 +26,9 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from catalog import subassortments, versions
-from catalog.tables import Customer
 from catalog.version_tables import CatalogVersionItem, CustomerCatalog, HiddenItem, QualityRule
 from customers import audit
+from customers.tables import Customer
 from models.catalog_versions import (
     CustomerPublication,
     CustomerQuality,

@@ -28,12 +28,14 @@ from sqlalchemy import delete, insert, or_, select
 from sqlmodel import Session
 
 from catalog import assortment, pricing, versions
-from catalog.tables import Customer, Item
+from catalog.tables import Item
 from catalog.version_content import ATTRIBUTE_KEYS, ITEM_FIELDS
 from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
 from catalog.versions import BATCH, iter_version_rows
+from contracts.in_force import NoValidContract
 from customers import audit
-from customers.tree import NoValidContract
+from customers.tables import Customer
+from customers.tree import customer_chain
 from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}
@@ -59,7 +61,7 @@ class ViewEntry:
 
 def definition(session: Session, customer_id: str) -> SubAssortment | None:
     """The sub-assortment of the customer or of its nearest ancestor that has one."""
-    chain_ids = [c.id for c in assortment.customer_chain(session, customer_id)]
+    chain_ids = [c.id for c in customer_chain(session, customer_id)]
     owner = pricing.subassortment_owner(session, chain_ids)
     return None if owner is None else session.get(SubAssortment, owner)
 
@@ -126,7 +128,7 @@ def replace(
         return None
     own = None
     for other in quality.customers_with_rules(session):  # the customer and the subsidiaries below it
-        if customer_id in (c.id for c in assortment.customer_chain(session, other)):
+        if customer_id in (c.id for c in customer_chain(session, other)):
             publication = quality.apply_customer(session, other, live)
             own = publication if other == customer_id else own
     return own

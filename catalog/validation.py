@@ -19,6 +19,7 @@ from catalog import assortment, pricing
 from catalog.configuration import check
 from catalog.rights import rights_for
 from catalog.versions import live_version
+from contracts.in_force import NoValidContract, effective_contract
 from contracts.limits import limits_for, month_of, month_spend
 from models.money import line_amounts, total
 from models.orders import OrderPlacement, PricedLine, ValidatedOrder
@@ -38,8 +39,8 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
     customer_id = buyer.customer_id
     expert_reasons: list[str] = []
     try:
-        contract = assortment.effective_contract(session, customer_id, as_of)
-    except assortment.NoValidContract as exc:
+        contract = effective_contract(session, customer_id, as_of)
+    except NoValidContract as exc:
         # outside the validity period: rejected, or for the expert to decide, by contract setting
         if exc.contract is None or exc.contract.on_exceed != "expert":
             raise OrderRejected(f"Order not possible: {exc}", "contract") from exc

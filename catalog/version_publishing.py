@@ -22,10 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from catalog import draft_lock, quality, subassortments
-from catalog.tables import ContractItem, Item, SpecialItem
+from catalog.tables import Item
 from catalog.version_content import ITEM_FIELDS
 from catalog.version_tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from catalog.versions import StaleDraft, VersionConflict, get_version, item_count, iter_version_rows, utcnow
+from contracts.tables import ContractItem
+from customers.rule_tables import SpecialItem
 from models.catalog_versions import MaterialiseResult, PublishResult
 
 

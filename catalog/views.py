@@ -95,7 +95,7 @@ def customer_catalog(
     roles: list[str] | None = None,
 ) -> CatalogPage:
     """The page of the customer's assortment a user with `roles` may see, at the customer's
-    prices. Raises assortment.NoValidContract when the customer has no contract in force."""
+    prices. Raises NoValidContract when the customer has no contract in force."""
     ctx = pricing.context(session, customer_id, as_of)
     rights = None if roles is None else rights_for(session, ctx.chain_ids, roles)
     entries, total = assortment.search(

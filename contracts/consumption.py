@@ -22,8 +22,8 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
-from catalog.tables import Contract, ContractItem, Item
-from contracts.tables import ACTIVE, RELEASED, TOTAL, ContractConsumption
+from catalog.tables import Item
+from contracts.tables import ACTIVE, RELEASED, TOTAL, Contract, ContractConsumption, ContractItem
 from core.database import session_scope
 from models.contracts import (
     ConsumptionLine,

@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from accounts.tables import User
+from contracts.tables import BuyerSpend
 from core.database import session_scope
-from customers.rule_tables import BuyerSpend, RoleLimit
+from customers.rule_tables import RoleLimit
 from customers.tree import nearest_owner
 
 ZERO = Decimal("0.00")

@@ -4,7 +4,8 @@ change is recorded with its actor in the audit trail (catalog/audit.py), in the 
 from sqlalchemy import Engine
 
 from catalog import quality
-from catalog.tables import Contract, ContractItem, Item
+from catalog.tables import Item
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
 from customers import audit
 from models.contracts import ContractItemTerms, ContractTermsUpdate

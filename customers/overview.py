@@ -9,10 +9,11 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from catalog.tables import Customer, SpecialItem
+from contracts.in_force import NoValidContract, effective_contract
 from customers.rule_edits import CustomerNotFound
-from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit
-from customers.tree import NoValidContract, customer_chain, effective_contract, nearest_owner
+from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit, SpecialItem
+from customers.tables import Customer
+from customers.tree import customer_chain, nearest_owner
 from models.customer_rules import CustomerDetail, CustomerSummary, RulesOverview
 
 

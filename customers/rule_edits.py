@@ -18,10 +18,11 @@ from sqlalchemy import Engine, delete, select
 from sqlmodel import Session, SQLModel
 
 from catalog import quality
-from catalog.tables import Customer, Item, SpecialItem
+from catalog.tables import Item
 from core.database import session_scope
 from customers import audit
-from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit
+from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit, SpecialItem
+from customers.tables import Customer
 from models.customer_rules import (
     PartNumberIn,
     PartNumberOut,

@@ -1,14 +1,14 @@
 """Per-customer catalog rules (SQLModel tables): price lists with quantity breaks, customer part
-numbers, role rules (what a role may see and order), role limits, and the buyers' monthly spend.
+numbers, role rules (what a role may see and order), role limits, and the special assortment.
 
-The rules themselves live in catalog/pricing.py, catalog/partnumbers.py, catalog/rights.py and
-catalog/spend.py; README "Catalog: prices, rights, configurations" explains them.
+The rules themselves live in catalog/pricing.py, customers/part_numbers.py, catalog/rights.py and
+contracts/limits.py; README "Catalog: prices, rights, configurations" explains them.
 """
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, Index
+from sqlalchemy import CheckConstraint, Column
 from sqlmodel import Field, SQLModel
 
 from core.database import MoneyType
@@ -74,15 +74,9 @@ class RoleLimit(SQLModel, table=True):
     monthly_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
 
 
-class BuyerSpend(SQLModel, table=True):
-    """The net value of one accepted order of a buyer, in the month it was placed ("2026-11");
-    written idempotently by catalog.spend.record_spend, removed by release_spend."""
+class SpecialItem(SQLModel, table=True):
+    """A customer's special assortment on top of its contract (e.g. a country subsidiary's)."""
 
-    __table_args__ = (Index("ix_buyerspend_user_month", "user_email", "month"),)
-
-    user_email: str = Field(primary_key=True, max_length=254)
-    order_id: str = Field(primary_key=True, max_length=64)
-    month: str = Field(max_length=7)
-    net: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
-    currency: str = Field(default="EUR", max_length=3)
-    recorded_at: datetime
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True)
+    sku: str = Field(foreign_key="item.sku", primary_key=True)
+    price: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from catalog.tables import Contract, ContractItem
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
 
 # contract id -> (value cap, tolerance in percent, on_exceed)

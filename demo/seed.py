@@ -8,8 +8,11 @@ from sqlalchemy import Engine
 
 from accounts.passwords import hash_password
 from accounts.tables import User
-from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
+from catalog.tables import Item
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
+from customers.rule_tables import SpecialItem
+from customers.tables import Customer
 from demo.catalog_rules import load_catalog_rules
 from demo.catalog_versions import load_catalog_versions
 from demo.contracts import load_contract_terms

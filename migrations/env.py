@@ -7,6 +7,7 @@ import catalog.version_tables  # noqa: F401
 import contracts.tables  # noqa: F401
 import customers.audit_tables  # noqa: F401
 import customers.rule_tables  # noqa: F401
+import customers.tables  # noqa: F401
 import invoicing.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import partners.tables  # noqa: F401

@@ -5,7 +5,6 @@ own price lists, role rules and limits, part numbers and special items (or whose
 for the seller's catalog managers, experts and finance the latest entries of the audit trail.
 Editing stays with the API and the CLI (`order2cash customers ...`)."""
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request

@@ -9,11 +9,12 @@ from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor
 from catalog import pricing
-from catalog.assortment import Entry, NoValidContract, entries
+from catalog.assortment import Entry, entries
 from catalog.configuration import check
 from catalog.rights import rights_for
 from catalog.tables import Item
 from catalog.views import STAFF, customer_catalog, entry_item, seller_catalog, to_catalog_item
+from contracts.in_force import NoValidContract
 from core.database import session_scope
 from models.actors import Actor
 from models.catalog import (

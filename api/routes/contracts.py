@@ -8,12 +8,12 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
-from catalog.assortment import customer_chain
-from catalog.tables import Contract
 from contracts import call_offs
 from contracts import consumption as contracts
 from contracts import terms as contract_terms
+from contracts.tables import Contract
 from core.database import session_scope
+from customers.tree import customer_chain
 from models.actors import Actor
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
 from models.customer_rules import Printable, possible_key

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import update
 
-from catalog.tables import ContractItem
+from contracts.tables import ContractItem
 from core.database import session_scope
 from tests.api.flows import app_db, demo_hash, order_until, place  # noqa: F401 - app_db, demo_hash: fixtures
 from tests.catalog.data import add_customer

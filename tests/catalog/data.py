@@ -8,8 +8,10 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from accounts.tables import User
-from catalog.tables import Contract, ContractItem, Customer, SpecialItem
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
+from customers.rule_tables import SpecialItem
+from customers.tables import Customer
 from models.actors import Actor
 from models.orders import OrderLineRequest, OrderPlacement
 from tests.workflows.helpers import POLICY

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from catalog import assortment
+from contracts.in_force import effective_contract
 from core.database import session_scope
 
 TODAY = date(2026, 11, 27)
@@ -11,7 +12,7 @@ TODAY = date(2026, 11, 27)
 
 def search(db, customer_id: str, *, q=None, category=None, limit=50, offset=0):
     with session_scope(db) as session:
-        contract = assortment.effective_contract(session, customer_id, TODAY)
+        contract = effective_contract(session, customer_id, TODAY)
         entries, total = assortment.search(
             session, customer_id, contract, q=q, category=category, limit=limit, offset=offset
         )

@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from catalog.tables import Contract, ContractItem
 from contracts import consumption as contracts
-from contracts.tables import ACTIVE, RELEASED, TOTAL, ContractConsumption
+from contracts.tables import ACTIVE, RELEASED, TOTAL, Contract, ContractConsumption, ContractItem
 from core.database import session_scope
 from models.contracts import ConsumptionLine
 from tests.catalog.data import add_customer, new_id

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from catalog.tables import Contract
 from catalog.validation import OrderRejected, validate_order
+from contracts.tables import Contract
 from core.database import session_scope
 from tests.catalog.data import add_buyer, add_customer, order
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from accounts.tables import User
 from catalog.validation import validate_order
 from contracts.limits import Limits, limits_for, month_of, month_spend, record_spend, release_spend
+from contracts.tables import BuyerSpend
 from core.database import session_scope
-from customers.rule_tables import BuyerSpend
 from tests.catalog.data import add_customer, new_id, order
 from tests.catalog.rules_data import add_role_limit, add_user
 

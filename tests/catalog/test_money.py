@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from catalog.tables import Contract, ContractItem, Item
+from catalog.tables import Item
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
 from models.money import Amounts, line_amounts, round_money, total
 from models.orders import PricedLine
@@ -105,7 +106,7 @@ def test_seeded_prices_are_exact(db):
 
 def test_the_database_rounds_money_commercially(db):
     """Half-up like models.money, not the banker's rounding Decimal defaults to."""
-    from catalog.tables import ContractItem as CI
+    from contracts.tables import ContractItem as CI
 
     with session_scope(db) as session:
         session.merge(CI(contract_id="ACME-FC-2026", sku="PWR-UPS-AT", price=Decimal("0.125")))

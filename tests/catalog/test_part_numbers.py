@@ -6,6 +6,7 @@ from datetime import date
 from catalog import assortment
 from catalog.validation import validate_order
 from catalog.views import customer_catalog
+from contracts.in_force import effective_contract
 from core.database import session_scope
 from customers.part_numbers import part_numbers
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
@@ -62,7 +63,7 @@ def test_the_catalog_search_finds_the_customers_part_number(db):
     assert catalog_numbers(db, "acme-at", q="usv") == {"PWR-UPS-AT": "AT-USV-1500"}
     assert catalog_numbers(db, "globex", q="acme-net") == {}  # another customer's numbers are not searched
     with session_scope(db) as session:
-        contract = assortment.effective_contract(session, "acme", TODAY)
+        contract = effective_contract(session, "acme", TODAY)
         entries, total = assortment.search(session, "acme", contract, q="0005", category=None, limit=10, offset=0)
     assert total == 1 and [(e.item.sku, e.part_number) for e in entries] == [("CBL-CAT6-5M", "ACME-CBL-0005")]
 

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog import assortment
 from catalog.pricing import Break, Quote, Sources, decide, minimum_quantity, price_breaks, unit_price
-from catalog.tables import ContractItem
 from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
+from contracts.in_force import effective_contract
+from contracts.tables import ContractItem
 from core.database import session_scope
 from customers.rule_tables import PriceListEntry
 from models.orders import ValidatedOrder
@@ -159,7 +160,7 @@ def test_demo_acme_cables_from_100_pieces(db):
     assert quote(db, "acme-at", "CBL-CAT6-5M", 100) == (D("3.90"), "price_list")  # inherited
     assert quote(db, "globex", "CBL-CAT6-5M", 100) == (D("4.60"), "contract")
     with session_scope(db) as session:
-        contract = assortment.effective_contract(session, "acme", TODAY)
+        contract = effective_contract(session, "acme", TODAY)
         entry = assortment.entries(session, "acme", contract, ["CBL-CAT6-5M"], as_of=TODAY)["CBL-CAT6-5M"]
     assert price_breaks(entry.sources) == [(1, D("4.20")), (100, D("3.90"))]
 

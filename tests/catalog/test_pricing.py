@@ -8,8 +8,9 @@ import pytest
 
 from accounts.tables import User
 from catalog import assortment
-from catalog.tables import Contract, ContractItem
 from catalog.validation import OrderRejected, validate_order
+from contracts.in_force import NoValidContract, effective_contract
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 
@@ -18,7 +19,7 @@ TODAY = date(2026, 11, 27)
 
 def prices(db, customer_id: str, skus: list[str], as_of: date = TODAY) -> dict[str, tuple[Decimal, str]]:
     with session_scope(db) as session:
-        contract = assortment.effective_contract(session, customer_id, as_of)
+        contract = effective_contract(session, customer_id, as_of)
         found = assortment.entries(session, customer_id, contract, skus)
         return {sku: (entry.price, entry.source) for sku, entry in found.items()}
 
@@ -64,7 +65,7 @@ def test_subsidiary_inherits_the_parent_contract_plus_its_special_assortment(db)
         "PWR-UPS-AT": (Decimal("589.00"), "special"),
     }
     with session_scope(db) as session:
-        assert assortment.effective_contract(session, "acme-at", TODAY).id == "ACME-FC-2026"
+        assert effective_contract(session, "acme-at", TODAY).id == "ACME-FC-2026"
         validated = validate_order(session, order(BUYERS["acme-at"], ("PWR-UPS-AT", 2), ("CBL-CAT6-5M", 5)), TODAY)
         assert validated.customer_id == "acme-at"
         assert validated.approver_customer_ids == ["acme-at", "acme"]
@@ -84,7 +85,7 @@ def test_special_price_wins_over_the_inherited_contract_price(db):
         "SW-24-PRO": (Decimal("1450.00"), "contract"),
     }
     with session_scope(db) as session:
-        contract = assortment.effective_contract(session, customer_id, TODAY)
+        contract = effective_contract(session, customer_id, TODAY)
         entries, total = assortment.search(session, customer_id, contract, q="cable", category=None, limit=10, offset=0)
     assert total == 1 and [(e.item.sku, e.price) for e in entries] == [("CBL-CAT6-5M", Decimal("3.99"))]
 
@@ -95,8 +96,8 @@ def test_expired_contract_rejects_the_order_naming_the_contract(db):
     )
     buyer = add_buyer(db, customer_id)
     with session_scope(db) as session:
-        with pytest.raises(assortment.NoValidContract) as raised:
-            assortment.effective_contract(session, customer_id, TODAY)
+        with pytest.raises(NoValidContract) as raised:
+            effective_contract(session, customer_id, TODAY)
         assert str(raised.value) == (
             f"the framework contract {contract_id} is not in force on 2026-11-27 (valid 2020-01-01 to 2020-12-31)"
         )
@@ -116,10 +117,10 @@ def test_contract_not_yet_in_force_and_no_contract_at_all(db):
     )
     none, _ = add_customer(db)
     with session_scope(db) as session:
-        with pytest.raises(assortment.NoValidContract, match=f"{future_contract} is not in force on 2026-11-27"):
-            assortment.effective_contract(session, future, TODAY)
-        with pytest.raises(assortment.NoValidContract, match="there is no framework contract for this customer"):
-            assortment.effective_contract(session, none, TODAY)
+        with pytest.raises(NoValidContract, match=f"{future_contract} is not in force on 2026-11-27"):
+            effective_contract(session, future, TODAY)
+        with pytest.raises(NoValidContract, match="there is no framework contract for this customer"):
+            effective_contract(session, none, TODAY)
 
 
 def test_renewed_contract_replaces_the_expired_one(db):
@@ -144,8 +145,8 @@ def test_subsidiary_of_a_customer_with_an_expired_contract_is_told_which_contrac
     parent, contract_id = add_customer(db, contract=(date(2020, 1, 1), date(2020, 12, 31)))
     child, _ = add_customer(db, parent_id=parent)
     with session_scope(db) as session:
-        with pytest.raises(assortment.NoValidContract, match=contract_id):
-            assortment.effective_contract(session, child, TODAY)
+        with pytest.raises(NoValidContract, match=contract_id):
+            effective_contract(session, child, TODAY)
 
 
 def test_order_limit_is_on_the_net_total(db):

@@ -5,8 +5,11 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from accounts.tables import User
-from catalog.tables import Contract, ContractItem, Customer, Item, SpecialItem
+from catalog.tables import Item
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
+from customers.rule_tables import SpecialItem
+from customers.tables import Customer
 from demo.seed import CONTRACT_ITEMS, CUSTOMERS, ITEMS, USERS, load_demo_data
 from partners.tables import DeliveryUnit
 

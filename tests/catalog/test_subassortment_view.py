@@ -17,11 +17,12 @@ from api.problems import Problem
 from api.routes.catalog import _check, _item
 from catalog import export, pricing, quality, subassortments, version_content, version_publishing, versions
 from catalog.pricing import Break, Sources
-from catalog.tables import Item, SpecialItem
+from catalog.tables import Item
 from catalog.validation import OrderRejected, validate_order
 from catalog.version_tables import CatalogVersionItem, SubAssortmentItem
 from catalog.views import customer_catalog
 from core.database import make_engine, session_scope
+from customers.rule_tables import SpecialItem
 from migrations import alembic_config, upgrade
 from models.actors import Actor
 from models.catalog import ConfigurationCheckRequest

@@ -8,6 +8,7 @@ from catalog import assortment
 from catalog.validation import OrderRejected, validate_order
 from catalog.version_tables import HiddenItem
 from catalog.versions import live_version
+from contracts.in_force import effective_contract
 from core.database import session_scope
 from tests.workflows.helpers import BUYER, CABLES, GLOBEX_BUYER, placement
 
@@ -26,7 +27,7 @@ def test_withheld_item_leaves_the_customers_view_and_validation(db):
         )
     try:
         with session_scope(db) as session:
-            contract = assortment.effective_contract(session, "acme", TODAY)
+            contract = effective_contract(session, "acme", TODAY)
             page, total = assortment.search(session, "acme", contract, q=None, category=None, limit=50, offset=0)
             assert "CBL-CAT6-5M" not in [e.item.sku for e in page]
             assert "CBL-CAT6-5M" not in assortment.entries(session, "acme", contract, ["CBL-CAT6-5M"])
@@ -34,7 +35,7 @@ def test_withheld_item_leaves_the_customers_view_and_validation(db):
                 validate_order(session, placement(CABLES), TODAY)
             assert rejected.value.field == "lines[0].sku"
             # other customers still see it
-            globex = assortment.effective_contract(session, "globex", TODAY)
+            globex = effective_contract(session, "globex", TODAY)
             assert "CBL-CAT6-5M" in assortment.entries(session, "globex", globex, ["CBL-CAT6-5M"])
             assert validate_order(session, placement(CABLES, buyer=GLOBEX_BUYER), TODAY).lines[0].sku == "CBL-CAT6-5M"
     finally:

@@ -12,8 +12,8 @@ import pytest
 
 from accounts.passwords import hash_password
 from accounts.tables import User
-from catalog.tables import Contract
 from catalog.version_tables import CatalogVersion
+from contracts.tables import Contract
 from core.database import make_engine, session_scope
 from tests.pages.conftest import hidden
 

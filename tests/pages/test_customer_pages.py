@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import delete
 
-from catalog.tables import Customer
 from customers.audit_tables import CatalogChange
+from customers.tables import Customer
 from tests.pages.test_contract_and_catalog_pages import in_db
 
 MANAGER = "catalog@seller.example"

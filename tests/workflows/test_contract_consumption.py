@@ -7,8 +7,8 @@ demo contract is not used up."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from catalog.tables import Contract, ContractItem
 from contracts import consumption
+from contracts.tables import Contract, ContractItem
 from core.database import session_scope
 from models.approvals import ApprovalDecision, ApprovalKind, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderStatus

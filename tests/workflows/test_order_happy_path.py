@@ -1,11 +1,9 @@
 from decimal import Decimal
 
-from temporalio.worker import Worker
-
 from core.settings import Settings
 from models.invoices import PaymentIn
 from models.orders import OrderStatus
-from tests.workflows.helpers import CABLES, FINANCE, SWITCH, deliver, placement, start, status, wait_for
+from tests.workflows.helpers import CABLES, FINANCE, SWITCH, deliver, placement, start, wait_for
 from worker import orders_worker
 from workflows.order import OrderWorkflow
 

@@ -4,7 +4,7 @@ a subsidiary orders from its parent's contract plus its own special assortment."
 from datetime import date
 from decimal import Decimal
 
-from catalog.tables import Contract
+from contracts.tables import Contract
 from core.database import session_scope
 from models.approvals import ApprovalDecision
 from models.orders import OrderLineRequest, OrderStatus
