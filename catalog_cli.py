@@ -31,11 +31,11 @@ app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 @app.command("versions")
 def list_versions() -> None:
     """List catalog versions, newest first."""
-    from catalog import versions
+    from catalog.versions import store
     from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
-        rows = versions.list_versions(session)
+        rows = store.list_versions(session)
     table = Table(title="Catalog versions")
     for column in ("id", "status", "items", "activates / published", "source", "note"):
         table.add_column(column)
@@ -58,11 +58,11 @@ def create_draft(
     empty: bool = typer.Option(False, help="start empty instead of from the published version"),
 ) -> None:
     """Create a draft version (a copy of the published one)."""
-    from catalog import versions
+    from catalog.versions import store
     from core.database import session_scope
 
     with engine() as db, session_scope(db, write_lock=True) as session:
-        version = versions.create_draft(session, created_by=ACTOR, note=note, empty=empty)
+        version = store.create_draft(session, created_by=ACTOR, note=note, empty=empty)
     console.print(f"draft version {version.id} created")
 
 
@@ -77,7 +77,8 @@ def import_file(
     show_errors: int = typer.Option(20, help="how many item errors to print"),
 ) -> None:
     """Import a file into a draft version, with a progress bar and a per-item error report."""
-    from catalog import file_import, importing, versions
+    from catalog import file_import, importing
+    from catalog.versions import store
     from core.database import session_scope
 
     s = get_settings()
@@ -86,7 +87,7 @@ def import_file(
     with engine() as db:
         if version is None:
             with session_scope(db, write_lock=True) as session:
-                version = versions.create_draft(
+                version = store.create_draft(
                     session, created_by=ACTOR, source=f"import:{file.name}", note=f"import of {file.name}"
                 ).id
             console.print(f"new draft version {version}")
@@ -115,7 +116,7 @@ def import_file(
                 )
             except importing.ImportRefused as exc:
                 fail(f"not imported: {exc}")
-            except versions.VersionError as exc:
+            except store.VersionError as exc:
                 fail(str(exc))
             progress.update(task, completed=total)
     table = Table(title=f"Import into draft {version} ({report.transaction}, {report.mode})")
@@ -151,13 +152,14 @@ def diff(
     limit: int = typer.Option(50, help="lines per section"),
 ) -> None:
     """What publishing a version would change."""
-    from catalog import version_diff, versions
+    from catalog.versions import diff as version_diff
+    from catalog.versions import store
     from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         try:
             d = version_diff.diff(session, version, base, limit=limit)
-        except versions.VersionError as exc:
+        except store.VersionError as exc:
             fail(str(exc))
     console.print(f"[bold]{d.summary()}[/bold]")
     for item in d.added:
@@ -186,7 +188,7 @@ def publish(
     ),
 ) -> None:
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
-    from catalog import versions
+    from catalog.versions import store
     from workflows import catalog_starter
 
     async def run(db):
@@ -201,7 +203,7 @@ def publish(
     try:
         with engine() as db:
             result = asyncio.run(run(db))
-    except (versions.VersionError, catalog_starter.PublicationUnavailable) as exc:
+    except (store.VersionError, catalog_starter.PublicationUnavailable) as exc:
         fail(str(exc))
     if result.status == "scheduled":
         console.print(f"version {version} is scheduled for {result.activates_at.isoformat()}")
@@ -219,7 +221,7 @@ def publish(
 @app.command("unpublish")
 def unpublish(version: int = typer.Argument(...)) -> None:
     """Cancel a scheduled publication."""
-    from catalog import versions
+    from catalog.versions import store
     from core.temporal_client import connect
     from workflows import catalog_starter
 
@@ -229,7 +231,7 @@ def unpublish(version: int = typer.Argument(...)) -> None:
     try:
         with engine() as db:
             changed = asyncio.run(run(db))
-    except versions.VersionError as exc:
+    except store.VersionError as exc:
         fail(str(exc))
     console.print(f"version {version} is a draft again" if changed else f"version {version} was not scheduled")
 
@@ -237,13 +239,14 @@ def unpublish(version: int = typer.Argument(...)) -> None:
 @app.command("quality")
 def quality_report(version: int = typer.Argument(...), customer: str = typer.Option(None)) -> None:
     """Which item fails which customer's quality rules in a version."""
-    from catalog import quality, versions
+    from catalog import quality
+    from catalog.versions import store
     from core.database import session_scope
 
     with engine() as db, session_scope(db) as session:
         try:
             report = quality.report(session, version, customer)
-        except versions.VersionError as exc:
+        except store.VersionError as exc:
             fail(str(exc))
     for c in report.customers:
         console.print(

@@ -104,7 +104,7 @@ def quality_rules(
     Replacing re-checks the customer's view of the published version: items that break a rule are
     withheld from it."""
     from catalog import quality
-    from catalog.version_tables import CustomerCatalog
+    from catalog.view_tables import CustomerCatalog
 
     if file is not None and clear:
         fail("give --file or --clear, not both")

@@ -6,7 +6,8 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog import draft_lock, importing, sync, version_publishing, versions
+from catalog import importing, sync
+from catalog.versions import draft_lock, publishing, store
 from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
@@ -23,15 +24,15 @@ class CatalogActivities:
         """Publishes a scheduled version; None when it is not scheduled for this time any more
         (cancelled, rescheduled, or already activated by an earlier try)."""
         with session_scope(self.engine, write_lock=True) as session:
-            return version_publishing.activate_scheduled(session, request.version_id, request.activates_at)
+            return publishing.activate_scheduled(session, request.version_id, request.activates_at)
 
     @activity.defn
     def unschedule_catalog_version(self, request: PublicationRequest) -> bool:
         """Back to draft (the publication was cancelled before its activation time)."""
         try:
             with session_scope(self.engine, write_lock=True) as session:
-                return version_publishing.unschedule(session, request.version_id, request.activates_at)
-        except versions.VersionError as exc:
+                return publishing.unschedule(session, request.version_id, request.activates_at)
+        except store.VersionError as exc:
             raise ApplicationError(str(exc), non_retryable=True) from exc
 
     @activity.defn
@@ -50,7 +51,7 @@ class CatalogActivities:
             )
         except draft_lock.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
-        except (sync.FetchRefused, importing.ImportRefused, versions.VersionError) as exc:
+        except (sync.FetchRefused, importing.ImportRefused, store.VersionError) as exc:
             raise ApplicationError(str(exc), type=names.CATALOG_SYNC_FAILED, non_retryable=True) from exc
         except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff
             raise ApplicationError(f"fetching {job.request.url} failed: {exc}") from exc

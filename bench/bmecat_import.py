@@ -37,8 +37,9 @@ sys.path.insert(0, str(REPO))
 
 from lxml import etree  # noqa: E402
 
-from catalog import file_import, versions  # noqa: E402  (loaded before anything is timed)
+from catalog import file_import  # noqa: E402  (loaded before anything is timed)
 from catalog.bmecat_safety import SAFE_OPTIONS  # noqa: E402
+from catalog.versions import store
 from core.database import make_engine, session_scope  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from partners.tables import DeliveryUnit  # noqa: E402
@@ -133,7 +134,7 @@ def fresh_database(url: str | None, directory: Path):
 
 def empty_draft(engine) -> int:
     with session_scope(engine, write_lock=True) as session:
-        return versions.create_draft(session, created_by="bench", empty=True).id
+        return store.create_draft(session, created_by="bench", empty=True).id
 
 
 def import_once(engine, version: int, path: Path):

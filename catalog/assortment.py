@@ -30,7 +30,7 @@ from sqlmodel import Session
 from catalog import pricing
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Item
-from catalog.version_tables import HiddenItem, SubAssortment
+from catalog.view_tables import HiddenItem, SubAssortment
 from contracts.tables import Contract
 from customers.part_numbers import part_number_join, skus_matching
 

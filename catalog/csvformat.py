@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import IO
 
 from catalog.importing import DraftImporter, ImportRefused, ItemRecord
-from catalog.version_content import ATTRIBUTE_KEYS
+from catalog.versions.content import ATTRIBUTE_KEYS
 from models.catalog_versions import ImportMode, ImportReport
 
 FIELD_COLUMNS = (

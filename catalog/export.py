@@ -12,8 +12,9 @@ from typing import IO
 
 from sqlmodel import Session
 
-from catalog import bmecat_writer, csvformat, subassortments, versions
-from catalog.version_content import ATTRIBUTE_KEYS
+from catalog import bmecat_writer, csvformat, subassortments
+from catalog.versions import store
+from catalog.versions.content import ATTRIBUTE_KEYS
 from customers.tables import Customer
 
 
@@ -29,7 +30,7 @@ def _version(session: Session, customer_id: str) -> tuple[Customer, int]:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise UnknownCustomer(f"unknown customer {customer_id}")
-    live = versions.live_version(session)
+    live = store.live_version(session)
     if live is None:
         raise NothingPublished("no catalog version is published yet")
     return customer, live

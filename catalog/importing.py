@@ -29,9 +29,10 @@ from typing import Any
 
 from sqlalchemy import Engine, String, bindparam, delete, func, insert, select, type_coerce, update
 
-from catalog import draft_lock, version_content, versions
 from catalog.import_fields import ItemInvalid, clean_attribute, clean_field
-from catalog.version_tables import CatalogImportRow, CatalogVersionItem
+from catalog.versions import content as version_content
+from catalog.versions import draft_lock, store
+from catalog.versions.tables import CatalogImportRow, CatalogVersionItem
 from core.database import session_scope
 from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
 from partners.tables import DeliveryUnit
@@ -155,7 +156,7 @@ class DraftImporter:
             "attributes": {},
         }
         with session_scope(engine) as session:
-            versions.require_draft(session, version_id)
+            store.require_draft(session, version_id)
             self.delivery_units = set(session.execute(select(DeliveryUnit.id)).scalars())
         if default_delivery_unit not in self.delivery_units:
             raise ImportRefused(f"unknown default delivery unit {default_delivery_unit!r}")
@@ -366,7 +367,7 @@ class DraftImporter:
             draft_lock.touch(session, self.version_id, self.run_id)
             if complete and file_error is None and report.mode == "full":
                 # the file replaced the whole draft: it no longer builds on the version it was copied from
-                versions.require_draft(session, self.version_id).based_on = None
+                store.require_draft(session, self.version_id).based_on = None
                 t = CatalogVersionItem.__table__
                 result = session.execute(
                     delete(t).where(

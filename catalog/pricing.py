@@ -37,7 +37,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from catalog.tables import Item
-from catalog.version_tables import SubAssortment, SubAssortmentItem
+from catalog.view_tables import SubAssortment, SubAssortmentItem
 from contracts.in_force import effective_contract
 from contracts.tables import Contract, ContractItem
 from customers.rule_tables import PriceList, PriceListEntry, SpecialItem

@@ -25,8 +25,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from catalog import subassortments, versions
-from catalog.version_tables import CatalogVersionItem, CustomerCatalog, HiddenItem, QualityRule
+from catalog import subassortments
+from catalog.versions import store
+from catalog.versions.tables import CatalogVersionItem
+from catalog.view_tables import CustomerCatalog, HiddenItem, QualityRule
 from customers import audit
 from customers.tables import Customer
 from models.catalog_versions import (
@@ -138,7 +140,7 @@ def customer_quality(
 
 def report(session: Session, version_id: int, customer_id: str | None = None, *, limit: int = 1000) -> QualityReport:
     """Which item of the version fails which rule, for each customer with rules (or one)."""
-    versions.get_version(session, version_id)
+    store.get_version(session, version_id)
     customers = [customer_id] if customer_id else customers_with_rules(session)
     return QualityReport(
         version_id=version_id, customers=[customer_quality(session, c, version_id, limit=limit)[0] for c in customers]
@@ -172,7 +174,7 @@ def recheck_views(session: Session, customer_id: str) -> list[CustomerPublicatio
     change) that have rules, in the change's transaction, so that no item breaking them shows up."""
     from customers.overview import subsidiaries  # it builds on the rule editing that calls this
 
-    live = versions.live_version(session)
+    live = store.live_version(session)
     with_rules = set(customers_with_rules(session))
     if live is None or not with_rules:
         return []
@@ -213,7 +215,7 @@ def set_rules(
     for rule, params in cleaned.items():
         session.add(QualityRule(customer_id=customer_id, rule=rule, params=params))
     session.flush()
-    live = versions.live_version(session)
+    live = store.live_version(session)
     if not cleaned:
         session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
         existing = session.get(CustomerCatalog, customer_id)

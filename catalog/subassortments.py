@@ -27,11 +27,13 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlmodel import Session
 
-from catalog import assortment, pricing, versions
+from catalog import assortment, pricing
 from catalog.tables import Item
-from catalog.version_content import ATTRIBUTE_KEYS, ITEM_FIELDS
-from catalog.version_tables import CatalogLive, CatalogVersionItem, SubAssortment, SubAssortmentItem
-from catalog.versions import BATCH, iter_version_rows
+from catalog.versions import store
+from catalog.versions.content import ATTRIBUTE_KEYS, ITEM_FIELDS
+from catalog.versions.store import BATCH, iter_version_rows
+from catalog.versions.tables import CatalogLive, CatalogVersionItem
+from catalog.view_tables import SubAssortment, SubAssortmentItem
 from contracts.in_force import NoValidContract
 from customers import audit
 from customers.tables import Customer
@@ -123,7 +125,7 @@ def replace(
         before=before,
         after=own_definition(session, customer_id),
     )
-    live = versions.live_version(session)
+    live = store.live_version(session)
     if live is None:
         return None
     own = None
@@ -186,7 +188,7 @@ def _listed(sub: SubAssortment, sku, category) -> list:
 def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]]:
     """The live catalog's items of the definition's categories and SKUs, a batch at a time: the
     live version's rows; before the first publish, the active rows of the `item` table."""
-    live = versions.live_version(session)
+    live = store.live_version(session)
     if live is not None:
         yield from iter_version_rows(
             session, live, where=_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category)
@@ -257,7 +259,7 @@ def scope(
     ctx = _context(session, customer_id, as_of, lapsed=True)
     if ctx is None:
         return
-    if version_id == versions.live_version(session):
+    if version_id == store.live_version(session):
         members = (
             select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner)
             if not priced and ctx.subassortment_owner is not None
@@ -299,7 +301,7 @@ def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -
     ctx = _context(session, customer_id, as_of)
     if ctx is None:
         return
-    live = versions.live_version(session)
+    live = store.live_version(session)
     for chunk in assortment.all_entries(session, ctx, batch=batch):
         rows = (
             {}

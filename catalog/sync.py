@@ -20,8 +20,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, select
 
-from catalog import file_import, version_diff, versions
-from catalog.version_tables import CatalogVersion
+from catalog import file_import
+from catalog.versions import diff as version_diff
+from catalog.versions import store
+from catalog.versions.tables import CatalogVersion
 from core.database import session_scope
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
 
@@ -79,7 +81,7 @@ def _draft_for(engine: Engine, job: SyncJob) -> int:
         ).scalar()
         if existing is not None:
             return existing
-        return versions.create_draft(
+        return store.create_draft(
             session, created_by="system", source=source, note=f"sync of {job.request.supplier} from {job.request.url}"
         ).id
 
@@ -113,7 +115,7 @@ def run_sync(
         diff = version_diff.diff(session, version_id, limit=100)
         counts = diff.counts
         if counts.added == counts.removed == counts.changed == 0:
-            versions.discard_draft(session, version_id)
+            store.discard_draft(session, version_id)
             return SyncResult(
                 supplier=request.supplier,
                 url=request.url,
@@ -136,7 +138,7 @@ def run_sync(
         if previous is not None:
             since = version_diff.diff(session, version_id, previous, limit=0).counts
             if since.added == since.removed == since.changed == 0:
-                versions.discard_draft(session, version_id)
+                store.discard_draft(session, version_id)
                 return SyncResult(
                     supplier=request.supplier,
                     url=request.url,

@@ -18,7 +18,7 @@ from accounts.tables import User
 from catalog import assortment, pricing
 from catalog.configuration import check
 from catalog.rights import rights_for
-from catalog.versions import live_version
+from catalog.versions.store import live_version
 from contracts.in_force import NoValidContract, effective_contract
 from contracts.limits import limits_for, month_of, month_spend
 from models.money import line_amounts, total

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
-from catalog import quality, subassortments, version_content, version_publishing, versions
-from catalog.version_tables import CatalogVersion, CatalogVersionItem
+from catalog import quality, subassortments
+from catalog.versions import content, publishing, store
+from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from core.database import session_scope
 from models.catalog_versions import QualityRuleIn, SubAssortmentIn
 
@@ -63,17 +64,17 @@ def load_catalog_versions(engine: Engine) -> None:
     with session_scope(engine, write_lock=True) as session:
         if session.execute(select(CatalogVersion.id).limit(1)).scalar() is not None:
             return
-        v1 = versions.create_draft(session, created_by="demo", note="demo catalog", source="demo")
+        v1 = store.create_draft(session, created_by="demo", note="demo catalog", source="demo")
         for row in session.execute(select(CatalogVersionItem).where(CatalogVersionItem.version_id == v1.id)).scalars():
             row.attributes = ATTRIBUTES.get(row.sku, {})
-            row.content_hash = version_content.content_hash(version_content.row_content(row))
+            row.content_hash = content.content_hash(content.row_content(row))
         session.flush()
         subassortments.replace(session, "globex", GLOBEX_VIEW, actor="demo")  # nothing published yet: no re-check
         quality.set_rules(session, "globex", GLOBEX_RULES, actor="demo")
-        version_publishing.publish(session, v1.id, "demo")
-        v2 = versions.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
+        publishing.publish(session, v1.id, "demo")
+        v2 = store.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
         cable = session.get(CatalogVersionItem, (v2.id, "CBL-CAT6-5M"))
         if cable is not None:
             cable.list_price = CABLE_PRICE_V2
-            cable.content_hash = version_content.content_hash(version_content.row_content(cable))
-        session.add(CatalogVersionItem(**version_content.version_row(v2.id, NEW_ITEM["sku"], NEW_ITEM)))
+            cable.content_hash = content.content_hash(content.row_content(cable))
+        session.add(CatalogVersionItem(**content.version_row(v2.id, NEW_ITEM["sku"], NEW_ITEM)))

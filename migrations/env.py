@@ -3,7 +3,8 @@ from sqlmodel import SQLModel
 
 import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 import catalog.tables  # noqa: F401
-import catalog.version_tables  # noqa: F401
+import catalog.versions.tables  # noqa: F401
+import catalog.view_tables  # noqa: F401
 import contracts.tables  # noqa: F401
 import customers.audit_tables  # noqa: F401
 import customers.rule_tables  # noqa: F401

@@ -26,7 +26,8 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from catalog import sync, version_publishing, versions
+from catalog import sync
+from catalog.versions import publishing, store
 from core import temporal_names as names
 from core.database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult, SyncRequest
@@ -45,12 +46,12 @@ class NoSchedule(LookupError):
 
 def _publish(engine: Engine, version_id: int, actor: str, activates_at: datetime | None, force: bool) -> PublishResult:
     with session_scope(engine, write_lock=True) as session:
-        return version_publishing.publish(session, version_id, actor, activates_at, force=force)
+        return publishing.publish(session, version_id, actor, activates_at, force=force)
 
 
 def _unschedule(engine: Engine, version_id: int, activates_at: datetime | None) -> bool:
     with session_scope(engine, write_lock=True) as session:
-        return version_publishing.unschedule(session, version_id, activates_at)
+        return publishing.unschedule(session, version_id, activates_at)
 
 
 async def publish(
@@ -80,7 +81,7 @@ async def publish(
         )
     except WorkflowAlreadyStartedError as exc:
         await to_thread.run_sync(_unschedule, engine, version_id, result.activates_at)
-        raise versions.VersionConflict(
+        raise store.VersionConflict(
             f"the previous publication of version {version_id} is still being cancelled; try again"
         ) from exc
     except (RPCError, PublicationUnavailable) as exc:

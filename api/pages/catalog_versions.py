@@ -14,7 +14,7 @@ from api.pages.common import page, redirect, render, when
 from api.problems import Problem
 from api.routes import catalog_versions as version_routes
 from api.routes.catalog_shared import require_manager
-from catalog import versions
+from catalog.versions import store
 from models.actors import Actor
 from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo
 
@@ -115,7 +115,7 @@ async def publish_submit(request: Request, version_id: str) -> Response:
             version_id, request.state.actor, deps.engine(request), deps.gateway(request), body
         )
     except Problem as exc:
-        if isinstance(exc.__cause__, versions.StaleDraft):  # say why, and offer "publish anyway"
+        if isinstance(exc.__cause__, store.StaleDraft):  # say why, and offer "publish anyway"
             return redirect(f"/catalog/versions/{version_id}?stale=1", ("error", exc.detail))
         raise
     if isinstance(result, JSONResponse):  # 202: the CatalogPublication workflow publishes it later

@@ -12,7 +12,8 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
 from api.security import CurrentActor
-from catalog import draft_items, file_import, versions
+from catalog import draft_items, file_import
+from catalog.versions import store
 from core.database import session_scope
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport
 
@@ -67,7 +68,7 @@ async def put_item(
 
 def _delete_item(engine, version_id: int, sku: str) -> None:
     with session_scope(engine, write_lock=True) as session:
-        if not versions.delete_draft_item(session, version_id, sku):
+        if not store.delete_draft_item(session, version_id, sku):
             raise Problem(404, f"{sku} is not in version {version_id}", field="sku")
 
 

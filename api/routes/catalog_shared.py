@@ -6,7 +6,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.problems import Problem
 from api.security import require_role
-from catalog import importing, quality, subassortments, versions
+from catalog import importing, quality, subassortments
+from catalog.versions import store
 from core.database import session_scope
 from models.actors import Actor
 
@@ -26,7 +27,7 @@ def run(fn, *args, **kwargs):
     """Runs a catalog function, turning its errors into problem details."""
     try:
         return fn(*args, **kwargs)
-    except versions.VersionError as exc:
+    except store.VersionError as exc:
         raise Problem(exc.status, str(exc)) from exc
     except importing.ImportRefused as exc:
         raise Problem(422, f"The file was not imported: {exc}", field="file") from exc

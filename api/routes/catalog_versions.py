@@ -13,7 +13,8 @@ from api.deps import EngineDep, GatewayDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
 from api.security import CurrentActor
-from catalog import version_diff, versions
+from catalog.versions import diff as version_diff
+from catalog.versions import store
 from models.actors import Actor
 from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo, VersionItemPage
 
@@ -37,12 +38,12 @@ class PublishIn(BaseModel):
 @router.get("/versions", response_model=list[VersionInfo], summary="Catalog versions, newest first")
 async def list_versions(actor: CurrentActor, engine: EngineDep) -> list[VersionInfo]:
     require_manager(actor)
-    return await call(engine, versions.list_versions)
+    return await call(engine, store.list_versions)
 
 
 def _create(session, actor: Actor, body: DraftIn) -> VersionInfo:
-    version = versions.create_draft(session, created_by=actor.id, note=body.note, empty=body.empty)
-    return versions.info(session, version)
+    version = store.create_draft(session, created_by=actor.id, note=body.note, empty=body.empty)
+    return store.info(session, version)
 
 
 @router.post(
@@ -57,7 +58,7 @@ async def create_version(actor: CurrentActor, engine: EngineDep, body: DraftIn |
 
 
 def _info(session, version_id: int) -> VersionInfo:
-    return versions.info(session, versions.get_version(session, version_id))
+    return store.info(session, store.get_version(session, version_id))
 
 
 @router.get("/versions/{version_id}", response_model=VersionInfo, summary="One version")
@@ -69,7 +70,7 @@ async def get_version(version_id: int, actor: CurrentActor, engine: EngineDep) -
 @router.delete("/versions/{version_id}", status_code=204, summary="Discard a draft")
 async def discard_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> None:
     require_manager(actor)
-    await call(engine, versions.discard_draft, version_id, write_lock=True)
+    await call(engine, store.discard_draft, version_id, write_lock=True)
 
 
 @router.get(
@@ -87,7 +88,7 @@ async def version_items(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> VersionItemPage:
     require_manager(actor)
-    return await call(engine, versions.version_items, version_id, q=q, category=category, limit=limit, offset=offset)
+    return await call(engine, store.version_items, version_id, q=q, category=category, limit=limit, offset=offset)
 
 
 @router.get(
@@ -122,7 +123,7 @@ async def publish(
         result = await gateway.publish_catalog_version(
             engine, version_id, actor.id, activates_at, force=bool(body and body.force)
         )
-    except versions.VersionError as exc:
+    except store.VersionError as exc:
         raise Problem(exc.status, str(exc)) from exc
     if result.status == "scheduled":  # the CatalogPublication workflow publishes it later
         return JSONResponse(result.model_dump(mode="json"), status_code=202)
@@ -138,6 +139,6 @@ async def unpublish(version_id: int, actor: CurrentActor, engine: EngineDep, gat
     require_manager(actor)
     try:
         await gateway.unpublish_catalog_version(engine, version_id)
-    except versions.VersionError as exc:
+    except store.VersionError as exc:
         raise Problem(exc.status, str(exc)) from exc
     return await call(engine, _info, version_id)

@@ -13,8 +13,11 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from catalog import draft_items, draft_lock, file_import, importing, version_content, version_publishing, versions
-from catalog.version_tables import CatalogVersion, CatalogVersionItem
+from catalog import draft_items, file_import, importing
+from catalog.versions import content as version_content
+from catalog.versions import draft_lock, store
+from catalog.versions import publishing as version_publishing
+from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from core.database import make_engine, session_scope
 from migrations import alembic_config, upgrade
 from tests.dbs import BACKENDS, PG_HOST, _admin_connection, database_fixture
@@ -27,7 +30,7 @@ OPTIONS = dict(default_delivery_unit="central-warehouse", default_category="misc
 
 def new_draft(engine, *, empty: bool = False) -> int:
     with session_scope(engine, write_lock=True) as session:
-        return versions.create_draft(session, created_by="test", empty=empty).id
+        return store.create_draft(session, created_by="test", empty=empty).id
 
 
 def set_price(engine, version_id: int, sku: str, price: str) -> None:
@@ -44,19 +47,19 @@ def publish(engine, version_id: int, **kwargs):
 
 def info(engine, version_id: int):
     with session_scope(engine) as session:
-        return versions.info(session, versions.get_version(session, version_id))
+        return store.info(session, store.get_version(session, version_id))
 
 
 def test_a_draft_copied_from_an_older_version_is_not_published_over_a_newer_one_unless_forced(db):
     with session_scope(db) as session:
-        live = versions.live_version(session)
+        live = store.live_version(session)
     first, second = new_draft(db), new_draft(db)
     assert info(db, first).based_on == live and info(db, second).based_on == live
     set_price(db, first, "CBL-CAT6-5M", "4.44")
     set_price(db, second, "PWR-UPS-AT", "777.00")
     publish(db, first)
 
-    with pytest.raises(versions.StaleDraft, match=f"copied from version {live}, but version {first}"):
+    with pytest.raises(store.StaleDraft, match=f"copied from version {live}, but version {first}"):
         publish(db, second)  # it still has the old cable price: publishing would undo version `first`
     assert info(db, second).status == "draft"
     result = publish(db, second, force=True)
@@ -79,7 +82,7 @@ def test_a_second_import_into_the_same_draft_waits_for_the_first(db):
     with pytest.raises(draft_lock.ImportBusy, match="publish it when the import has finished"):
         publish(db, version)
     with session_scope(db) as session:
-        assert versions.item_count(session, version) == 0  # the refused import wrote nothing
+        assert store.item_count(session, version) == 0  # the refused import wrote nothing
 
     draft_lock.release(db, version, "someone-else")
     report = file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
@@ -88,7 +91,7 @@ def test_a_second_import_into_the_same_draft_waits_for_the_first(db):
 
 def test_an_import_that_stopped_showing_signs_of_life_is_taken_over(db):
     version = new_draft(db, empty=True)
-    draft_lock.claim(db, version, "crashed", now=versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
+    draft_lock.claim(db, version, "crashed", now=store.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
     assert not info(db, version).import_running
     report = file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
     assert report.added > 0
@@ -131,7 +134,7 @@ def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_publis
     importer = importing.DraftImporter(db, version, format="csv", mode="delta", transaction="CSV", **OPTIONS)
     with session_scope(db, write_lock=True) as session:  # the import stalls: its claim goes stale
         session.get(CatalogVersion, version).import_seen_at = (
-            versions.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1)
+            store.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1)
         )
     assert publish(db, version, force=True).status == "published"
     importer.add(importing.ItemRecord(line=2, sku="LATE-1", fields={"name": "late", "list_price": "1.00"}))
@@ -148,14 +151,14 @@ def test_removing_an_item_or_discarding_the_draft_waits_for_the_import(db):
     draft_lock.claim(db, version, "running-import")
     with pytest.raises(draft_lock.ImportBusy):
         with session_scope(db, write_lock=True) as session:
-            versions.delete_draft_item(session, version, "CBL-CAT6-5M")
+            store.delete_draft_item(session, version, "CBL-CAT6-5M")
     with pytest.raises(draft_lock.ImportBusy):
         with session_scope(db, write_lock=True) as session:
-            versions.discard_draft(session, version)
+            store.discard_draft(session, version)
     draft_lock.release(db, version, "running-import")
     with session_scope(db, write_lock=True) as session:
-        assert versions.delete_draft_item(session, version, "CBL-CAT6-5M")
-        versions.discard_draft(session, version)
+        assert store.delete_draft_item(session, version, "CBL-CAT6-5M")
+        store.discard_draft(session, version)
 
 
 def test_an_edit_of_an_items_configuration_is_written_with_the_item_under_the_draft_lock(db):
@@ -174,7 +177,7 @@ def test_an_edit_of_an_items_configuration_is_written_with_the_item_under_the_dr
         draft_items.put_item(db, version, "SW-24-PRO", {"options": {"hw_version": ["A1"]}}, **OPTIONS)
     draft_lock.release(db, version, "running-import")
     publish(db, version, force=True)
-    with pytest.raises(versions.VersionConflict):  # nor once it is published
+    with pytest.raises(store.VersionConflict):  # nor once it is published
         draft_items.put_item(db, version, "SW-24-PRO", {"constraints": []}, **OPTIONS)
 
 
@@ -226,9 +229,9 @@ def test_the_migration_records_which_version_the_existing_drafts_were_copied_fro
         engine = make_engine(url)
         try:
             with session_scope(engine) as session:
-                based_on = {v.id: v.based_on for v in versions.list_versions(session)}
+                based_on = {v.id: v.based_on for v in store.list_versions(session)}
             assert based_on == {1: None, 2: None, 3: 2, 4: None, 5: 4}
-            with pytest.raises(versions.StaleDraft):  # it would undo version 4
+            with pytest.raises(store.StaleDraft):  # it would undo version 4
                 publish(engine, 3)
         finally:
             engine.dispose()

@@ -11,8 +11,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from catalog import bmecat_safety, file_import, importing, versions
-from catalog.version_tables import CatalogImportRow, CatalogVersionItem
+from catalog import bmecat_safety, file_import, importing
+from catalog.versions import store
+from catalog.versions.tables import CatalogImportRow, CatalogVersionItem
 from core.database import session_scope
 from tests.dbs import database_fixture
 
@@ -27,7 +28,7 @@ OPTIONS = dict(default_delivery_unit="central-warehouse", default_category="misc
 
 def new_draft(engine, *, empty: bool = False) -> int:
     with session_scope(engine, write_lock=True) as session:
-        return versions.create_draft(session, created_by="test", empty=empty).id
+        return store.create_draft(session, created_by="test", empty=empty).id
 
 
 def items(engine, version_id: int) -> dict[str, CatalogVersionItem]:
@@ -249,8 +250,8 @@ def test_not_a_catalog_is_refused(db):
 
 def test_only_drafts_take_imports_and_progress_is_reported(db):
     with session_scope(db) as session:
-        live = versions.live_version(session)
-    with pytest.raises(versions.VersionConflict, match="only drafts"):
+        live = store.live_version(session)
+    with pytest.raises(store.VersionConflict, match="only drafts"):
         file_import.import_file(db, live, DATA / "items.csv", **OPTIONS)
     version = new_draft(db, empty=True)
     seen = []
@@ -293,7 +294,7 @@ def test_an_import_that_fails_half_way_releases_the_draft_and_leaves_no_staging_
     with pytest.raises(RuntimeError, match="cancelled"):
         file_import.import_file(db, version, DATA / "supplier_full.xml", batch_size=1, progress=cancelled, **OPTIONS)
     with session_scope(db) as session:
-        assert versions.get_version(session, version).import_run is None  # the next import may begin
+        assert store.get_version(session, version).import_run is None  # the next import may begin
         assert session.execute(select(func.count()).select_from(CatalogImportRow)).scalar_one() == staged
     report = file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS)
     assert report.added + report.unchanged == 3 and report.removed == 0

@@ -13,8 +13,10 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from catalog import export, file_import, quality, subassortments, version_publishing, versions
-from catalog.version_tables import CatalogVersion, CatalogVersionItem, CustomerCatalog
+from catalog import export, file_import, quality, subassortments
+from catalog.versions import publishing, store
+from catalog.versions.tables import CatalogVersion, CatalogVersionItem
+from catalog.view_tables import CustomerCatalog
 from core.database import session_scope
 from demo.catalog_versions import NEW_ITEM
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
@@ -76,7 +78,7 @@ def test_the_quality_report_says_which_item_fails_which_rule_before_publishing(d
 def test_publishing_withholds_failing_items_from_that_customer_only(db):
     version = demo_draft(db)
     with session_scope(db, write_lock=True) as session:
-        result = version_publishing.publish(session, version, "test")
+        result = publishing.publish(session, version, "test")
         assert [(c.customer_id, c.hidden_count) for c in result.customers] == [("globex", 1)]
         assert quality.hidden_skus(session, "globex") == {NEW_ITEM["sku"]}
         status = session.get(CustomerCatalog, "globex")
@@ -94,7 +96,7 @@ def test_changing_rules_rechecks_the_customers_view(db):
         publication = quality.set_rules(session, "acme", [QualityRuleIn(rule="image")], actor="test")
         assert publication.hidden_count == 1
         assert quality.hidden_skus(session, "acme") == {"SVC-INSTALL-ONSITE"}
-        report = quality.report(session, versions.live_version(session), "acme")
+        report = quality.report(session, store.live_version(session), "acme")
     (acme,) = report.customers
     assert acme.failing[0].failures[0].message == "no image"
     assert "SVC-INSTALL-ONSITE" not in prices(bmecat_of(db, "acme"))
@@ -201,7 +203,7 @@ def test_the_bmecat_export_has_the_customers_prices_and_reads_back(db):
     assert maps["SW-24-PRO"] == "network"
 
     with session_scope(db, write_lock=True) as session:  # the export imports as a catalog again
-        version = versions.create_draft(session, created_by="test", empty=True).id
+        version = store.create_draft(session, created_by="test", empty=True).id
     report = file_import.import_file(
         db, version, io.BytesIO(xml), default_delivery_unit="central-warehouse", default_category="misc"
     )

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from catalog import version_content, version_diff, version_publishing, versions
 from catalog.tables import Item
-from catalog.version_tables import CatalogVersionItem
+from catalog.versions import content, diff, store
+from catalog.versions import publishing as version_publishing
+from catalog.versions.tables import CatalogVersionItem
 from core.database import session_scope
 from demo.catalog_versions import CABLE_PRICE_V2, NEW_ITEM
 from demo.seed import load_demo_data
@@ -22,16 +23,16 @@ def draft(
 ) -> int:
     """A draft copied from the published version, with items changed, added and removed."""
     with session_scope(engine, write_lock=True) as session:
-        version = versions.create_draft(session, created_by="test")
+        version = store.create_draft(session, created_by="test")
         for sku, fields in (changes or {}).items():
             row = session.get(CatalogVersionItem, (version.id, sku))
             for name, value in fields.items():
                 setattr(row, name, value)
-            row.content_hash = version_content.content_hash(version_content.row_content(row))
+            row.content_hash = content.content_hash(content.row_content(row))
         for item in add or []:
-            session.add(CatalogVersionItem(**version_content.version_row(version.id, item["sku"], item)))
+            session.add(CatalogVersionItem(**content.version_row(version.id, item["sku"], item)))
         for sku in remove:
-            versions.delete_draft_item(session, version.id, sku)
+            store.delete_draft_item(session, version.id, sku)
         return version.id
 
 
@@ -51,12 +52,12 @@ def new_item(sku: str, **fields) -> dict:
 
 def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_new_item(db):
     with session_scope(db) as session:
-        listed = {v.id: v for v in versions.list_versions(session)}
-        live = versions.live_version(session)
+        listed = {v.id: v for v in store.list_versions(session)}
+        live = store.live_version(session)
         assert listed[live].status == "published" and listed[live].live
         drafts = [v for v in listed.values() if v.status == "draft"]
         assert len(drafts) == 1 and drafts[0].id > live
-        d = version_diff.diff(session, drafts[0].id)
+        d = diff.diff(session, drafts[0].id)
     assert d.base_version_id == live
     assert [a.sku for a in d.added] == [NEW_ITEM["sku"]]
     assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [
@@ -67,7 +68,7 @@ def test_the_demo_has_a_published_version_and_a_draft_with_a_price_change_and_a_
     assert item(db, NEW_ITEM["sku"]) is None
     load_demo_data(db)  # loading the demo again adds no versions
     with session_scope(db) as session:
-        assert [v.id for v in versions.list_versions(session)] == sorted(listed, reverse=True)
+        assert [v.id for v in store.list_versions(session)] == sorted(listed, reverse=True)
 
 
 def test_the_diff_lists_price_text_and_other_changes_apart(db):
@@ -82,7 +83,7 @@ def test_the_diff_lists_price_text_and_other_changes_apart(db):
         add=[new_item("T-DIFF-NEW")],
     )
     with session_scope(db) as session:
-        d = version_diff.diff(session, version)
+        d = diff.diff(session, version)
     assert [i.sku for i in d.added] == ["T-DIFF-NEW"] and [i.sku for i in d.removed] == ["CBL-CAT6-5M"]
     assert [(p.sku, p.old_price, p.new_price) for p in d.price_changes] == [
         ("SW-24-PRO", Decimal("1690.00"), Decimal("1700.00"))
@@ -102,7 +103,7 @@ def test_the_diff_lists_price_text_and_other_changes_apart(db):
         "other_changes": 2,
     }
     with session_scope(db) as session:
-        assert version_diff.diff(session, version, limit=0).truncated
+        assert diff.diff(session, version, limit=0).truncated
 
 
 def test_publishing_materialises_the_version_into_the_live_catalog(db):
@@ -128,9 +129,9 @@ def test_publishing_materialises_the_version_into_the_live_catalog(db):
     assert item(db, "T-PUB-NEW").active
 
     with session_scope(db) as session:
-        assert versions.live_version(session) == second
-        assert versions.get_version(session, first).status == "superseded"
-        old = {i.sku: i for i in versions.version_items(session, first, limit=500).items}
+        assert store.live_version(session) == second
+        assert store.get_version(session, first).status == "superseded"
+        old = {i.sku: i for i in store.version_items(session, first, limit=500).items}
         assert old["T-PUB-KEEP"].list_price == Decimal("10.00")  # older versions stay readable
         assert "T-PUB-GONE" in old
 
@@ -155,22 +156,22 @@ def test_edits_made_on_the_live_catalog_survive_a_publish_that_does_not_touch_th
 
 def test_only_drafts_are_published_and_changed(db):
     with session_scope(db) as session:
-        live = versions.live_version(session)
-    with pytest.raises(versions.VersionConflict, match="is published"):
+        live = store.live_version(session)
+    with pytest.raises(store.VersionConflict, match="is published"):
         publish(db, live)
     with session_scope(db, write_lock=True) as session:
-        with pytest.raises(versions.VersionConflict, match="only drafts"):
-            versions.delete_draft_item(session, live, "SW-24-PRO")
-    with pytest.raises(versions.VersionNotFound):
+        with pytest.raises(store.VersionConflict, match="only drafts"):
+            store.delete_draft_item(session, live, "SW-24-PRO")
+    with pytest.raises(store.VersionNotFound):
         publish(db, 999999)
     with session_scope(db, write_lock=True) as session:
-        empty = versions.create_draft(session, created_by="test", empty=True).id
-    with pytest.raises(versions.VersionConflict, match="no items"):
+        empty = store.create_draft(session, created_by="test", empty=True).id
+    with pytest.raises(store.VersionConflict, match="no items"):
         publish(db, empty)
     version = draft(db)
     with session_scope(db, write_lock=True) as session:
-        versions.discard_draft(session, version)
-    with pytest.raises(versions.VersionNotFound):
+        store.discard_draft(session, version)
+    with pytest.raises(store.VersionNotFound):
         publish(db, version)
 
 
@@ -182,9 +183,9 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
     assert item(db, "CBL-CAT6-5M").list_price != Decimal("6.66")  # not before its time
 
     other = draft(db)
-    with pytest.raises(versions.VersionConflict, match="already scheduled"):
+    with pytest.raises(store.VersionConflict, match="already scheduled"):
         publish(db, other, activates_at=later + timedelta(days=1))
-    with pytest.raises(versions.VersionConflict, match="is scheduled"):
+    with pytest.raises(store.VersionConflict, match="is scheduled"):
         publish(db, other)  # publishing now would be overtaken by the scheduled one
 
     with session_scope(db, write_lock=True) as session:
@@ -193,7 +194,7 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
         )  # another date
         assert not version_publishing.unschedule(session, version, later + timedelta(seconds=1))
         assert version_publishing.unschedule(session, version)
-        assert versions.get_version(session, version).status == "draft"
+        assert store.get_version(session, version).status == "draft"
         assert version_publishing.activate_scheduled(session, version) is None  # cancelled: nothing to do
 
     publish(db, version, activates_at=later)
@@ -202,7 +203,7 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
         assert result.status == "published"
         assert version_publishing.activate_scheduled(session, version, later) is None  # a retry does nothing twice
     assert item(db, "CBL-CAT6-5M").list_price == Decimal("6.66")
-    with pytest.raises(versions.VersionConflict, match="no longer be unpublished"):
+    with pytest.raises(store.VersionConflict, match="no longer be unpublished"):
         with session_scope(db, write_lock=True) as session:
             version_publishing.unschedule(session, version)
     with pytest.raises(ValueError, match="time zone"):
@@ -212,5 +213,5 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
 def test_content_hashes_ignore_representation():
     base = {**NEW_ITEM, "list_price": "12.9", "vat_rate": "0.19", "attributes": {"b": 1, "a": None, "c": ""}}
     same = {**NEW_ITEM, "list_price": Decimal("12.900"), "vat_rate": Decimal("0.1900"), "attributes": {"b": 1}}
-    assert version_content.content_hash(base) == version_content.content_hash(same)
-    assert version_content.content_hash(base) != version_content.content_hash({**same, "list_price": Decimal("12.91")})
+    assert content.content_hash(base) == content.content_hash(same)
+    assert content.content_hash(base) != content.content_hash({**same, "list_price": Decimal("12.91")})

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from catalog import version_content, versions
 from catalog.tables import Item
-from catalog.version_tables import CatalogVersion, CatalogVersionItem
+from catalog.versions import content, store
+from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
@@ -48,16 +48,16 @@ async def client(time_env, db, task_queue):
 
 def draft_with_price(engine, sku: str, price: str) -> int:
     with session_scope(engine, write_lock=True) as session:
-        version = versions.create_draft(session, created_by="test")
+        version = store.create_draft(session, created_by="test")
         row = session.get(CatalogVersionItem, (version.id, sku))
         row.list_price = Decimal(price)
-        row.content_hash = version_content.content_hash(version_content.row_content(row))
+        row.content_hash = content.content_hash(content.row_content(row))
         return version.id
 
 
 def status(engine, version_id: int) -> str:
     with session_scope(engine) as session:
-        return versions.get_version(session, version_id).status
+        return store.get_version(session, version_id).status
 
 
 def list_price(engine, sku: str) -> Decimal:
@@ -83,7 +83,7 @@ async def test_a_publication_at_a_future_date_activates_then(client, time_env, d
     assert published.status == "published" and published.version_id == version
     assert status(db, version) == "published" and list_price(db, "CBL-CAT6-5M") == Decimal("7.77")
     with session_scope(db) as session:
-        assert versions.live_version(session) == version
+        assert store.live_version(session) == version
 
 
 async def test_cancelling_the_publication_before_its_date_makes_the_version_a_draft_again(
@@ -174,8 +174,8 @@ async def test_a_sync_without_changes_keeps_no_draft_and_a_missing_file_fails(
 ):
     temporal, started = client
     with session_scope(db, write_lock=True) as session:  # a file equal to the published catalog
-        live = versions.live_version(session)
-        rows = versions.version_items(session, live, limit=500).items
+        live = store.live_version(session)
+        rows = store.version_items(session, live, limit=500).items
     lines = ["sku,name,description,category,unit,list_price,currency,vat_rate,delivery_unit_id"] + [
         f'{i.sku},"{i.name}","{i.description}",{i.category},{i.unit},{i.list_price},{i.currency},{i.vat_rate},'
         f"{i.delivery_unit_id}"

@@ -15,11 +15,13 @@ from sqlalchemy import select
 
 from api.problems import Problem
 from api.routes.catalog import _check, _item
-from catalog import export, pricing, quality, subassortments, version_content, version_publishing, versions
+from catalog import export, pricing, quality, subassortments
 from catalog.pricing import Break, Sources
 from catalog.tables import Item
 from catalog.validation import OrderRejected, validate_order
-from catalog.version_tables import CatalogVersionItem, SubAssortmentItem
+from catalog.versions import content, publishing, store
+from catalog.versions.tables import CatalogVersionItem
+from catalog.view_tables import SubAssortmentItem
 from catalog.views import customer_catalog
 from core.database import make_engine, session_scope
 from customers.rule_tables import SpecialItem
@@ -68,11 +70,11 @@ ITEMS = [
 def publish_with(engine, *rows: dict) -> int:
     """Publishes a copy of the live version with these items added."""
     with session_scope(engine, write_lock=True) as session:
-        draft = versions.create_draft(session, created_by="test", note="sub-assortment test items").id
+        draft = store.create_draft(session, created_by="test", note="sub-assortment test items").id
         for row in rows:
-            session.add(CatalogVersionItem(**version_content.version_row(draft, row["sku"], row)))
+            session.add(CatalogVersionItem(**content.version_row(draft, row["sku"], row)))
         session.flush()
-        version_publishing.publish(session, draft, "test", force=True)
+        publishing.publish(session, draft, "test", force=True)
     return draft
 
 
@@ -160,10 +162,10 @@ def test_listing_validation_and_export_hold_the_same_items(catalog):
     assert orderable(catalog, s.buyer) == {sku: price for sku, (price, *_) in expected.items()}
     assert exported(catalog, s.parent) == {sku: (price, source) for sku, (price, source, *_) in expected.items()}
     with session_scope(catalog) as session:
-        report, _ = quality.customer_quality(session, s.parent, versions.live_version(session), as_of=TODAY)
+        report, _ = quality.customer_quality(session, s.parent, store.live_version(session), as_of=TODAY)
     assert report.checked_items == 0  # no rules: nothing checked
     with session_scope(catalog) as session:  # the quality rules' scope is the same view
-        assert [r.sku for r in subassortments.scope(session, s.parent, versions.live_version(session), TODAY)] == [
+        assert [r.sku for r in subassortments.scope(session, s.parent, store.live_version(session), TODAY)] == [
             "SV-A",
             "SV-B",
             "SW-24-PRO",
@@ -396,7 +398,7 @@ def test_an_item_of_the_sub_assortment_that_gets_a_price_later_was_checked_again
     publish_with(catalog, item(sku, TOOLS, "50.00", currency="CHF"))  # no image
     with session_scope(catalog, write_lock=True) as session:
         quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test")
-        report, _ = quality.customer_quality(session, s.parent, versions.live_version(session), as_of=TODAY)
+        report, _ = quality.customer_quality(session, s.parent, store.live_version(session), as_of=TODAY)
     assert [f.sku for f in report.failing] == ["SV-B"]  # the report is of the view: priced items only
     assert sku not in listed(catalog, s.parent)
     with session_scope(catalog, write_lock=True) as session:

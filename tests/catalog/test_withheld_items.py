@@ -6,8 +6,8 @@ import pytest
 
 from catalog import assortment
 from catalog.validation import OrderRejected, validate_order
-from catalog.version_tables import HiddenItem
-from catalog.versions import live_version
+from catalog.versions.store import live_version
+from catalog.view_tables import HiddenItem
 from contracts.in_force import effective_contract
 from core.database import session_scope
 from tests.workflows.helpers import BUYER, CABLES, GLOBEX_BUYER, placement

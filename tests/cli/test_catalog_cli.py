@@ -12,8 +12,9 @@ import json
 import re
 from pathlib import Path
 
-from catalog import quality, subassortments, versions
+from catalog import quality, subassortments
 from catalog.tables import Item
+from catalog.versions import store
 from core.database import session_scope
 
 DATA = Path(__file__).parents[1] / "catalog" / "data"
@@ -206,7 +207,7 @@ def test_import_diff_publish(run, cli_db):
     assert result.exit_code == 0, result.output
     assert f"version {version} is published (was 1)" in flat(result.output)
     with session_scope(cli_db) as session:
-        assert versions.live_version(session) == version
+        assert store.live_version(session) == version
         assert session.get(Item, "T-CSV-KBD") is not None
     assert f"{version} (live)" in run("catalog", "versions").output
 

@@ -12,7 +12,7 @@ import pytest
 
 from accounts.passwords import hash_password
 from accounts.tables import User
-from catalog.version_tables import CatalogVersion
+from catalog.versions.tables import CatalogVersion
 from contracts.tables import Contract
 from core.database import make_engine, session_scope
 from tests.pages.conftest import hidden

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
-from catalog.version_content import ITEM_FIELDS, PRICE_FIELDS, TEXT_FIELDS
-from catalog.version_tables import CatalogVersionItem
-from catalog.versions import BATCH, get_version, live_version
+from catalog.versions.content import ITEM_FIELDS, PRICE_FIELDS, TEXT_FIELDS
+from catalog.versions.store import BATCH, get_version, live_version
+from catalog.versions.tables import CatalogVersionItem
 from models.catalog_versions import CatalogDiff, DiffCounts, DiffItem, FieldChange, ItemChange, PriceChange
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlmodel import Session
 
 from catalog.tables import Item
-from catalog.version_content import CONTENT_FIELDS, row_content, version_row
-from catalog.version_tables import CatalogLive, CatalogVersion, CatalogVersionItem
+from catalog.versions.content import CONTENT_FIELDS, row_content, version_row
+from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from models.catalog_versions import VersionInfo, VersionItem, VersionItemPage
 
 BATCH = 500
@@ -72,7 +72,7 @@ def info(session: Session, version: CatalogVersion, live: int | None = None) -> 
 
 
 def _info(version: CatalogVersion, count: int, live: int | None) -> VersionInfo:
-    from catalog import draft_lock  # it builds on this module
+    from catalog.versions import draft_lock  # it builds on this module
 
     return VersionInfo(
         **version.model_dump(), item_count=count, live=version.id == live, import_running=draft_lock.running(version)
@@ -203,7 +203,7 @@ def require_draft(session: Session, version_id: int, *, for_update: bool = False
 
 def _not_importing(version: CatalogVersion, doing: str) -> None:
     """An import writing into the draft would stumble over the change: draft_lock.ImportBusy."""
-    from catalog import draft_lock  # it builds on this module
+    from catalog.versions import draft_lock  # it builds on this module
 
     if draft_lock.running(version):
         raise draft_lock.ImportBusy(

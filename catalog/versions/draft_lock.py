@@ -14,14 +14,14 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
-from catalog import versions
-from catalog.version_tables import CatalogVersion
+from catalog.versions import store
+from catalog.versions.tables import CatalogVersion
 from core.database import session_scope
 
 STALE_AFTER = timedelta(minutes=2)  # a batch of 1,000 items takes well under a second
 
 
-class ImportBusy(versions.VersionConflict):
+class ImportBusy(store.VersionConflict):
     """Another import is writing into the draft (retry when it has finished)."""
 
 
@@ -33,14 +33,14 @@ def running(version: CatalogVersion, now: datetime | None = None) -> bool:
     """An import is writing into this draft and has shown a sign of life lately."""
     if version.import_run is None or version.import_seen_at is None:
         return False
-    return _aware(version.import_seen_at) > (now or versions.utcnow()) - STALE_AFTER
+    return _aware(version.import_seen_at) > (now or store.utcnow()) - STALE_AFTER
 
 
 def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = None) -> None:
     """Takes the draft for the import `run_id`; ImportBusy while another import holds it."""
-    now = now or versions.utcnow()
+    now = now or store.utcnow()
     with session_scope(engine, write_lock=True) as session:
-        version = versions.require_draft(session, version_id, for_update=True)
+        version = store.require_draft(session, version_id, for_update=True)
         if version.import_run not in (None, run_id) and running(version, now):
             raise ImportBusy(
                 f"another import is writing into catalog version {version_id} (last seen "
@@ -56,7 +56,7 @@ def touch(session: Session, version_id: int, run_id: str) -> None:
     result = session.execute(
         update(CatalogVersion)
         .where(CatalogVersion.id == version_id, CatalogVersion.import_run == run_id, CatalogVersion.status == "draft")
-        .values(import_seen_at=versions.utcnow())
+        .values(import_seen_at=store.utcnow())
     )
     if result.rowcount == 0:
         raise ImportBusy(

@@ -21,11 +21,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from catalog import draft_lock, quality, subassortments
+from catalog import quality, subassortments
 from catalog.tables import Item
-from catalog.version_content import ITEM_FIELDS
-from catalog.version_tables import CatalogLive, CatalogVersion, CatalogVersionItem
-from catalog.versions import StaleDraft, VersionConflict, get_version, item_count, iter_version_rows, utcnow
+from catalog.versions import draft_lock
+from catalog.versions.content import ITEM_FIELDS
+from catalog.versions.store import StaleDraft, VersionConflict, get_version, item_count, iter_version_rows, utcnow
+from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from contracts.tables import ContractItem
 from customers.rule_tables import SpecialItem
 from models.catalog_versions import MaterialiseResult, PublishResult
