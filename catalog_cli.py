@@ -77,7 +77,7 @@ def import_file(
     show_errors: int = typer.Option(20, help="how many item errors to print"),
 ) -> None:
     """Import a file into a draft version, with a progress bar and a per-item error report."""
-    from catalog import file_import, importing
+    from catalog.exchange import file_import, importing
     from catalog.versions import store
     from core.database import session_scope
 
@@ -263,7 +263,7 @@ def export_catalog(
     format: str = typer.Option("bmecat", help="bmecat | csv"),
 ) -> None:
     """Export a customer's view at its prices (BMEcat 2005 T_NEW_CATALOG or CSV)."""
-    from catalog import export
+    from catalog.exchange import export
     from core.database import session_scope
 
     output = output or Path(f"catalog-{customer}.{'xml' if format == 'bmecat' else 'csv'}")

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog import importing, sync
+from catalog.exchange import importing, sync
 from catalog.versions import draft_lock, publishing, store
 from core import temporal_names as names
 from core.database import session_scope

@@ -2,10 +2,10 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog.validation import OrderRejected, validate_order
 from core import temporal_names as names
 from core.database import session_scope
 from models.orders import ValidatedOrder, ValidationRequest
+from orders.validation import OrderRejected, validate_order
 
 
 class ValidationActivities:

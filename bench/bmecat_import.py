@@ -37,8 +37,8 @@ sys.path.insert(0, str(REPO))
 
 from lxml import etree  # noqa: E402
 
-from catalog import file_import  # noqa: E402  (loaded before anything is timed)
-from catalog.bmecat_safety import SAFE_OPTIONS  # noqa: E402
+from catalog.exchange import file_import  # noqa: E402  (loaded before anything is timed)
+from catalog.exchange.bmecat_safety import SAFE_OPTIONS  # noqa: E402
 from catalog.versions import store
 from core.database import make_engine, session_scope  # noqa: E402
 from migrations import upgrade  # noqa: E402

@@ -26,7 +26,7 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from catalog import sync
+from catalog.exchange import sync
 from catalog.versions import publishing, store
 from core import temporal_names as names
 from core.database import session_scope

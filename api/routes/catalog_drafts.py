@@ -12,7 +12,7 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
 from api.security import CurrentActor
-from catalog import draft_items, file_import
+from catalog.exchange import draft_items, file_import
 from catalog.versions import store
 from core.database import session_scope
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport

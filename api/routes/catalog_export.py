@@ -14,7 +14,7 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager
 from api.security import CurrentActor
-from catalog import export
+from catalog.exchange import export
 from core.database import session_scope
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])

@@ -6,7 +6,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.problems import Problem
 from api.security import require_role
-from catalog import importing, quality, subassortments
+from catalog import quality, subassortments
+from catalog.exchange import importing
 from catalog.versions import store
 from core.database import session_scope
 from models.actors import Actor

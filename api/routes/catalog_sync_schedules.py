@@ -11,7 +11,7 @@ from api.deps import GatewayDep
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG, require_manager
 from api.security import CurrentActor
-from catalog import sync
+from catalog.exchange import sync
 from models.catalog_versions import SyncRequest
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])

@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from catalog import draft_items, file_import, importing
+from catalog.exchange import draft_items, file_import, importing
 from catalog.versions import content as version_content
 from catalog.versions import draft_lock, store
 from catalog.versions import publishing as version_publishing

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from catalog import bmecat_safety, file_import, importing
+from catalog.exchange import bmecat_safety, file_import, importing
 from catalog.versions import store
 from catalog.versions.tables import CatalogImportRow, CatalogVersionItem
 from core.database import session_scope

@@ -13,7 +13,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from catalog import export, file_import, quality, subassortments
+from catalog import quality, subassortments
+from catalog.exchange import export, file_import
 from catalog.versions import publishing, store
 from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from catalog.view_tables import CustomerCatalog

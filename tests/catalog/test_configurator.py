@@ -11,9 +11,9 @@ import pytest
 from catalog.configuration import AppliedSurcharge, ConfigProblem, check, configuration_problems, rule_errors
 from catalog.pricing import unit_price
 from catalog.tables import Item
-from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
 from core.database import session_scope
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import BUYERS, add_buyer, add_customer, order
 from tests.dbs import database_fixture
 

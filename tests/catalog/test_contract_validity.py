@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from catalog.validation import OrderRejected, validate_order
 from contracts.tables import Contract
 from core.database import session_scope
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import add_buyer, add_customer, order
 
 EXPIRED = (date(2024, 1, 1), date(2024, 12, 31))

@@ -7,10 +7,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from accounts.tables import User
-from catalog.validation import validate_order
 from contracts.limits import Limits, limits_for, month_of, month_spend, record_spend, release_spend
 from contracts.tables import BuyerSpend
 from core.database import session_scope
+from orders.validation import validate_order
 from tests.catalog.data import add_customer, new_id, order
 from tests.catalog.rules_data import add_role_limit, add_user
 

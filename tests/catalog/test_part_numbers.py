@@ -4,11 +4,11 @@ inherited by subsidiaries per item unless overridden; on SQLite and PostgreSQL."
 from datetime import date
 
 from catalog import assortment
-from catalog.validation import validate_order
 from catalog.views import customer_catalog
 from contracts.in_force import effective_contract
 from core.database import session_scope
 from customers.part_numbers import part_numbers
+from orders.validation import validate_order
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 from tests.catalog.rules_data import add_part_numbers
 

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog import assortment
 from catalog.pricing import Break, Quote, Sources, decide, minimum_quantity, price_breaks, unit_price
-from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
 from contracts.in_force import effective_contract
 from contracts.tables import ContractItem
 from core.database import session_scope
 from customers.rule_tables import PriceListEntry
 from models.orders import ValidatedOrder
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import BUYERS, add_buyer, add_customer, order
 from tests.catalog.rules_data import add_price_list
 

@@ -8,10 +8,10 @@ import pytest
 
 from accounts.tables import User
 from catalog import assortment
-from catalog.validation import OrderRejected, validate_order
 from contracts.in_force import NoValidContract, effective_contract
 from contracts.tables import Contract, ContractItem
 from core.database import session_scope
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import BUYERS, SWITCH_CONFIG, add_buyer, add_customer, order
 
 TODAY = date(2026, 11, 27)

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from catalog.validation import OrderRejected, validate_order
 from catalog.views import customer_catalog
 from core.database import session_scope
 from models.actors import Actor
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import BUYERS, add_customer, order
 from tests.catalog.rules_data import add_rules, add_user, rule
 

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from api.problems import Problem
 from api.routes.catalog import _check, _item
-from catalog import export, pricing, quality, subassortments
+from catalog import pricing, quality, subassortments
+from catalog.exchange import export
 from catalog.pricing import Break, Sources
 from catalog.tables import Item
-from catalog.validation import OrderRejected, validate_order
 from catalog.versions import content, publishing, store
 from catalog.versions.tables import CatalogVersionItem
 from catalog.view_tables import SubAssortmentItem
@@ -29,6 +29,7 @@ from migrations import alembic_config, upgrade
 from models.actors import Actor
 from models.catalog import ConfigurationCheckRequest
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
+from orders.validation import OrderRejected, validate_order
 from tests.catalog.data import add_buyer, add_customer, order
 from tests.catalog.rules_data import add_price_list, add_rules, add_user, rule
 from tests.dbs import database_fixture

@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 
 from catalog import assortment
-from catalog.validation import OrderRejected, validate_order
 from catalog.versions.store import live_version
 from catalog.view_tables import HiddenItem
 from contracts.in_force import effective_contract
 from core.database import session_scope
+from orders.validation import OrderRejected, validate_order
 from tests.workflows.helpers import BUYER, CABLES, GLOBEX_BUYER, placement
 
 TODAY = date(2026, 11, 27)

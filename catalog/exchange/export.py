@@ -1,5 +1,5 @@
 """Export of a customer's view of the published catalog, at the customer's prices, as BMEcat 2005
-T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csvformat.py EXPORT_COLUMNS).
+T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csv_format.py EXPORT_COLUMNS).
 
 The view is the customer's assortment (catalog/subassortments.py `view`, read from
 catalog/assortment.py): the items its catalog API lists and order validation accepts, no more."""
@@ -12,7 +12,8 @@ from typing import IO
 
 from sqlmodel import Session
 
-from catalog import bmecat_writer, csvformat, subassortments
+from catalog import subassortments
+from catalog.exchange import bmecat_writer, csv_format
 from catalog.versions import store
 from catalog.versions.content import ATTRIBUTE_KEYS
 from customers.tables import Customer
@@ -107,4 +108,4 @@ def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date 
                 "price_breaks": " ".join(f"{q}:{p:.2f}" for q, p in e.price_breaks),
             }
 
-    return csvformat.write_rows(out, rows())
+    return csv_format.write_rows(out, rows())

@@ -1,6 +1,6 @@
 """Importing a file into a draft: `import_file` opens it, tells BMEcat from CSV by its first
 bytes, counts how far the reading got (for progress bars) and hands it to the format's reader
-(catalog/bmecat_reader.py, catalog/csvformat.py), which feeds a `DraftImporter`
+(catalog/bmecat_reader.py, catalog/csv_format.py), which feeds a `DraftImporter`
 (catalog/importing.py). The entry point of the API, the CLI, the supplier sync and the benchmark.
 """
 
@@ -13,9 +13,9 @@ from typing import IO
 
 from sqlalchemy import Engine
 
-from catalog import bmecat_reader, csvformat
-from catalog.bmecat_safety import PROLOG_LIMIT
-from catalog.importing import DraftImporter
+from catalog.exchange import bmecat_reader, csv_format
+from catalog.exchange.bmecat_safety import PROLOG_LIMIT
+from catalog.exchange.importing import DraftImporter
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport
 
 Progress = Callable[[int, int], None]  # (bytes read, items read)
@@ -81,7 +81,7 @@ def import_file(
         try:
             if fmt == "bmecat":
                 return bmecat_reader.read_into(importer, reader, head, mode)
-            return csvformat.read_into(importer, reader, mode or "full")
+            return csv_format.read_into(importer, reader, mode or "full")
         except BaseException:
             importer.release()
             raise

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, String, bindparam, delete, func, insert, select, type_coerce, update
 
-from catalog.import_fields import ItemInvalid, clean_attribute, clean_field
+from catalog.exchange.import_fields import ItemInvalid, clean_attribute, clean_field
 from catalog.versions import content as version_content
 from catalog.versions import draft_lock, store
 from catalog.versions.tables import CatalogImportRow, CatalogVersionItem

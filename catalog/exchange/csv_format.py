@@ -24,7 +24,7 @@ import io
 from collections.abc import Iterable
 from typing import IO
 
-from catalog.importing import DraftImporter, ImportRefused, ItemRecord
+from catalog.exchange.importing import DraftImporter, ImportRefused, ItemRecord
 from catalog.versions.content import ATTRIBUTE_KEYS
 from models.catalog_versions import ImportMode, ImportReport
 

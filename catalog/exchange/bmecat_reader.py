@@ -23,8 +23,8 @@ from typing import IO, Any
 
 from lxml import etree
 
-from catalog.bmecat_safety import SAFE_OPTIONS, check_internal_dtd, check_prolog
-from catalog.importing import CategoryAssignment, DraftImporter, ImportRefused, ItemRecord
+from catalog.exchange.bmecat_safety import SAFE_OPTIONS, check_internal_dtd, check_prolog
+from catalog.exchange.importing import CategoryAssignment, DraftImporter, ImportRefused, ItemRecord
 from models.catalog_versions import ImportReport
 
 TRANSACTIONS = {"T_NEW_CATALOG": "full", "T_UPDATE_PRODUCTS": "delta", "T_UPDATE_PRICES": "delta"}

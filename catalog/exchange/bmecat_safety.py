@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from catalog.importing import ImportRefused
+from catalog.exchange.importing import ImportRefused
 
 PROLOG_LIMIT = 64 * 1024
 # The parser options that make iterparse safe on untrusted input (see the module doc).

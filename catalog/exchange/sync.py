@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Engine, select
 
-from catalog import file_import
+from catalog.exchange import file_import
 from catalog.versions import diff as version_diff
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersion

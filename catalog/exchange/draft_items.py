@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from catalog import importing
+from catalog.exchange import importing
 from models.catalog_versions import ImportReport
 
 CONFIGURATION_FIELDS = ("options", "constraints")
