@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(PY) cli.py dev
+	$(VENV)/bin/order2cash dev
 
 # Browser tests drive Debian's chromium (Playwright cannot download browsers here).
 chromium:

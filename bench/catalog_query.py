@@ -361,7 +361,7 @@ async def run(a) -> int:
     )
     print("order2cash catalog query benchmark", flush=True)
     print(
-        f"core.settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
+        f"settings: items={a.items} customers={a.customers} requests={a.requests} limit={LIMIT} "
         f"terms={TERMS} offsets={OFFSETS} cores={os.cpu_count()}; temp dir {tmp}",
         flush=True,
     )

@@ -182,7 +182,7 @@ def tail(path: Path, lines: int = 30) -> str:
 
 
 def start_temporal(sys_: System) -> None:
-    from cli import search_attribute_flags
+    from cli.dev import search_attribute_flags
 
     temporal = shutil.which("temporal", path=str(BIN)) or shutil.which("temporal")
     if not temporal:
@@ -567,7 +567,7 @@ async def main() -> int:
         f"app db=SQLite file (WAL); cores={os.cpu_count()}"
     )
     print("order2cash end-to-end benchmark", flush=True)
-    print(f"core.settings: {settings_line}", flush=True)
+    print(f"settings: {settings_line}", flush=True)
     print(f"versions: {versions()}", flush=True)
     load = os.getloadavg()
     print(f"load average before start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
@@ -652,7 +652,7 @@ async def main() -> int:
         rate = done / elapsed
         print("", flush=True)
         print("=== results ===", flush=True)
-        print(f"core.settings: {settings_line}", flush=True)
+        print(f"settings: {settings_line}", flush=True)
         if floor is not None and floor.rate is not None:
             print(f"floor (bare_temporal.py, same server):   {floor.rate:.1f} orders/s", flush=True)
         else:

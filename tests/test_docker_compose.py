@@ -423,5 +423,5 @@ def test_dockerignore_excludes_local_state():
     for required in (".venv", ".data", ".git", ".env", ".pytest_cache"):
         assert required in entries, f".dockerignore must exclude {required}"
     # Files the image needs must not be excluded.
-    for needed in ("pyproject.toml", "api", "migrations", "worker.py", "cli.py"):
+    for needed in ("pyproject.toml", "api", "cli", "core", "migrations", "worker.py"):
         assert needed not in entries

@@ -22,9 +22,9 @@ async def healthz(gateway: GatewayDep, engine: EngineDep) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means unreachable
         checks["temporal"] = f"unreachable: {exc}"
     try:
-        checks["core.database"] = "ok" if await run_in_threadpool(_database_ok, engine) else "failing"
+        checks["database"] = "ok" if await run_in_threadpool(_database_ok, engine) else "failing"
     except Exception as exc:  # noqa: BLE001
-        checks["core.database"] = f"unreachable: {exc}"
+        checks["database"] = f"unreachable: {exc}"
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503

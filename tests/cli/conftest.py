@@ -13,7 +13,7 @@ from click.testing import Result
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-import cli
+from cli import app as cli
 from core.settings import get_settings
 from tests.dbs import BACKENDS, postgresql_database, sqlite_database
 

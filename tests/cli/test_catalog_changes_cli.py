@@ -2,7 +2,7 @@
 (cli_common.ACTOR) and listed newest first, filtered by customer, contract and kind; fixtures `run`
 and `cli_db` in tests/cli/conftest.py (a fresh demo database per test)."""
 
-from cli_common import ACTOR
+from cli.common import ACTOR
 from tests.cli.tables import row
 
 GLOBEX = "GLOBEX-FC-2026"

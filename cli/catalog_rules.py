@@ -30,11 +30,10 @@ from pydantic import TypeAdapter, ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from catalog_cli import app
-from cli_common import ACTOR, console, engine, fail
+from cli.common import ACTOR, console, engine, fail
 from models.catalog_versions import CustomerPublication, FilterRule, QualityRuleIn, SubAssortmentIn
 
-__all__ = ["app"]  # the catalog app, with these commands registered
+app = typer.Typer()  # merged into the catalog app (cli/catalog.py)
 
 
 def _validation_errors(exc: ValidationError, prefix: str) -> list[str]:

@@ -1,16 +1,16 @@
 """`order2cash customers role-rule | role-limit | part-number | special-item` (and their
 remove-... commands): the customer's rules that are set one at a time; commands of the customers
-app (customers_cli.py, which also has `list`, `show` and the price lists, replaced whole), kept
+app (cli/customers.py, which also has `list`, `show` and the price lists, replaced whole), kept
 here for size. The same rules as the API (catalog/customer_rules.py).
 """
 
 import typer
 from rich.markup import escape
 
-from cli_common import console, money
-from customers_cli import add_removal, app, parse_input, print_role_limits, print_role_rules, run_edit, run_read
+from cli.common import console, money
+from cli.customers_common import add_removal, parse_input, print_role_limits, print_role_rules, run_edit, run_read
 
-__all__ = ["app"]  # the customers app, with these commands registered
+app = typer.Typer()  # merged into the customers app (cli/customers.py)
 
 
 # --- role rules and limits ------------------------------------------------------------------------
@@ -94,6 +94,7 @@ def role_limit(
 
 
 add_removal(
+    app,
     "remove-role-limit",
     "ROLE",
     "customers.rule_edits.delete_role_limit",
@@ -120,6 +121,7 @@ def part_number(
 
 
 add_removal(
+    app,
     "remove-part-number",
     "sku",
     "customers.rule_edits.delete_part_number",
@@ -143,6 +145,7 @@ def special_item(
 
 
 add_removal(
+    app,
     "remove-special-item",
     "sku",
     "customers.rule_edits.delete_special_item",

@@ -22,7 +22,8 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from cli_common import ACTOR, console, engine, fail
+from cli import catalog_rules
+from cli.common import ACTOR, console, engine, fail
 from core.settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
@@ -334,7 +335,4 @@ def sync_schedule(
         fail(f"{type(exc).__name__}: {exc}")
 
 
-import catalog_rules_cli  # noqa: E402, F401 - its commands (quality rules, sub-assortments) join this app
-
-if __name__ == "__main__":
-    catalog_rules_cli.app()  # run as a script, this module is __main__: the imported catalog_cli has them all
+app.add_typer(catalog_rules.app)  # quality rules, sub-assortments, the audit trail: kept apart for size

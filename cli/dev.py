@@ -1,37 +1,21 @@
-"""`order2cash` command line: run the whole system locally, or one part of it in a deployment.
+"""`order2cash dev` (what `make run` does): the whole system on one machine with embedded defaults:
+Temporal's dev server with SQLite under .data/, the app's SQLite database, the worker (both task
+queues) and the API with the pages."""
 
-order2cash dev          # what `make run` does: Temporal dev server, migrations, demo data, worker, API
-order2cash migrate      # apply database migrations
-order2cash seed-demo    # load the demo data (idempotent)
-order2cash api | worker # one process of a deployment
-"""
-
-import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import typer
 from rich.console import Console
 from rich.table import Table
 
-import catalog_cli
-import contracts_cli
-import customers_cli
 from core.settings import DATA_DIR, get_settings
 
-app = typer.Typer(add_completion=False, help=__doc__)
 console = Console()
 BIN = Path(sys.executable).parent
-app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
-app.add_typer(contracts_cli.app, name="contracts", help="Framework contracts: terms, items, consumption")
-app.add_typer(
-    customers_cli.app,
-    name="customers",
-    help="Customers and their catalog rules: price lists, role rules, limits, part numbers",
-)
 
 
 def search_attribute_flags() -> list[str]:
@@ -44,99 +28,7 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
-@app.command()
-def migrate() -> None:
-    """Create or upgrade the application database schema."""
-    from migrations import upgrade
-
-    upgrade(get_settings().database_url)
-    console.print("database migrated")
-
-
-@app.command("seed-demo")
-def seed_demo() -> None:
-    """Load the demo customers, contracts, items, delivery units and users (idempotent)."""
-    from core.database import make_engine
-    from demo.seed import load_demo_data
-
-    engine = make_engine(get_settings().database_url)
-    load_demo_data(engine)
-    engine.dispose()
-    console.print("demo data loaded")
-
-
-@app.command()
-def worker(
-    queue: list[str] = typer.Option(
-        None, "--queue", help="orders | catalog (repeatable; default: WORKER_QUEUES, both)", show_default=False
-    ),
-) -> None:
-    """Run a Temporal worker (scale out by running more; --queue serves one task queue)."""
-    flags = [arg for name in queue or [] for arg in ("--queue", name)]
-    os.execv(sys.executable, [sys.executable, "worker.py", *flags])
-
-
-@app.command()
-def api(host: str = typer.Option(None), port: int = typer.Option(None), workers: int = 1) -> None:
-    """Run the HTTP API and pages."""
-    s = get_settings()
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:app",
-            "--host",
-            host or s.api_host,
-            "--port",
-            str(port or s.api_port),
-            "--workers",
-            str(workers),
-        ],
-    )
-
-
-@app.command("partner-event")
-def partner_event(
-    unit: str = typer.Argument(..., help="delivery unit id, e.g. netpartner"),
-    suborder_id: str = typer.Argument(...),
-    event: str = typer.Argument(..., help="accepted | shipped | delivered | rejected"),
-    data: list[str] = typer.Option([], "--data", "-d", help="key=value, e.g. tracking=DHL-123 or reason=..."),
-    api_url: str = typer.Option(None, help="default: the local API"),
-) -> None:
-    """Play a delivery unit's backend: send a signed Standard Webhooks event to the API."""
-    import json
-    import uuid
-    from datetime import datetime, timezone
-
-    import httpx
-    from standardwebhooks.webhooks import Webhook
-
-    from core.database import make_engine
-    from partners.webhooks import unit_secret
-
-    s = get_settings()
-    secret = unit_secret(make_engine(s.database_url), unit)
-    if secret is None:
-        raise typer.BadParameter(f"unknown delivery unit {unit}")
-    body = json.dumps(
-        {"type": f"suborder.{event}", "suborder_id": suborder_id, "data": dict(item.split("=", 1) for item in data)}
-    )
-    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
-    headers = {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
-    }
-    url = f"{api_url or f'http://localhost:{s.api_port}'}/api/v1/webhooks/partners/{unit}"
-    response = httpx.post(url, content=body, headers=headers)
-    typer.echo(f"{response.status_code} {response.text}")
-    raise typer.Exit(0 if response.is_success else 1)
-
-
-def _wait_for_port(host: str, port: int, seconds: float) -> bool:
+def wait_for_port(host: str, port: int, seconds: float) -> bool:
     import socket
 
     deadline = time.monotonic() + seconds
@@ -149,9 +41,10 @@ def _wait_for_port(host: str, port: int, seconds: float) -> bool:
     return False
 
 
-@app.command()
-def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
-    """Start everything on embedded defaults; Ctrl-C stops it all. Data lives in .data/."""
+def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) -> None:
+    """Starts the Temporal dev server (unless one answers), migrates (and with `demo` loads the
+    demo data), starts the worker and the API, prints where to go; stops everything on Ctrl-C or
+    when one of them exits."""
     s = get_settings()
     DATA_DIR.mkdir(exist_ok=True)
     procs: list[subprocess.Popen] = []
@@ -170,7 +63,7 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     host, _, port = s.temporal_address.partition(":")
-    if not _wait_for_port(host, int(port or 7233), 0.3):
+    if not wait_for_port(host, int(port or 7233), 0.3):
         log = open(DATA_DIR / "temporal.log", "ab")
         procs.append(
             subprocess.Popen(
@@ -200,7 +93,7 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
             )
         )
         console.print("starting Temporal dev server (log: .data/temporal.log) ...")
-        if not _wait_for_port(host, int(port or 7233), 60):
+        if not wait_for_port(host, int(port or 7233), 60):
             console.print("[red]Temporal did not start; see .data/temporal.log[/red]")
             stop()
     migrate()
@@ -224,7 +117,7 @@ def dev(demo: bool = typer.Option(True, help="load the demo data")) -> None:
             start_new_session=True,
         )
     )
-    if not _wait_for_port(s.api_host, s.api_port, 60):
+    if not wait_for_port(s.api_host, s.api_port, 60):
         console.print("[red]The API did not start[/red]")
         stop()
     _banner(s, demo)
@@ -259,7 +152,3 @@ def _banner(s, demo: bool) -> None:
         engine.dispose()
         console.print(table)
     console.print("Press Ctrl-C to stop everything.\n")
-
-
-if __name__ == "__main__":
-    app()

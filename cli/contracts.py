@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from cli_common import ACTOR, console, engine, fail, money
+from cli.common import ACTOR, console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 

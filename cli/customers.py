@@ -19,157 +19,31 @@ price list is replaced whole; `role-rule` adds or changes one rule of the custom
 """
 
 import csv
-import importlib
-import re
-from functools import partial
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.tree import Tree
 
-from cli_common import ACTOR, console, engine, fail, money
+from cli import customer_rules
+from cli.common import console
+from cli.customers_common import (
+    add_removal,
+    fail_on,
+    parse_input,
+    print_part_numbers,
+    print_price_lists,
+    print_role_limits,
+    print_role_rules,
+    print_special_items,
+    run_edit,
+    run_read,
+    table,
+)
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
-SHOWN = 20  # rows per kind of rule in `show`
 
-# model field -> the argument or option that sets it, so that an error names what the user typed
-OPTIONS = {
-    "name": "--name",
-    "currency": "--currency",
-    "valid_from": "--valid-from",
-    "valid_to": "--valid-to",
-    "price_list_id": "LIST_ID",
-    "role": "ROLE",
-    "scope": "--scope",
-    "target": "--target",
-    "order_limit": "--per-order",
-    "monthly_limit": "--per-month",
-    "sku": "SKU",
-    "part_number": "NUMBER",
-    "price": "--price",
-}
 CSV_COLUMNS = ("sku", "min_quantity", "price")
-
-
-def _fail(message: str, field: str | None = None, sources: list[str] | None = None) -> NoReturn:
-    label = ""
-    entry = re.match(r"entries\[(\d+)\]", field or "")
-    if entry and sources:  # name the CSV line or --entry at fault
-        label = f"{field} ({sources[int(entry.group(1))]}): "
-    elif field:
-        label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: "
-    fail(label + message)
-
-
-def _run(fn, *args, sources: list[str] | None = None):
-    """Calls a catalog function with an engine; its errors end the command with a clear message."""
-    from customers import rule_edits as rules
-
-    with engine() as db:
-        try:
-            return fn(db, *args)
-        except rules.CustomerNotFound as exc:
-            _fail(f"customer {exc} not found")
-        except rules.RuleNotFound as exc:
-            _fail(str(exc))
-        except rules.InvalidRule as exc:
-            _fail(str(exc), exc.field, sources)
-
-
-def run_edit(fn, *args, sources: list[str] | None = None):
-    """`_run` of an edit: the audit trail records it as the command line's ACTOR."""
-    return _run(partial(fn, actor=ACTOR), *args, sources=sources)
-
-
-def parse_input(model, data: dict, sources: list[str] | None = None):
-    from customers import rule_edits as rules
-
-    try:
-        return rules.parse(model, data)
-    except rules.InvalidRule as exc:
-        _fail(str(exc), exc.field, sources)
-
-
-def run_read(fn, *args):
-    """`fn(session, *args)` in a read transaction."""
-    from core.database import session_scope
-
-    def read(db):
-        with session_scope(db) as session:
-            return fn(session, *args)
-
-    return _run(read)
-
-
-def add_removal(name: str, key: str, delete: str, done: str, doc: str) -> None:
-    """Registers the command `name ID KEY` (`doc` its help): `delete`, a catalog function named by
-    its dotted path (imported when the command runs: --help stays fast), removes the row; then the
-    command prints `done` with {customer_id} and {key} filled in."""
-    module, _, function = delete.rpartition(".")
-
-    def remove(
-        customer_id: str = typer.Argument(..., metavar="ID"), value: str = typer.Argument(..., metavar=key)
-    ) -> None:
-        run_edit(getattr(importlib.import_module(module), function), customer_id, value)
-        console.print(escape(done.format(customer_id=customer_id, key=value)))
-
-    remove.__doc__ = doc
-    app.command(name)(remove)
-
-
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0, limit: int | None = SHOWN) -> None:
-    """Prints up to `limit` rows; the last `right` columns are numbers."""
-    table = Table(title=title or None)
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="right" if i >= len(columns) - right else "left")
-    for row in rows[:limit]:
-        table.add_row(*(escape(str(cell)) for cell in row))
-    console.print(table)
-    if limit is not None and len(rows) > limit:
-        console.print(f"  ... and {len(rows) - limit} more")
-
-
-def print_price_lists(lists) -> None:
-    for pl in lists:
-        valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
-        console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
-        _table(
-            "",
-            ("sku", "from qty", "price"),
-            [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries],
-            right=2,
-        )
-
-
-def print_role_rules(rules) -> None:
-    _table(
-        "Role rules",
-        ("role", "scope", "target", "see", "order"),
-        [
-            (r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
-            for r in rules
-        ],
-    )
-
-
-def print_role_limits(limits) -> None:
-    _table(
-        "Role limits",
-        ("role", "per order", "per month"),
-        [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits],
-        right=2,
-    )
-
-
-def print_part_numbers(numbers) -> None:
-    _table("Part numbers", ("sku", "part number"), [(p.sku, p.part_number) for p in numbers])
-
-
-def print_special_items(items) -> None:
-    _table("Special items", ("sku", "name", "price"), [(s.sku, s.name, money(s.price)) for s in items], right=1)
 
 
 @app.command("list")
@@ -178,7 +52,7 @@ def list_customers() -> None:
     from customers import overview
 
     rows = run_read(overview.list_customers)
-    _table(
+    table(
         "Customers",
         ("customer", "name", "parent", "country"),
         [(c.customer_id, c.name, c.parent_id or "–", c.country) for c in rows],
@@ -267,7 +141,7 @@ def _csv_entries(path: Path) -> tuple[list[dict], list[str]]:
         reader = csv.DictReader(file, delimiter=";")
         missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            _fail(f"{path}: the header row needs the columns {';'.join(CSV_COLUMNS)} (missing {', '.join(missing)})")
+            fail_on(f"{path}: the header row needs the columns {';'.join(CSV_COLUMNS)} (missing {', '.join(missing)})")
         rows = [(reader.line_num, row) for row in reader]
     return (
         [
@@ -287,7 +161,7 @@ def _option_entries(options: list[str]) -> list[dict]:
     for option in options:
         parts = option.rsplit(":", 2)  # SKUs may contain a colon, quantities and prices do not
         if len(parts) != 3:
-            _fail(f"--entry {option}: expected SKU:MINQTY:PRICE (empty price: the list price)")
+            fail_on(f"--entry {option}: expected SKU:MINQTY:PRICE (empty price: the list price)")
         entries.append({"sku": parts[0], "min_quantity": parts[1] or 1, "price": parts[2] or None})
     return entries
 
@@ -323,6 +197,7 @@ def price_list(
 
 
 add_removal(
+    app,
     "remove-price-list",
     "LIST_ID",
     "customers.price_lists.delete_price_list",
@@ -331,7 +206,4 @@ add_removal(
 )
 
 
-import customers_rules_cli  # noqa: E402, F401 - its commands (the rules set one at a time) join this app
-
-if __name__ == "__main__":
-    customers_rules_cli.app()  # run as a script, this module is __main__: the imported customers_cli has them all
+app.add_typer(customer_rules.app)  # the rules set one at a time: commands of this app, kept apart for size

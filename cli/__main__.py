@@ -1,0 +1,5 @@
+"""`python -m cli ...` is the `order2cash` command."""
+
+from cli.app import app
+
+app()

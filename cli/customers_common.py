@@ -1,0 +1,150 @@
+"""What the `order2cash customers` commands share: running a rule function with its errors as
+clear messages naming the argument or option at fault, the removal commands, and how rules print."""
+
+import importlib
+import re
+from functools import partial
+from typing import NoReturn
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.common import ACTOR, console, engine, fail, money
+
+SHOWN = 20  # rows per kind of rule in `show`
+
+# model field -> the argument or option that sets it, so that an error names what the user typed
+OPTIONS = {
+    "name": "--name",
+    "currency": "--currency",
+    "valid_from": "--valid-from",
+    "valid_to": "--valid-to",
+    "price_list_id": "LIST_ID",
+    "role": "ROLE",
+    "scope": "--scope",
+    "target": "--target",
+    "order_limit": "--per-order",
+    "monthly_limit": "--per-month",
+    "sku": "SKU",
+    "part_number": "NUMBER",
+    "price": "--price",
+}
+
+
+def fail_on(message: str, field: str | None = None, sources: list[str] | None = None) -> NoReturn:
+    label = ""
+    entry = re.match(r"entries\[(\d+)\]", field or "")
+    if entry and sources:  # name the CSV line or --entry at fault
+        label = f"{field} ({sources[int(entry.group(1))]}): "
+    elif field:
+        label = f"{field} ({OPTIONS[field]}): " if field in OPTIONS else f"{field}: "
+    fail(label + message)
+
+
+def _run(fn, *args, sources: list[str] | None = None):
+    """Calls a catalog function with an engine; its errors end the command with a clear message."""
+    from customers import rule_edits as rules
+
+    with engine() as db:
+        try:
+            return fn(db, *args)
+        except rules.CustomerNotFound as exc:
+            fail_on(f"customer {exc} not found")
+        except rules.RuleNotFound as exc:
+            fail_on(str(exc))
+        except rules.InvalidRule as exc:
+            fail_on(str(exc), exc.field, sources)
+
+
+def run_edit(fn, *args, sources: list[str] | None = None):
+    """`_run` of an edit: the audit trail records it as the command line's ACTOR."""
+    return _run(partial(fn, actor=ACTOR), *args, sources=sources)
+
+
+def parse_input(model, data: dict, sources: list[str] | None = None):
+    from customers import rule_edits as rules
+
+    try:
+        return rules.parse(model, data)
+    except rules.InvalidRule as exc:
+        fail_on(str(exc), exc.field, sources)
+
+
+def run_read(fn, *args):
+    """`fn(session, *args)` in a read transaction."""
+    from core.database import session_scope
+
+    def read(db):
+        with session_scope(db) as session:
+            return fn(session, *args)
+
+    return _run(read)
+
+
+def add_removal(app: typer.Typer, name: str, key: str, delete: str, done: str, doc: str) -> None:
+    """Registers the command `name ID KEY` on `app` (`doc` its help): `delete`, a catalog function named by
+    its dotted path (imported when the command runs: --help stays fast), removes the row; then the
+    command prints `done` with {customer_id} and {key} filled in."""
+    module, _, function = delete.rpartition(".")
+
+    def remove(
+        customer_id: str = typer.Argument(..., metavar="ID"), value: str = typer.Argument(..., metavar=key)
+    ) -> None:
+        run_edit(getattr(importlib.import_module(module), function), customer_id, value)
+        console.print(escape(done.format(customer_id=customer_id, key=value)))
+
+    remove.__doc__ = doc
+    app.command(name)(remove)
+
+
+def table(title: str, columns: tuple[str, ...], rows: list[tuple], right: int = 0, limit: int | None = SHOWN) -> None:
+    """Prints up to `limit` rows; the last `right` columns are numbers."""
+    table = Table(title=title or None)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right" if i >= len(columns) - right else "left")
+    for row in rows[:limit]:
+        table.add_row(*(escape(str(cell)) for cell in row))
+    console.print(table)
+    if limit is not None and len(rows) > limit:
+        console.print(f"  ... and {len(rows) - limit} more")
+
+
+def print_price_lists(lists) -> None:
+    for pl in lists:
+        valid = f"{pl.valid_from} – {pl.valid_to or 'open'}"
+        console.print(escape(f"price list {pl.price_list_id}: {pl.name}, {pl.currency}, valid {valid}"))
+        table(
+            "",
+            ("sku", "from qty", "price"),
+            [(e.sku, e.min_quantity, money(e.price, "list price")) for e in pl.entries],
+            right=2,
+        )
+
+
+def print_role_rules(rules) -> None:
+    table(
+        "Role rules",
+        ("role", "scope", "target", "see", "order"),
+        [
+            (r.role, r.scope, r.target or "–", "yes" if r.may_see else "no", "yes" if r.may_order else "no")
+            for r in rules
+        ],
+    )
+
+
+def print_role_limits(limits) -> None:
+    table(
+        "Role limits",
+        ("role", "per order", "per month"),
+        [(r.role, money(r.order_limit, "none"), money(r.monthly_limit, "none")) for r in limits],
+        right=2,
+    )
+
+
+def print_part_numbers(numbers) -> None:
+    table("Part numbers", ("sku", "part number"), [(p.sku, p.part_number) for p in numbers])
+
+
+def print_special_items(items) -> None:
+    table("Special items", ("sku", "name", "price"), [(s.sku, s.name, money(s.price)) for s in items], right=1)
