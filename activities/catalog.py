@@ -7,7 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from catalog.exchange import importing, sync
-from catalog.versions import draft_lock, publishing, store
+from catalog.versions import publishing, store
 from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
@@ -49,7 +49,7 @@ class CatalogActivities:
                 max_bytes=s.catalog_sync_max_bytes,
                 heartbeat=activity.heartbeat,
             )
-        except draft_lock.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
+        except store.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
         except (sync.FetchRefused, importing.ImportRefused, store.VersionError) as exc:
             raise ApplicationError(str(exc), type=names.CATALOG_SYNC_FAILED, non_retryable=True) from exc

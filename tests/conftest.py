@@ -18,6 +18,8 @@ from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
 
+pytest_plugins = ["tests.system"]  # the running system the API and page tests share
+
 SEARCH_ATTRIBUTE_TYPES = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "DOUBLE": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,

@@ -3,13 +3,13 @@
 Two imports interleaving their batches in one draft would leave a mix of both files, and a full
 import's final sweep would delete what the other one wrote. So an import claims the draft
 (`CatalogVersion.import_run`), shows a sign of life with every batch, and releases the draft when
-it ends. A claim whose import has shown no sign of life for `STALE_AFTER` is taken to be from a
+it ends. A claim whose import has shown no sign of life for `store.STALE_AFTER` is taken to be from a
 crashed process and may be taken over; the import that lost it stops at its next batch. Publishing
 a draft while an import is writing into it is refused as well (catalog/version_publishing.py); a
 draft published (or scheduled) over a stale claim is no draft any more, so that import stops too.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session
@@ -18,33 +18,16 @@ from catalog.versions import store
 from catalog.versions.tables import CatalogVersion
 from core.database import session_scope
 
-STALE_AFTER = timedelta(minutes=2)  # a batch of 1,000 items takes well under a second
-
-
-class ImportBusy(store.VersionConflict):
-    """Another import is writing into the draft (retry when it has finished)."""
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
-
-
-def running(version: CatalogVersion, now: datetime | None = None) -> bool:
-    """An import is writing into this draft and has shown a sign of life lately."""
-    if version.import_run is None or version.import_seen_at is None:
-        return False
-    return _aware(version.import_seen_at) > (now or store.utcnow()) - STALE_AFTER
-
 
 def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = None) -> None:
     """Takes the draft for the import `run_id`; ImportBusy while another import holds it."""
     now = now or store.utcnow()
     with session_scope(engine, write_lock=True) as session:
         version = store.require_draft(session, version_id, for_update=True)
-        if version.import_run not in (None, run_id) and running(version, now):
-            raise ImportBusy(
+        if version.import_run not in (None, run_id) and store.running(version, now):
+            raise store.ImportBusy(
                 f"another import is writing into catalog version {version_id} (last seen "
-                f"{_aware(version.import_seen_at).isoformat(timespec='seconds')}); "
+                f"{store.aware(version.import_seen_at).isoformat(timespec='seconds')}); "
                 "try again when it has finished"
             )
         version.import_run, version.import_seen_at = run_id, now
@@ -59,7 +42,7 @@ def touch(session: Session, version_id: int, run_id: str) -> None:
         .values(import_seen_at=store.utcnow())
     )
     if result.rowcount == 0:
-        raise ImportBusy(
+        raise store.ImportBusy(
             f"the import into catalog version {version_id} stopped: another import took the draft "
             "over, or it was published or discarded meanwhile"
         )

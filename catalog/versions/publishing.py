@@ -23,9 +23,17 @@ from sqlmodel import Session
 
 from catalog import quality, subassortments
 from catalog.tables import Item
-from catalog.versions import draft_lock
 from catalog.versions.content import ITEM_FIELDS
-from catalog.versions.store import StaleDraft, VersionConflict, get_version, item_count, iter_version_rows, utcnow
+from catalog.versions.store import (
+    ImportBusy,
+    StaleDraft,
+    VersionConflict,
+    get_version,
+    item_count,
+    iter_version_rows,
+    running,
+    utcnow,
+)
 from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from contracts.tables import ContractItem
 from customers.rule_tables import SpecialItem
@@ -159,8 +167,8 @@ def publish(
         )
     if activates_at is not None and activates_at.tzinfo is None:
         raise ValueError("activates_at needs a time zone")
-    if draft_lock.running(version, now):
-        raise draft_lock.ImportBusy(
+    if running(version, now):
+        raise ImportBusy(
             f"an import is writing into catalog version {version_id}; publish it when the import has finished"
         )
     if not force and version.based_on is not None and live.version_id not in (None, version.based_on):

@@ -11,7 +11,7 @@ content hash: catalog/version_content.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlmodel import Session
@@ -44,6 +44,26 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# --- a draft's import claim (catalog/versions/draft_lock.py takes and releases it) ---------------
+
+STALE_AFTER = timedelta(minutes=2)  # a batch of 1,000 items takes well under a second
+
+
+class ImportBusy(VersionConflict):
+    """Another import is writing into the draft (retry when it has finished)."""
+
+
+def aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+
+
+def running(version: CatalogVersion, now: datetime | None = None) -> bool:
+    """An import is writing into this draft and has shown a sign of life lately."""
+    if version.import_run is None or version.import_seen_at is None:
+        return False
+    return aware(version.import_seen_at) > (now or utcnow()) - STALE_AFTER
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -72,10 +92,9 @@ def info(session: Session, version: CatalogVersion, live: int | None = None) -> 
 
 
 def _info(version: CatalogVersion, count: int, live: int | None) -> VersionInfo:
-    from catalog.versions import draft_lock  # it builds on this module
 
     return VersionInfo(
-        **version.model_dump(), item_count=count, live=version.id == live, import_running=draft_lock.running(version)
+        **version.model_dump(), item_count=count, live=version.id == live, import_running=running(version)
     )
 
 
@@ -202,11 +221,10 @@ def require_draft(session: Session, version_id: int, *, for_update: bool = False
 
 
 def _not_importing(version: CatalogVersion, doing: str) -> None:
-    """An import writing into the draft would stumble over the change: draft_lock.ImportBusy."""
-    from catalog.versions import draft_lock  # it builds on this module
+    """An import writing into the draft would stumble over the change: ImportBusy."""
 
-    if draft_lock.running(version):
-        raise draft_lock.ImportBusy(
+    if running(version):
+        raise ImportBusy(
             f"an import is writing into catalog version {version.id}; {doing} when the import has finished"
         )
 

@@ -6,11 +6,8 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-import pytest
 from standardwebhooks.webhooks import Webhook
 
-from accounts.passwords import hash_password
-from core.database import make_engine
 from demo.seed import DELIVERY_UNITS
 
 SECRETS = {unit.id: unit.webhook_secret for unit in DELIVERY_UNITS}
@@ -68,17 +65,3 @@ async def deliver_all(http, doc: dict) -> None:
         for event in ("accepted", "shipped", "delivered"):
             r = await webhook(http, sub["partner_id"], sub["suborder_id"], event)
             assert r.status_code == 200, r.text
-
-
-@pytest.fixture(scope="module")
-def app_db(api_settings):
-    """An engine on the API's database (the session's, shared with the running API)."""
-    engine = make_engine(api_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_hash() -> str:
-    """The hash of the password "demo", for users a test adds (hashing is slow on purpose)."""
-    return hash_password("demo")

@@ -5,7 +5,6 @@ a fresh customer and contract only: the API database is shared by the session.""
 
 from datetime import date
 
-from tests.api.flows import app_db  # noqa: F401 - fixture
 from tests.catalog.data import add_customer
 
 MANAGER = "catalog@seller.example"

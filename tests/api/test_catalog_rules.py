@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from contracts.tables import ContractItem
 from core.database import session_scope
-from tests.api.flows import app_db, demo_hash, order_until, place  # noqa: F401 - app_db, demo_hash: fixtures
+from tests.api.flows import order_until, place
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_part_numbers, add_rules, add_user, rule
 

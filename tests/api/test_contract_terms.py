@@ -1,6 +1,5 @@
 """Catalog managers edit contract terms through the API; everyone else cannot."""
 
-from tests.api.flows import app_db, demo_hash  # noqa: F401 - fixtures
 from tests.catalog.rules_data import add_user
 
 CONTRACT = "GLOBEX-FC-2026"

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from tests.api.flows import app_db, demo_hash  # noqa: F401 - fixtures
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_part_numbers, add_user
 

@@ -77,9 +77,9 @@ def test_a_second_import_into_the_same_draft_waits_for_the_first(db):
     version = new_draft(db, empty=True)
     draft_lock.claim(db, version, "someone-else")
     assert info(db, version).import_running
-    with pytest.raises(draft_lock.ImportBusy, match="another import is writing"):
+    with pytest.raises(store.ImportBusy, match="another import is writing"):
         file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
-    with pytest.raises(draft_lock.ImportBusy, match="publish it when the import has finished"):
+    with pytest.raises(store.ImportBusy, match="publish it when the import has finished"):
         publish(db, version)
     with session_scope(db) as session:
         assert store.item_count(session, version) == 0  # the refused import wrote nothing
@@ -91,7 +91,7 @@ def test_a_second_import_into_the_same_draft_waits_for_the_first(db):
 
 def test_an_import_that_stopped_showing_signs_of_life_is_taken_over(db):
     version = new_draft(db, empty=True)
-    draft_lock.claim(db, version, "crashed", now=store.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1))
+    draft_lock.claim(db, version, "crashed", now=store.utcnow() - store.STALE_AFTER - timedelta(seconds=1))
     assert not info(db, version).import_running
     report = file_import.import_file(db, version, DATA / "items.csv", **OPTIONS)
     assert report.added > 0
@@ -105,7 +105,7 @@ def test_an_import_whose_draft_was_taken_over_stops_at_its_next_batch(db):
     draft_lock.release(db, version, importer.run_id)
     draft_lock.claim(db, version, "newcomer")
     importer.add(importing.ItemRecord(line=2, sku="X-1", fields={"name": "x", "list_price": "1.00"}))
-    with pytest.raises(draft_lock.ImportBusy, match="took the draft over"):
+    with pytest.raises(store.ImportBusy, match="took the draft over"):
         importer.finish()
 
 
@@ -117,7 +117,7 @@ def test_two_imports_racing_for_one_draft_one_wins(db):
         barrier.wait()
         try:
             outcomes.append(file_import.import_file(db, version, DATA / "supplier_full.xml", **OPTIONS).added)
-        except draft_lock.ImportBusy:
+        except store.ImportBusy:
             outcomes.append("busy")
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -133,12 +133,10 @@ def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_publis
     version = new_draft(db)
     importer = importing.DraftImporter(db, version, format="csv", mode="delta", transaction="CSV", **OPTIONS)
     with session_scope(db, write_lock=True) as session:  # the import stalls: its claim goes stale
-        session.get(CatalogVersion, version).import_seen_at = (
-            store.utcnow() - draft_lock.STALE_AFTER - timedelta(seconds=1)
-        )
+        session.get(CatalogVersion, version).import_seen_at = store.utcnow() - store.STALE_AFTER - timedelta(seconds=1)
     assert publish(db, version, force=True).status == "published"
     importer.add(importing.ItemRecord(line=2, sku="LATE-1", fields={"name": "late", "list_price": "1.00"}))
-    with pytest.raises(draft_lock.ImportBusy):
+    with pytest.raises(store.ImportBusy):
         importer.finish()
     importer.release()
     with session_scope(db) as session:
@@ -149,10 +147,10 @@ def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_publis
 def test_removing_an_item_or_discarding_the_draft_waits_for_the_import(db):
     version = new_draft(db)
     draft_lock.claim(db, version, "running-import")
-    with pytest.raises(draft_lock.ImportBusy):
+    with pytest.raises(store.ImportBusy):
         with session_scope(db, write_lock=True) as session:
             store.delete_draft_item(session, version, "CBL-CAT6-5M")
-    with pytest.raises(draft_lock.ImportBusy):
+    with pytest.raises(store.ImportBusy):
         with session_scope(db, write_lock=True) as session:
             store.discard_draft(session, version)
     draft_lock.release(db, version, "running-import")
@@ -173,7 +171,7 @@ def test_an_edit_of_an_items_configuration_is_written_with_the_item_under_the_dr
     assert draft_items.put_item(db, version, "SW-24-PRO", {"options": options}, **OPTIONS).unchanged == 1
 
     draft_lock.claim(db, version, "running-import")  # no edit while an import writes into the draft
-    with pytest.raises(draft_lock.ImportBusy):
+    with pytest.raises(store.ImportBusy):
         draft_items.put_item(db, version, "SW-24-PRO", {"options": {"hw_version": ["A1"]}}, **OPTIONS)
     draft_lock.release(db, version, "running-import")
     publish(db, version, force=True)

@@ -6,8 +6,6 @@ import re
 import httpx
 import pytest
 
-from tests.api.conftest import api_settings, dev_env, http, login, system  # noqa: F401
-
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives a real chromium")

@@ -262,7 +262,7 @@ async def test_a_date_that_is_no_point_in_time_is_a_message_not_a_server_error(o
     assert (await refused("garbage", "+01:00")).startswith("activates_at: ")
     assert (await refused("2030-01-01T10:00+02:00", "+01:00")).startswith("activates_at: the time without a zone")
     assert (await refused("", "+01:00")).startswith("activates_at: choose")
-    r = await manager.post(
+    await manager.post(
         f"{url}/publish",
         data={"csrf": csrf, "when": "at", "tz": "+01:00", "activates_at": '<script>alert("x")</script>'},
     )

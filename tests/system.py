@@ -1,4 +1,6 @@
-"""Integration fixtures: a real Temporal dev server, the real worker, the API over real HTTP."""
+"""The running system for the integration tests (API and pages): a real Temporal dev server, the real
+workers, the API over real HTTP; and the API's database for tests that add data. A plugin of the
+root conftest, so every test package shares one running system."""
 
 import asyncio
 import socket
@@ -12,8 +14,10 @@ import uvicorn
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from accounts.passwords import hash_password
 from api.app import create_app
 from core import temporal_names as names
+from core.database import make_engine
 from core.settings import Settings
 from tests.conftest import executable, migrated_sqlite
 from worker import catalog_worker, orders_worker
@@ -53,8 +57,6 @@ def api_settings(dev_env, tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 async def system(dev_env, api_settings):
     """Worker in this event loop, API in a uvicorn thread; yields the API's base URL."""
-    from core.database import make_engine
-
     engine = make_engine(api_settings.database_url)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
@@ -92,3 +94,17 @@ async def login(http):
         return tokens[email]
 
     return headers
+
+
+@pytest.fixture(scope="module")
+def app_db(api_settings):
+    """An engine on the API's database (the session's, shared with the running API)."""
+    engine = make_engine(api_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_hash() -> str:
+    """The hash of the password "demo", for users a test adds (hashing is slow on purpose)."""
+    return hash_password("demo")
