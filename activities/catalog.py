@@ -1,5 +1,9 @@
 """Activities of the catalog workflows: activate a scheduled version, cancel its schedule, and
-pull a supplier's catalog into a draft."""
+pull a supplier's catalog into a draft (the download is here: all I/O of a workflow is an
+activity's; what becomes of the file is catalog/exchange/sync.py's)."""
+
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
@@ -12,6 +16,31 @@ from core import temporal_names as names
 from core.database import session_scope
 from core.settings import Settings
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
+
+
+class FetchRefused(Exception):
+    """The source answered with a client error or sent too much: retrying will not help."""
+
+
+def fetch(
+    url: str, dest: Path, *, timeout: float, max_bytes: int, on_chunk: Callable[[int], None] | None = None
+) -> int:
+    """Streams `url` into `dest`; returns the number of bytes. 4xx and oversize raise FetchRefused,
+    other failures (network, 5xx) httpx errors (worth a retry)."""
+    size = 0
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        if 400 <= response.status_code < 500:
+            raise FetchRefused(f"{url} answered {response.status_code}")
+        response.raise_for_status()
+        with open(dest, "wb") as out:
+            for chunk in response.iter_bytes(1024 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchRefused(f"{url} sent more than {max_bytes} bytes")
+                out.write(chunk)
+                if on_chunk is not None:
+                    on_chunk(size)
+    return size
 
 
 class CatalogActivities:
@@ -45,13 +74,18 @@ class CatalogActivities:
                 job,
                 default_delivery_unit=s.catalog_default_delivery_unit,
                 default_category=s.catalog_default_category,
-                timeout=s.catalog_sync_timeout,
-                max_bytes=s.catalog_sync_max_bytes,
+                download=lambda dest: fetch(
+                    job.request.url,
+                    dest,
+                    timeout=s.catalog_sync_timeout,
+                    max_bytes=s.catalog_sync_max_bytes,
+                    on_chunk=activity.heartbeat,
+                ),
                 heartbeat=activity.heartbeat,
             )
         except store.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
-        except (sync.FetchRefused, importing.ImportRefused, store.VersionError) as exc:
+        except (FetchRefused, importing.ImportRefused, store.VersionError) as exc:
             raise ApplicationError(str(exc), type=names.CATALOG_SYNC_FAILED, non_retryable=True) from exc
         except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff
             raise ApplicationError(f"fetching {job.request.url} failed: {exc}") from exc

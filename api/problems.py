@@ -7,6 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core import errors
+
 PROBLEM_JSON = "application/problem+json"
 TITLES = {
     400: "Bad request",
@@ -16,6 +18,16 @@ TITLES = {
     409: "Conflict",
     422: "Invalid request",
     503: "Service unavailable",
+}
+
+
+# a refusal of the services (core/errors.py) answers with its kind's status
+STATUSES: dict[type[errors.DomainError], int] = {
+    errors.NotFound: 404,
+    errors.Forbidden: 403,
+    errors.Conflict: 409,
+    errors.Invalid: 422,
+    errors.Unavailable: 503,
 }
 
 
@@ -39,6 +51,16 @@ class Problem(Exception):
             headers,
             extra,
         )
+
+
+def status_of(exc: errors.DomainError) -> int:
+    """The first kind of refusal in the exception's class hierarchy decides (a RuleConflict that is
+    also an InvalidRule is a Conflict)."""
+    return next((STATUSES[cls] for cls in type(exc).__mro__ if cls in STATUSES), 409)
+
+
+def from_domain(exc: errors.DomainError) -> Problem:
+    return Problem(status_of(exc), str(exc), field=exc.field)
 
 
 def problem_response(
@@ -82,6 +104,10 @@ def install(app: FastAPI) -> None:
         return problem_response(
             request, exc.status, exc.detail, field=exc.field, type_=exc.type, headers=exc.headers, **exc.extra
         )
+
+    @app.exception_handler(errors.DomainError)
+    async def _refused(request: Request, exc: errors.DomainError):
+        return problem_response(request, status_of(exc), str(exc), field=exc.field)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

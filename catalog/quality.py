@@ -29,8 +29,8 @@ from catalog import subassortments
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersionItem
 from catalog.view_tables import CustomerCatalog, HiddenItem, QualityRule
-from customers import audit
-from customers.tables import Customer
+from core.errors import Invalid
+from customers.tree import subsidiaries
 from models.catalog_versions import (
     CustomerPublication,
     CustomerQuality,
@@ -43,7 +43,7 @@ from models.catalog_versions import (
 RULES = ("classification", "image", "min_description_length", "delivery_time", "manufacturer_part_number")
 
 
-class InvalidRule(ValueError):
+class InvalidRule(Invalid):
     pass
 
 
@@ -172,8 +172,6 @@ def recheck_views(session: Session, customer_id: str) -> list[CustomerPublicatio
     """After a change that can bring items into views (a contract item, a special item, a price
     list): re-checks the views of the customer and of its subsidiaries (which may inherit the
     change) that have rules, in the change's transaction, so that no item breaking them shows up."""
-    from customers.overview import subsidiaries  # it builds on the rule editing that calls this
-
     live = store.live_version(session)
     with_rules = set(customers_with_rules(session))
     if live is None or not with_rules:
@@ -188,41 +186,6 @@ def apply(session: Session, version_id: int) -> list[CustomerPublication]:
     with_rules = customers_with_rules(session)
     session.execute(delete(HiddenItem).where(HiddenItem.customer_id.not_in(with_rules)))
     return [apply_customer(session, c, version_id) for c in with_rules]
-
-
-def _recorded(rules: list[QualityRuleIn]) -> list[dict[str, Any]]:
-    """A rule set as the audit trail keeps it: in rule order."""
-    return sorted((r.model_dump(mode="json") for r in rules), key=lambda r: r["rule"])
-
-
-def set_rules(
-    session: Session, customer_id: str, rules: list[QualityRuleIn], *, actor: str
-) -> CustomerPublication | None:
-    """Replaces the customer's rules (recorded with the actor in the audit trail) and re-checks its
-    view of the live version."""
-    if session.get(Customer, customer_id) is None:
-        raise InvalidRule(f"unknown customer {customer_id}")
-    cleaned = {r.rule: check_params(r.rule, r.params) for r in rules}
-    audit.record(
-        session,
-        actor=actor,
-        kind="quality_rules",
-        customer_id=customer_id,
-        before=_recorded(rule_inputs(session, customer_id)),
-        after=_recorded([QualityRuleIn(rule=rule, params=params) for rule, params in cleaned.items()]),
-    )
-    session.execute(delete(QualityRule).where(QualityRule.customer_id == customer_id))
-    for rule, params in cleaned.items():
-        session.add(QualityRule(customer_id=customer_id, rule=rule, params=params))
-    session.flush()
-    live = store.live_version(session)
-    if not cleaned:
-        session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
-        existing = session.get(CustomerCatalog, customer_id)
-        if existing is not None:
-            session.delete(existing)
-        return None
-    return apply_customer(session, customer_id, live) if live is not None else None
 
 
 def hidden_skus(session: Session, customer_id: str) -> set[str]:

@@ -35,15 +35,15 @@ from catalog.versions.store import BATCH, iter_version_rows
 from catalog.versions.tables import CatalogLive, CatalogVersionItem
 from catalog.view_tables import SubAssortment, SubAssortmentItem
 from contracts.in_force import NoValidContract
-from customers import audit
+from core.errors import Invalid
 from customers.tables import Customer
 from customers.tree import customer_chain
-from models.catalog_versions import CustomerPublication, FilterRule, SubAssortmentIn
+from models.catalog_versions import FilterRule, SubAssortmentIn
 
 RULE_FIELDS = frozenset(("sku", *ITEM_FIELDS, *ATTRIBUTE_KEYS)) - {"options", "constraints"}
 
 
-class InvalidDefinition(ValueError):
+class InvalidDefinition(Invalid):
     pass
 
 
@@ -104,36 +104,6 @@ def own_definition(session: Session, customer_id: str) -> SubAssortmentIn | None
         if row is None
         else SubAssortmentIn(name=row.name, categories=row.categories, skus=row.skus, rules=row.rules)
     )
-
-
-def replace(
-    session: Session, customer_id: str, body: SubAssortmentIn | None, *, actor: str
-) -> CustomerPublication | None:
-    """Sets (or, with None, removes) the customer's own sub-assortment, recorded with the actor in
-    the audit trail; the view of the customer and of its subsidiaries changed, so those with
-    quality rules are re-checked against the live version. Returns the customer's re-check (None:
-    no rules or nothing published)."""
-    from catalog import quality  # here, not at the top: quality imports this module
-
-    before = own_definition(session, customer_id)
-    set_definition(session, customer_id, body)
-    audit.record(
-        session,
-        actor=actor,
-        kind="sub_assortment",
-        customer_id=customer_id,
-        before=before,
-        after=own_definition(session, customer_id),
-    )
-    live = store.live_version(session)
-    if live is None:
-        return None
-    own = None
-    for other in quality.customers_with_rules(session):  # the customer and the subsidiaries below it
-        if customer_id in (c.id for c in customer_chain(session, other)):
-            publication = quality.apply_customer(session, other, live)
-            own = publication if other == customer_id else own
-    return own
 
 
 # --- matching ------------------------------------------------------------------------------------

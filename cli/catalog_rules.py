@@ -102,7 +102,7 @@ def quality_rules(
 
     Replacing re-checks the customer's view of the published version: items that break a rule are
     withheld from it."""
-    from catalog import quality
+    from catalog import quality, view_edits
     from catalog.view_tables import CustomerCatalog
 
     if file is not None and clear:
@@ -131,7 +131,7 @@ def quality_rules(
             rules = TypeAdapter(list[QualityRuleIn]).validate_json(_read(file))
         except ValidationError as exc:
             fail(*_validation_errors(exc, "rules"))
-    result = _replace(customer, quality.set_rules, rules, quality.InvalidRule)
+    result = _replace(customer, view_edits.set_quality_rules, rules, quality.InvalidRule)
     console.print(f"{customer}: " + (", ".join(r.rule for r in rules) if rules else "no quality rules"))
     _rechecked(customer, result)
 
@@ -195,7 +195,7 @@ def sub_assortment(
 
     The options given make the new definition (like the API's PUT): categories, SKUs and filter
     rules; with neither categories nor SKUs it includes every item that matches the rules."""
-    from catalog import subassortments
+    from catalog import subassortments, view_edits
 
     options_given = name is not None or bool(categories) or bool(skus) or bool(rules)
     if sum((options_given, file is not None, clear)) > 1:
@@ -228,7 +228,7 @@ def sub_assortment(
             )
         except ValidationError as exc:
             fail(*_validation_errors(exc, ""))
-    result = _replace(customer, subassortments.replace, body, subassortments.InvalidDefinition)
+    result = _replace(customer, view_edits.replace_subassortment, body, subassortments.InvalidDefinition)
     if body is None:
         console.print(f"{customer}'s sub-assortment removed")
     else:

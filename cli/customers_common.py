@@ -44,16 +44,14 @@ def fail_on(message: str, field: str | None = None, sources: list[str] | None = 
 
 def _run(fn, *args, sources: list[str] | None = None):
     """Calls a catalog function with an engine; its errors end the command with a clear message."""
-    from customers import rule_edits as rules
+    from customers import errors
 
     with engine() as db:
         try:
             return fn(db, *args)
-        except rules.CustomerNotFound as exc:
-            fail_on(f"customer {exc} not found")
-        except rules.RuleNotFound as exc:
+        except (errors.CustomerNotFound, errors.RuleNotFound) as exc:
             fail_on(str(exc))
-        except rules.InvalidRule as exc:
+        except errors.InvalidRule as exc:
             fail_on(str(exc), exc.field, sources)
 
 
@@ -63,11 +61,11 @@ def run_edit(fn, *args, sources: list[str] | None = None):
 
 
 def parse_input(model, data: dict, sources: list[str] | None = None):
-    from customers import rule_edits as rules
+    from customers import errors, rule_edits
 
     try:
-        return rules.parse(model, data)
-    except rules.InvalidRule as exc:
+        return rule_edits.parse(model, data)
+    except errors.InvalidRule as exc:
         fail_on(str(exc), exc.field, sources)
 
 

@@ -16,7 +16,6 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import temporal_names as names
-from models.policy import EscalationPolicy, OrderPolicy
 
 DATA_DIR = Path(".data")
 
@@ -67,20 +66,6 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     demo_data: bool = False
-
-    def order_policy(self) -> OrderPolicy:
-        """The timeouts an order runs with; fixed into the workflow input when it starts."""
-        return OrderPolicy(
-            approval=EscalationPolicy(
-                reminder_after=self.approval_reminder_after,
-                escalation_after=self.approval_escalation_after,
-                timeout=self.approval_timeout,
-            ),
-            partner_accept_timeout=self.partner_accept_timeout,
-            partner_ship_timeout=self.partner_ship_timeout,
-            partner_deliver_timeout=self.partner_deliver_timeout,
-            dunning_interval=self.dunning_interval,
-        )
 
     def signing_secret(self) -> str:
         if self.jwt_secret:

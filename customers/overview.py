@@ -10,29 +10,15 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from contracts.in_force import NoValidContract, effective_contract
-from customers.rule_edits import CustomerNotFound
+from customers.errors import CustomerNotFound
 from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit, SpecialItem
 from customers.tables import Customer
-from customers.tree import customer_chain, nearest_owner
+from customers.tree import customer_chain, nearest_owner, subsidiaries
 from models.customer_rules import CustomerDetail, CustomerSummary, RulesOverview
 
 
 def _summary(row: Customer) -> CustomerSummary:
     return CustomerSummary(customer_id=row.id, name=row.name, parent_id=row.parent_id, country=row.country)
-
-
-def subsidiaries(session: Session, customer_id: str) -> list[Customer]:
-    """Its subsidiaries, theirs, and so on (a recursive query; UNION stops at a cycle), by id."""
-    tree = select(Customer.id).where(Customer.parent_id == customer_id).cte("subsidiaries", recursive=True)
-    tree = tree.union(select(Customer.id).join(tree, Customer.parent_id == tree.c.id))
-    return list(
-        session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id))).order_by(Customer.id)).scalars()
-    )
-
-
-def customer_tree(session: Session, customer_id: str) -> list[str]:
-    """What a customer's users see of the tree: the customer, its parents and its subsidiaries."""
-    return [c.id for c in customer_chain(session, customer_id)] + [c.id for c in subsidiaries(session, customer_id)]
 
 
 def list_customers(session: Session, customer_ids: list[str] | None = None) -> list[CustomerSummary]:

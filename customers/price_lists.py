@@ -14,7 +14,8 @@ from catalog import quality
 from catalog.tables import Item
 from core.database import session_scope
 from customers import audit
-from customers.rule_edits import InvalidRule, RuleConflict, RuleNotFound, check_key, check_text, customer
+from customers.errors import InvalidRule, RuleConflict, RuleNotFound
+from customers.rule_edits import check_key, check_text, customer
 from customers.rule_tables import PriceList, PriceListEntry
 from models.customer_rules import PriceListEntry as EntryModel
 from models.customer_rules import PriceListIn, PriceListOut

@@ -21,6 +21,7 @@ from catalog import quality
 from catalog.tables import Item
 from core.database import session_scope
 from customers import audit
+from customers.errors import CustomerNotFound, InvalidRule, RuleNotFound
 from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit, SpecialItem
 from customers.tables import Customer
 from models.customer_rules import (
@@ -35,24 +36,6 @@ from models.customer_rules import (
 )
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class CustomerNotFound(LookupError):
-    pass
-
-
-class RuleNotFound(LookupError):
-    """The customer has no such price list, role rule, role limit, part number or special item."""
-
-
-class InvalidRule(ValueError):
-    def __init__(self, reason: str, field: str):
-        super().__init__(reason)
-        self.field = field
-
-
-class RuleConflict(InvalidRule):
-    """The id is taken by another customer's row (a price list's id is unique over all customers)."""
 
 
 def field_path(loc: tuple) -> str:

@@ -6,6 +6,7 @@ role rules and role limits apply (catalog/pricing.py, catalog/rights.py, contrac
 customer part numbers are inherited per item (customers/part_numbers.py).
 """
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from customers.tables import Customer
@@ -24,3 +25,17 @@ def customer_chain(session: Session, customer_id: str) -> list[Customer]:
 def nearest_owner(chain_ids: list[str], owners: set[str]) -> str | None:
     """The first customer of the chain (the customer itself first) among `owners`."""
     return next((customer_id for customer_id in chain_ids if customer_id in owners), None)
+
+
+def subsidiaries(session: Session, customer_id: str) -> list[Customer]:
+    """Its subsidiaries, theirs, and so on (a recursive query; UNION stops at a cycle), by id."""
+    tree = select(Customer.id).where(Customer.parent_id == customer_id).cte("subsidiaries", recursive=True)
+    tree = tree.union(select(Customer.id).join(tree, Customer.parent_id == tree.c.id))
+    return list(
+        session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id))).order_by(Customer.id)).scalars()
+    )
+
+
+def customer_tree(session: Session, customer_id: str) -> list[str]:
+    """What a customer's users see of the tree: the customer, its parents and its subsidiaries."""
+    return [c.id for c in customer_chain(session, customer_id)] + [c.id for c in subsidiaries(session, customer_id)]

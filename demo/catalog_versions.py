@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
-from catalog import quality, subassortments
+from catalog import view_edits
 from catalog.versions import content, publishing, store
 from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from core.database import session_scope
@@ -69,8 +69,10 @@ def load_catalog_versions(engine: Engine) -> None:
             row.attributes = ATTRIBUTES.get(row.sku, {})
             row.content_hash = content.content_hash(content.row_content(row))
         session.flush()
-        subassortments.replace(session, "globex", GLOBEX_VIEW, actor="demo")  # nothing published yet: no re-check
-        quality.set_rules(session, "globex", GLOBEX_RULES, actor="demo")
+        view_edits.replace_subassortment(
+            session, "globex", GLOBEX_VIEW, actor="demo"
+        )  # nothing published yet: no re-check
+        view_edits.set_quality_rules(session, "globex", GLOBEX_RULES, actor="demo")
         publishing.publish(session, v1.id, "demo")
         v2 = store.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
         cable = session.get(CatalogVersionItem, (v2.id, "CBL-CAT6-5M"))

@@ -19,10 +19,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from api import deps
+from api import deps, problems
 from api.problems import Problem
 from api.security import COOKIE, current_actor
 from core.database import session_scope
+from core.errors import DomainError
 from models.actors import Actor
 from partners.tables import DeliveryUnit
 
@@ -191,7 +192,9 @@ def page(back: str | None = None):
                     if not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(request)):
                         raise Problem(403, "This form has expired: reload the page and try again")
                 return await handler(request, **kwargs)
-            except (Problem, ValidationError) as exc:
+            except (Problem, DomainError, ValidationError) as exc:
+                if isinstance(exc, DomainError):
+                    exc = problems.from_domain(exc)
                 if isinstance(exc, Problem):
                     status, detail = exc.status, exc.detail
                 else:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query
 from api.deps import EngineDep
 from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
 from api.security import CurrentActor
-from catalog import quality, subassortments
+from catalog import quality, subassortments, view_edits
 from models.catalog_versions import CustomerPublication, QualityReport, QualityRuleIn, SubAssortmentIn
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -48,7 +48,7 @@ async def put_quality_rules(
     customer_id: str, actor: CurrentActor, engine: EngineDep, rules: Annotated[list[QualityRuleIn], Body()]
 ) -> CustomerPublication | None:
     require_manager(actor)
-    return await call(engine, quality.set_rules, customer_id, rules, write_lock=True, actor=actor.id)
+    return await call(engine, view_edits.set_quality_rules, customer_id, rules, write_lock=True, actor=actor.id)
 
 
 @router.get(
@@ -71,7 +71,7 @@ async def put_sub_assortment(
 ) -> SubAssortmentIn:
     require_manager(actor)
     # replacing re-checks the customer's quality rules, too
-    await call(engine, subassortments.replace, customer_id, body, write_lock=True, actor=actor.id)
+    await call(engine, view_edits.replace_subassortment, customer_id, body, write_lock=True, actor=actor.id)
     return body
 
 
@@ -82,4 +82,4 @@ async def put_sub_assortment(
 )
 async def delete_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> None:
     require_manager(actor)
-    await call(engine, subassortments.replace, customer_id, None, write_lock=True, actor=actor.id)
+    await call(engine, view_edits.replace_subassortment, customer_id, None, write_lock=True, actor=actor.id)

@@ -14,7 +14,7 @@ from api.deps import EngineDep
 from api.problems import Problem
 from api.security import CurrentActor, require_role
 from core.database import session_scope
-from customers import overview, price_lists
+from customers import overview, price_lists, tree
 from customers import rule_edits as rules
 from customers.tree import customer_chain
 from models.actors import Actor
@@ -46,21 +46,7 @@ def _visible(session, actor: Actor) -> list[str] | None:
         return None
     if actor.customer_id is None:
         raise Problem(403, "Delivery units have no customers")
-    return overview.customer_tree(session, actor.customer_id)
-
-
-def _problems(fn, *args):
-    """Runs a catalog function, turning its errors into problem details."""
-    try:
-        return fn(*args)
-    except rules.CustomerNotFound as exc:
-        raise Problem(404, f"customer {exc} not found") from exc
-    except rules.RuleNotFound as exc:
-        raise Problem(404, str(exc)) from exc
-    except rules.RuleConflict as exc:
-        raise Problem(409, str(exc), field=exc.field) from exc
-    except rules.InvalidRule as exc:
-        raise Problem(422, str(exc), field=exc.field) from exc
+    return tree.customer_tree(session, actor.customer_id)
 
 
 def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False, inherited: bool = True):
@@ -76,7 +62,7 @@ def _read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = Fa
             raise Problem(404, f"customer {customer_id} not found")
         if with_visible:
             fn = partial(fn, visible=visible)
-        return _problems(fn, session, customer_id)
+        return fn(session, customer_id)
 
 
 async def read(engine, actor: Actor, customer_id: str, fn, *, with_visible: bool = False, inherited: bool = True):
@@ -90,7 +76,7 @@ async def write(engine, actor: Actor, fn, *args):
     if not actor.is_seller_staff:
         raise Problem(403, "Catalog rules are edited by the seller's catalog managers")
     require_role(actor, MANAGER)
-    return await run_in_threadpool(_problems, partial(fn, actor=actor.id), engine, *args)
+    return await run_in_threadpool(partial(fn, actor=actor.id), engine, *args)
 
 
 def _list(engine, actor: Actor) -> list[CustomerSummary]:

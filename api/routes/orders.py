@@ -12,6 +12,7 @@ from core.database import session_scope
 from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.orders import CancelRequest, OrderLineRequest, OrderPlacement, OrderStatus, OrderView
+from orders.policy import order_policy
 from partners.tables import DeliveryUnit
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -68,7 +69,7 @@ async def place(gateway, settings, actor: Actor, body: OrderCreate, idempotency_
         lines=body.lines,
         customer_reference=body.customer_reference,
         delivery_address=body.delivery_address,
-        policy=settings.order_policy(),
+        policy=order_policy(settings),
     )
     fingerprint = request_fingerprint({"buyer": actor.id, **body.model_dump(mode="json")})
     order_id, status = await gateway.place_order(placement, fingerprint)

@@ -2,7 +2,7 @@
 
 A Temporal schedule (`catalog-sync-{supplier}`) starts the CatalogSync workflow
 (workflows/catalog_sync.py) every interval; its activity downloads the file (streamed to a
-temporary file), imports it into a draft and diffs the draft against the published version. A
+temporary file by the activity), imports it into a draft and diffs the draft against the published version. A
 draft that changes nothing is discarded. The workflow returns the diff summary and posts it to the
 catalog managers' inbox. Publishing stays a catalog manager's decision.
 
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Engine, select
 
 from catalog.exchange import file_import
@@ -28,10 +27,6 @@ from core.database import session_scope
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
 
 MIN_INTERVAL = timedelta(minutes=1)
-
-
-class FetchRefused(Exception):
-    """The source answered with a client error or sent too much: retrying will not help."""
 
 
 class InvalidSchedule(ValueError):
@@ -49,27 +44,6 @@ def check_schedule(request: SyncRequest, every: timedelta) -> None:
         raise InvalidSchedule("every", "every must be at least a minute")
     if not request.url.startswith(("http://", "https://")):
         raise InvalidSchedule("url", "url must be http or https")
-
-
-def fetch(
-    url: str, dest: Path, *, timeout: float, max_bytes: int, on_chunk: Callable[[int], None] | None = None
-) -> int:
-    """Streams `url` into `dest`; returns the number of bytes. 4xx and oversize raise FetchRefused,
-    other failures (network, 5xx) httpx errors (worth a retry)."""
-    size = 0
-    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-        if 400 <= response.status_code < 500:
-            raise FetchRefused(f"{url} answered {response.status_code}")
-        response.raise_for_status()
-        with open(dest, "wb") as out:
-            for chunk in response.iter_bytes(1024 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchRefused(f"{url} sent more than {max_bytes} bytes")
-                out.write(chunk)
-                if on_chunk is not None:
-                    on_chunk(size)
-    return size
 
 
 def _draft_for(engine: Engine, job: SyncJob) -> int:
@@ -92,14 +66,14 @@ def run_sync(
     *,
     default_delivery_unit: str,
     default_category: str,
-    timeout: float,
-    max_bytes: int,
+    download: Callable[[Path], int],
     heartbeat: Callable[..., None] = lambda *a: None,
 ) -> SyncResult:
+    """`download(path)` puts the supplier's file there (the activity's HTTP fetch) and returns its size."""
     request = job.request
     with tempfile.TemporaryDirectory(prefix="o2c-sync-") as tmp:
         path = Path(tmp) / "catalog"
-        size = fetch(request.url, path, timeout=timeout, max_bytes=max_bytes, on_chunk=lambda n: heartbeat(n))
+        size = download(path)
         version_id = _draft_for(engine, job)
         report = file_import.import_file(
             engine,

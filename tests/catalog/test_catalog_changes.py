@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from catalog import quality, subassortments
+from catalog import quality, subassortments, view_edits
 from contracts import terms as contract_terms
 from core.database import session_scope
-from customers import audit
+from customers import audit, errors
 from customers import rule_edits as rules
 from customers.price_lists import delete_price_list, put_price_list
 from models.catalog_changes import CatalogChangeOut
@@ -139,7 +139,7 @@ def test_price_lists(db):
     put_price_list(
         db, customer, pl, price_list(("SW-24-PRO", 10, None), ("SW-24-PRO", 1, "1600.0")), actor=MANAGER
     )  # the same list, entries in another order
-    with pytest.raises(rules.InvalidRule):
+    with pytest.raises(errors.InvalidRule):
         put_price_list(db, customer, pl, price_list(("NO-SUCH-SKU", 1, "1")), actor=MANAGER)
     assert len(trail(db, **mine)) == 1
 
@@ -154,7 +154,7 @@ def test_price_lists(db):
     delete_price_list(db, customer, pl, actor=MANAGER)
     change = one_new(db, 2, **mine)
     assert (change.action, change.after, change.before["name"]) == ("deleted", None, "Renamed")
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         delete_price_list(db, customer, pl, actor=MANAGER)
     assert len(trail(db, **mine)) == 3
 
@@ -170,7 +170,7 @@ def test_role_rules_and_limits(db):
     assert (change.kind, change.subject, change.before) == ("role_rules", None, [])
     assert change.after == [intern.model_dump()]
     rules.replace_role_rules(db, customer, [intern], actor=MANAGER)  # the same set
-    with pytest.raises(rules.InvalidRule):
+    with pytest.raises(errors.InvalidRule):
         rules.replace_role_rules(db, customer, [intern, intern], actor=MANAGER)
     assert len(trail(db, **mine)) == 1
     # a set that keeps a rule and adds one
@@ -184,7 +184,7 @@ def test_role_rules_and_limits(db):
     assert (change.kind, change.subject, change.action) == ("role_rule", "technician category services", "changed")
     assert (change.before["may_order"], change.after["may_order"]) == (False, True)
     rules.put_role_rule(db, customer, technician.model_copy(update={"may_order": True}), actor=MANAGER)  # as it is
-    with pytest.raises(rules.InvalidRule):
+    with pytest.raises(errors.InvalidRule):
         rules.put_role_rule(db, customer, RoleRule(role="intern", scope="sku", target="NOPE"), actor=MANAGER)
     rules.delete_role_rule(db, customer, "technician", "category", "services", actor=MANAGER)
     change = one_new(db, 3, **mine)
@@ -195,7 +195,7 @@ def test_role_rules_and_limits(db):
     assert (change.kind, change.subject, change.before) == ("role_limit", "buyer", None)
     assert (change.after["order_limit"], change.after["monthly_limit"]) == ("1000.00", None)
     rules.put_role_limit(db, customer, "buyer", RoleLimitIn(order_limit=D("1000.00")), actor=MANAGER)  # as it is
-    with pytest.raises(rules.InvalidRule):
+    with pytest.raises(errors.InvalidRule):
         rules.put_role_limit(db, customer, "r" * 65, RoleLimitIn(), actor=MANAGER)
     rules.put_role_limit(db, customer, "buyer", RoleLimitIn(monthly_limit=D("3000")), actor=MANAGER)
     change = one_new(db, 5, **mine)
@@ -216,7 +216,7 @@ def test_part_numbers_and_special_items(db):
     change = one_new(db, 0, **mine)
     assert (change.kind, change.subject, change.after["part_number"]) == ("part_number", "SW-24-PRO", "P-1")
     rules.put_part_number(db, customer, "SW-24-PRO", PartNumberIn(part_number=" P-1 "), actor=MANAGER)  # as it is
-    with pytest.raises(rules.InvalidRule):
+    with pytest.raises(errors.InvalidRule):
         rules.put_part_number(db, customer, "NO-SUCH-SKU", PartNumberIn(part_number="X"), actor=MANAGER)
     rules.put_part_number(db, customer, "SW-24-PRO", PartNumberIn(part_number="P-2"), actor=MANAGER)
     change = one_new(db, 1, **mine)
@@ -231,7 +231,7 @@ def test_part_numbers_and_special_items(db):
     rules.put_special_item(db, customer, "PWR-UPS-AT", SpecialItemIn(price=D("579.5")), actor=MANAGER)
     change = one_new(db, 4, **mine)
     assert (change.before["price"], change.after["price"]) == ("589.00", "579.50")
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         rules.delete_special_item(db, customer, "SW-24-PRO", actor=MANAGER)
     rules.delete_special_item(db, customer, "PWR-UPS-AT", actor=MANAGER)
     assert one_new(db, 5, **mine).action == "deleted"
@@ -239,12 +239,12 @@ def test_part_numbers_and_special_items(db):
 
 def set_quality_rules(db, customer: str, rules_: list[QualityRuleIn], actor: str = MANAGER) -> None:
     with session_scope(db, write_lock=True) as session:
-        quality.set_rules(session, customer, rules_, actor=actor)
+        view_edits.set_quality_rules(session, customer, rules_, actor=actor)
 
 
 def set_view(db, customer: str, body: SubAssortmentIn | None, actor: str = MANAGER) -> None:
     with session_scope(db, write_lock=True) as session:
-        subassortments.replace(session, customer, body, actor=actor)
+        view_edits.replace_subassortment(session, customer, body, actor=actor)
 
 
 def test_quality_rules_and_sub_assortments(db):
@@ -290,7 +290,7 @@ def test_quality_rules_and_sub_assortments(db):
 def test_a_change_and_its_record_roll_back_together(db):
     customer, _ = add_customer(db)
     with pytest.raises(RuntimeError), session_scope(db, write_lock=True) as session:
-        quality.set_rules(session, customer, [QualityRuleIn(rule="image")], actor=MANAGER)
+        view_edits.set_quality_rules(session, customer, [QualityRuleIn(rule="image")], actor=MANAGER)
         raise RuntimeError("something after the edit fails")
     with session_scope(db) as session:
         assert quality.rule_inputs(session, customer) == []

@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from catalog import quality, subassortments
+from catalog import quality, subassortments, view_edits
 from catalog.exchange import export, file_import
 from catalog.versions import publishing, store
 from catalog.versions.tables import CatalogVersion, CatalogVersionItem
@@ -94,7 +94,7 @@ def test_publishing_withholds_failing_items_from_that_customer_only(db):
 
 def test_changing_rules_rechecks_the_customers_view(db):
     with session_scope(db, write_lock=True) as session:
-        publication = quality.set_rules(session, "acme", [QualityRuleIn(rule="image")], actor="test")
+        publication = view_edits.set_quality_rules(session, "acme", [QualityRuleIn(rule="image")], actor="test")
         assert publication.hidden_count == 1
         assert quality.hidden_skus(session, "acme") == {"SVC-INSTALL-ONSITE"}
         report = quality.report(session, store.live_version(session), "acme")
@@ -102,7 +102,7 @@ def test_changing_rules_rechecks_the_customers_view(db):
     assert acme.failing[0].failures[0].message == "no image"
     assert "SVC-INSTALL-ONSITE" not in prices(bmecat_of(db, "acme"))
     with session_scope(db, write_lock=True) as session:
-        assert quality.set_rules(session, "acme", [], actor="test") is None
+        assert view_edits.set_quality_rules(session, "acme", [], actor="test") is None
         assert quality.hidden_skus(session, "acme") == set()
     assert "SVC-INSTALL-ONSITE" in prices(bmecat_of(db, "acme"))
 
@@ -310,7 +310,7 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
     child, _ = add_customer(db, parent_id=parent)  # inherits the contract, with rules of its own
     for customer in (parent, child):
         with session_scope(db, write_lock=True) as session:
-            quality.set_rules(session, customer, [QualityRuleIn(rule="image")], actor="test")
+            view_edits.set_quality_rules(session, customer, [QualityRuleIn(rule="image")], actor="test")
 
     terms.set_item(db, contract_id, service, ContractItemTerms(price=Decimal("800.00")), actor="test")
     for customer in (parent, child):
@@ -320,12 +320,12 @@ def test_an_item_a_rule_edit_brings_into_the_view_is_checked_at_once(db):
 
     other, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     with session_scope(db, write_lock=True) as session:
-        quality.set_rules(session, other, [QualityRuleIn(rule="image")], actor="test")
+        view_edits.set_quality_rules(session, other, [QualityRuleIn(rule="image")], actor="test")
     rule_edits.put_special_item(db, other, service, SpecialItemIn(price=Decimal("700.00")), actor="test")
     assert service not in prices(bmecat_of(db, other))
     third, _ = add_customer(db, contract=IN_FORCE, prices={"SW-24-PRO": "1400.00"})
     with session_scope(db, write_lock=True) as session:
-        quality.set_rules(session, third, [QualityRuleIn(rule="image")], actor="test")
+        view_edits.set_quality_rules(session, third, [QualityRuleIn(rule="image")], actor="test")
     price_lists.put_price_list(
         db,
         third,

@@ -14,11 +14,12 @@ from catalog.pricing import unit_price
 from catalog.views import customer_catalog
 from contracts.limits import Limits, limits_for
 from core.database import session_scope
-from customers import audit
+from customers import audit, errors
 from customers import rule_edits as rules
-from customers.overview import customer_detail, customer_tree, list_customers
+from customers.overview import customer_detail, list_customers
 from customers.part_numbers import part_numbers
 from customers.price_lists import delete_price_list, price_lists, put_price_list
+from customers.tree import customer_tree
 from models.customer_rules import (
     PartNumberIn,
     PriceListEntry,
@@ -105,7 +106,7 @@ def test_a_price_list_put_whole_prices_the_customer_at_once(db):
 
     delete_price_list(db, customer, "PL-" + customer, actor=ACTOR)
     assert read(db, price_lists, customer) == []
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         delete_price_list(db, customer, "PL-" + customer, actor=ACTOR)
 
 
@@ -146,7 +147,7 @@ def test_a_subsidiary_with_its_own_role_rules_stops_inheriting_its_parents(db):
     assert len(read(db, rules.role_rules, child)) == 2
     assert orderable(db, child, tech) == {"CBL-CAT6-5M": False, "SVC-INSTALL-ONSITE": False}
     rules.delete_role_rule(db, child, "technician", "all", actor=ACTOR)
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         rules.delete_role_rule(db, child, "technician", "all", actor=ACTOR)
 
     # an empty set: the child has no rules of its own and inherits again
@@ -174,7 +175,7 @@ def test_role_limits_set_and_removed(db):
     assert [(r.role, r.monthly_limit) for r in read(db, rules.role_limits, customer)] == [("technician", D("3000.00"))]
     rules.delete_role_limit(db, customer, "technician", actor=ACTOR)
     assert limits() == Limits(None, None)
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         rules.delete_role_limit(db, customer, "technician", actor=ACTOR)
 
 
@@ -205,7 +206,7 @@ def test_part_numbers_and_special_items(db):
     assert [s.sku for s in read(db, rules.special_items, parent)] == ["CBL-CAT6-5M", "PWR-UPS-AT"]
     rules.delete_special_item(db, parent, "CBL-CAT6-5M", actor=ACTOR)
     assert quote(db, parent, "CBL-CAT6-5M") == (D("4.00"), "contract")
-    with pytest.raises(rules.RuleNotFound):
+    with pytest.raises(errors.RuleNotFound):
         rules.delete_special_item(db, parent, "CBL-CAT6-5M", actor=ACTOR)
 
 
@@ -229,7 +230,7 @@ def test_the_customer_tree_and_what_applies_to_a_customer(db):
         detail = customer_detail(session, child, TODAY)
         assert [(s.customer_id, s.parent_id) for s in detail.subsidiaries] == [(grandchild, child)]
         assert (detail.rules.part_numbers, detail.rules.special_items) == (1, 0)
-        with pytest.raises(rules.CustomerNotFound):
+        with pytest.raises(errors.CustomerNotFound):
             customer_detail(session, "no-such-customer")
 
 
@@ -237,7 +238,7 @@ def test_the_customer_tree_and_what_applies_to_a_customer(db):
 
 
 def field_of(fn, *args, **kwargs) -> str:
-    with pytest.raises(rules.InvalidRule) as refused:
+    with pytest.raises(errors.InvalidRule) as refused:
         fn(*args, **kwargs)
     return refused.value.field
 
@@ -304,7 +305,7 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
     )
     assert refused(put_price_list, db, customer, "P" * 65, price_list(good)) == "price_list_id"
     put_price_list(db, other, "PL-" + other, price_list(good), actor=ACTOR)
-    with pytest.raises(rules.RuleConflict) as taken:  # another customer's list is not taken over
+    with pytest.raises(errors.RuleConflict) as taken:  # another customer's list is not taken over
         put_price_list(db, customer, "PL-" + other, price_list(good), actor=ACTOR)
     assert taken.value.field == "price_list_id"
     assert read(db, price_lists, customer) == [] and len(read(db, price_lists, other)) == 1
@@ -346,9 +347,9 @@ def test_what_needs_the_database_is_refused_naming_the_field(db):
         (rules.put_part_number, ("SW-24-PRO", PartNumberIn(part_number="X"))),
         (rules.delete_special_item, ("SW-24-PRO",)),
     ):
-        with pytest.raises(rules.CustomerNotFound):
+        with pytest.raises(errors.CustomerNotFound):
             edit(db, "no-such-customer", *args, actor=ACTOR)
-    with session_scope(db) as session, pytest.raises(rules.CustomerNotFound):
+    with session_scope(db) as session, pytest.raises(errors.CustomerNotFound):
         rules.role_rules(session, "no-such-customer")
 
 
@@ -404,7 +405,7 @@ def test_two_customers_taking_one_new_price_list_id_at_once_is_a_conflict(db, mo
     one.join(30)
     other.join(30)
     assert "error" not in one_outcome, one_outcome
-    assert isinstance(other_outcome.get("error"), rules.RuleConflict), other_outcome
+    assert isinstance(other_outcome.get("error"), errors.RuleConflict), other_outcome
     assert other_outcome["error"].field == "price_list_id"
     assert [pl.price_list_id for pl in read(db, price_lists, first)] == [list_id]
     assert read(db, price_lists, second) == []

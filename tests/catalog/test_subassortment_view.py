@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api.problems import Problem
 from api.routes.catalog import _check, _item
-from catalog import pricing, quality, subassortments
+from catalog import pricing, quality, subassortments, view_edits
 from catalog.exchange import export
 from catalog.pricing import Break, Sources
 from catalog.tables import Item
@@ -102,7 +102,7 @@ class Setup:
 
 def set_view(engine, customer: str, body: SubAssortmentIn | None) -> None:
     with session_scope(engine, write_lock=True) as session:
-        subassortments.replace(session, customer, body, actor="test")
+        view_edits.replace_subassortment(session, customer, body, actor="test")
 
 
 def listed(engine, customer: str, roles: list[str] | None = None, **filters) -> dict[str, tuple]:
@@ -282,7 +282,10 @@ def test_role_rights_and_withheld_items_apply_on_top(catalog):
     }  # the buyer's role has no rules
 
     with session_scope(catalog, write_lock=True) as session:  # SV-B has no image: withheld from the parent
-        assert quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test").hidden_count == 1
+        assert (
+            view_edits.set_quality_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test").hidden_count
+            == 1
+        )
         assert quality.hidden_skus(session, s.parent) == {"SV-B"}
     assert set(listed(catalog, s.parent)) == {"SW-24-PRO", "SV-A"} == set(exported(catalog, s.parent))
     assert rejection(catalog, s.buyer, line("SV-B", 5)).field == "lines[0].sku"
@@ -398,7 +401,7 @@ def test_an_item_of_the_sub_assortment_that_gets_a_price_later_was_checked_again
     sku = f"SV-CHF-{s.parent[-8:]}"
     publish_with(catalog, item(sku, TOOLS, "50.00", currency="CHF"))  # no image
     with session_scope(catalog, write_lock=True) as session:
-        quality.set_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test")
+        view_edits.set_quality_rules(session, s.parent, [QualityRuleIn(rule="image")], actor="test")
         report, _ = quality.customer_quality(session, s.parent, store.live_version(session), as_of=TODAY)
     assert [f.sku for f in report.failing] == ["SV-B"]  # the report is of the view: priced items only
     assert sku not in listed(catalog, s.parent)
