@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select, union
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import pricing
 from catalog.rights import SEE_AND_ORDER, Decision, Rights
@@ -72,7 +72,7 @@ def _priced_rows(query, ctx: pricing.PriceContext):
 
 def not_withheld(customer_id: str):
     """Items the customer's quality rules withheld at the last publish are not in its view."""
-    return Item.sku.not_in(select(HiddenItem.sku).where(HiddenItem.customer_id == customer_id))
+    return col(Item.sku).not_in(select(col(HiddenItem.sku)).where(col(HiddenItem.customer_id) == customer_id))
 
 
 def _rows(session: Session, query) -> list[tuple]:
@@ -99,7 +99,7 @@ def entries(
     rows = _rows(
         session,
         _priced_rows(select(Item), ctx).where(
-            Item.sku.in_(skus), pricing.SELLABLE, not_withheld(customer_id), *pricing.scope_conditions(ctx)
+            col(Item.sku).in_(skus), pricing.SELLABLE, not_withheld(customer_id), *pricing.scope_conditions(ctx)
         ),
     )
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
@@ -124,7 +124,7 @@ def member_skus(ctx: pricing.PriceContext, *, withheld: bool = False):
     """The SKUs of the customer's assortment (a select of `Item.sku`): live items with a price, less
     the items its quality rules withheld (unless `withheld`)."""
     members = pricing.assortment_skus(ctx)
-    query = select(Item.sku).join(members, members.c.sku == Item.sku).where(pricing.SELLABLE)
+    query = select(col(Item.sku)).join(members, members.c.sku == col(Item.sku)).where(pricing.SELLABLE)
     return query if withheld else query.where(not_withheld(ctx.customer_id))
 
 
@@ -133,7 +133,9 @@ def all_entries(session: Session, ctx: pricing.PriceContext, *, batch: int = 500
     statement for a batch's SKUs, one or two for their prices."""
     last = ""
     while True:
-        skus = list(session.execute(member_skus(ctx).where(Item.sku > last).order_by(Item.sku).limit(batch)).scalars())
+        skus = list(
+            session.execute(member_skus(ctx).where(col(Item.sku) > last).order_by(col(Item.sku)).limit(batch)).scalars()
+        )
         if not skus:
             return
         found = entries(session, ctx.customer_id, ctx.contract, skus, ctx=ctx)
@@ -172,30 +174,36 @@ def search(
             pattern = like_pattern(q)
             query = query.where(
                 or_(
-                    *(func.lower(text).like(pattern, escape="\\") for text in (Item.name, Item.sku, Item.description)),
-                    Item.sku.in_(skus_matching(ctx.chain_ids, pattern)),
+                    *(
+                        func.lower(text).like(pattern, escape="\\")
+                        for text in (col(Item.name), col(Item.sku), col(Item.description))
+                    ),
+                    col(Item.sku).in_(skus_matching(ctx.chain_ids, pattern)),
                 )
             )
         if category:
-            query = query.where(Item.category == category)
+            query = query.where(col(Item.category) == category)
         return query if visible is None else query.where(visible)
 
     members = pricing.assortment_skus(ctx)
     total = session.execute(
-        select(func.count()).select_from(matching(select(Item.sku).join(members, members.c.sku == Item.sku)).subquery())
+        select(func.count()).select_from(
+            matching(select(col(Item.sku)).join(members, members.c.sku == col(Item.sku))).subquery()
+        )
     ).scalar_one()
 
     # The page: each source of the assortment yields its first offset + limit matching SKUs in SKU
     # order (an index range scan that stops early), the union of those holds the page.
     first = []
     for column, conditions, repeats, _ in pricing.assortment_branches(ctx):
-        branch = matching(select(column.label("sku")).join(Item, Item.sku == column).where(*conditions))
+        branch = matching(select(column.label("sku")).join(Item, col(Item.sku) == column).where(*conditions))
         branch = (branch.distinct() if repeats else branch).order_by(column).limit(offset + limit)
         first.append(select(branch.subquery().c.sku))
     candidates = (union(*first) if len(first) > 1 else first[0]).subquery("candidates")
     page_skus = select(candidates.c.sku).order_by(candidates.c.sku).limit(limit).offset(offset).subquery("page")
     rows = _rows(
-        session, _priced_rows(select(Item).join(page_skus, page_skus.c.sku == Item.sku), ctx).order_by(Item.sku)
+        session,
+        _priced_rows(select(Item).join(page_skus, page_skus.c.sku == col(Item.sku)), ctx).order_by(col(Item.sku)),
     )
     breaks = pricing.breaks_for(session, ctx, [row[0].sku for row in rows])
     page = [

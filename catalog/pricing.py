@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.tables import Item
 from catalog.view_tables import SubAssortment, SubAssortmentItem
@@ -46,7 +46,7 @@ from customers.tree import customer_chain, nearest_owner
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
 # an item a published catalog version removed, kept only because something refers to it
 # (catalog/version_publishing.py), is in no customer's assortment
-SELLABLE = Item.active.is_(True)
+SELLABLE = col(Item.active).is_(True)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class PriceContext:
 def price_list_in_force(session: Session, chain_ids: list[str], currency: str, as_of: date) -> PriceList | None:
     """The price list of the nearest customer in the tree that has price lists, if one is in force
     on the day in the contract's currency (the latest valid_from wins)."""
-    lists = session.execute(select(PriceList).where(PriceList.customer_id.in_(chain_ids))).scalars().all()
+    lists = session.execute(select(PriceList).where(col(PriceList.customer_id).in_(chain_ids))).scalars().all()
     owner = nearest_owner(chain_ids, {pl.customer_id for pl in lists})
     in_force = [
         pl
@@ -168,7 +168,9 @@ def price_list_in_force(session: Session, chain_ids: list[str], currency: str, a
 def subassortment_owner(session: Session, chain_ids: list[str]) -> str | None:
     """The nearest customer of the chain (the customer itself first) that has a sub-assortment."""
     owners = set(
-        session.execute(select(SubAssortment.customer_id).where(SubAssortment.customer_id.in_(chain_ids))).scalars()
+        session.execute(
+            select(col(SubAssortment.customer_id)).where(col(SubAssortment.customer_id).in_(chain_ids))
+        ).scalars()
     )
     return nearest_owner(chain_ids, owners)
 
@@ -196,8 +198,8 @@ def price_joins(query, ctx: PriceContext):
     special = aliased(SpecialItem, name="special_price")
     contract = aliased(ContractItem, name="contract_price")
     query = query.add_columns(special.price, contract.price)
-    query = query.outerjoin(special, and_(special.customer_id == ctx.customer_id, special.sku == Item.sku))
-    return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == Item.sku))
+    query = query.outerjoin(special, and_(special.customer_id == ctx.customer_id, special.sku == col(Item.sku)))
+    return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == col(Item.sku)))
 
 
 def scope_conditions(ctx: PriceContext) -> list:
@@ -205,19 +207,23 @@ def scope_conditions(ctx: PriceContext) -> list:
     with a sub-assortment only its items; without one any item (its prices decide)."""
     if ctx.subassortment_owner is None:
         return []
-    return [Item.sku.in_(select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner))]
+    return [
+        col(Item.sku).in_(
+            select(col(SubAssortmentItem.sku)).where(col(SubAssortmentItem.customer_id) == ctx.subassortment_owner)
+        )
+    ]
 
 
 def own_price_skus(ctx: PriceContext):
     """The SKUs with a price other than the list price: special, contract, price-list price."""
     selects = [
-        select(SpecialItem.sku).where(SpecialItem.customer_id == ctx.customer_id),
-        select(ContractItem.sku).where(ContractItem.contract_id == ctx.contract.id),
+        select(col(SpecialItem.sku)).where(col(SpecialItem.customer_id) == ctx.customer_id),
+        select(col(ContractItem.sku)).where(col(ContractItem.contract_id) == ctx.contract.id),
     ]
     if ctx.price_list is not None:
         selects.append(
-            select(PriceListEntry.sku).where(
-                PriceListEntry.price_list_id == ctx.price_list.id, PriceListEntry.price.is_not(None)
+            select(col(PriceListEntry.sku)).where(
+                col(PriceListEntry.price_list_id) == ctx.price_list.id, col(PriceListEntry.price).is_not(None)
             )
         )
     return union(*selects)
@@ -243,26 +249,26 @@ def assortment_branches(ctx: PriceContext) -> list[Branch]:
     if ctx.subassortment_owner is not None:
         return [
             Branch(
-                SubAssortmentItem.sku,
+                col(SubAssortmentItem.sku),
                 [
-                    SubAssortmentItem.customer_id == ctx.subassortment_owner,
-                    has_price(ctx, SubAssortmentItem.sku, Item.currency),
+                    col(SubAssortmentItem.customer_id) == ctx.subassortment_owner,
+                    has_price(ctx, col(SubAssortmentItem.sku), col(Item.currency)),
                 ],
                 False,
                 True,
             )
         ]
     branches = [
-        Branch(SpecialItem.sku, [SpecialItem.customer_id == ctx.customer_id], False),
-        Branch(ContractItem.sku, [ContractItem.contract_id == ctx.contract.id], False),
+        Branch(col(SpecialItem.sku), [col(SpecialItem.customer_id) == ctx.customer_id], False),
+        Branch(col(ContractItem.sku), [col(ContractItem.contract_id) == ctx.contract.id], False),
     ]
     if ctx.price_list is not None:
         branches.append(
             Branch(
-                PriceListEntry.sku,
+                col(PriceListEntry.sku),
                 [
-                    PriceListEntry.price_list_id == ctx.price_list.id,
-                    or_(PriceListEntry.price.is_not(None), Item.currency == ctx.currency),
+                    col(PriceListEntry.price_list_id) == ctx.price_list.id,
+                    or_(col(PriceListEntry.price).is_not(None), col(Item.currency) == ctx.currency),
                 ],
                 True,
                 True,
@@ -278,7 +284,7 @@ def assortment_skus(ctx: PriceContext):
     for branch in assortment_branches(ctx):
         query = select(branch.column.label("sku"))
         if branch.joins_item:
-            query = query.join(Item, Item.sku == branch.column)
+            query = query.join(Item, col(Item.sku) == branch.column)
         selects.append(query.where(*branch.conditions))
     return (union(*selects) if len(selects) > 1 else selects[0]).subquery("assortment")
 
@@ -288,9 +294,9 @@ def breaks_for(session: Session, ctx: PriceContext, skus: list[str]) -> dict[str
     if ctx.price_list is None or not skus:
         return {}
     rows = session.execute(
-        select(PriceListEntry.sku, PriceListEntry.min_quantity, PriceListEntry.price)
-        .where(PriceListEntry.price_list_id == ctx.price_list.id, PriceListEntry.sku.in_(skus))
-        .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)
+        select(col(PriceListEntry.sku), col(PriceListEntry.min_quantity), col(PriceListEntry.price))
+        .where(col(PriceListEntry.price_list_id) == ctx.price_list.id, col(PriceListEntry.sku).in_(skus))
+        .order_by(col(PriceListEntry.sku), col(PriceListEntry.min_quantity))
     ).all()
     found: dict[str, list[Break]] = {}
     for sku, min_quantity, price in rows:
@@ -316,7 +322,7 @@ def item_sources(session: Session, ctx: PriceContext, skus: list[str]) -> dict[s
     if not skus:
         return {}
     rows = session.execute(
-        price_joins(select(Item), ctx).where(Item.sku.in_(skus), SELLABLE, *scope_conditions(ctx))
+        price_joins(select(Item), ctx).where(col(Item.sku).in_(skus), SELLABLE, *scope_conditions(ctx))
     ).all()
     breaks = breaks_for(session, ctx, [row[0].sku for row in rows])
     found = {}

@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import subassortments
 from catalog.versions import store
@@ -92,7 +92,7 @@ def failures(item: CatalogVersionItem, rules: list[QualityRule]) -> list[RuleFai
 def rules_of(session: Session, customer_id: str) -> list[QualityRule]:
     return list(
         session.execute(
-            select(QualityRule).where(QualityRule.customer_id == customer_id).order_by(QualityRule.rule)
+            select(QualityRule).where(col(QualityRule.customer_id) == customer_id).order_by(col(QualityRule.rule))
         ).scalars()
     )
 
@@ -103,7 +103,11 @@ def rule_inputs(session: Session, customer_id: str) -> list[QualityRuleIn]:
 
 
 def customers_with_rules(session: Session) -> list[str]:
-    return list(session.execute(select(QualityRule.customer_id).distinct().order_by(QualityRule.customer_id)).scalars())
+    return list(
+        session.execute(
+            select(col(QualityRule.customer_id)).distinct().order_by(col(QualityRule.customer_id))
+        ).scalars()
+    )
 
 
 def customer_quality(
@@ -152,7 +156,7 @@ def apply_customer(session: Session, customer_id: str, version_id: int) -> Custo
     sub-assortment, its items without a price for the customer are checked too: a price given to
     one later (special, contract, price list) brings it into the view without a re-check."""
     _, failing = customer_quality(session, customer_id, version_id, limit=0, collect_all=True, priced=False)
-    session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
+    session.execute(delete(HiddenItem).where(col(HiddenItem.customer_id) == customer_id))
     for sku, found in failing.items():
         session.add(
             HiddenItem(
@@ -184,15 +188,15 @@ def recheck_views(session: Session, customer_id: str) -> list[CustomerPublicatio
 def apply(session: Session, version_id: int) -> list[CustomerPublication]:
     """At publication: re-checks every customer with rules against the new live version."""
     with_rules = customers_with_rules(session)
-    session.execute(delete(HiddenItem).where(HiddenItem.customer_id.not_in(with_rules)))
+    session.execute(delete(HiddenItem).where(col(HiddenItem.customer_id).not_in(with_rules)))
     return [apply_customer(session, c, version_id) for c in with_rules]
 
 
 def hidden_skus(session: Session, customer_id: str) -> set[str]:
     """SKUs withheld from the customer's view (for the catalog API and order validation)."""
-    return set(session.execute(select(HiddenItem.sku).where(HiddenItem.customer_id == customer_id)).scalars())
+    return set(session.execute(select(col(HiddenItem.sku)).where(col(HiddenItem.customer_id) == customer_id)).scalars())
 
 
 def hidden_skus_query(customer_id: str):
     """The same as a subquery: `Item.sku.not_in(hidden_skus_query(customer_id))`."""
-    return select(HiddenItem.sku).where(HiddenItem.customer_id == customer_id)
+    return select(col(HiddenItem.sku)).where(col(HiddenItem.customer_id) == customer_id)

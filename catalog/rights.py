@@ -24,7 +24,7 @@ everything of the assortment.
 from dataclasses import dataclass
 
 from sqlalchemy import and_, false, or_, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.tables import Item
 from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule
@@ -101,7 +101,11 @@ class Rights:
         named_skus = {t for rules in self._rules.values() for (s, t) in rules if s == SKU}
         named_categories = sorted({t for rules in self._rules.values() for (s, t) in rules if s == CATEGORY})
         sku_categories = (
-            dict(session.execute(select(Item.sku, Item.category).where(Item.sku.in_(sorted(named_skus)))).all())
+            dict(
+                session.execute(
+                    select(col(Item.sku), col(Item.category)).where(col(Item.sku).in_(sorted(named_skus)))
+                ).all()
+            )
             if named_skus
             else {}
         )
@@ -111,12 +115,12 @@ class Rights:
         # a category no rule names, for a SKU no rule names: only "all" rules can match
         default = self.decide(unnamed_sku, "\x00").may_see
         by_category = or_(
-            Item.category.in_(seen_categories),
-            and_(Item.category.not_in(named_categories), true() if default else false()),
+            col(Item.category).in_(seen_categories),
+            and_(col(Item.category).not_in(named_categories), true() if default else false()),
         )
         if not sku_categories:
             return by_category
-        return or_(Item.sku.in_(seen_skus), and_(Item.sku.not_in(sorted(sku_categories)), by_category))
+        return or_(col(Item.sku).in_(seen_skus), and_(col(Item.sku).not_in(sorted(sku_categories)), by_category))
 
 
 def rules_for(session: Session, chain_ids: list[str], roles: list[str]) -> list[AssortmentRule]:
@@ -125,7 +129,7 @@ def rules_for(session: Session, chain_ids: list[str], roles: list[str]) -> list[
         return []
     owners = set(
         session.execute(
-            select(AssortmentRule.customer_id).where(AssortmentRule.customer_id.in_(chain_ids)).distinct()
+            select(col(AssortmentRule.customer_id)).where(col(AssortmentRule.customer_id).in_(chain_ids)).distinct()
         ).scalars()
     )
     owner = nearest_owner(chain_ids, owners)
@@ -133,7 +137,7 @@ def rules_for(session: Session, chain_ids: list[str], roles: list[str]) -> list[
         return []
     return list(
         session.execute(
-            select(AssortmentRule).where(AssortmentRule.customer_id == owner, AssortmentRule.role.in_(roles))
+            select(AssortmentRule).where(col(AssortmentRule.customer_id) == owner, col(AssortmentRule.role).in_(roles))
         ).scalars()
     )
 

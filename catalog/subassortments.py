@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import assortment, pricing
 from catalog.tables import Item
@@ -77,7 +77,7 @@ def set_definition(session: Session, customer_id: str, body: SubAssortmentIn | N
     session.get(CatalogLive, "live", with_for_update=True)
     current = session.get(SubAssortment, customer_id)
     if body is None:
-        session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id == customer_id))
+        session.execute(delete(SubAssortmentItem).where(col(SubAssortmentItem.customer_id) == customer_id))
         if current is not None:
             session.delete(current)
             session.flush()
@@ -161,7 +161,7 @@ def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]
     live = store.live_version(session)
     if live is not None:
         yield from iter_version_rows(
-            session, live, where=_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category)
+            session, live, where=_listed(sub, col(CatalogVersionItem.sku), col(CatalogVersionItem.category))
         )
         return
     last = ""
@@ -169,8 +169,8 @@ def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]
         items = list(
             session.execute(
                 select(Item)
-                .where(pricing.SELLABLE, Item.sku > last, *_listed(sub, Item.sku, Item.category))
-                .order_by(Item.sku)
+                .where(pricing.SELLABLE, col(Item.sku) > last, *_listed(sub, col(Item.sku), col(Item.category)))
+                .order_by(col(Item.sku))
                 .limit(BATCH)
             ).scalars()
         )
@@ -183,7 +183,7 @@ def _live_candidates(session: Session, sub: SubAssortment) -> Iterator[list[Any]
 def materialise(session: Session, owner_id: str) -> int:
     """Writes the live catalog's items of the customer's own sub-assortment into
     `subassortmentitem` (none when it has no sub-assortment); returns how many."""
-    session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id == owner_id))
+    session.execute(delete(SubAssortmentItem).where(col(SubAssortmentItem.customer_id) == owner_id))
     sub = session.get(SubAssortment, owner_id)
     if sub is None:
         return 0
@@ -198,8 +198,10 @@ def materialise(session: Session, owner_id: str) -> int:
 
 def materialise_all(session: Session) -> dict[str, int]:
     """At publication: every sub-assortment's items of the new live version."""
-    owners = list(session.execute(select(SubAssortment.customer_id).order_by(SubAssortment.customer_id)).scalars())
-    session.execute(delete(SubAssortmentItem).where(SubAssortmentItem.customer_id.not_in(owners)))
+    owners = list(
+        session.execute(select(col(SubAssortment.customer_id)).order_by(col(SubAssortment.customer_id))).scalars()
+    )
+    session.execute(delete(SubAssortmentItem).where(col(SubAssortmentItem.customer_id).not_in(owners)))
     return {owner: materialise(session, owner) for owner in owners}
 
 
@@ -231,24 +233,24 @@ def scope(
         return
     if version_id == store.live_version(session):
         members = (
-            select(SubAssortmentItem.sku).where(SubAssortmentItem.customer_id == ctx.subassortment_owner)
+            select(col(SubAssortmentItem.sku)).where(col(SubAssortmentItem.customer_id) == ctx.subassortment_owner)
             if not priced and ctx.subassortment_owner is not None
             else assortment.member_skus(ctx, withheld=True)
         )
-        for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
+        for rows in iter_version_rows(session, version_id, where=[col(CatalogVersionItem.sku).in_(members)]):
             yield from rows
         return
     if ctx.subassortment_owner is not None:
         sub = session.get(SubAssortment, ctx.subassortment_owner)
         rules = parse_rules(sub.rules)
-        where = [*_listed(sub, CatalogVersionItem.sku, CatalogVersionItem.category)]
+        where = [*_listed(sub, col(CatalogVersionItem.sku), col(CatalogVersionItem.category))]
         if priced:
-            where.append(pricing.has_price(ctx, CatalogVersionItem.sku, CatalogVersionItem.currency))
+            where.append(pricing.has_price(ctx, col(CatalogVersionItem.sku), col(CatalogVersionItem.currency)))
         for rows in iter_version_rows(session, version_id, where=where):
             yield from (r for r in rows if matches(r, rules))
         return
     members = select(pricing.assortment_skus(ctx).c.sku)
-    for rows in iter_version_rows(session, version_id, where=[CatalogVersionItem.sku.in_(members)]):
+    for rows in iter_version_rows(session, version_id, where=[col(CatalogVersionItem.sku).in_(members)]):
         yield from rows
 
 
@@ -280,7 +282,8 @@ def view(session: Session, customer_id: str, as_of: date, *, batch: int = 500) -
                 r.sku: r
                 for r in session.execute(
                     select(CatalogVersionItem).where(
-                        CatalogVersionItem.version_id == live, CatalogVersionItem.sku.in_([e.item.sku for e in chunk])
+                        col(CatalogVersionItem.version_id) == live,
+                        col(CatalogVersionItem.sku).in_([e.item.sku for e in chunk]),
                     )
                 ).scalars()
             }

@@ -6,7 +6,7 @@ breaking a customer's rules shows up. The callers (the catalog service) hold the
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import quality, subassortments
 from catalog.versions import store
@@ -38,13 +38,13 @@ def set_quality_rules(
         before=_recorded(quality.rule_inputs(session, customer_id)),
         after=_recorded([QualityRuleIn(rule=rule, params=params) for rule, params in cleaned.items()]),
     )
-    session.execute(delete(QualityRule).where(QualityRule.customer_id == customer_id))
+    session.execute(delete(QualityRule).where(col(QualityRule.customer_id) == customer_id))
     for rule, params in cleaned.items():
         session.add(QualityRule(customer_id=customer_id, rule=rule, params=params))
     session.flush()
     live = store.live_version(session)
     if not cleaned:
-        session.execute(delete(HiddenItem).where(HiddenItem.customer_id == customer_id))
+        session.execute(delete(HiddenItem).where(col(HiddenItem.customer_id) == customer_id))
         existing = session.get(CustomerCatalog, customer_id)
         if existing is not None:
             session.delete(existing)

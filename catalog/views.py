@@ -5,7 +5,7 @@ ancestor has one), the same order validation accepts and the export holds."""
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import assortment, pricing
 from catalog.configuration import INCOMPATIBLE, SURCHARGE, constraint_message, surcharge_amount
@@ -112,12 +112,12 @@ def seller_catalog(
     if q:
         pattern = assortment.like_pattern(q)
         query = query.where(
-            func.lower(Item.name).like(pattern, escape="\\") | func.lower(Item.sku).like(pattern, escape="\\")
+            func.lower(col(Item.name)).like(pattern, escape="\\") | func.lower(col(Item.sku)).like(pattern, escape="\\")
         )
     if category:
-        query = query.where(Item.category == category)
+        query = query.where(col(Item.category) == category)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    items = session.execute(query.order_by(Item.sku).limit(limit).offset(offset)).scalars().all()
+    items = session.execute(query.order_by(col(Item.sku)).limit(limit).offset(offset)).scalars().all()
     return CatalogPage(
         items=[to_catalog_item(i, i.list_price, pricing.LIST, decision=STAFF) for i in items],
         total=total,

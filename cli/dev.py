@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import col
 
 from core.settings import DATA_DIR, get_settings
 
@@ -146,7 +147,7 @@ def _banner(s, demo: bool) -> None:
             table.add_column(column)
         engine = make_engine(s.database_url)
         with session_scope(engine) as session:  # every demo module's users, as loaded
-            users = session.execute(select(User).where(User.email.like("%.example"))).scalars().all()
+            users = session.execute(select(User).where(col(User.email).like("%.example"))).scalars().all()
             for user in sorted(users, key=lambda u: (u.customer_id is None, u.delivery_unit_id or "", u.email)):
                 table.add_row(user.email, user.customer_id or user.delivery_unit_id or "seller", ", ".join(user.roles))
         engine.dispose()

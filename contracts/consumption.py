@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import Engine, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.tables import Item
 from contracts.tables import ACTIVE, RELEASED, TOTAL, Contract, ContractConsumption, ContractItem
@@ -67,11 +67,11 @@ def _aggregate(lines: list[ConsumptionLine]) -> dict[str, ConsumptionLine]:
 def _consumed(session: Session, contract_id: str, skus: list[str] | None = None) -> dict[str, tuple[int, Decimal]]:
     """Active consumption per SKU (and TOTAL) of the contract: (quantity, value); only of `skus`
     when given."""
-    query = select(ContractConsumption.sku, ContractConsumption.quantity, ContractConsumption.value).where(
-        ContractConsumption.contract_id == contract_id, ContractConsumption.status == ACTIVE
-    )
+    query = select(
+        col(ContractConsumption.sku), col(ContractConsumption.quantity), col(ContractConsumption.value)
+    ).where(col(ContractConsumption.contract_id) == contract_id, col(ContractConsumption.status) == ACTIVE)
     if skus is not None:
-        query = query.where(ContractConsumption.sku.in_(skus))
+        query = query.where(col(ContractConsumption.sku).in_(skus))
     rows = session.execute(query).all()
     # summed in Python: ExactDecimal is text on SQLite, where SUM() would be a float
     sums: dict[str, list] = defaultdict(lambda: [0, ZERO])
@@ -146,14 +146,14 @@ def consume(
     Not accepted: nothing is written, and the reason names the remaining quantity or value."""
     with session_scope(engine, write_lock=True) as session:
         contract = session.execute(
-            select(Contract).where(Contract.id == contract_id).with_for_update()
+            select(Contract).where(col(Contract.id) == contract_id).with_for_update()
         ).scalar_one_or_none()
         if contract is None:
             raise LookupError(f"no contract {contract_id}")
         mine = (
             session.execute(
                 select(ContractConsumption).where(
-                    ContractConsumption.contract_id == contract_id, ContractConsumption.order_id == order_id
+                    col(ContractConsumption.contract_id) == contract_id, col(ContractConsumption.order_id) == order_id
                 )
             )
             .scalars()
@@ -167,7 +167,7 @@ def consume(
             item.sku: item
             for item in session.execute(
                 select(ContractItem).where(
-                    ContractItem.contract_id == contract_id, ContractItem.sku.in_(list(wanted_all))
+                    col(ContractItem.contract_id) == contract_id, col(ContractItem.sku).in_(list(wanted_all))
                 )
             ).scalars()
         }
@@ -222,7 +222,7 @@ def release(engine: Engine, order_id: str) -> int:
     with session_scope(engine, write_lock=True) as session:
         released = session.execute(
             update(ContractConsumption)
-            .where(ContractConsumption.order_id == order_id, ContractConsumption.status == ACTIVE)
+            .where(col(ContractConsumption.order_id) == order_id, col(ContractConsumption.status) == ACTIVE)
             .values(status=RELEASED, released_at=datetime.now(timezone.utc))
         )
         return int(released.rowcount or 0)
@@ -237,10 +237,10 @@ def usage(session: Session, contract_id: str, as_of: date | None = None) -> Cont
     tolerance = Decimal(contract.tolerance_percent)
     consumed = _consumed(session, contract_id)
     rows = session.execute(
-        select(ContractItem, Item.name)
-        .join(Item, Item.sku == ContractItem.sku)
-        .where(ContractItem.contract_id == contract_id)
-        .order_by(ContractItem.sku)
+        select(ContractItem, col(Item.name))
+        .join(Item, col(Item.sku) == col(ContractItem.sku))
+        .where(col(ContractItem.contract_id) == contract_id)
+        .order_by(col(ContractItem.sku))
     ).all()
     items = []
     for item, name in rows:
@@ -281,9 +281,9 @@ def _summary(
         select(func.count())
         .select_from(ContractConsumption)
         .where(
-            ContractConsumption.contract_id == contract.id,
-            ContractConsumption.sku == TOTAL,
-            ContractConsumption.status == ACTIVE,
+            col(ContractConsumption.contract_id) == contract.id,
+            col(ContractConsumption.sku) == TOTAL,
+            col(ContractConsumption.status) == ACTIVE,
         )
     ).scalar_one()
     return ContractSummary(
@@ -306,9 +306,9 @@ def _summary(
 def summaries(session: Session, customer_ids: list[str] | None, as_of: date | None = None) -> list[ContractSummary]:
     """The contracts of the given customers (None: all), newest first per customer."""
     as_of = as_of or date.today()
-    query = select(Contract).order_by(Contract.customer_id, Contract.valid_from.desc(), Contract.id)
+    query = select(Contract).order_by(col(Contract.customer_id), col(Contract.valid_from).desc(), col(Contract.id))
     if customer_ids is not None:
-        query = query.where(Contract.customer_id.in_(customer_ids))
+        query = query.where(col(Contract.customer_id).in_(customer_ids))
     return [
         _summary(session, contract, _consumed(session, contract.id), as_of)
         for contract in session.execute(query).scalars()

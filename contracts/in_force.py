@@ -8,7 +8,7 @@ order then gets (catalog/validation: rejected, or the seller's expert).
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from contracts.tables import Contract
 from customers.tree import customer_chain
@@ -28,7 +28,9 @@ def effective_contract(session: Session, customer_id: str, as_of: date) -> Contr
     for customer in customer_chain(session, customer_id):
         contracts = (
             session.execute(
-                select(Contract).where(Contract.customer_id == customer.id).order_by(Contract.valid_from.desc())
+                select(Contract)
+                .where(col(Contract.customer_id) == customer.id)
+                .order_by(col(Contract.valid_from).desc())
             )
             .scalars()
             .all()

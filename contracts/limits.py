@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from accounts.tables import User
 from contracts.tables import BuyerSpend
@@ -53,7 +53,7 @@ def limits_for(session: Session, user: User, chain_ids: list[str]) -> Limits:
     if order_limit is not None and monthly_limit is not None:
         return Limits(order_limit, monthly_limit)
     rows = (
-        session.execute(select(RoleLimit).where(RoleLimit.customer_id.in_(chain_ids))).scalars().all()
+        session.execute(select(RoleLimit).where(col(RoleLimit.customer_id).in_(chain_ids))).scalars().all()
         if chain_ids
         else []
     )
@@ -68,9 +68,9 @@ def limits_for(session: Session, user: User, chain_ids: list[str]) -> Limits:
 def month_spend(session: Session, user: str, month: str, *, excluding: str | None = None) -> Decimal:
     """The net value of the user's accepted orders placed in `month` ("2026-11"), without the
     order `excluding` (validation of an order never counts the order itself)."""
-    query = select(BuyerSpend.net).where(BuyerSpend.user_email == user, BuyerSpend.month == month)
+    query = select(col(BuyerSpend.net)).where(col(BuyerSpend.user_email) == user, col(BuyerSpend.month) == month)
     if excluding is not None:
-        query = query.where(BuyerSpend.order_id != excluding)
+        query = query.where(col(BuyerSpend.order_id) != excluding)
     # summed in Python: exact on SQLite too, where money is stored as text (a month has few orders)
     return sum((Decimal(net) for net in session.execute(query).scalars()), ZERO)
 
@@ -101,4 +101,6 @@ def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Deci
 def release_spend(engine: Engine, user: str, order_id: str) -> None:
     """Takes a cancelled or rejected order out of its buyer's month. Idempotent."""
     with session_scope(engine, write_lock=True) as session:
-        session.execute(delete(BuyerSpend).where(BuyerSpend.user_email == user, BuyerSpend.order_id == order_id))
+        session.execute(
+            delete(BuyerSpend).where(col(BuyerSpend.user_email) == user, col(BuyerSpend.order_id) == order_id)
+        )

@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import BigInteger, literal, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from core.database import ExactDecimal
 from customers.audit_tables import CatalogChange
@@ -108,17 +108,17 @@ def changes(
 ) -> CatalogChangePage:
     """The recorded changes, newest first, `limit` at a time; the next page starts below
     `next_before_id` (keyset pagination by id: new records do not shift the pages)."""
-    query = select(CatalogChange).order_by(CatalogChange.id.desc()).limit(limit + 1)
+    query = select(CatalogChange).order_by(col(CatalogChange.id).desc()).limit(limit + 1)
     for column, value in (
-        (CatalogChange.customer_id, customer_id),
-        (CatalogChange.contract_id, contract_id),
-        (CatalogChange.kind, kind),
+        (col(CatalogChange.customer_id), customer_id),
+        (col(CatalogChange.contract_id), contract_id),
+        (col(CatalogChange.kind), kind),
     ):
         if value is not None:
             query = query.where(column == value)
     if before_id is not None and before_id <= MAX_ID:  # beyond: every id is below it
         # compared as a BIGINT: the column is an INTEGER, and PostgreSQL refused a bound beyond one
-        query = query.where(CatalogChange.id < literal(before_id, BigInteger()))
+        query = query.where(col(CatalogChange.id) < literal(before_id, BigInteger()))
     rows = list(session.execute(query).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

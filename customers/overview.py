@@ -7,7 +7,7 @@ the rule of catalog/customers.py).
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from contracts.in_force import NoValidContract, effective_contract
 from customers.errors import CustomerNotFound
@@ -23,9 +23,9 @@ def _summary(row: Customer) -> CustomerSummary:
 
 def list_customers(session: Session, customer_ids: list[str] | None = None) -> list[CustomerSummary]:
     """The given customers (None: all), by id."""
-    query = select(Customer).order_by(Customer.id)
+    query = select(Customer).order_by(col(Customer.id))
     if customer_ids is not None:
-        query = query.where(Customer.id.in_(customer_ids))
+        query = query.where(col(Customer.id).in_(customer_ids))
     return [_summary(row) for row in session.execute(query).scalars()]
 
 

@@ -4,7 +4,7 @@ own for that item (per item, nearest customer up the tree first)."""
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.tables import Item
 from customers.rule_tables import CustomerPartNumber
@@ -17,7 +17,7 @@ def part_numbers(session: Session, chain_ids: list[str], skus: list[str]) -> dic
     rows = (
         session.execute(
             select(CustomerPartNumber).where(
-                CustomerPartNumber.customer_id.in_(chain_ids), CustomerPartNumber.sku.in_(skus)
+                col(CustomerPartNumber.customer_id).in_(chain_ids), col(CustomerPartNumber.sku).in_(skus)
             )
         )
         .scalars()
@@ -37,7 +37,7 @@ def part_number_join(query, chain_ids: list[str]):
     columns = []
     for level, customer_id in enumerate(chain_ids):
         alias = aliased(CustomerPartNumber, name=f"part_number_{level}")
-        query = query.outerjoin(alias, and_(alias.customer_id == customer_id, alias.sku == Item.sku))
+        query = query.outerjoin(alias, and_(alias.customer_id == customer_id, alias.sku == col(Item.sku)))
         columns.append(alias.part_number)
     if not columns:
         return query, None
@@ -49,11 +49,11 @@ def skus_matching(chain_ids: list[str], pattern: str):
     """A subquery of the SKUs whose part number for the customer (the nearest in the tree)
     matches the LIKE `pattern` (lower case, `\\` escapes): for `Item.sku.in_(...)`."""
     rank = case(
-        {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=CustomerPartNumber.customer_id
+        {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=col(CustomerPartNumber.customer_id)
     )
-    query = select(CustomerPartNumber.sku).where(
-        CustomerPartNumber.customer_id.in_(chain_ids),
-        func.lower(CustomerPartNumber.part_number).like(pattern, escape="\\"),
+    query = select(col(CustomerPartNumber.sku)).where(
+        col(CustomerPartNumber.customer_id).in_(chain_ids),
+        func.lower(col(CustomerPartNumber.part_number)).like(pattern, escape="\\"),
     )
     if len(chain_ids) > 1:
         nearer = aliased(CustomerPartNumber, name="nearer_part_number")
@@ -61,6 +61,8 @@ def skus_matching(chain_ids: list[str], pattern: str):
             {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=nearer.customer_id
         )
         query = query.where(
-            ~exists().where(nearer.sku == CustomerPartNumber.sku, nearer.customer_id.in_(chain_ids), nearer_rank < rank)
+            ~exists().where(
+                nearer.sku == col(CustomerPartNumber.sku), nearer.customer_id.in_(chain_ids), nearer_rank < rank
+            )
         )
     return query

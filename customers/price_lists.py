@@ -8,7 +8,7 @@ the list with its entries before and after.
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import quality
 from catalog.tables import Item
@@ -28,8 +28,8 @@ def _out(session: Session, lists: list[PriceList]) -> list[PriceListOut]:
     if found:
         rows = session.execute(
             select(PriceListEntry)
-            .where(PriceListEntry.price_list_id.in_(list(found)))
-            .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)
+            .where(col(PriceListEntry.price_list_id).in_(list(found)))
+            .order_by(col(PriceListEntry.sku), col(PriceListEntry.min_quantity))
         ).scalars()
         for row in rows:
             found[row.price_list_id].append(EntryModel(sku=row.sku, min_quantity=row.min_quantity, price=row.price))
@@ -52,7 +52,9 @@ def price_lists(session: Session, customer_id: str) -> list[PriceListOut]:
     customer(session, customer_id)
     lists = (
         session.execute(
-            select(PriceList).where(PriceList.customer_id == customer_id).order_by(PriceList.valid_from, PriceList.id)
+            select(PriceList)
+            .where(col(PriceList.customer_id) == customer_id)
+            .order_by(col(PriceList.valid_from), col(PriceList.id))
         )
         .scalars()
         .all()
@@ -66,8 +68,8 @@ def _snapshot(session: Session, price_list: PriceList | None) -> dict | None:
         return None
     entries = session.execute(
         select(PriceListEntry)
-        .where(PriceListEntry.price_list_id == price_list.id)
-        .order_by(PriceListEntry.sku, PriceListEntry.min_quantity)
+        .where(col(PriceListEntry.price_list_id) == price_list.id)
+        .order_by(col(PriceListEntry.sku), col(PriceListEntry.min_quantity))
     ).scalars()
     return {**audit.row(price_list), "entries": [audit.row(e, exclude=("price_list_id",)) for e in entries]}
 
@@ -85,7 +87,9 @@ def _check_entries(session: Session, entries: list[EntryModel]) -> None:
     known: set[str] = set()
     for start in range(0, len(skus), LOOKUP_CHUNK):
         known.update(
-            session.execute(select(Item.sku).where(Item.sku.in_(skus[start : start + LOOKUP_CHUNK]))).scalars()
+            session.execute(
+                select(col(Item.sku)).where(col(Item.sku).in_(skus[start : start + LOOKUP_CHUNK]))
+            ).scalars()
         )
     for i, entry in enumerate(entries):
         if entry.sku not in known:
@@ -107,7 +111,7 @@ def put_price_list(
         if existing is not None and existing.customer_id != customer_id:
             raise RuleConflict(f"the price list id {price_list_id} is another customer's", "price_list_id")
         before = _snapshot(session, existing)
-        session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
+        session.execute(delete(PriceListEntry).where(col(PriceListEntry.price_list_id) == price_list_id))
         price_list = session.merge(
             PriceList(id=price_list_id, customer_id=customer_id, **body.model_dump(exclude={"entries"}))
         )
@@ -147,5 +151,5 @@ def delete_price_list(engine: Engine, customer_id: str, price_list_id: str, *, a
             before=_snapshot(session, price_list),
             after=None,
         )
-        session.execute(delete(PriceListEntry).where(PriceListEntry.price_list_id == price_list_id))
+        session.execute(delete(PriceListEntry).where(col(PriceListEntry.price_list_id) == price_list_id))
         session.delete(price_list)

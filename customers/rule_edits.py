@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from catalog import quality
 from catalog.tables import Item
@@ -149,7 +149,14 @@ def _rows(session: Session, customer_id: str, table: type[SQLModel], *order_by) 
 
 def role_rules(session: Session, customer_id: str) -> list[RoleRule]:
     """The customer's own rules (none: it uses the nearest parent's, see catalog/customer_overview.py)."""
-    rows = _rows(session, customer_id, AssortmentRule, AssortmentRule.role, AssortmentRule.scope, AssortmentRule.target)
+    rows = _rows(
+        session,
+        customer_id,
+        AssortmentRule,
+        col(AssortmentRule.role),
+        col(AssortmentRule.scope),
+        col(AssortmentRule.target),
+    )
     return [RoleRule.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -163,7 +170,7 @@ def _check_rule(session: Session, rule: RoleRule, prefix: str = "") -> None:
         raise InvalidRule(f"a {rule.scope} rule needs the {rule.scope} as its target", field)
     if (
         rule.scope == CATEGORY
-        and session.execute(select(Item.sku).where(Item.category == rule.target).limit(1)).first() is None
+        and session.execute(select(col(Item.sku)).where(col(Item.category) == rule.target).limit(1)).first() is None
     ):
         raise InvalidRule(f"there is no category {rule.target!r} in the seller's catalog", field)
     if rule.scope == SKU:
@@ -184,7 +191,7 @@ def replace_role_rules(engine: Engine, customer_id: str, rules: list[RoleRule], 
                     f"a second rule for the role {rule.role} and {rule.scope} {rule.target!r}", f"[{i}].target"
                 )
             seen.add((rule.role, rule.scope, rule.target))
-        session.execute(delete(AssortmentRule).where(AssortmentRule.customer_id == customer_id))
+        session.execute(delete(AssortmentRule).where(col(AssortmentRule.customer_id) == customer_id))
         session.add_all([AssortmentRule(customer_id=customer_id, **rule.model_dump()) for rule in rules])
         session.flush()
         after = role_rules(session, customer_id)
@@ -229,7 +236,7 @@ def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, ta
 def role_limits(session: Session, customer_id: str) -> list[RoleLimitOut]:
     return [
         RoleLimitOut(role=row.role, order_limit=row.order_limit, monthly_limit=row.monthly_limit)
-        for row in _rows(session, customer_id, RoleLimit, RoleLimit.role)
+        for row in _rows(session, customer_id, RoleLimit, col(RoleLimit.role))
     ]
 
 
@@ -265,7 +272,7 @@ def delete_role_limit(engine: Engine, customer_id: str, role: str, *, actor: str
 def part_numbers(session: Session, customer_id: str) -> list[PartNumberOut]:
     return [
         PartNumberOut(sku=row.sku, part_number=row.part_number)
-        for row in _rows(session, customer_id, CustomerPartNumber, CustomerPartNumber.sku)
+        for row in _rows(session, customer_id, CustomerPartNumber, col(CustomerPartNumber.sku))
     ]
 
 
@@ -302,10 +309,10 @@ def delete_part_number(engine: Engine, customer_id: str, sku: str, *, actor: str
 def special_items(session: Session, customer_id: str) -> list[SpecialItemOut]:
     customer(session, customer_id)
     rows = session.execute(
-        select(SpecialItem, Item.name)
-        .join(Item, Item.sku == SpecialItem.sku)
-        .where(SpecialItem.customer_id == customer_id)
-        .order_by(SpecialItem.sku)
+        select(SpecialItem, col(Item.name))
+        .join(Item, col(Item.sku) == col(SpecialItem.sku))
+        .where(col(SpecialItem.customer_id) == customer_id)
+        .order_by(col(SpecialItem.sku))
     ).all()
     return [SpecialItemOut(sku=row.sku, name=name, price=row.price) for row, name in rows]
 

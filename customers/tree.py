@@ -7,7 +7,7 @@ customer part numbers are inherited per item (customers/part_numbers.py).
 """
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from customers.tables import Customer
 
@@ -29,10 +29,12 @@ def nearest_owner(chain_ids: list[str], owners: set[str]) -> str | None:
 
 def subsidiaries(session: Session, customer_id: str) -> list[Customer]:
     """Its subsidiaries, theirs, and so on (a recursive query; UNION stops at a cycle), by id."""
-    tree = select(Customer.id).where(Customer.parent_id == customer_id).cte("subsidiaries", recursive=True)
-    tree = tree.union(select(Customer.id).join(tree, Customer.parent_id == tree.c.id))
+    tree = select(col(Customer.id)).where(col(Customer.parent_id) == customer_id).cte("subsidiaries", recursive=True)
+    tree = tree.union(select(col(Customer.id)).join(tree, col(Customer.parent_id) == tree.c.id))
     return list(
-        session.execute(select(Customer).where(Customer.id.in_(select(tree.c.id))).order_by(Customer.id)).scalars()
+        session.execute(
+            select(Customer).where(col(Customer.id).in_(select(tree.c.id))).order_by(col(Customer.id))
+        ).scalars()
     )
 
 

@@ -7,6 +7,7 @@ Idempotent: all of it is created once, when there are no catalog versions yet.""
 from decimal import Decimal
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from catalog import view_edits
 from catalog.versions import content, publishing, store
@@ -62,10 +63,12 @@ GLOBEX_VIEW = SubAssortmentIn(name="Globex network and cables", categories=["net
 
 def load_catalog_versions(engine: Engine) -> None:
     with session_scope(engine, write_lock=True) as session:
-        if session.execute(select(CatalogVersion.id).limit(1)).scalar() is not None:
+        if session.execute(select(col(CatalogVersion.id)).limit(1)).scalar() is not None:
             return
         v1 = store.create_draft(session, created_by="demo", note="demo catalog", source="demo")
-        for row in session.execute(select(CatalogVersionItem).where(CatalogVersionItem.version_id == v1.id)).scalars():
+        for row in session.execute(
+            select(CatalogVersionItem).where(col(CatalogVersionItem.version_id) == v1.id)
+        ).scalars():
             row.attributes = ATTRIBUTES.get(row.sku, {})
             row.content_hash = content.content_hash(content.row_content(row))
         session.flush()

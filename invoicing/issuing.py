@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from core.database import session_scope
 from invoicing.tables import InvoiceRecord, InvoiceSequence, PaymentRow
@@ -45,9 +46,9 @@ def invoice_number(year: int, value: int) -> str:
 def _next_number(session, seller_id: str, year: int) -> int:
     bumped = session.execute(
         update(InvoiceSequence)
-        .where(InvoiceSequence.seller_id == seller_id, InvoiceSequence.year == year)
-        .values(next_value=InvoiceSequence.next_value + 1)
-        .returning(InvoiceSequence.next_value)
+        .where(col(InvoiceSequence.seller_id) == seller_id, col(InvoiceSequence.year) == year)
+        .values(next_value=col(InvoiceSequence.next_value) + 1)
+        .returning(col(InvoiceSequence.next_value))
     ).scalar_one_or_none()
     if bumped is not None:
         return bumped - 1
@@ -64,7 +65,7 @@ def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
     with session_scope(engine, write_lock=True) as session:
         existing = session.execute(
             select(InvoiceRecord).where(
-                InvoiceRecord.seller_id == request.seller_id, InvoiceRecord.order_id == request.order_id
+                col(InvoiceRecord.seller_id) == request.seller_id, col(InvoiceRecord.order_id) == request.order_id
             )
         ).scalar_one_or_none()
         if existing is not None:
@@ -108,7 +109,9 @@ def payment_terms_text(days: int) -> str:
 
 def _to_model(session, record: InvoiceRecord) -> Invoice:
     payments = (
-        session.execute(select(PaymentRow).where(PaymentRow.invoice_id == record.id).order_by(PaymentRow.received_at))
+        session.execute(
+            select(PaymentRow).where(col(PaymentRow.invoice_id) == record.id).order_by(col(PaymentRow.received_at))
+        )
         .scalars()
         .all()
     )
@@ -162,7 +165,7 @@ def _record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
             session.flush()
             added = True
         paid = (
-            session.execute(select(PaymentRow.amount).where(PaymentRow.invoice_id == payment.invoice_id))
+            session.execute(select(col(PaymentRow.amount)).where(col(PaymentRow.invoice_id) == payment.invoice_id))
             .scalars()
             .all()
         )

@@ -1,6 +1,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from core.database import session_scope
 from models.actors import Actor
@@ -20,12 +21,12 @@ def post(engine: Engine, note: Notification) -> bool:
 
 def inbox(engine: Engine, actor: Actor, limit: int = 50) -> list[NotificationRow]:
     """What the caller's roles (within its customer or delivery unit) were sent, newest first."""
-    query = select(NotificationRow).where(NotificationRow.role.in_(actor.roles or ["-"]))
+    query = select(NotificationRow).where(col(NotificationRow.role).in_(actor.roles or ["-"]))
     if actor.customer_id:
-        query = query.where(NotificationRow.customer_id == actor.customer_id)
+        query = query.where(col(NotificationRow.customer_id) == actor.customer_id)
     elif actor.delivery_unit_id:
-        query = query.where(NotificationRow.delivery_unit_id == actor.delivery_unit_id)
+        query = query.where(col(NotificationRow.delivery_unit_id) == actor.delivery_unit_id)
     else:
-        query = query.where(NotificationRow.customer_id.is_(None), NotificationRow.delivery_unit_id.is_(None))
+        query = query.where(col(NotificationRow.customer_id).is_(None), col(NotificationRow.delivery_unit_id).is_(None))
     with session_scope(engine) as session:
-        return list(session.execute(query.order_by(NotificationRow.created_at.desc()).limit(limit)).scalars())
+        return list(session.execute(query.order_by(col(NotificationRow.created_at).desc()).limit(limit)).scalars())

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlmodel import col
 
 from api import deps, problems
 from api.problems import Problem
@@ -219,7 +220,7 @@ def form_token() -> str:
 def delivery_unit_names(engine) -> dict[str, str]:
     """Delivery unit id -> name, for the order and sub-order pages."""
     with session_scope(engine) as session:
-        return {u.id: u.name for u in session.execute(select(DeliveryUnit).order_by(DeliveryUnit.name)).scalars()}
+        return {u.id: u.name for u in session.execute(select(DeliveryUnit).order_by(col(DeliveryUnit.name))).scalars()}
 
 
 def status_filter(enum, value: str | None):

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, String, bindparam, delete, func, insert, select, type_coerce, update
+from sqlmodel import col
 
 from catalog.exchange.import_fields import ItemInvalid, clean_attribute, clean_field
 from catalog.versions import content as version_content
@@ -157,7 +158,7 @@ class DraftImporter:
         }
         with session_scope(engine) as session:
             store.require_draft(session, version_id)
-            self.delivery_units = set(session.execute(select(DeliveryUnit.id)).scalars())
+            self.delivery_units = set(session.execute(select(col(DeliveryUnit.id))).scalars())
         if default_delivery_unit not in self.delivery_units:
             raise ImportRefused(f"unknown default delivery unit {default_delivery_unit!r}")
         draft_lock.claim(engine, version_id, self.run_id)  # last: a refused import holds nothing
@@ -221,8 +222,8 @@ class DraftImporter:
             seen_before = (
                 set(
                     session.execute(
-                        select(CatalogImportRow.sku).where(
-                            CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(skus)
+                        select(col(CatalogImportRow.sku)).where(
+                            col(CatalogImportRow.run_id) == self.run_id, col(CatalogImportRow.sku).in_(skus)
                         )
                     ).scalars()
                 )
@@ -353,7 +354,7 @@ class DraftImporter:
         if now_changed:
             session.execute(
                 update(CatalogImportRow)
-                .where(CatalogImportRow.run_id == self.run_id, CatalogImportRow.sku.in_(now_changed))
+                .where(col(CatalogImportRow.run_id) == self.run_id, col(CatalogImportRow.sku).in_(now_changed))
                 .values(outcome="changed")
             )
 
@@ -372,18 +373,20 @@ class DraftImporter:
                 result = session.execute(
                     delete(t).where(
                         t.c.version_id == self.version_id,
-                        t.c.sku.not_in(select(CatalogImportRow.sku).where(CatalogImportRow.run_id == self.run_id)),
+                        t.c.sku.not_in(
+                            select(col(CatalogImportRow.sku)).where(col(CatalogImportRow.run_id) == self.run_id)
+                        ),
                     )
                 )
                 report.removed = result.rowcount
             counts = dict(
                 session.execute(
-                    select(CatalogImportRow.outcome, func.count())
-                    .where(CatalogImportRow.run_id == self.run_id)
-                    .group_by(CatalogImportRow.outcome)
+                    select(col(CatalogImportRow.outcome), func.count())
+                    .where(col(CatalogImportRow.run_id) == self.run_id)
+                    .group_by(col(CatalogImportRow.outcome))
                 ).all()
             )
-            session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))
+            session.execute(delete(CatalogImportRow).where(col(CatalogImportRow.run_id) == self.run_id))
         report.added, report.changed = counts.get("added", 0), counts.get("changed", 0)
         report.unchanged, report.deleted = counts.get("unchanged", 0), counts.get("deleted", 0)
         self.release()
@@ -394,4 +397,4 @@ class DraftImporter:
         this run staged (a run that failed half-way would leave its rows behind for good)."""
         draft_lock.release(self.engine, self.version_id, self.run_id)
         with session_scope(self.engine, write_lock=True) as session:
-            session.execute(delete(CatalogImportRow).where(CatalogImportRow.run_id == self.run_id))
+            session.execute(delete(CatalogImportRow).where(col(CatalogImportRow.run_id) == self.run_id))

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from catalog.exchange import file_import
 from catalog.versions import diff as version_diff
@@ -51,7 +52,9 @@ def _draft_for(engine: Engine, job: SyncJob) -> int:
     source = f"sync:{job.request.supplier}:{job.key}"[:250]
     with session_scope(engine, write_lock=True) as session:
         existing = session.execute(
-            select(CatalogVersion.id).where(CatalogVersion.source == source, CatalogVersion.status == "draft")
+            select(col(CatalogVersion.id)).where(
+                col(CatalogVersion.source) == source, col(CatalogVersion.status) == "draft"
+            )
         ).scalar()
         if existing is not None:
             return existing
@@ -101,13 +104,13 @@ def run_sync(
                 f"({report.items_read} items read, {report.failed} with errors)",
             )
         previous = session.execute(
-            select(CatalogVersion.id)
+            select(col(CatalogVersion.id))
             .where(
-                CatalogVersion.source.like(f"sync:{request.supplier}:%"),
-                CatalogVersion.status == "draft",
-                CatalogVersion.id < version_id,
+                col(CatalogVersion.source).like(f"sync:{request.supplier}:%"),
+                col(CatalogVersion.status) == "draft",
+                col(CatalogVersion.id) < version_id,
             )
-            .order_by(CatalogVersion.id.desc())
+            .order_by(col(CatalogVersion.id).desc())
         ).scalar()
         if previous is not None:
             since = version_diff.diff(session, version_id, previous, limit=0).counts

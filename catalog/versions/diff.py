@@ -8,7 +8,7 @@ page and the supplier sync (catalog/sync.py); apart from catalog/versions.py for
 from __future__ import annotations
 
 from sqlalchemy import exists, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.versions.content import ITEM_FIELDS, PRICE_FIELDS, TEXT_FIELDS
 from catalog.versions.store import BATCH, get_version, live_version
@@ -73,7 +73,8 @@ def diff(session: Session, version_id: int, base_version_id: int | None = None, 
             rows = (
                 session.execute(
                     select(CatalogVersionItem).where(
-                        CatalogVersionItem.version_id.in_([version_id, base]), CatalogVersionItem.sku.in_(pairs)
+                        col(CatalogVersionItem.version_id).in_([version_id, base]),
+                        col(CatalogVersionItem.sku).in_(pairs),
                     )
                 )
                 .scalars()

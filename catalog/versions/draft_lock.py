@@ -12,7 +12,7 @@ draft published (or scheduled) over a stale claim is no draft any more, so that 
 from datetime import datetime
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersion
@@ -38,7 +38,11 @@ def touch(session: Session, version_id: int, run_id: str) -> None:
     version is no draft any more (published or scheduled while this import showed no sign of life)."""
     result = session.execute(
         update(CatalogVersion)
-        .where(CatalogVersion.id == version_id, CatalogVersion.import_run == run_id, CatalogVersion.status == "draft")
+        .where(
+            col(CatalogVersion.id) == version_id,
+            col(CatalogVersion.import_run) == run_id,
+            col(CatalogVersion.status) == "draft",
+        )
         .values(import_seen_at=store.utcnow())
     )
     if result.rowcount == 0:
@@ -52,6 +56,6 @@ def release(engine: Engine, version_id: int, run_id: str) -> None:
     with session_scope(engine, write_lock=True) as session:
         session.execute(
             update(CatalogVersion)
-            .where(CatalogVersion.id == version_id, CatalogVersion.import_run == run_id)
+            .where(col(CatalogVersion.id) == version_id, col(CatalogVersion.import_run) == run_id)
             .values(import_run=None, import_seen_at=None)
         )

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog import quality, subassortments
 from catalog.tables import Item
@@ -58,7 +58,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
     result = MaterialiseResult()
     for rows in iter_version_rows(session, version_id):
         skus = [r.sku for r in rows]
-        items = {i.sku: i for i in session.execute(select(Item).where(Item.sku.in_(skus))).scalars()}
+        items = {i.sku: i for i in session.execute(select(Item).where(col(Item.sku).in_(skus))).scalars()}
         before = (
             {}
             if previous_id is None
@@ -66,7 +66,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
                 r.sku: r
                 for r in session.execute(
                     select(CatalogVersionItem).where(
-                        CatalogVersionItem.version_id == previous_id, CatalogVersionItem.sku.in_(skus)
+                        col(CatalogVersionItem.version_id) == previous_id, col(CatalogVersionItem.sku).in_(skus)
                     )
                 ).scalars()
             }
@@ -91,9 +91,11 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
         for obj in (*items.values(), *before.values()):
             session.expunge(obj)
     if previous_id is None:  # first publication: the version is the whole catalog
-        gone_query = select(Item.sku).where(
-            Item.active.is_(True),
-            Item.sku.not_in(select(CatalogVersionItem.sku).where(CatalogVersionItem.version_id == version_id)),
+        gone_query = select(col(Item.sku)).where(
+            col(Item.active).is_(True),
+            col(Item.sku).not_in(
+                select(col(CatalogVersionItem.sku)).where(col(CatalogVersionItem.version_id) == version_id)
+            ),
         )
     else:
         new, old = CatalogVersionItem.__table__.alias("new"), CatalogVersionItem.__table__.alias("old")
@@ -105,7 +107,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
         if item is None or not item.active:
             continue
         referenced = session.execute(
-            select(exists().where(ContractItem.sku == sku) | exists().where(SpecialItem.sku == sku))
+            select(exists().where(col(ContractItem.sku) == sku) | exists().where(col(SpecialItem.sku) == sku))
         ).scalar_one()
         if not referenced:
             try:
@@ -181,14 +183,16 @@ def publish(
         raise VersionConflict(f"catalog version {version_id} has no items: publishing it would empty the catalog")
     version.import_run = version.import_seen_at = None  # a stale claim: its import stops at its next batch
     if activates_at is not None and activates_at > now:
-        other = session.execute(select(CatalogVersion.id).where(CatalogVersion.status == "scheduled")).scalar()
+        other = session.execute(
+            select(col(CatalogVersion.id)).where(col(CatalogVersion.status) == "scheduled")
+        ).scalar()
         if other is not None:
             raise VersionConflict(f"catalog version {other} is already scheduled; unpublish it first")
         version.status, version.activates_at, version.published_by = "scheduled", activates_at, actor
         return PublishResult(
             version_id=version_id, status="scheduled", activates_at=activates_at, previous_version_id=live.version_id
         )
-    scheduled = session.execute(select(CatalogVersion).where(CatalogVersion.status == "scheduled")).scalar()
+    scheduled = session.execute(select(CatalogVersion).where(col(CatalogVersion.status) == "scheduled")).scalar()
     if scheduled is not None:
         raise VersionConflict(
             f"catalog version {scheduled.id} is scheduled for {scheduled.activates_at.isoformat()}; unpublish it first"

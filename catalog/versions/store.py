@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, insert, literal, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.tables import Item
 from catalog.versions.content import CONTENT_FIELDS, row_content, version_row
@@ -82,7 +82,7 @@ def get_version(session: Session, version_id: int, *, for_update: bool = False) 
 
 def item_count(session: Session, version_id: int) -> int:
     return session.execute(
-        select(func.count()).select_from(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id)
+        select(func.count()).select_from(CatalogVersionItem).where(col(CatalogVersionItem.version_id) == version_id)
     ).scalar_one()
 
 
@@ -102,10 +102,10 @@ def list_versions(session: Session, limit: int = 100) -> list[VersionInfo]:
     live = live_version(session)
     counts = dict(
         session.execute(
-            select(CatalogVersionItem.version_id, func.count()).group_by(CatalogVersionItem.version_id)
+            select(col(CatalogVersionItem.version_id), func.count()).group_by(col(CatalogVersionItem.version_id))
         ).all()
     )
-    versions = session.execute(select(CatalogVersion).order_by(CatalogVersion.id.desc()).limit(limit)).scalars()
+    versions = session.execute(select(CatalogVersion).order_by(col(CatalogVersion.id).desc()).limit(limit)).scalars()
     return [_info(v, counts.get(v.id, 0), live) for v in versions]
 
 
@@ -123,19 +123,19 @@ def version_items(
     offset: int = 0,
 ) -> VersionItemPage:
     get_version(session, version_id)
-    query = select(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id)
+    query = select(CatalogVersionItem).where(col(CatalogVersionItem.version_id) == version_id)
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(
-                func.lower(CatalogVersionItem.sku).like(pattern, escape="\\"),
-                func.lower(CatalogVersionItem.name).like(pattern, escape="\\"),
+                func.lower(col(CatalogVersionItem.sku)).like(pattern, escape="\\"),
+                func.lower(col(CatalogVersionItem.name)).like(pattern, escape="\\"),
             )
         )
     if category:
-        query = query.where(CatalogVersionItem.category == category)
+        query = query.where(col(CatalogVersionItem.category) == category)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(CatalogVersionItem.sku).limit(limit).offset(offset)).scalars()
+    rows = session.execute(query.order_by(col(CatalogVersionItem.sku)).limit(limit).offset(offset)).scalars()
     return VersionItemPage(
         version_id=version_id, items=[to_version_item(r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -150,8 +150,8 @@ def iter_version_rows(
         rows = list(
             session.execute(
                 select(CatalogVersionItem)
-                .where(CatalogVersionItem.version_id == version_id, CatalogVersionItem.sku > last, *where)
-                .order_by(CatalogVersionItem.sku)
+                .where(col(CatalogVersionItem.version_id) == version_id, col(CatalogVersionItem.sku) > last, *where)
+                .order_by(col(CatalogVersionItem.sku))
                 .limit(batch)
             ).scalars()
         )
@@ -200,7 +200,10 @@ def snapshot_live_items(session: Session, version_id: int) -> int:
     while True:
         items = list(
             session.execute(
-                select(Item).where(Item.active.is_(True), Item.sku > last).order_by(Item.sku).limit(BATCH)
+                select(Item)
+                .where(col(Item.active).is_(True), col(Item.sku) > last)
+                .order_by(col(Item.sku))
+                .limit(BATCH)
             ).scalars()
         )
         if not items:
@@ -232,13 +235,15 @@ def _not_importing(version: CatalogVersion, doing: str) -> None:
 def discard_draft(session: Session, version_id: int) -> None:
     version = require_draft(session, version_id, for_update=True)
     _not_importing(version, "discard it")
-    session.execute(delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id))
+    session.execute(delete(CatalogVersionItem).where(col(CatalogVersionItem.version_id) == version_id))
     session.delete(version)
 
 
 def delete_draft_item(session: Session, version_id: int, sku: str) -> bool:
     _not_importing(require_draft(session, version_id, for_update=True), f"remove {sku}")
     result = session.execute(
-        delete(CatalogVersionItem).where(CatalogVersionItem.version_id == version_id, CatalogVersionItem.sku == sku)
+        delete(CatalogVersionItem).where(
+            col(CatalogVersionItem.version_id) == version_id, col(CatalogVersionItem.sku) == sku
+        )
     )
     return result.rowcount > 0

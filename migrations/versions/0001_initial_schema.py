@@ -7,6 +7,7 @@ Create Date: 2026-11-27 01:58:06.603726
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from core import database
