@@ -60,6 +60,7 @@ def _entry(
     if minimum is None:
         return None
     quote = pricing.decide(sources, minimum)
+    assert quote is not None  # the minimum quantity is one the item is sold at
     decision = rights.decide(item.sku, item.category) if rights is not None else SEE_AND_ORDER
     return Entry(item, quote.unit_price, quote.source, sources, part_number, decision, minimum)
 

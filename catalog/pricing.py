@@ -97,16 +97,19 @@ def decide(sources: Sources, quantity: int) -> Quote | None:
     best = breaks[-1] if breaks else None
     agreed = sources.special if sources.special is not None else sources.contract
     if agreed is not None:
-        discount = [b for b in breaks if b.min_quantity > 1 and b.price is not None and b.price < agreed]
+        discount = [
+            (b.price, b.min_quantity) for b in breaks if b.min_quantity > 1 and b.price is not None and b.price < agreed
+        ]
         if discount:
-            cheapest = min(discount, key=lambda b: (b.price, -b.min_quantity))
-            return Quote(cheapest.price, PRICE_LIST, cheapest.min_quantity)
+            price, min_quantity = min(discount, key=lambda pm: (pm[0], -pm[1]))
+            return Quote(price, PRICE_LIST, min_quantity)
         return Quote(agreed, SPECIAL if sources.special is not None else CONTRACT)
     if best is None:
         return None
-    if best.price is None:
-        return Quote(sources.list_price, LIST, best.min_quantity)
-    return Quote(best.price, PRICE_LIST, best.min_quantity)
+    if best.price is not None:
+        return Quote(best.price, PRICE_LIST, best.min_quantity)
+    assert sources.list_price is not None  # _usable keeps a break without a price only beside a list price
+    return Quote(sources.list_price, LIST, best.min_quantity)
 
 
 def minimum_quantity(sources: Sources) -> int | None:
@@ -197,9 +200,13 @@ def price_joins(query, ctx: PriceContext):
     contract_price.price (NULL when there is none)."""
     special = aliased(SpecialItem, name="special_price")
     contract = aliased(ContractItem, name="contract_price")
-    query = query.add_columns(special.price, contract.price)
-    query = query.outerjoin(special, and_(special.customer_id == ctx.customer_id, special.sku == col(Item.sku)))
-    return query.outerjoin(contract, and_(contract.contract_id == ctx.contract.id, contract.sku == col(Item.sku)))
+    query = query.add_columns(col(special.price), col(contract.price))
+    query = query.outerjoin(
+        special, and_(col(special.customer_id) == ctx.customer_id, col(special.sku) == col(Item.sku))
+    )
+    return query.outerjoin(
+        contract, and_(col(contract.contract_id) == ctx.contract.id, col(contract.sku) == col(Item.sku))
+    )
 
 
 def scope_conditions(ctx: PriceContext) -> list:

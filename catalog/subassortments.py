@@ -18,7 +18,7 @@ published (catalog/version_publishing.py), and when a definition is set or remov
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -35,6 +35,7 @@ from catalog.versions.store import BATCH, iter_version_rows
 from catalog.versions.tables import CatalogLive, CatalogVersionItem
 from catalog.view_tables import SubAssortment, SubAssortmentItem
 from contracts.in_force import NoValidContract
+from core.database import table_of
 from core.errors import Invalid
 from customers.tables import Customer
 from customers.tree import customer_chain
@@ -128,7 +129,7 @@ def parse_rules(rules: Iterable[dict[str, Any] | FilterRule]) -> list[FilterRule
     return [r if isinstance(r, FilterRule) else FilterRule(**r) for r in rules]
 
 
-def matches(item: Any, rules: list[dict[str, Any] | FilterRule]) -> bool:
+def matches(item: Any, rules: Sequence[dict[str, Any] | FilterRule]) -> bool:
     """Whether the item (a version's row, or an `item` row) matches every filter rule."""
     for rule in parse_rules(rules):
         value = _value(item, rule.field)
@@ -191,7 +192,7 @@ def materialise(session: Session, owner_id: str) -> int:
     for rows in _live_candidates(session, sub):
         skus = [r.sku for r in rows if matches(r, rules)]
         if skus:
-            session.execute(insert(SubAssortmentItem.__table__), [{"customer_id": owner_id, "sku": s} for s in skus])
+            session.execute(insert(table_of(SubAssortmentItem)), [{"customer_id": owner_id, "sku": s} for s in skus])
             count += len(skus)
     return count
 
@@ -242,6 +243,7 @@ def scope(
         return
     if ctx.subassortment_owner is not None:
         sub = session.get(SubAssortment, ctx.subassortment_owner)
+        assert sub is not None  # the owner is who has one
         rules = parse_rules(sub.rules)
         where = [*_listed(sub, col(CatalogVersionItem.sku), col(CatalogVersionItem.category))]
         if priced:
@@ -249,8 +251,8 @@ def scope(
         for rows in iter_version_rows(session, version_id, where=where):
             yield from (r for r in rows if matches(r, rules))
         return
-    members = select(pricing.assortment_skus(ctx).c.sku)
-    for rows in iter_version_rows(session, version_id, where=[col(CatalogVersionItem.sku).in_(members)]):
+    skus: Any = pricing.assortment_skus(ctx).c.sku  # Any: mypy 2.4 crashes inferring select() over it
+    for rows in iter_version_rows(session, version_id, where=[col(CatalogVersionItem.sku).in_(select(skus))]):
         yield from rows
 
 

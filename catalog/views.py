@@ -23,7 +23,7 @@ from models.catalog import (
 STAFF = Decision(True, False, "only a customer's buyers place orders")
 
 
-def _condition(value: dict) -> dict:
+def _condition(value: dict | None) -> dict:
     return {k: (list(map(str, v)) if isinstance(v, list) else str(v)) for k, v in (value or {}).items()}
 
 

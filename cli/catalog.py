@@ -15,6 +15,7 @@ order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml
 
 import asyncio
 import sys
+from typing import cast
 from datetime import datetime
 from pathlib import Path
 
@@ -81,10 +82,12 @@ def import_file(
     from catalog.exchange import file_import, importing
     from catalog.versions import store
     from core.database import session_scope
+    from models.catalog_versions import ImportFormat, ImportMode
 
     s = get_settings()
     if format not in (None, "bmecat", "csv") or mode not in (None, "full", "delta"):
         fail("format is bmecat or csv, mode is full or delta")
+    chosen_format, chosen_mode = cast(ImportFormat | None, format), cast(ImportMode | None, mode)
     with engine() as db:
         if version is None:
             with session_scope(db, write_lock=True) as session:
@@ -109,8 +112,8 @@ def import_file(
                     db,
                     version,
                     file,
-                    format=format,
-                    mode=mode,
+                    format=chosen_format,
+                    mode=chosen_mode,
                     default_delivery_unit=default_delivery_unit or s.catalog_default_delivery_unit,
                     default_category=default_category or s.catalog_default_category,
                     progress=lambda pos, items: progress.update(task, completed=pos, items=items),

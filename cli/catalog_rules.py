@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import typer
 from pydantic import TypeAdapter, ValidationError
@@ -109,17 +109,17 @@ def quality_rules(
         fail("give --file or --clear, not both")
     if file is None and not clear:
         with _customer_session(customer) as session:
-            rules = quality.rule_inputs(session, customer)
+            current = quality.rule_inputs(session, customer)
             status = session.get(CustomerCatalog, customer)
         if as_json:
-            typer.echo(json.dumps([r.model_dump(mode="json") for r in rules], indent=2))
-        elif not rules:
+            typer.echo(json.dumps([r.model_dump(mode="json") for r in current], indent=2))
+        elif not current:
             console.print(f"{customer} has no quality rules")
         else:
             table = Table(title=f"Quality rules of {customer}", caption=f"known rules: {', '.join(quality.RULES)}")
             table.add_column("rule")
             table.add_column("params")
-            for r in rules:
+            for r in current:
                 table.add_row(r.rule, json.dumps(r.params) if r.params else "")
             console.print(table)
             if status is not None:
@@ -144,7 +144,7 @@ def _parse_rule(text: str) -> dict:
         ops = ", ".join(get_args(FilterRule.model_fields["op"].annotation))
         fail(f"rules: {text!r} is not 'field op [value]' (ops: {ops})")
     field, op, raw = parts[0], parts[1], parts[2] if len(parts) > 2 else None
-    value = raw
+    value: Any = raw
     if raw is not None:
         try:
             value = json.loads(raw)

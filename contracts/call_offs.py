@@ -5,7 +5,7 @@ catalog/contracts.py writes."""
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from contracts.tables import TOTAL, ContractConsumption
 from models.contracts import CallOff, CallOffLine
@@ -15,25 +15,28 @@ MAX_LIMIT = 500
 
 def call_offs(session: Session, contract_id: str, *, status: str | None = None, limit: int = 100) -> list[CallOff]:
     """The contract's call-offs (`status`: "active" or "released" only), newest first."""
-    ledger = ContractConsumption
-    query = select(ledger).where(ledger.contract_id == contract_id, ledger.sku == TOTAL)
+    query = select(ContractConsumption).where(
+        col(ContractConsumption.contract_id) == contract_id, col(ContractConsumption.sku) == TOTAL
+    )
     if status is not None:
-        query = query.where(ledger.status == status)
+        query = query.where(col(ContractConsumption.status) == status)
     totals = list(
         session.execute(
-            query.order_by(ledger.created_at.desc(), ledger.order_id).limit(min(limit, MAX_LIMIT))
+            query.order_by(col(ContractConsumption.created_at).desc(), col(ContractConsumption.order_id)).limit(
+                min(limit, MAX_LIMIT)
+            )
         ).scalars()
     )
     lines: dict[str, list[CallOffLine]] = {}
     if totals:
         rows = session.execute(
-            select(ledger)
+            select(ContractConsumption)
             .where(
-                ledger.contract_id == contract_id,
-                ledger.sku != TOTAL,
-                ledger.order_id.in_([t.order_id for t in totals]),
+                col(ContractConsumption.contract_id) == contract_id,
+                col(ContractConsumption.sku) != TOTAL,
+                col(ContractConsumption.order_id).in_([t.order_id for t in totals]),
             )
-            .order_by(ledger.order_id, ledger.sku)
+            .order_by(col(ContractConsumption.order_id), col(ContractConsumption.sku))
         ).scalars()
         for row in rows:
             lines.setdefault(row.order_id, []).append(

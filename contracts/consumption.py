@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 
 from catalog.tables import Item
 from contracts.tables import ACTIVE, RELEASED, TOTAL, Contract, ContractConsumption, ContractItem
-from core.database import session_scope
+from core.database import rows_changed, session_scope
 from models.contracts import (
     ConsumptionLine,
     ConsumptionResult,
@@ -225,7 +225,7 @@ def release(engine: Engine, order_id: str) -> int:
             .where(col(ContractConsumption.order_id) == order_id, col(ContractConsumption.status) == ACTIVE)
             .values(status=RELEASED, released_at=datetime.now(timezone.utc))
         )
-        return int(released.rowcount or 0)
+        return rows_changed(released)
 
 
 def usage(session: Session, contract_id: str, as_of: date | None = None) -> ContractUsage | None:

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import JSON, Engine, Numeric, String, event
+from sqlalchemy import JSON, CursorResult, Engine, Numeric, Result, String, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 class ExactDecimal(TypeDecorator):
@@ -25,12 +26,13 @@ class ExactDecimal(TypeDecorator):
 
     def __init__(self, precision: int = 14, scale: int = 2):
         super().__init__(precision=precision, scale=scale)
+        self.precision, self.scale = precision, scale
         self._quantum = Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(32))
-        return dialect.type_descriptor(Numeric(self.impl.precision, self.impl.scale, asdecimal=True))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
 
     def quantize(self, value) -> Decimal:
         """The value as the column stores it: rounded commercially (half up) to the column's scale."""
@@ -101,3 +103,13 @@ def session_scope(engine: Engine, *, write_lock: bool = False) -> Iterator[Sessi
         except BaseException:
             session.rollback()
             raise
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class (for bulk statements)."""
+    return model.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes only
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched."""
+    return cast(CursorResult[Any], result).rowcount

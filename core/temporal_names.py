@@ -8,6 +8,8 @@ started under these names: a workflow, message or id format here must never chan
 workflow type (add a new name instead).
 """
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 # --- task queues -------------------------------------------------------------------------------
@@ -90,7 +92,14 @@ ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 PARTNER_ID = SearchAttributeKey.for_keyword("PartnerId")
 SUBORDER_STATUS = SearchAttributeKey.for_keyword("SubOrderStatus")
 
-SEARCH_ATTRIBUTES = [ORDER_STATUS, CUSTOMER_ID, ORDER_TOTAL, ORDER_ID, PARTNER_ID, SUBORDER_STATUS]
+SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
+    ORDER_STATUS,
+    CUSTOMER_ID,
+    ORDER_TOTAL,
+    ORDER_ID,
+    PARTNER_ID,
+    SUBORDER_STATUS,
+]
 
 # --- error types (ApplicationError.type) ---------------------------------------------------------
 # what an update's validator or an activity refuses with; the API answers 404 / 409 / 422

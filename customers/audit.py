@@ -17,7 +17,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import BigInteger, literal, select
 from sqlmodel import Session, SQLModel, col
 
-from core.database import ExactDecimal
+from core.database import ExactDecimal, table_of
 from customers.audit_tables import CatalogChange
 from models.catalog_changes import CatalogChangeOut, CatalogChangePage, Kind
 
@@ -37,7 +37,7 @@ def row(entity: SQLModel | None, exclude: tuple[str, ...] = ()) -> dict[str, Any
     if entity is None:
         return None
     values = {}
-    for column in entity.__table__.columns:
+    for column in table_of(type(entity)).columns:
         if column.name in exclude:
             continue
         value = getattr(entity, column.name)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel, col
 
 from contracts.in_force import NoValidContract, effective_contract
+from core.database import table_of
 from customers.errors import CustomerNotFound
 from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit, SpecialItem
 from customers.tables import Customer
@@ -32,13 +33,17 @@ def list_customers(session: Session, customer_ids: list[str] | None = None) -> l
 def _owner(session: Session, table: type[SQLModel], chain_ids: list[str]) -> str | None:
     """The nearest customer of the chain with rows in `table`: whose rows apply (inherited)."""
     owners = set(
-        session.execute(select(table.customer_id).where(table.customer_id.in_(chain_ids)).distinct()).scalars()
+        session.execute(
+            select(table_of(table).c.customer_id).where(table_of(table).c.customer_id.in_(chain_ids)).distinct()
+        ).scalars()
     )
     return nearest_owner(chain_ids, owners)
 
 
 def _count(session: Session, table: type[SQLModel], customer_id: str) -> int:
-    return session.execute(select(func.count()).select_from(table).where(table.customer_id == customer_id)).scalar_one()
+    return session.execute(
+        select(func.count()).select_from(table).where(table_of(table).c.customer_id == customer_id)
+    ).scalar_one()
 
 
 def customer_detail(

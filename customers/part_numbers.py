@@ -37,8 +37,8 @@ def part_number_join(query, chain_ids: list[str]):
     columns = []
     for level, customer_id in enumerate(chain_ids):
         alias = aliased(CustomerPartNumber, name=f"part_number_{level}")
-        query = query.outerjoin(alias, and_(alias.customer_id == customer_id, alias.sku == col(Item.sku)))
-        columns.append(alias.part_number)
+        query = query.outerjoin(alias, and_(col(alias.customer_id) == customer_id, col(alias.sku) == col(Item.sku)))
+        columns.append(col(alias.part_number))
     if not columns:
         return query, None
     column = columns[0] if len(columns) == 1 else func.coalesce(*columns)
@@ -58,11 +58,13 @@ def skus_matching(chain_ids: list[str], pattern: str):
     if len(chain_ids) > 1:
         nearer = aliased(CustomerPartNumber, name="nearer_part_number")
         nearer_rank = case(
-            {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=nearer.customer_id
+            {customer_id: level for level, customer_id in enumerate(chain_ids)}, value=col(nearer.customer_id)
         )
         query = query.where(
             ~exists().where(
-                nearer.sku == col(CustomerPartNumber.sku), nearer.customer_id.in_(chain_ids), nearer_rank < rank
+                col(nearer.sku) == col(CustomerPartNumber.sku),
+                col(nearer.customer_id).in_(chain_ids),
+                nearer_rank < rank,
             )
         )
     return query

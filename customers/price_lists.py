@@ -71,7 +71,7 @@ def _snapshot(session: Session, price_list: PriceList | None) -> dict | None:
         .where(col(PriceListEntry.price_list_id) == price_list.id)
         .order_by(col(PriceListEntry.sku), col(PriceListEntry.min_quantity))
     ).scalars()
-    return {**audit.row(price_list), "entries": [audit.row(e, exclude=("price_list_id",)) for e in entries]}
+    return {**(audit.row(price_list) or {}), "entries": [audit.row(e, exclude=("price_list_id",)) for e in entries]}
 
 
 def _check_entries(session: Session, entries: list[EntryModel]) -> None:

@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, col
 
 from catalog import quality
 from catalog.tables import Item
-from core.database import session_scope
+from core.database import session_scope, table_of
 from customers import audit
 from customers.errors import CustomerNotFound, InvalidRule, RuleNotFound
 from customers.rule_tables import ALL, CATEGORY, SKU, AssortmentRule, CustomerPartNumber, RoleLimit, SpecialItem
@@ -106,7 +106,7 @@ def _put(
         customer(session, customer_id, lock=True)
         checked = check(session) if check is not None else None
         table = type(row)
-        key = tuple(getattr(row, column.name) for column in table.__table__.primary_key.columns)
+        key = tuple(getattr(row, column.name) for column in table_of(table).primary_key.columns)
         before = audit.row(session.get(table, key))
         after = audit.row(session.merge(row))
         audit.record(
@@ -141,7 +141,9 @@ def _delete(
 
 def _rows(session: Session, customer_id: str, table: type[SQLModel], *order_by) -> list:
     customer(session, customer_id)
-    return list(session.execute(select(table).where(table.customer_id == customer_id).order_by(*order_by)).scalars())
+    return list(
+        session.execute(select(table).where(table_of(table).c.customer_id == customer_id).order_by(*order_by)).scalars()
+    )
 
 
 # --- role rules (catalog/rights.py) ---------------------------------------------------------------

@@ -5,6 +5,7 @@ the quality report of version 2 shows the new cable failing for Globex (it has n
 Idempotent: all of it is created once, when there are no catalog versions yet."""
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
@@ -38,7 +39,7 @@ ATTRIBUTES = {
         "delivery_days": 5,
     },
 }
-NEW_ITEM = {
+NEW_ITEM: dict[str, Any] = {
     "sku": "CBL-CAT6A-10M",
     "name": "Patch cable Cat 6A, 10 m",
     "category": "cables",
@@ -66,6 +67,7 @@ def load_catalog_versions(engine: Engine) -> None:
         if session.execute(select(col(CatalogVersion.id)).limit(1)).scalar() is not None:
             return
         v1 = store.create_draft(session, created_by="demo", note="demo catalog", source="demo")
+        assert v1.id is not None  # flushed: it has its number
         for row in session.execute(
             select(CatalogVersionItem).where(col(CatalogVersionItem.version_id) == v1.id)
         ).scalars():
@@ -78,6 +80,7 @@ def load_catalog_versions(engine: Engine) -> None:
         view_edits.set_quality_rules(session, "globex", GLOBEX_RULES, actor="demo")
         publishing.publish(session, v1.id, "demo")
         v2 = store.create_draft(session, created_by="demo", note="price update and a new cable", source="demo")
+        assert v2.id is not None
         cable = session.get(CatalogVersionItem, (v2.id, "CBL-CAT6-5M"))
         if cable is not None:
             cable.list_price = CABLE_PRICE_V2

@@ -52,7 +52,7 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
     skus = list(dict.fromkeys(line.sku for line in placement.lines))
     found = assortment.entries(session, customer_id, contract, skus, rights=rights, ctx=ctx)
     # quantity breaks count what the order takes of an item, over all its lines (configurations)
-    ordered = Counter()
+    ordered: Counter[str] = Counter()
     for line in placement.lines:
         ordered[line.sku] += max(line.quantity, 0)
     priced: list[PricedLine] = []
@@ -68,6 +68,7 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         problems, surcharges = check(entry.item, line.configuration)
         if problems:
             raise OrderRejected("; ".join(p.message for p in problems), f"{where}.configuration")
+        assert entry.sources is not None  # a customer's entries carry their prices
         quote = pricing.decide(entry.sources, ordered[line.sku])
         if quote is None:
             raise OrderRejected(

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Literal
 
 from temporalio import workflow
@@ -20,7 +21,7 @@ async def wait_escalating(
     """Waits until `done()`; calls `on_stage` at the reminder and escalation marks. Returns False
     when the final timeout passes first. All marks count from the start of the wait."""
     started = workflow.now()
-    marks: list[tuple[Stage | None, object]] = [
+    marks: list[tuple[Stage | None, timedelta]] = [
         ("reminder", policy.reminder_after),
         ("escalation", policy.escalation_after),
         (None, policy.timeout),

@@ -78,9 +78,9 @@ class Fulfilment:
                     self._cancel_open(self.order.rejection_reason or "order closed", "system")
                 continue
             if self._cancel_due():
-                self._cancel_open(
-                    self.order.cancel_request.reason or "cancelled by the buyer", self.order.cancel_request.actor.id
-                )
+                request = self.order.cancel_request
+                assert request is not None  # _cancel_due: a cancel was asked for
+                self._cancel_open(request.reason or "cancelled by the buyer", request.actor.id)
                 continue
             rejected = self._open_rejection()
             if rejected is not None and self.order.cancel_request is None:
@@ -174,6 +174,7 @@ class Fulfilment:
 
     async def _intervene(self, decision: SubOrderDecision) -> None:
         """Withdraws a stuck sub-order from its unit, then applies the expert's decision."""
+        assert decision.suborder_id is not None  # the validator (why_not_intervene) checked it
         view = self.subs[decision.suborder_id]
         self.resolved.add(view.suborder_id)
         self.cancel_sent.add(view.suborder_id)
@@ -193,6 +194,7 @@ class Fulfilment:
             self.order.record(decision.actor.id, "lines.dropped", f"lines {line_nos} removed from the order")
         else:
             unit = view.partner_id if decision.action == "resend" else decision.partner_id
+            assert unit is not None  # the validator refuses a reassign without partner_id
             await self._start(unit, line_nos)
         self.order.set_status(OrderStatus.IN_FULFILLMENT)
 
@@ -212,6 +214,7 @@ class Fulfilment:
             )
             for n in line_nos
         ]
+        assert self.order.validated is not None  # fulfilment follows validation
         start = SubOrderStart(
             suborder_id=sid,
             order_id=order_id,

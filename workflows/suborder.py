@@ -120,7 +120,7 @@ class SubOrderWorkflow:
             self.tracking = str(event.data.get("tracking") or "") or None
         if target == SubOrderStatus.REJECTED:
             self.reason = str(event.data.get("reason") or "no reason given")
-        detail = self.reason if target == SubOrderStatus.REJECTED else str(event.data.get("note") or "")
+        detail = (self.reason or "") if target == SubOrderStatus.REJECTED else str(event.data.get("note") or "")
         if self.tracking and target == SubOrderStatus.SHIPPED:
             detail = f"tracking {self.tracking}"
         self._record(event.actor.id, event.type, detail)

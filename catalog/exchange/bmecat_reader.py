@@ -18,16 +18,21 @@ read too.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 from lxml import etree
 
 from catalog.exchange.bmecat_safety import SAFE_OPTIONS, check_internal_dtd, check_prolog
 from catalog.exchange.importing import CategoryAssignment, DraftImporter, ImportRefused, ItemRecord
-from models.catalog_versions import ImportReport
+from models.catalog_versions import ImportMode, ImportReport
 
-TRANSACTIONS = {"T_NEW_CATALOG": "full", "T_UPDATE_PRODUCTS": "delta", "T_UPDATE_PRICES": "delta"}
+TRANSACTIONS: dict[str, ImportMode] = {
+    "T_NEW_CATALOG": "full",
+    "T_UPDATE_PRODUCTS": "delta",
+    "T_UPDATE_PRICES": "delta",
+}
 PRODUCTS = ("PRODUCT", "ARTICLE")
 MAPS = ("PRODUCT_TO_CATALOGGROUP_MAP", "ARTICLE_TO_CATALOGGROUP_MAP")
 TAGS = tuple(f"{{*}}{n}" for n in ("BMECAT", "HEADER", *TRANSACTIONS, *PRODUCTS, *MAPS))
@@ -203,7 +208,7 @@ def _assignment(el: etree._Element) -> CategoryAssignment | None:
     return CategoryAssignment(sku=sku, category=group, line=el.sourceline) if sku and group else None
 
 
-def read_into(importer: DraftImporter, source: IO[bytes], head: bytes, mode: str | None = None) -> ImportReport:
+def read_into(importer: DraftImporter, source: io.RawIOBase, head: bytes, mode: str | None = None) -> ImportReport:
     """Streams a BMEcat document into the importer. ImportRefused when it is unsafe or not BMEcat.
     The transaction decides the mode (T_NEW_CATALOG: full); `mode="delta"` makes a T_NEW_CATALOG
     add and update only (one supplier's catalog among several)."""

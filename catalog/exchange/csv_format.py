@@ -58,7 +58,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def read_into(importer: DraftImporter, source: IO[bytes], mode: ImportMode) -> ImportReport:
+def read_into(importer: DraftImporter, source: io.RawIOBase, mode: ImportMode) -> ImportReport:
     text = io.TextIOWrapper(io.BufferedReader(source), encoding="utf-8-sig", newline="")
     try:
         first = text.readline()

@@ -62,7 +62,7 @@ def import_file(
     binary file. `progress(bytes_read, items_read)` is called as the file is read.
     Raises ImportRefused when nothing can be imported (the draft is left untouched)."""
     own = isinstance(source, (str, Path))
-    raw: IO[bytes] = open(source, "rb") if own else source  # noqa: SIM115
+    raw: IO[bytes] = open(source, "rb") if isinstance(source, (str, Path)) else source  # noqa: SIM115 - closed below
     try:
         head = raw.read(PROLOG_LIMIT)
         raw.seek(0)

@@ -34,7 +34,7 @@ from catalog.exchange.import_fields import ItemInvalid, clean_attribute, clean_f
 from catalog.versions import content as version_content
 from catalog.versions import draft_lock, store
 from catalog.versions.tables import CatalogImportRow, CatalogVersionItem
-from core.database import session_scope
+from core.database import rows_changed, session_scope, table_of
 from models.catalog_versions import ImportFormat, ImportItemError, ImportMode, ImportReport
 from partners.tables import DeliveryUnit
 
@@ -58,7 +58,7 @@ def _executemany(session, statement, rows: list[dict[str, Any]]) -> None:
     )
 
 
-_EMPTY_JSON = {dict: "{}", list: "[]"}
+_EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
 _JSON_COLUMNS = ("options", "constraints", "attributes")
 
 
@@ -66,7 +66,7 @@ def _content_select(session, names: list[str]) -> tuple[list, Callable[[Any], di
     """Columns of catalogversionitem to select, and how to turn a result row into a dict. On
     SQLite the JSON columns come as their text, decoded here: most are "{}" or "[]", which need
     no json.loads (what SQLAlchemy's JSON type would do for each)."""
-    t = CatalogVersionItem.__table__
+    t = table_of(CatalogVersionItem)
     if session.connection().dialect.name != "sqlite":
         return [t.c[n] for n in names], lambda values: dict(zip(names, values))
     json_at = [i for i, n in enumerate(names) if n in _JSON_COLUMNS]
@@ -197,7 +197,8 @@ class DraftImporter:
             if raw is None:
                 continue
             content[name] = clean_field(name, raw, self.delivery_units)
-        attributes = dict(content.get("attributes") or {})
+        stored: Any = content.get("attributes") or {}
+        attributes = dict(stored)
         if record.attributes is not None:
             attributes = {k: clean_attribute(k, v) for k, v in record.attributes.items()}
         for name, raw in record.attribute_updates.items():
@@ -215,7 +216,7 @@ class DraftImporter:
         assignments, self.categories = self.categories, []
         if not records and not assignments:
             return
-        t = CatalogVersionItem.__table__
+        t = table_of(CatalogVersionItem)
         with session_scope(self.engine, write_lock=True) as session:
             draft_lock.touch(session, self.version_id, self.run_id)
             skus = list({r.sku for r in records if r.sku})
@@ -298,7 +299,7 @@ class DraftImporter:
             if staged:
                 _executemany(
                     session,
-                    insert(CatalogImportRow.__table__),
+                    insert(table_of(CatalogImportRow)),
                     [{"run_id": self.run_id, "sku": s, "outcome": o} for s, o in staged.items()],
                 )
             if assignments:
@@ -306,8 +307,8 @@ class DraftImporter:
 
     def _assign(self, session, assignments: list[CategoryAssignment]) -> None:
         """Category map entries (BMEcat PRODUCT_TO_CATALOGGROUP_MAP): they come after the products."""
-        t = CatalogVersionItem.__table__
-        s = CatalogImportRow.__table__
+        t = table_of(CatalogVersionItem)
+        s = table_of(CatalogImportRow)
         wanted = {}
         for a in assignments:
             try:
@@ -369,7 +370,7 @@ class DraftImporter:
             if complete and file_error is None and report.mode == "full":
                 # the file replaced the whole draft: it no longer builds on the version it was copied from
                 store.require_draft(session, self.version_id).based_on = None
-                t = CatalogVersionItem.__table__
+                t = table_of(CatalogVersionItem)
                 result = session.execute(
                     delete(t).where(
                         t.c.version_id == self.version_id,
@@ -378,7 +379,7 @@ class DraftImporter:
                         ),
                     )
                 )
-                report.removed = result.rowcount
+                report.removed = rows_changed(result)
             counts = dict(
                 session.execute(
                     select(col(CatalogImportRow.outcome), func.count())

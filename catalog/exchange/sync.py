@@ -58,9 +58,11 @@ def _draft_for(engine: Engine, job: SyncJob) -> int:
         ).scalar()
         if existing is not None:
             return existing
-        return store.create_draft(
+        draft = store.create_draft(
             session, created_by="system", source=source, note=f"sync of {job.request.supplier} from {job.request.url}"
-        ).id
+        )
+        assert draft.id is not None  # flushed: it has its number
+        return draft.id
 
 
 def run_sync(

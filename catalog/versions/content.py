@@ -38,8 +38,8 @@ RATE = Decimal("0.0001")
 def normalise(content: dict[str, Any]) -> dict[str, Any]:
     """The content as stored: money to the cent, rates to 4 places (half-up), no empty attributes."""
     out = {f: content.get(f) for f in CONTENT_FIELDS}
-    out["list_price"] = Decimal(out["list_price"]).quantize(CENT, rounding=ROUND_HALF_UP)
-    out["vat_rate"] = Decimal(out["vat_rate"]).quantize(RATE, rounding=ROUND_HALF_UP)
+    out["list_price"] = Decimal(str(out["list_price"])).quantize(CENT, rounding=ROUND_HALF_UP)
+    out["vat_rate"] = Decimal(str(out["vat_rate"])).quantize(RATE, rounding=ROUND_HALF_UP)
     out["description"] = out["description"] or ""
     out["expert_review"] = bool(out["expert_review"])
     out["options"] = out["options"] or {}

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from catalog.versions.content import ITEM_FIELDS, PRICE_FIELDS, TEXT_FIELDS
 from catalog.versions.store import BATCH, get_version, live_version
 from catalog.versions.tables import CatalogVersionItem
+from core.database import table_of
 from models.catalog_versions import CatalogDiff, DiffCounts, DiffItem, FieldChange, ItemChange, PriceChange
 
 
@@ -35,7 +36,7 @@ def diff(session: Session, version_id: int, base_version_id: int | None = None, 
     base = base_version_id if base_version_id is not None else live_version(session)
     if base is not None:
         get_version(session, base)
-    new, old = CatalogVersionItem.__table__.alias("new"), CatalogVersionItem.__table__.alias("old")
+    new, old = table_of(CatalogVersionItem).alias("new"), table_of(CatalogVersionItem).alias("old")
     result = CatalogDiff(version_id=version_id, base_version_id=base, counts=DiffCounts())
     if base == version_id:
         return result
@@ -43,7 +44,7 @@ def diff(session: Session, version_id: int, base_version_id: int | None = None, 
     def only_in(a: int | None, b: int | None) -> tuple[int, list[DiffItem]]:
         if a is None:
             return 0, []
-        x, y = CatalogVersionItem.__table__.alias("x"), CatalogVersionItem.__table__.alias("y")
+        x, y = table_of(CatalogVersionItem).alias("x"), table_of(CatalogVersionItem).alias("y")
         query = select(x.c.sku, x.c.name).where(x.c.version_id == a)
         if b is not None:
             query = query.where(~exists().where(y.c.version_id == b, y.c.sku == x.c.sku))

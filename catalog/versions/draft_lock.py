@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersion
-from core.database import session_scope
+from core.database import rows_changed, session_scope
 
 
 def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = None) -> None:
@@ -25,6 +25,7 @@ def claim(engine: Engine, version_id: int, run_id: str, now: datetime | None = N
     with session_scope(engine, write_lock=True) as session:
         version = store.require_draft(session, version_id, for_update=True)
         if version.import_run not in (None, run_id) and store.running(version, now):
+            assert version.import_seen_at is not None  # running: it showed a sign of life
             raise store.ImportBusy(
                 f"another import is writing into catalog version {version_id} (last seen "
                 f"{store.aware(version.import_seen_at).isoformat(timespec='seconds')}); "
@@ -45,7 +46,7 @@ def touch(session: Session, version_id: int, run_id: str) -> None:
         )
         .values(import_seen_at=store.utcnow())
     )
-    if result.rowcount == 0:
+    if rows_changed(result) == 0:
         raise store.ImportBusy(
             f"the import into catalog version {version_id} stopped: another import took the draft "
             "over, or it was published or discarded meanwhile"

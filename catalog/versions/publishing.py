@@ -36,6 +36,7 @@ from catalog.versions.store import (
 )
 from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from contracts.tables import ContractItem
+from core.database import table_of
 from customers.rule_tables import SpecialItem
 from models.catalog_versions import MaterialiseResult, PublishResult
 
@@ -98,7 +99,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
             ),
         )
     else:
-        new, old = CatalogVersionItem.__table__.alias("new"), CatalogVersionItem.__table__.alias("old")
+        new, old = table_of(CatalogVersionItem).alias("new"), table_of(CatalogVersionItem).alias("old")
         gone_query = select(old.c.sku).where(
             old.c.version_id == previous_id, ~exists().where(new.c.version_id == version_id, new.c.sku == old.c.sku)
         )
@@ -117,6 +118,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
                 continue
             except IntegrityError:  # referenced from somewhere else
                 item = session.get(Item, sku)
+        assert item is not None  # a live item of the previous version
         item.active = False
         result.deactivated += 1
     session.flush()
@@ -125,6 +127,7 @@ def materialise(session: Session, version_id: int, previous_id: int | None = Non
 
 def _activate(session: Session, version: CatalogVersion, live: CatalogLive, actor: str, now: datetime) -> PublishResult:
     previous = live.version_id
+    assert version.id is not None  # a stored version has its id
     materialised = materialise(session, version.id, previous if previous != version.id else None)
     if previous is not None and previous != version.id:
         get_version(session, previous).status = "superseded"

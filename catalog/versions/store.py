@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 from catalog.tables import Item
 from catalog.versions.content import CONTENT_FIELDS, row_content, version_row
 from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
+from core.database import rows_changed, table_of
 from models.catalog_versions import VersionInfo, VersionItem, VersionItemPage
 
 BATCH = 500
@@ -88,6 +89,7 @@ def item_count(session: Session, version_id: int) -> int:
 
 def info(session: Session, version: CatalogVersion, live: int | None = None) -> VersionInfo:
     live = live_version(session) if live is None else live
+    assert version.id is not None  # a stored version has its id
     return _info(version, item_count(session, version.id), live)
 
 
@@ -178,7 +180,7 @@ def create_draft(
         return version
     live = live_version(session)
     if live is not None:
-        t = CatalogVersionItem.__table__
+        t = table_of(CatalogVersionItem)
         columns = [c.name for c in t.columns]
         session.execute(
             insert(t).from_select(
@@ -190,6 +192,7 @@ def create_draft(
         )
         version.based_on = live
     else:
+        assert version.id is not None  # flushed above
         snapshot_live_items(session, version.id)
     return version
 
@@ -209,7 +212,7 @@ def snapshot_live_items(session: Session, version_id: int) -> int:
         if not items:
             return count
         session.execute(
-            insert(CatalogVersionItem.__table__),
+            insert(table_of(CatalogVersionItem)),
             [version_row(version_id, i.sku, row_content(i) | {"attributes": {}}) for i in items],
         )
         count += len(items)
@@ -246,4 +249,4 @@ def delete_draft_item(session: Session, version_id: int, sku: str) -> bool:
             col(CatalogVersionItem.version_id) == version_id, col(CatalogVersionItem.sku) == sku
         )
     )
-    return result.rowcount > 0
+    return rows_changed(result) > 0
