@@ -10,10 +10,9 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from catalog.exchange import importing, sync
-from catalog.versions import publishing, store
+from catalog.exchange import service as exchange
+from catalog.versions import service as versions
 from core import temporal_names as names
-from core.database import session_scope
 from core.settings import Settings
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
 
@@ -52,16 +51,14 @@ class CatalogActivities:
     def activate_catalog_version(self, request: PublicationRequest) -> PublishResult | None:
         """Publishes a scheduled version; None when it is not scheduled for this time any more
         (cancelled, rescheduled, or already activated by an earlier try)."""
-        with session_scope(self.engine, write_lock=True) as session:
-            return publishing.activate_scheduled(session, request.version_id, request.activates_at)
+        return versions.activate_scheduled(self.engine, request.version_id, request.activates_at)
 
     @activity.defn
     def unschedule_catalog_version(self, request: PublicationRequest) -> bool:
         """Back to draft (the publication was cancelled before its activation time)."""
         try:
-            with session_scope(self.engine, write_lock=True) as session:
-                return publishing.unschedule(session, request.version_id, request.activates_at)
-        except store.VersionError as exc:
+            return versions.unschedule(self.engine, request.version_id, request.activates_at)
+        except versions.VersionError as exc:
             raise ApplicationError(str(exc), non_retryable=True) from exc
 
     @activity.defn
@@ -69,7 +66,7 @@ class CatalogActivities:
         """Downloads the supplier's file, imports it into the run's draft, diffs it."""
         s = self.settings
         try:
-            return sync.run_sync(
+            return exchange.run_sync(
                 self.engine,
                 job,
                 default_delivery_unit=s.catalog_default_delivery_unit,
@@ -83,9 +80,9 @@ class CatalogActivities:
                 ),
                 heartbeat=activity.heartbeat,
             )
-        except store.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
+        except versions.ImportBusy as exc:  # an earlier, stalled try still holds the draft: retried
             raise ApplicationError(str(exc)) from exc
-        except (FetchRefused, importing.ImportRefused, store.VersionError) as exc:
+        except (FetchRefused, exchange.ImportRefused, versions.VersionError) as exc:
             raise ApplicationError(str(exc), type=names.CATALOG_SYNC_FAILED, non_retryable=True) from exc
         except httpx.HTTPError as exc:  # network trouble, 5xx: retried with backoff
             raise ApplicationError(f"fetching {job.request.url} failed: {exc}") from exc

@@ -1,9 +1,9 @@
-"""Activities for framework contract consumption (catalog/contracts.py). Both are idempotent."""
+"""Activities for framework contract consumption (contracts.service). Both are idempotent."""
 
 from sqlalchemy import Engine
 from temporalio import activity
 
-from contracts import consumption as contracts
+from contracts import service as contracts
 from models.contracts import ConsumptionRequest, ConsumptionResult, ReleaseRequest, ReleaseResult
 
 

@@ -1,7 +1,7 @@
 from sqlalchemy import Engine
 from temporalio import activity
 
-from invoicing import issuing
+from invoicing import service as invoicing
 from models.invoices import Invoice, InvoiceRequest, PaymentIn, PaymentResult
 
 
@@ -12,9 +12,9 @@ class InvoicingActivities:
     @activity.defn
     def issue_invoice(self, request: InvoiceRequest) -> Invoice:
         """Idempotent per order: a retry returns the invoice the first attempt wrote."""
-        return issuing.issue_invoice(self.engine, request)
+        return invoicing.issue_invoice(self.engine, request)
 
     @activity.defn
     def record_payment(self, payment: PaymentIn) -> PaymentResult:
         """Idempotent per (invoice, reference)."""
-        return issuing.record_payment(self.engine, payment)
+        return invoicing.book_payment(self.engine, payment)

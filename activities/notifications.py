@@ -6,11 +6,10 @@ from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 from temporalio import activity
 
-from core.database import session_scope
 from models.notifications import Notification
 from models.partners import UnitMessage
-from notifications import outbox
-from partners.tables import DeliveryUnit
+from notifications import service as notifications
+from partners import service as partners
 
 
 class NotificationActivities:
@@ -21,20 +20,16 @@ class NotificationActivities:
     @activity.defn
     def notify(self, note: Notification) -> None:
         """Posts to the recipients' inbox (once per key)."""
-        outbox.post(self.engine, note)
+        notifications.post(self.engine, note)
 
     @activity.defn
     def notify_delivery_unit(self, message: UnitMessage) -> None:
         """Tells the unit about its sub-order: in its portal inbox always, and by a signed webhook
         to its backend when it has one. The webhook-id is the message key on every retry."""
         sub = message.suborder
-        with session_scope(self.engine) as session:
-            unit = session.get(DeliveryUnit, sub.partner_id)
-            if unit is None:
-                raise ValueError(f"unknown delivery unit {sub.partner_id}")
-            url, secret = unit.webhook_url, unit.webhook_secret
+        url, secret = partners.backend_of(self.engine, sub.partner_id)
         verb = "new sub-order" if message.type == "suborder.created" else "sub-order cancelled"
-        outbox.post(
+        notifications.post(
             self.engine,
             Notification(
                 key=message.key,

@@ -1,4 +1,4 @@
-"""Activities for the buyers' monthly spend (catalog/limits.py), for the order workflow to run when
+"""Activities for the buyers' monthly spend (contracts.service), for the order workflow to run when
 an order is accepted (record) and when it is cancelled or rejected (release). Both are
 idempotent: a retry rewrites or deletes the same row. Register `SpendActivities(engine)` on the
 worker to use them."""
@@ -6,7 +6,7 @@ worker to use them."""
 from sqlalchemy import Engine
 from temporalio import activity
 
-from contracts.limits import record_spend, release_spend
+from contracts import service as contracts
 from models.spend import SpendRecord, SpendRelease
 
 
@@ -16,8 +16,8 @@ class SpendActivities:
 
     @activity.defn
     def record_spend(self, record: SpendRecord) -> None:
-        record_spend(self.engine, record.user, record.order_id, record.month, record.net, record.currency)
+        contracts.record_spend(self.engine, record.user, record.order_id, record.month, record.net, record.currency)
 
     @activity.defn
     def release_spend(self, release: SpendRelease) -> None:
-        release_spend(self.engine, release.user, release.order_id)
+        contracts.release_spend(self.engine, release.user, release.order_id)

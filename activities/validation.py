@@ -3,9 +3,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core import temporal_names as names
-from core.database import session_scope
 from models.orders import ValidatedOrder, ValidationRequest
-from orders.validation import OrderRejected, validate_order
+from orders import service as orders
 
 
 class ValidationActivities:
@@ -16,7 +15,6 @@ class ValidationActivities:
     def validate_order(self, request: ValidationRequest) -> ValidatedOrder:
         """Checks the order against the catalog; a broken business rule fails without retry."""
         try:
-            with session_scope(self.engine) as session:
-                return validate_order(session, request.placement, request.as_of)
-        except OrderRejected as exc:
+            return orders.validate(self.engine, request)
+        except orders.OrderRejected as exc:
             raise ApplicationError(exc.reason, exc.field, type=names.ORDER_REJECTED, non_retryable=True) from exc

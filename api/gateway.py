@@ -5,10 +5,7 @@ problem details. Routes and pages both go through here.
 Workflows are addressed by the names in core/temporal_names.py, so the API process never imports
 workflow code."""
 
-import hashlib
-import json
 import re
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +28,6 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.problems import Problem
 from core import temporal_names as names
 from core.settings import Settings
-from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.catalog_versions import PublishResult, SyncRequest
 from models.invoices import PaymentIn, PaymentResult
@@ -39,29 +35,12 @@ from models.orders import CancelRequest, OrderPlacement, OrderStatus, OrderView
 from models.suborders import PartnerEvent, SubOrderView
 from workflows import catalog_starter
 
-ORDER_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-
-
-def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
-    """Same customer + same Idempotency-Key = same order id = same workflow id: one order."""
-    if idempotency_key is None:
-        raw = secrets.token_bytes(8)
-    else:
-        raw = hashlib.sha256(f"{customer_id}\x00{idempotency_key}".encode()).digest()[:8]
-    number = int.from_bytes(raw, "big")
-    chars = "".join(ORDER_ID_ALPHABET[(number >> (5 * i)) & 31] for i in range(12))
-    return f"O-{chars}"
-
 
 def _literal(value: str) -> str:
     """A visibility-query string literal; ids and statuses never need quoting characters."""
     if not re.fullmatch(r"[A-Za-z0-9_.@:-]{1,200}", value):
         raise Problem(422, f"invalid filter value {value!r}")
     return f"'{value}'"
-
-
-def request_fingerprint(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem:
@@ -256,16 +235,3 @@ class Gateway:
             await catalog_starter.delete_sync_schedule(self.client, supplier)
         except catalog_starter.NoSchedule as exc:
             raise Problem(404, str(exc)) from exc
-
-
-def may_see_order(actor: Actor, view: OrderView) -> bool:
-    """Seller staff see every order; a customer's people see their customer's orders, and
-    approvers the orders waiting for them; nobody else (delivery units use their sub-orders)."""
-    if actor.is_seller_staff:
-        return True
-    if actor.customer_id is None:
-        return False
-    pending = view.pending_approval
-    return actor.customer_id == view.customer_id or (
-        pending is not None and actor.customer_id in pending.approver_customer_ids
-    )

@@ -8,7 +8,9 @@ from fastapi.security import OAuth2PasswordBearer
 
 from accounts.tokens import actor_from_token
 from api.problems import Problem
-from models.actors import Actor
+from models.actors import Actor, require_role
+
+__all__ = ["COOKIE", "CurrentActor", "current_actor", "require_role"]
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 COOKIE = "o2c_token"
@@ -27,8 +29,3 @@ def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def require_role(actor: Actor, *roles: str) -> None:
-    if not set(roles) & set(actor.roles):
-        raise Problem(403, f"This needs one of the roles: {', '.join(roles)}")

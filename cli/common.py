@@ -17,6 +17,8 @@ from core.settings import get_settings
 if TYPE_CHECKING:  # the database modules load when a command needs them, not for --help
     from sqlalchemy import Engine
 
+    from models.actors import Actor
+
 console = Console()
 
 
@@ -30,6 +32,13 @@ def _os_user() -> str:
 # the command line has no login: whoever reaches the database acts, named by the OS user (drafts'
 # created_by, publications, the audit trail of commercial terms)
 ACTOR = f"cli:{_os_user()}"
+
+
+def cli_actor() -> "Actor":
+    """The command line as the services see it: the seller's catalog manager ACTOR (no login)."""
+    from models.actors import Actor
+
+    return Actor(id=ACTOR, roles=["catalog_manager"])
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import ACTOR, console, engine, fail, money
+from cli.common import cli_actor, console, engine, fail, money
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 
@@ -55,14 +55,13 @@ def _number(value: int | None, none: str = "–") -> str:
 @app.command("list")
 def list_contracts(customer: str = typer.Option(None, help="only this customer's contracts")) -> None:
     """List contracts with validity, currency and what call-offs consumed of the value cap."""
-    from contracts import consumption
-    from core.database import session_scope
-    from customers.tables import Customer
+    from contracts import service as contracts
+    from customers import service as customers
 
-    with engine() as db, session_scope(db) as session:
-        if customer is not None and session.get(Customer, customer) is None:
+    with engine() as db:
+        if customer is not None and not customers.exists(db, customer):
             _fail(f"unknown customer {customer}", "customer")
-        rows = consumption.summaries(session, None if customer is None else [customer])
+        rows = contracts.list_contracts(db, cli_actor(), customer)
     if not rows:
         console.print(f"no contracts of {customer}" if customer else "no contracts")
         return
@@ -87,18 +86,18 @@ def list_contracts(customer: str = typer.Option(None, help="only this customer's
 
 
 def _show(contract_id: str) -> None:
-    from contracts import consumption
-    from core.database import session_scope
+    from contracts import service as contracts
 
-    with engine() as db, session_scope(db) as session:
-        c = consumption.usage(session, contract_id)
-    if c is None:
-        _fail(f"contract {contract_id} not found")
+    with engine() as db:
+        try:
+            c = contracts.get_contract(db, cli_actor(), contract_id)
+        except contracts.NotFound as exc:
+            _fail(str(exc))
     console.print(f"[bold]{escape(c.contract_id)}[/bold] {escape(c.name)} (customer {escape(c.customer_id)})")
     console.print(f"  valid {c.valid_from} – {c.valid_to}" + ("" if c.in_force else " [yellow](not in force)[/yellow]"))
     console.print(
         f"  currency {c.currency}, payment {c.payment_terms_days} days, "
-        f"tolerance {consumption.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
+        f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
     )
     console.print(
         f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
@@ -139,14 +138,15 @@ def show(contract_id: str = typer.Argument(..., metavar="ID")) -> None:
 
 
 def _edit(contract_id: str, change) -> None:
-    from contracts import terms as contract_terms
+    """`change(engine, actor)` through the contracts service; then the contract as it is now."""
+    from contracts import service as contracts
 
     with engine() as db:
         try:
-            change(db)
-        except contract_terms.ContractNotFound:
-            _fail(f"contract {contract_id} not found")
-        except contract_terms.InvalidTerms as exc:
+            change(db, cli_actor())
+        except contracts.ContractNotFound as exc:
+            _fail(str(exc))
+        except contracts.InvalidTerms as exc:
             _fail(str(exc), exc.field)
     _show(contract_id)
 
@@ -165,7 +165,7 @@ def set_terms(
     """Change a contract's terms; only the options given change.
 
     New call-offs are checked against the new terms; running orders keep what they consumed."""
-    from contracts import terms as contract_terms
+    from contracts import service as contracts
     from models.contracts import ContractTermsUpdate
 
     if value_cap is not None and no_value_cap:
@@ -191,7 +191,7 @@ def set_terms(
         update = ContractTermsUpdate.model_validate(changes)
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda db: contract_terms.update_terms(db, contract_id, update, actor=ACTOR))
+    _edit(contract_id, lambda db, actor: contracts.update_terms(db, actor, contract_id, update))
 
 
 @app.command("set-item")
@@ -205,7 +205,7 @@ def set_item(
     """Add an item to a contract, or set its price, agreed quantity and value cap.
 
     Like the API's PUT: an omitted agreed quantity or value cap is removed."""
-    from contracts import terms as contract_terms
+    from contracts import service as contracts
     from models.contracts import ContractItemTerms
 
     given = {"price": price, "agreed_quantity": agreed_quantity, "value_cap": value_cap}
@@ -213,7 +213,7 @@ def set_item(
         terms = ContractItemTerms.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         _fail_validation(exc)
-    _edit(contract_id, lambda db: contract_terms.set_item(db, contract_id, sku, terms, actor=ACTOR))
+    _edit(contract_id, lambda db, actor: contracts.set_item(db, actor, contract_id, sku, terms))
 
 
 @app.command("call-offs")
@@ -223,16 +223,15 @@ def list_call_offs(
     limit: int = typer.Option(50, min=1, max=500),
 ) -> None:
     """The orders that called off a contract, newest first, with what each consumed."""
-    from contracts import call_offs
-    from contracts.tables import Contract
-    from core.database import session_scope
+    from contracts import service as contracts
 
     if status not in (None, "active", "released"):
         _fail("give active or released", "status")
-    with engine() as db, session_scope(db) as session:
-        if session.get(Contract, contract_id) is None:
-            _fail(f"contract {contract_id} not found")
-        rows = call_offs.call_offs(session, contract_id, status=status, limit=limit)
+    with engine() as db:
+        try:
+            rows = contracts.call_offs(db, cli_actor(), contract_id, status, limit)
+        except contracts.NotFound as exc:
+            _fail(str(exc))
     if not rows:
         console.print(f"no call-offs of {contract_id}" + (f" ({status})" if status else ""))
         return

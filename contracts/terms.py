@@ -7,20 +7,21 @@ from catalog import quality
 from catalog.tables import Item
 from contracts.tables import Contract, ContractItem
 from core.database import session_scope
+from core.errors import Invalid, NotFound
 from customers import audit
 from models.contracts import ContractItemTerms, ContractTermsUpdate
 
 NOT_NULLABLE = {"valid_from", "valid_to", "tolerance_percent", "on_exceed", "payment_terms_days"}
 
 
-class ContractNotFound(Exception):
-    pass
+class ContractNotFound(NotFound):
+    def __init__(self, contract_id: str):
+        super().__init__(f"contract {contract_id} not found")
 
 
-class InvalidTerms(ValueError):
+class InvalidTerms(Invalid):
     def __init__(self, reason: str, field: str):
-        super().__init__(reason)
-        self.field = field
+        super().__init__(reason, field=field)
 
 
 def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate, *, actor: str) -> None:

@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel
 
+from core.errors import Forbidden
+
 
 class Actor(BaseModel):
     id: str  # e-mail of a user, or "system", or "partner:<unit id>"
@@ -15,3 +17,26 @@ class Actor(BaseModel):
 
 
 SYSTEM = Actor(id="system")
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    """Refuses (Forbidden) unless the actor has one of `roles`."""
+    if not set(roles) & set(actor.roles):
+        raise Forbidden(f"This needs one of the roles: {', '.join(roles)}")
+
+
+def require_seller(actor: Actor, role: str, refusal: str) -> None:
+    """Refuses unless the actor is the seller's staff with `role`: a customer's user given the role
+    by mistake still gets `refusal`."""
+    if not actor.is_seller_staff:
+        raise Forbidden(refusal)
+    require_role(actor, role)
+
+
+CATALOG_MANAGER = "catalog_manager"
+
+
+def require_catalog_manager(actor: Actor) -> None:
+    """Catalog management is the seller's catalog managers' (a customer's user given the role by
+    mistake manages nothing)."""
+    require_seller(actor, CATALOG_MANAGER, "Catalog management is for the seller's catalog managers")

@@ -240,3 +240,17 @@ class SyncResult(BaseModel):
     report: ImportReport | None = None
     diff: CatalogDiff | None = None
     summary: str
+
+
+class DraftIn(BaseModel):
+    note: str = Field(default="", max_length=500)
+    empty: bool = Field(default=False, description="start empty instead of from the published version")
+
+
+class PublishIn(BaseModel):
+    activates_at: datetime | None = Field(default=None, description="ISO 8601 with time zone; omitted or past: now")
+    force: bool = Field(
+        default=False,
+        description="publish a draft copied from an older version than the "
+        "published one, undoing what the newer one changed (see its diff)",
+    )

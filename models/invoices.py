@@ -79,3 +79,8 @@ class PaymentResult(BaseModel):
 
 
 Invoice.model_rebuild()
+
+
+class PaymentBody(BaseModel):
+    amount: Money = Field(gt=0, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=200, description="bank reference; one payment per reference")

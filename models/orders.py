@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -130,3 +131,44 @@ class OrderView(BaseModel):
     rejection_reason: str | None = None
     timeline: list[TimelineEntry] = []
     contract_consumption: ConsumptionResult | None = None  # what the order took from its contract
+
+
+# --- what the API takes and gives for orders ---------------------------------------------------
+
+
+class OrderCreate(BaseModel):
+    lines: list[OrderLineRequest] = Field(min_length=1, max_length=500)
+    customer_reference: str | None = Field(default=None, max_length=100)
+    delivery_address: str | None = Field(default=None, max_length=500)
+
+
+class OrderAccepted(BaseModel):
+    order_id: str
+    status: OrderStatus
+    location: str
+
+
+class OrderSummary(BaseModel):
+    order_id: str
+    status: OrderStatus | None
+    customer_id: str | None
+    customer_reference: str | None = None
+    buyer: str | None = None
+    gross_total: str | None = None
+    currency: str | None = None
+    placed_at: object = None
+
+
+class ApprovalBody(BaseModel):
+    decision: Literal["approve", "reject"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class SubOrderDecisionBody(BaseModel):
+    action: Literal["resend", "reassign", "drop", "cancel_order"]
+    partner_id: str | None = Field(default=None, description="delivery unit for action=reassign")
+    comment: str = Field(default="", max_length=2000)

@@ -89,3 +89,20 @@ class SubOrderChanged(BaseModel):
 
     view: SubOrderView
     entry: TimelineEntry
+
+
+# --- what the API takes and gives for sub-orders ----------------------------------------------
+
+
+class SubOrderSummary(BaseModel):
+    suborder_id: str
+    order_id: str | None
+    partner_id: str | None
+    status: SubOrderStatus | None
+    lines: list[SubOrderLine]
+    sent_at: object = None
+
+
+class PortalEvent(BaseModel):
+    type: EventType
+    data: dict[str, Any] = Field(default_factory=dict, description="tracking (shipped), reason (rejected), note")

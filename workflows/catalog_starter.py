@@ -26,10 +26,9 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from catalog.exchange import sync
-from catalog.versions import publishing, store
+from catalog.exchange import service as exchange
+from catalog.versions import service as versions
 from core import temporal_names as names
-from core.database import session_scope
 from models.catalog_versions import PublicationRequest, PublishResult, SyncRequest
 
 
@@ -44,16 +43,6 @@ class NoSchedule(LookupError):
 # --- a publication at a future time --------------------------------------------------------------
 
 
-def _publish(engine: Engine, version_id: int, actor: str, activates_at: datetime | None, force: bool) -> PublishResult:
-    with session_scope(engine, write_lock=True) as session:
-        return publishing.publish(session, version_id, actor, activates_at, force=force)
-
-
-def _unschedule(engine: Engine, version_id: int, activates_at: datetime | None) -> bool:
-    with session_scope(engine, write_lock=True) as session:
-        return publishing.unschedule(session, version_id, activates_at)
-
-
 async def publish(
     client: Client | None,
     engine: Engine,
@@ -66,7 +55,7 @@ async def publish(
 ) -> PublishResult:
     """Publishes now, or schedules the publication (needs `client`). Raises VersionError
     (StaleDraft for a draft copied from an older version, unless `force`)."""
-    result = await to_thread.run_sync(_publish, engine, version_id, actor, activates_at, force)
+    result = await to_thread.run_sync(versions.publish, engine, version_id, actor, activates_at, force)
     if result.status != "scheduled":
         return result
     request = PublicationRequest(version_id=version_id, activates_at=result.activates_at)
@@ -80,12 +69,12 @@ async def publish(
             task_queue=task_queue,
         )
     except WorkflowAlreadyStartedError as exc:
-        await to_thread.run_sync(_unschedule, engine, version_id, result.activates_at)
-        raise store.VersionConflict(
+        await to_thread.run_sync(versions.unschedule, engine, version_id, result.activates_at)
+        raise versions.VersionConflict(
             f"the previous publication of version {version_id} is still being cancelled; try again"
         ) from exc
     except (RPCError, PublicationUnavailable) as exc:
-        await to_thread.run_sync(_unschedule, engine, version_id, result.activates_at)
+        await to_thread.run_sync(versions.unschedule, engine, version_id, result.activates_at)
         raise PublicationUnavailable(f"the publication could not be scheduled: {exc}") from exc
     return result
 
@@ -93,7 +82,7 @@ async def publish(
 async def unpublish(client: Client | None, engine: Engine, version_id: int) -> bool:
     """Cancels a scheduled publication: the version is a draft again at once, and the workflow is
     cancelled. False when the version was not scheduled."""
-    changed = await to_thread.run_sync(_unschedule, engine, version_id, None)
+    changed = await to_thread.run_sync(versions.unschedule, engine, version_id, None)
     if client is not None:
         try:
             await client.get_workflow_handle(names.publication_workflow_id(version_id)).cancel()
@@ -122,8 +111,8 @@ async def create_sync_schedule(
     client: Client, request: SyncRequest, every: timedelta, task_queue: str, *, replace: bool = False
 ) -> str:
     """Creates (or with `replace`, updates) the supplier's sync schedule; returns its id. Raises
-    sync.InvalidSchedule, and ScheduleAlreadyRunningError when one exists and `replace` is false."""
-    sync.check_schedule(request, every)
+    exchange.InvalidSchedule, and ScheduleAlreadyRunningError when one exists and `replace` is false."""
+    exchange.check_schedule(request, every)
     schedule_id = names.sync_schedule_id(request.supplier)
     wanted = sync_schedule(request, every, task_queue)
     try:

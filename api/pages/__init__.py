@@ -1,7 +1,7 @@
 """Web pages for people (buyers, approvers, experts, partners, finance).
 
 The pages are thin: every read and every action goes through the same functions as the JSON API
-(`api.routes.*`, the gateway, `catalog.views`, `notifications.outbox`), so a page can never do
+(each concept's service module and the gateway), so a page can never do
 what the API would refuse. Sign-in sets the httponly cookie `o2c_token` that `current_actor`
 accepts. Forms POST and redirect (POST-redirect-GET); a `Problem` becomes a message on the page.
 

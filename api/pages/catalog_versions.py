@@ -7,16 +7,15 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from api import deps
 from api.pages.common import page, redirect, render, when
 from api.problems import Problem
-from api.routes import catalog_versions as version_routes
-from api.routes.catalog_shared import require_manager
-from catalog.versions import store
-from models.actors import Actor
-from models.catalog_versions import CatalogDiff, PublishResult, VersionInfo
+from catalog.versions import service as versions
+from models.actors import Actor, require_catalog_manager
+from models.catalog_versions import CatalogDiff, VersionInfo
 
 router = APIRouter()
 
@@ -36,7 +35,7 @@ def version_number(raw: str) -> int:
 @router.get("/catalog/versions")
 @page()
 async def versions_page(request: Request) -> Response:
-    rows = await version_routes.list_versions(request.state.actor, deps.engine(request))
+    rows = await run_in_threadpool(versions.list_versions, deps.engine(request), request.state.actor)
     return render(request, "catalog_versions.html", {"rows": rows})
 
 
@@ -54,8 +53,8 @@ def is_stale(version: VersionInfo, diff: CatalogDiff) -> bool:
 async def version_page(request: Request, version_id: str, stale: str | None = None) -> Response:
     actor: Actor = request.state.actor
     engine = deps.engine(request)
-    version = await version_routes.get_version(version_number(version_id), actor, engine)
-    diff = await version_routes.diff(version.id, actor, engine, base=None, limit=DIFF_LIMIT)
+    version = await run_in_threadpool(versions.version, engine, actor, version_number(version_id))
+    diff = await run_in_threadpool(lambda: versions.diff(engine, actor, version.id, None, limit=DIFF_LIMIT))
     stale_draft = is_stale(version, diff)
     return render(
         request,
@@ -102,41 +101,37 @@ def activation_time(local: str, offset: str) -> datetime:
 @router.post("/catalog/versions/{version_id}/publish")
 @page(back="/catalog/versions/{version_id}")
 async def publish_submit(request: Request, version_id: str) -> Response:
-    require_manager(request.state.actor)  # as the API does, but before the form is read: "not allowed" first
-    version_id = version_number(version_id)
+    require_catalog_manager(request.state.actor)  # as the API does, but before the form is read: "not allowed" first
+    number = version_number(version_id)
     form = await request.form()
     later = str(form.get("when", "now")) == "at"
     activates_at = (
         activation_time(str(form.get("activates_at", "")).strip(), str(form.get("tz", "")).strip()) if later else None
     )
-    body = version_routes.PublishIn(activates_at=activates_at, force=str(form.get("force", "")) == "1")
+    actor, force = request.state.actor, str(form.get("force", "")) == "1"
     try:
-        result = await version_routes.publish(
-            version_id, request.state.actor, deps.engine(request), deps.gateway(request), body
+        result = await deps.gateway(request).publish_catalog_version(
+            deps.engine(request), number, actor.id, activates_at, force=force
         )
-    except Problem as exc:
-        if isinstance(exc.__cause__, store.StaleDraft):  # say why, and offer "publish anyway"
-            return redirect(f"/catalog/versions/{version_id}?stale=1", ("error", exc.detail))
-        raise
-    if isinstance(result, JSONResponse):  # 202: the CatalogPublication workflow publishes it later
-        result = PublishResult.model_validate_json(result.body)
+    except versions.StaleDraft as exc:  # say why, and offer "publish anyway"
+        return redirect(f"/catalog/versions/{number}?stale=1", ("error", str(exc)))
     if result.status == "scheduled":
-        text = f"Version {version_id} will be published at {when(result.activates_at)}."
+        text = f"Version {number} will be published at {when(result.activates_at)}."
     else:
         m = result.materialised
-        text = f"Version {version_id} published" + (
+        text = f"Version {number} published" + (
             f": {m.inserted} items added, {m.updated} changed, {m.deleted + m.deactivated} removed." if m else "."
         )
-    return redirect(f"/catalog/versions/{version_id}", ("ok", text))
+    return redirect(f"/catalog/versions/{number}", ("ok", text))
 
 
 @router.post("/catalog/versions/{version_id}/unpublish")
 @page(back="/catalog/versions/{version_id}")
 async def unpublish_submit(request: Request, version_id: str) -> Response:
-    require_manager(request.state.actor)
-    version_id = version_number(version_id)
-    version = await version_routes.unpublish(
-        version_id, request.state.actor, deps.engine(request), deps.gateway(request)
-    )
-    text = f"Version {version_id} is not scheduled for publication any more: it is a {version.status}."
-    return redirect(f"/catalog/versions/{version_id}", ("ok", text))
+    require_catalog_manager(request.state.actor)
+    number = version_number(version_id)
+    engine = deps.engine(request)
+    await deps.gateway(request).unpublish_catalog_version(engine, number)
+    version = await run_in_threadpool(versions.version, engine, request.state.actor, number)
+    text = f"Version {number} is not scheduled for publication any more: it is a {version.status}."
+    return redirect(f"/catalog/versions/{number}", ("ok", text))

@@ -17,16 +17,12 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlmodel import col
 
 from api import deps, problems
 from api.problems import Problem
 from api.security import COOKIE, current_actor
-from core.database import session_scope
 from core.errors import DomainError
 from models.actors import Actor
-from partners.tables import DeliveryUnit
 
 API_DIR = Path(__file__).resolve().parent.parent  # templates/ and static/ live in the `api` package
 STATIC_DIR = API_DIR / "static"
@@ -215,12 +211,6 @@ def form_token() -> str:
 
 
 # --- shared look-ups --------------------------------------------------------------------------
-
-
-def delivery_unit_names(engine) -> dict[str, str]:
-    """Delivery unit id -> name, for the order and sub-order pages."""
-    with session_scope(engine) as session:
-        return {u.id: u.name for u in session.execute(select(DeliveryUnit).order_by(col(DeliveryUnit.name))).scalars()}
 
 
 def status_filter(enum, value: str | None):

@@ -7,12 +7,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api import deps
+from api import deps, problems
 from api.pages.common import page, redirect, render
 from api.problems import Problem
-from api.routes import contracts as contract_routes
+from contracts import service as contracts
+from core.errors import DomainError, Forbidden
 from models.actors import Actor
 from models.contracts import ContractTermsUpdate
 
@@ -45,7 +47,7 @@ def contract_url(contract_id: str) -> str:
 @page()
 async def contracts_page(request: Request) -> Response:
     actor: Actor = request.state.actor
-    rows = await contract_routes.list_contracts(actor, deps.engine(request), customer_id=None)
+    rows = await run_in_threadpool(contracts.list_contracts, deps.engine(request), actor)
     return render(request, "contracts.html", {"rows": rows, "share": share})
 
 
@@ -53,10 +55,11 @@ async def contracts_page(request: Request) -> Response:
 @page()
 async def contract_page(request: Request, contract_id: str) -> Response:
     actor: Actor = request.state.actor
-    contract = await contract_routes.get_contract(contract_id, actor, deps.engine(request))
+    engine = deps.engine(request)
+    contract = await run_in_threadpool(contracts.get_contract, engine, actor, contract_id)
     try:
-        orders = await contract_routes.list_call_offs(contract_id, actor, deps.engine(request), limit=CALL_OFFS_SHOWN)
-    except Problem:  # a subsidiary's user: the parent's orders are not shown
+        orders = await run_in_threadpool(contracts.call_offs, engine, actor, contract_id, None, CALL_OFFS_SHOWN)
+    except Forbidden:  # a subsidiary's user: the parent's orders are not shown
         orders = None
     return render(
         request,
@@ -77,7 +80,7 @@ async def contract_page(request: Request, contract_id: str) -> Response:
 async def terms_submit(request: Request, contract_id: str) -> Response:
     actor: Actor = request.state.actor
     engine = deps.engine(request)
-    current = await contract_routes.get_contract(contract_id, actor, engine)  # 404 before anything else
+    current = await run_in_threadpool(contracts.get_contract, engine, actor, contract_id)  # 404 first
     form = await request.form()
     sent = {name: str(form.get(name, "")).strip() for name in TERM_FIELDS}
     # the form carries the terms as it showed them (shown_*): a field left as shown is not sent, so
@@ -93,10 +96,11 @@ async def terms_submit(request: Request, contract_id: str) -> Response:
         }
     )
     try:
-        contract = await contract_routes.update_contract(contract_id, body, actor, engine)
-    except Problem as exc:  # the message names the field, as the API's `field` does
-        if exc.field and not exc.detail.startswith(exc.field):
-            raise Problem(exc.status, f"{exc.field}: {exc.detail}", field=exc.field) from exc
+        contract = await run_in_threadpool(contracts.update_terms, engine, actor, contract_id, body)
+    except DomainError as exc:  # the message names the field, as the API's `field` does
+        problem = problems.from_domain(exc)
+        if exc.field and not problem.detail.startswith(exc.field):
+            raise Problem(problem.status, f"{exc.field}: {problem.detail}", field=exc.field) from exc
         raise
     changed = ", ".join(name for name in TERM_FIELDS if name in body.model_fields_set)
     return redirect(

@@ -5,25 +5,32 @@ own price lists, role rules and limits, part numbers and special items (or whose
 for the seller's catalog managers, experts and finance the latest entries of the audit trail.
 Editing stays with the API and the CLI (`order2cash customers ...`)."""
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api import deps
 from api.pages.common import page, render
 from api.problems import Problem
-from api.routes import catalog_changes as change_routes
-from api.routes import customers as customer_routes
+from core.errors import NotFound
+from customers import service as customers
 from models.actors import Actor
 from models.customer_rules import CustomerSummary, possible_key
 
 router = APIRouter()
 
 CHANGES_SHOWN = 20
-# the API's read routes of the customer's own rules, by operation name (built per kind of rule)
-RULE_ROUTES = ("get_price_lists", "get_role_rules", "get_role_limits", "get_part_numbers", "get_special_items")
-ENDPOINTS = {route.name: route.endpoint for route in customer_routes.router.routes}
+# the customer's own rules the page shows, by kind
+RULE_READS = {
+    "price_lists": customers.price_lists_of,
+    "role_rules": customers.role_rules,
+    "role_limits": customers.role_limits,
+    "part_numbers": customers.part_numbers,
+    "special_items": customers.special_items,
+}
 
 
 def tree(rows: list[CustomerSummary]) -> list[tuple[int, CustomerSummary]]:
@@ -46,11 +53,6 @@ def tree(rows: list[CustomerSummary]) -> list[tuple[int, CustomerSummary]]:
     walk(None, 0)
     ordered += [(0, row) for row in rows if row.customer_id not in seen]  # only in a cycle
     return ordered
-
-
-def may_read_changes(actor: Actor) -> bool:
-    """Whether to show the audit trail (the catalog_changes route decides for real)."""
-    return actor.is_seller_staff and any(role in actor.roles for role in change_routes.READERS)
 
 
 def _short(value: Any) -> str:
@@ -83,7 +85,7 @@ def _checked(customer_id: str) -> str:
 @page()
 async def customers_page(request: Request) -> Response:
     actor: Actor = request.state.actor
-    rows = await customer_routes.list_customers(actor, deps.engine(request))
+    rows = await run_in_threadpool(customers.list_customers, deps.engine(request), actor)
     return render(request, "customers.html", {"rows": tree(rows)})
 
 
@@ -92,20 +94,17 @@ async def customers_page(request: Request) -> Response:
 async def customer_page(request: Request, customer_id: str) -> Response:
     actor: Actor = request.state.actor
     engine = deps.engine(request)
-    customer = await customer_routes.get_customer(_checked(customer_id), actor, engine)  # 404 first
+    customer = await run_in_threadpool(customers.customer_detail, engine, actor, _checked(customer_id))  # 404 first
     rules: dict[str, Any] = {}
-    for name in RULE_ROUTES:
+    for kind, read in RULE_READS.items():
         try:
-            rules[name.removeprefix("get_")] = await ENDPOINTS[name](
-                customer_id=customer_id, actor=actor, engine=engine
-            )
-        except Problem:  # a subsidiary's users do not read a parent's special items
-            rules[name.removeprefix("get_")] = None
+            rules[kind] = await run_in_threadpool(read, engine, actor, customer_id)
+        except NotFound:  # a subsidiary's users do not read a parent's special items
+            rules[kind] = None
     changes = None
-    if may_read_changes(actor):
-        changes = (
-            await change_routes.list_changes(
-                actor, engine, customer_id=customer_id, contract_id=None, kind=None, limit=CHANGES_SHOWN, before_id=None
-            )
-        ).changes
+    if customers.may_read_changes(actor):
+        page_of = await run_in_threadpool(
+            partial(customers.changes, engine, actor, customer_id=customer_id, limit=CHANGES_SHOWN)
+        )
+        changes = page_of.changes
     return render(request, "customer.html", {"c": customer, "rules": rules, "changes": changes, "compact": compact})

@@ -1,12 +1,14 @@
 """Invoices: the invoice page and recording a payment."""
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api import deps
 from api.pages.common import money, page, redirect, render
-from api.routes import invoices as invoice_routes
+from invoicing import service as invoicing
 from models.actors import Actor
+from models.invoices import PaymentBody
 
 router = APIRouter()
 
@@ -15,7 +17,7 @@ router = APIRouter()
 @page()
 async def invoice_page(request: Request, invoice_id: str) -> Response:
     actor: Actor = request.state.actor
-    invoice = await invoice_routes.visible_invoice(deps.engine(request), actor, invoice_id)
+    invoice = await run_in_threadpool(invoicing.visible_invoice, deps.engine(request), actor, invoice_id)
     open_amount = invoice.gross_total - invoice.paid_total
     return render(
         request,
@@ -33,11 +35,10 @@ async def invoice_page(request: Request, invoice_id: str) -> Response:
 async def payment_submit(request: Request, invoice_id: str) -> Response:
     form = await request.form()
     amount = str(form.get("amount", "")).strip().replace(",", ".")
-    body = invoice_routes.PaymentBody(amount=amount, reference=str(form.get("reference", "")).strip())
-    result = await invoice_routes.record_payment(
-        invoice_id, body, request.state.actor, deps.engine(request), deps.gateway(request)
-    )
-    invoice = await invoice_routes.visible_invoice(deps.engine(request), request.state.actor, invoice_id)
+    body = PaymentBody(amount=amount, reference=str(form.get("reference", "")).strip())
+    actor, engine = request.state.actor, deps.engine(request)
+    result = await invoicing.record_payment(deps.gateway(request), engine, actor, invoice_id, body)
+    invoice = await run_in_threadpool(invoicing.visible_invoice, engine, actor, invoice_id)
     text = (
         f"Payment {body.reference} recorded: {money(result.paid_total, invoice.currency)} paid in total."
         if result.added

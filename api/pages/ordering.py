@@ -7,17 +7,24 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from api import deps
-from api.pages.common import delivery_unit_names, form_token, page, redirect, render, status_filter, validation_message
+from api.pages.common import form_token, page, redirect, render, status_filter, validation_message
 from api.problems import Problem
-from api.routes import catalog as catalog_routes
-from api.routes import orders as order_routes
-from catalog.configuration import configuration_problems
-from catalog.tables import Item
-from core.database import session_scope
+from catalog import service as catalog
 from models.actors import Actor
 from models.approvals import ApprovalKind
-from models.orders import FINAL_STATUSES, OrderLineRequest, OrderStatus, OrderView
+from models.orders import (
+    FINAL_STATUSES,
+    ApprovalBody,
+    CancelBody,
+    OrderCreate,
+    OrderLineRequest,
+    OrderStatus,
+    OrderView,
+    SubOrderDecisionBody,
+)
 from models.suborders import SubOrderStatus
+from orders import service as orders
+from partners import service as partners
 
 router = APIRouter()
 
@@ -36,8 +43,8 @@ DECISION_LABELS = {
 
 def _catalog(engine, actor: Actor, q: str | None, category: str | None, offset: int):
     """(items page, all categories) as the catalog API computes them for this actor."""
-    found = catalog_routes.catalog_page(engine, actor, q, category, CATALOG_PAGE_SIZE, offset)
-    everything = catalog_routes.catalog_page(engine, actor, None, None, CATEGORY_SCAN_LIMIT, 0)
+    found = catalog.catalog_page(engine, actor, q, category, CATALOG_PAGE_SIZE, offset)
+    everything = catalog.catalog_page(engine, actor, None, None, CATEGORY_SCAN_LIMIT, 0)
     return found, sorted({item.category for item in everything.items})
 
 
@@ -105,17 +112,6 @@ def _lines_from_form(form) -> list[OrderLineRequest]:
     return lines
 
 
-def _configuration_problems(engine, lines: list[OrderLineRequest]) -> list[str]:
-    """The validation's configuration rules, checked before placing so the buyer can correct them."""
-    problems = []
-    with session_scope(engine) as session:
-        for line in lines:
-            item = session.get(Item, line.sku)
-            if item is not None:
-                problems += configuration_problems(item, line.configuration)
-    return problems
-
-
 @router.post("/catalog")
 @page(back="/catalog")
 async def place_order(request: Request) -> Response:
@@ -130,10 +126,10 @@ async def place_order(request: Request) -> Response:
     filters = {"q": str(form.get("q", "")), "category": str(form.get("category", ""))}
     try:
         lines = _lines_from_form(form)
-        problems = await run_in_threadpool(_configuration_problems, deps.engine(request), lines)
+        problems = await run_in_threadpool(catalog.order_configuration_problems, deps.engine(request), lines)
         if problems:
             raise Problem(422, "; ".join(problems), field="configuration")
-        body = order_routes.OrderCreate(
+        body = OrderCreate(
             lines=lines,
             customer_reference=str(form.get("customer_reference", "")).strip() or None,
             delivery_address=str(form.get("delivery_address", "")).strip() or None,
@@ -142,7 +138,7 @@ async def place_order(request: Request) -> Response:
         detail = exc.detail if isinstance(exc, Problem) else validation_message(exc)
         return await _catalog_page(request, **filters, values=values, error=detail, token=token, status=422)
     try:
-        accepted = await order_routes.place(deps.gateway(request), deps.settings(request), actor, body, token)
+        accepted = await orders.place(deps.gateway(request), deps.settings(request), actor, body, token)
     except Problem as exc:  # e.g. this form was already used for a different order: a fresh form
         return await _catalog_page(request, **filters, values=values, error=exc.detail, status=exc.status)
     return redirect(f"/orders/{accepted.order_id}", ("ok", f"Order {accepted.order_id} placed."))
@@ -156,7 +152,7 @@ async def place_order(request: Request) -> Response:
 async def orders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
     wanted = status_filter(OrderStatus, status)
-    rows = await order_routes.list_orders(actor, deps.gateway(request), wanted, 100)
+    rows = await orders.list_orders(deps.gateway(request), actor, wanted, 100)
     return render(
         request,
         "orders.html",
@@ -190,8 +186,8 @@ def _may_cancel(actor: Actor, view: OrderView) -> bool:
 @page()
 async def order_page(request: Request, order_id: str) -> Response:
     actor: Actor = request.state.actor
-    view = await order_routes.visible_order(deps.gateway(request), actor, order_id)
-    units = await run_in_threadpool(delivery_unit_names, deps.engine(request))
+    view = await orders.visible_order(deps.gateway(request), actor, order_id)
+    units = await run_in_threadpool(partners.unit_names, deps.engine(request))
     pending = view.pending_approval
     may_decide = _may_decide(actor, view)
     return render(
@@ -216,8 +212,8 @@ async def order_page(request: Request, order_id: str) -> Response:
 @page(back="/orders/{order_id}")
 async def approval_submit(request: Request, order_id: str) -> Response:
     form = await request.form()
-    body = order_routes.ApprovalBody(decision=str(form.get("decision", "")), comment=str(form.get("comment", "")))
-    await order_routes.approve(order_id, body, request.state.actor, deps.gateway(request))
+    body = ApprovalBody(decision=str(form.get("decision", "")), comment=str(form.get("comment", "")))
+    await orders.approve(deps.gateway(request), request.state.actor, order_id, body)
     done = "approved" if body.decision == "approve" else "rejected"
     return redirect(f"/orders/{order_id}", ("ok", f"You {done} order {order_id}."))
 
@@ -226,8 +222,8 @@ async def approval_submit(request: Request, order_id: str) -> Response:
 @page(back="/orders/{order_id}")
 async def cancel_submit(request: Request, order_id: str) -> Response:
     form = await request.form()
-    body = order_routes.CancelBody(reason=str(form.get("reason", "")))
-    await order_routes.cancel(order_id, request.state.actor, deps.gateway(request), body)
+    body = CancelBody(reason=str(form.get("reason", "")))
+    await orders.cancel(deps.gateway(request), request.state.actor, order_id, body)
     return redirect(f"/orders/{order_id}", ("ok", f"Cancellation of order {order_id} requested."))
 
 
@@ -235,12 +231,12 @@ async def cancel_submit(request: Request, order_id: str) -> Response:
 @page(back="/orders/{order_id}")
 async def suborder_decision_submit(request: Request, order_id: str, suborder_id: str) -> Response:
     form = await request.form()
-    body = order_routes.SubOrderDecisionBody(
+    body = SubOrderDecisionBody(
         action=str(form.get("action", "")),
         partner_id=str(form.get("partner_id", "")) or None,
         comment=str(form.get("comment", "")),
     )
-    await order_routes.decide_suborder(
-        order_id, suborder_id, body, request.state.actor, deps.gateway(request), deps.engine(request)
+    await orders.decide_suborder(
+        deps.gateway(request), deps.engine(request), request.state.actor, order_id, suborder_id, body
     )
     return redirect(f"/orders/{order_id}", ("ok", f"Decision on {suborder_id} recorded: {body.action}."))

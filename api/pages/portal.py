@@ -7,11 +7,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api import deps
-from api.pages.common import delivery_unit_names, form_token, page, redirect, render, status_filter
+from api.pages.common import form_token, page, redirect, render, status_filter
 from api.problems import Problem
-from api.routes import suborders as suborder_routes
 from models.actors import Actor
-from models.suborders import TRANSITIONS, SubOrderStatus
+from models.suborders import TRANSITIONS, PortalEvent, SubOrderStatus
+from partners import service as partners
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ def _portal_actions(actor: Actor, status: Any) -> list[str]:
 async def suborders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
     wanted = status_filter(SubOrderStatus, status)
-    rows = await suborder_routes.list_suborders(actor, deps.gateway(request), wanted, 100)
+    rows = await partners.list_suborders(deps.gateway(request), actor, wanted, 100)
     return render(
         request,
         "suborders.html",
@@ -54,8 +54,8 @@ async def suborders_page(request: Request, status: str | None = None) -> Respons
 @page()
 async def suborder_page(request: Request, suborder_id: str) -> Response:
     actor: Actor = request.state.actor
-    view = await suborder_routes.visible_suborder(deps.gateway(request), actor, suborder_id)
-    units = await run_in_threadpool(delivery_unit_names, deps.engine(request))
+    view = await partners.visible_suborder(deps.gateway(request), actor, suborder_id)
+    units = await run_in_threadpool(partners.unit_names, deps.engine(request))
     return render(
         request,
         "suborder.html",
@@ -74,9 +74,7 @@ async def suborder_event_submit(request: Request, suborder_id: str) -> Response:
     for field in ("tracking", "reason", "note"):
         if value := str(form.get(field, "")).strip():
             data[field] = value[:500]
-    body = suborder_routes.PortalEvent(type=PORTAL_ACTIONS[action], data=data)
+    body = PortalEvent(type=PORTAL_ACTIONS[action], data=data)
     token = str(form.get("form_token", ""))[:100] or None  # the Idempotency-Key: a double click counts once
-    view = await suborder_routes.report_event(
-        suborder_id, body, request.state.actor, deps.gateway(request), idempotency_key=token
-    )
+    view = await partners.report_from_portal(deps.gateway(request), request.state.actor, suborder_id, body, token)
     return redirect(f"/suborders/{suborder_id}", ("ok", f"Sub-order {suborder_id} is {view.status.value}."))

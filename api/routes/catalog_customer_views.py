@@ -5,11 +5,12 @@ customer's other catalog rules (price lists, role rules, part numbers): customer
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
-from api.routes.catalog_shared import PREFIX, TAG, call, require_manager
+from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
-from catalog import quality, subassortments, view_edits
+from catalog import service as catalog
 from models.catalog_versions import CustomerPublication, QualityReport, QualityRuleIn, SubAssortmentIn
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -27,16 +28,14 @@ async def quality_report(
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> QualityReport:
-    require_manager(actor)
-    return await call(engine, quality.report, version_id, customer_id, limit=limit)
+    return await run_in_threadpool(catalog.quality_report, engine, actor, version_id, customer_id, limit)
 
 
 @router.get(
     "/customers/{customer_id}/quality-rules", response_model=list[QualityRuleIn], summary="A customer's quality rules"
 )
 async def get_quality_rules(customer_id: str, actor: CurrentActor, engine: EngineDep) -> list[QualityRuleIn]:
-    require_manager(actor)
-    return await call(engine, quality.rule_inputs, customer_id)
+    return await run_in_threadpool(catalog.quality_rules, engine, actor, customer_id)
 
 
 @router.put(
@@ -47,8 +46,7 @@ async def get_quality_rules(customer_id: str, actor: CurrentActor, engine: Engin
 async def put_quality_rules(
     customer_id: str, actor: CurrentActor, engine: EngineDep, rules: Annotated[list[QualityRuleIn], Body()]
 ) -> CustomerPublication | None:
-    require_manager(actor)
-    return await call(engine, view_edits.set_quality_rules, customer_id, rules, write_lock=True, actor=actor.id)
+    return await run_in_threadpool(catalog.set_quality_rules, engine, actor, customer_id, rules)
 
 
 @router.get(
@@ -57,8 +55,7 @@ async def put_quality_rules(
     summary="A customer's own sub-assortment (null: none; its view is its contract assortment)",
 )
 async def get_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> SubAssortmentIn | None:
-    require_manager(actor)
-    return await call(engine, subassortments.own_definition, customer_id)
+    return await run_in_threadpool(catalog.sub_assortment, engine, actor, customer_id)
 
 
 @router.put(
@@ -69,9 +66,8 @@ async def get_sub_assortment(customer_id: str, actor: CurrentActor, engine: Engi
 async def put_sub_assortment(
     customer_id: str, body: SubAssortmentIn, actor: CurrentActor, engine: EngineDep
 ) -> SubAssortmentIn:
-    require_manager(actor)
     # replacing re-checks the customer's quality rules, too
-    await call(engine, view_edits.replace_subassortment, customer_id, body, write_lock=True, actor=actor.id)
+    await run_in_threadpool(catalog.replace_sub_assortment, engine, actor, customer_id, body)
     return body
 
 
@@ -81,5 +77,4 @@ async def put_sub_assortment(
     summary="Remove a customer's sub-assortment (its view is its contract assortment again)",
 )
 async def delete_sub_assortment(customer_id: str, actor: CurrentActor, engine: EngineDep) -> None:
-    require_manager(actor)
-    await call(engine, view_edits.replace_subassortment, customer_id, None, write_lock=True, actor=actor.id)
+    await run_in_threadpool(catalog.replace_sub_assortment, engine, actor, customer_id, None)

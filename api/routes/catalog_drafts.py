@@ -1,7 +1,6 @@
 """Changing a draft's items (catalog managers): one item at a time, or by importing a BMEcat 2005
 or CSV file. The draft itself (create, diff, publish): catalog_versions.py."""
 
-import tempfile
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -10,11 +9,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
-from api.routes.catalog_shared import PREFIX, TAG, require_manager, run
+from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
-from catalog.exchange import draft_items, file_import
-from catalog.versions import store
-from core.database import session_scope
+from catalog.exchange import service as exchange
+from catalog.versions import service as versions
 from models.catalog_versions import ImportFormat, ImportMode, ImportReport
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -37,16 +35,17 @@ class ItemIn(BaseModel):
     attributes: dict[str, Any] | None = Field(default=None, description="quality attributes to set (null removes one)")
 
 
-def _put_item(engine, version_id: int, sku: str, body: ItemIn, settings) -> ImportReport:
-    report = draft_items.put_item(
+def _put_item(engine, actor, version_id: int, sku: str, body: ItemIn, settings) -> ImportReport:
+    report = exchange.put_draft_item(
         engine,
+        actor,
         version_id,
         sku,
         body.model_dump(exclude_unset=True),
         default_delivery_unit=settings.catalog_default_delivery_unit,
         default_category=settings.catalog_default_category,
     )
-    if report.failed:
+    if report.failed:  # every field at fault, not only the first
         raise Problem(
             422,
             "; ".join(e.message for e in report.errors),
@@ -62,36 +61,12 @@ def _put_item(engine, version_id: int, sku: str, body: ItemIn, settings) -> Impo
 async def put_item(
     version_id: int, sku: str, body: ItemIn, actor: CurrentActor, engine: EngineDep, settings: SettingsDep
 ) -> ImportReport:
-    require_manager(actor)
-    return await run_in_threadpool(run, _put_item, engine, version_id, sku, body, settings)
-
-
-def _delete_item(engine, version_id: int, sku: str) -> None:
-    with session_scope(engine, write_lock=True) as session:
-        if not store.delete_draft_item(session, version_id, sku):
-            raise Problem(404, f"{sku} is not in version {version_id}", field="sku")
+    return await run_in_threadpool(_put_item, engine, actor, version_id, sku, body, settings)
 
 
 @router.delete("/versions/{version_id}/items/{sku}", status_code=204, summary="Remove one item from a draft")
 async def delete_item(version_id: int, sku: str, actor: CurrentActor, engine: EngineDep) -> None:
-    require_manager(actor)
-    await run_in_threadpool(run, _delete_item, engine, version_id, sku)
-
-
-def _import(engine, version_id: int, upload, fmt, mode, delivery_unit, category) -> ImportReport:
-    with tempfile.TemporaryFile() as tmp:  # the upload is spooled; the importer wants a seekable file
-        while chunk := upload.read(1024 * 1024):
-            tmp.write(chunk)
-        tmp.seek(0)
-        return file_import.import_file(
-            engine,
-            version_id,
-            tmp,
-            format=fmt,
-            mode=mode,
-            default_delivery_unit=delivery_unit,
-            default_category=category,
-        )
+    await run_in_threadpool(versions.delete_draft_item, engine, actor, version_id, sku)
 
 
 @router.post(
@@ -116,15 +91,15 @@ async def import_file(
     default_delivery_unit: Annotated[str | None, Query(max_length=64)] = None,
     default_category: Annotated[str | None, Query(max_length=50)] = None,
 ) -> ImportReport:
-    require_manager(actor)
     return await run_in_threadpool(
-        run,
-        _import,
-        engine,
-        version_id,
-        file.file,
-        format,
-        mode,
-        default_delivery_unit or settings.catalog_default_delivery_unit,
-        default_category or settings.catalog_default_category,
+        lambda: exchange.import_upload(
+            engine,
+            actor,
+            version_id,
+            file.file,
+            format=format,
+            mode=mode,
+            default_delivery_unit=default_delivery_unit or settings.catalog_default_delivery_unit,
+            default_category=default_category or settings.catalog_default_category,
+        )
     )

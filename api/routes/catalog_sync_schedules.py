@@ -8,10 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import GatewayDep
-from api.problems import Problem
-from api.routes.catalog_shared import PREFIX, TAG, require_manager
+from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
-from catalog.exchange import sync
+from models.actors import require_catalog_manager
 from models.catalog_versions import SyncRequest
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -35,22 +34,19 @@ class SyncScheduleOut(BaseModel):
     summary="Pull a supplier's catalog from a URL into a new draft at an interval (a Temporal schedule)",
 )
 async def create_sync_schedule(body: SyncScheduleIn, actor: CurrentActor, gateway: GatewayDep) -> SyncScheduleOut:
-    require_manager(actor)
+    require_catalog_manager(actor)
     sync_request = SyncRequest(**body.model_dump(exclude={"every", "replace"}))
-    try:
-        sid = await gateway.create_sync_schedule(sync_request, body.every, replace=body.replace)
-    except sync.InvalidSchedule as exc:
-        raise Problem(422, str(exc), field=exc.field) from exc
+    sid = await gateway.create_sync_schedule(sync_request, body.every, replace=body.replace)  # InvalidSchedule: 422
     return SyncScheduleOut(schedule_id=sid, supplier=body.supplier, every=body.every)
 
 
 @router.post("/sync-schedules/{supplier}/trigger", status_code=202, summary="Run a supplier's sync now")
 async def trigger_sync_schedule(supplier: str, actor: CurrentActor, gateway: GatewayDep) -> dict:
-    require_manager(actor)
+    require_catalog_manager(actor)
     return {"schedule_id": await gateway.trigger_sync_schedule(supplier), "triggered": True}
 
 
 @router.delete("/sync-schedules/{supplier}", status_code=204, summary="Delete a supplier's sync schedule")
 async def delete_sync_schedule(supplier: str, actor: CurrentActor, gateway: GatewayDep) -> None:
-    require_manager(actor)
+    require_catalog_manager(actor)
     await gateway.delete_sync_schedule(supplier)

@@ -1,4 +1,5 @@
-"""Framework contracts and their call-off consumption, for the seller's staff and the customer."""
+"""Framework contracts and their call-off consumption, for the seller's staff and the customer
+(contracts.service)."""
 
 from typing import Annotated, Literal
 
@@ -6,56 +7,13 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
-from api.problems import Problem
-from api.security import CurrentActor, require_role
-from contracts import call_offs
-from contracts import consumption as contracts
-from contracts import terms as contract_terms
-from contracts.tables import Contract
-from core.database import session_scope
-from customers.tree import customer_chain
-from models.actors import Actor
+from api.security import CurrentActor
+from contracts import service as contracts
 from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
-from models.customer_rules import Printable, possible_key
+from models.customer_rules import Printable
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
 Id = Annotated[str, Path(min_length=1, max_length=64), Printable]  # contract ids and SKUs (64 in the tables)
-
-
-def visible_customers(session, actor: Actor) -> list[str] | None:
-    """Whose contracts the actor sees: the seller's staff all (None), a customer's users their
-    customer's and its parents' (a subsidiary calls off against the parent's contract)."""
-    if actor.customer_id is not None:
-        return [customer.id for customer in customer_chain(session, actor.customer_id)]
-    if actor.is_seller_staff:
-        return None
-    raise Problem(403, "Delivery units have no contracts")
-
-
-def _list(engine, actor: Actor, customer_id: str | None) -> list[ContractSummary]:
-    with session_scope(engine) as session:
-        customers = visible_customers(session, actor)
-        if customer_id is not None:
-            customers = [customer_id] if customers is None or customer_id in customers else []
-        return contracts.summaries(session, customers)
-
-
-def _visible_contract(session, actor: Actor, contract_id: str) -> Contract:
-    """The contract if the actor may see it; else 404, as if it did not exist."""
-    if not possible_key(contract_id):
-        # no such id can exist; the pages call this without the path parameter's checks
-        raise Problem(404, "contract not found")
-    customers = visible_customers(session, actor)
-    contract = session.get(Contract, contract_id)
-    if contract is None or (customers is not None and contract.customer_id not in customers):
-        raise Problem(404, f"contract {contract_id} not found")
-    return contract
-
-
-def _get(engine, actor: Actor, contract_id: str) -> ContractUsage:
-    with session_scope(engine) as session:
-        _visible_contract(session, actor, contract_id)
-        return contracts.usage(session, contract_id)
 
 
 @router.get(
@@ -68,7 +26,7 @@ async def list_contracts(
     engine: EngineDep,
     customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's"), Printable] = None,
 ) -> list[ContractSummary]:
-    return await run_in_threadpool(_list, engine, actor, customer_id)
+    return await run_in_threadpool(contracts.list_contracts, engine, actor, customer_id)
 
 
 @router.get(
@@ -78,21 +36,7 @@ async def list_contracts(
     "consumed and remaining, and the totals",
 )
 async def get_contract(contract_id: Id, actor: CurrentActor, engine: EngineDep) -> ContractUsage:
-    return await run_in_threadpool(_get, engine, actor, contract_id)
-
-
-def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
-    # the role alone is not enough: a customer's user must never change contract terms
-    if not actor.is_seller_staff:
-        raise Problem(403, "Contract terms are edited by the seller's catalog managers")
-    require_role(actor, "catalog_manager")
-    try:
-        change()
-    except contract_terms.ContractNotFound as exc:
-        raise Problem(404, f"contract {contract_id} not found") from exc
-    except contract_terms.InvalidTerms as exc:
-        raise Problem(422, str(exc), field=exc.field) from exc
-    return _get(engine, actor, contract_id)
+    return await run_in_threadpool(contracts.get_contract, engine, actor, contract_id)
 
 
 @router.patch(
@@ -104,13 +48,7 @@ def _edit(engine, actor: Actor, contract_id: str, change) -> ContractUsage:
 async def update_contract(
     contract_id: Id, body: ContractTermsUpdate, actor: CurrentActor, engine: EngineDep
 ) -> ContractUsage:
-    return await run_in_threadpool(
-        _edit,
-        engine,
-        actor,
-        contract_id,
-        lambda: contract_terms.update_terms(engine, contract_id, body, actor=actor.id),
-    )
+    return await run_in_threadpool(contracts.update_terms, engine, actor, contract_id, body)
 
 
 @router.put(
@@ -121,22 +59,7 @@ async def update_contract(
 async def put_contract_item(
     contract_id: Id, sku: Id, body: ContractItemTerms, actor: CurrentActor, engine: EngineDep
 ) -> ContractUsage:
-    return await run_in_threadpool(
-        _edit,
-        engine,
-        actor,
-        contract_id,
-        lambda: contract_terms.set_item(engine, contract_id, sku, body, actor=actor.id),
-    )
-
-
-def _call_offs(engine, actor: Actor, contract_id: str, status: str | None, limit: int) -> list[CallOff]:
-    with session_scope(engine) as session:
-        contract = _visible_contract(session, actor, contract_id)
-        if actor.customer_id is not None and actor.customer_id != contract.customer_id:
-            # a subsidiary calls off its parent's contract, but the parent's orders are not its business
-            raise Problem(403, f"the call-offs of {contract_id} are shown to {contract.customer_id}'s users")
-        return call_offs.call_offs(session, contract_id, status=status, limit=limit)
+    return await run_in_threadpool(contracts.set_item, engine, actor, contract_id, sku, body)
 
 
 @router.get(
@@ -150,6 +73,6 @@ async def list_call_offs(
     actor: CurrentActor,
     engine: EngineDep,
     status: Annotated[Literal["active", "released"] | None, Query(description="only these")] = None,
-    limit: Annotated[int, Query(ge=1, le=call_offs.MAX_LIMIT)] = 100,
+    limit: Annotated[int, Query(ge=1, le=contracts.MAX_CALL_OFFS)] = 100,
 ) -> list[CallOff]:
-    return await run_in_threadpool(_call_offs, engine, actor, contract_id, status, limit)
+    return await run_in_threadpool(contracts.call_offs, engine, actor, contract_id, status, limit)

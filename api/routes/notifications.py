@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from api.deps import EngineDep
 from api.security import CurrentActor
-from notifications.outbox import inbox
+from notifications.service import inbox
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 

@@ -1,3 +1,6 @@
+"""Signed webhooks from delivery units' backends (partners.service): verified before the body is
+read as JSON, each webhook id with one effect."""
+
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -6,9 +9,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import EngineDep, GatewayDep
 from api.problems import Problem
-from models.actors import Actor
-from models.suborders import EventType, PartnerEvent, SubOrderView
-from partners import webhooks
+from models.suborders import EventType, SubOrderView
+from partners import service as partners
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -31,30 +33,21 @@ class WebhookAck(BaseModel):
     responses={401: {"description": "bad signature or stale timestamp"}},
 )
 async def partner_webhook(partner_id: str, request: Request, gateway: GatewayDep, engine: EngineDep) -> WebhookAck:
-    secret = await run_in_threadpool(webhooks.unit_secret, engine, partner_id)
-    if secret is None:
-        raise Problem(404, f"unknown delivery unit {partner_id}", field="partner_id")
+    secret = await run_in_threadpool(partners.webhook_secret, engine, partner_id)
     body = await request.body()
     try:
-        webhooks.verify(secret, body, dict(request.headers))
-    except (webhooks.WebhookVerificationError, ValueError) as exc:
+        partners.verify_webhook(secret, body, dict(request.headers))
+    except (partners.WebhookVerificationError, ValueError) as exc:
         raise Problem(401, f"Webhook signature verification failed: {exc}") from exc
     webhook_id = request.headers["webhook-id"]
-    if await run_in_threadpool(webhooks.already_received, engine, partner_id, webhook_id):
+    if await run_in_threadpool(partners.already_received, engine, partner_id, webhook_id):
         return WebhookAck(status="duplicate")
     try:
         message = PartnerWebhook.model_validate_json(body)
     except ValidationError as exc:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         raise Problem(422, "Invalid webhook body", field=errors[0]["field"], errors=errors) from exc
-    event = PartnerEvent(
-        type=message.type,
-        suborder_id=message.suborder_id,
-        event_id=webhook_id,
-        data=message.data,
-        actor=Actor(id=f"partner:{partner_id}", delivery_unit_id=partner_id),
+    view = await partners.report_from_backend(
+        gateway, engine, partner_id, webhook_id, message.type, message.suborder_id, message.data
     )
-    # the update id makes concurrent deliveries of one webhook a single update in Temporal
-    view = await gateway.report(event, update_id=f"webhook:{partner_id}:{webhook_id}")
-    await run_in_threadpool(webhooks.remember, engine, partner_id, webhook_id, message.suborder_id, message.type)
     return WebhookAck(status="processed", suborder=view)

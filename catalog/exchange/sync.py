@@ -25,17 +25,17 @@ from catalog.versions import diff as version_diff
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersion
 from core.database import session_scope
+from core.errors import Invalid
 from models.catalog_versions import SyncJob, SyncRequest, SyncResult
 
 MIN_INTERVAL = timedelta(minutes=1)
 
 
-class InvalidSchedule(ValueError):
+class InvalidSchedule(Invalid):
     """A sync schedule that cannot work; `field` names the request field at fault."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def check_schedule(request: SyncRequest, every: timedelta) -> None:

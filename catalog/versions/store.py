@@ -20,21 +20,22 @@ from catalog.tables import Item
 from catalog.versions.content import CONTENT_FIELDS, row_content, version_row
 from catalog.versions.tables import CatalogLive, CatalogVersion, CatalogVersionItem
 from core.database import rows_changed, table_of
+from core.errors import Conflict, NotFound
 from models.catalog_versions import VersionInfo, VersionItem, VersionItemPage
 
 BATCH = 500
 
 
-class VersionError(Exception):
-    status = 409
+class VersionError(Conflict):
+    """A refusal about a catalog version (core/errors.py kinds: most are conflicts with its state)."""
 
 
-class VersionNotFound(VersionError):
-    status = 404
+class VersionNotFound(NotFound, VersionError):
+    pass
 
 
 class VersionConflict(VersionError):
-    status = 409
+    pass
 
 
 class StaleDraft(VersionConflict):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from models.actors import Actor
 from models.approvals import ApprovalDecision, ApprovalKind
 from models.orders import OrderLineRequest, OrderStatus
-from notifications.outbox import inbox
+from notifications.service import inbox
 from tests.workflows.helpers import (
     ACME_AT_BUYER,
     APPROVER,

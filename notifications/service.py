@@ -1,3 +1,6 @@
+"""The notifications service: the inbox of reminders, escalations and unit messages, posted by the
+activities (once per key) and read by each role in the portal and the API."""
+
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, select

@@ -1,0 +1,109 @@
+"""The partner service: delivery units and their sub-orders, for the API, the pages, the CLI and
+the activities. A unit's people see and move their unit's sub-orders (the portal); a unit's
+backend reports with signed webhooks, each webhook id with one effect; the seller's staff see all."""
+
+import uuid
+
+from anyio import to_thread
+from sqlalchemy import Engine
+
+from core.errors import Forbidden, NotFound
+from models.actors import Actor, require_role
+from models.suborders import (
+    EventType,
+    PartnerEvent,
+    PortalEvent,
+    SubOrderStatus,
+    SubOrderSummary,
+    SubOrderView,
+)
+from partners import units, webhooks
+from partners.suborder_workflows import SubOrderWorkflows
+
+WebhookVerificationError = webhooks.WebhookVerificationError
+
+
+# --- delivery units ------------------------------------------------------------------------------
+
+unit_names = units.unit_names
+unit_exists = units.unit_exists
+backend_of = units.backend_of
+
+
+# --- sub-orders ----------------------------------------------------------------------------------
+
+
+def unit_scope(actor: Actor) -> str | None:
+    """Whose sub-orders the actor sees: a delivery unit's people their unit's, the seller's staff
+    all (None); nobody else."""
+    if actor.delivery_unit_id is not None:
+        return actor.delivery_unit_id
+    if actor.is_seller_staff:
+        return None
+    raise Forbidden("Sub-orders are for delivery units and the seller's staff")
+
+
+async def list_suborders(
+    workflows: SubOrderWorkflows, actor: Actor, status: SubOrderStatus | None, limit: int
+) -> list[SubOrderSummary]:
+    rows = await workflows.list_suborders(unit_scope(actor), status.value if status else None, limit)
+    return [SubOrderSummary(**row) for row in rows]
+
+
+async def visible_suborder(workflows: SubOrderWorkflows, actor: Actor, suborder_id: str) -> SubOrderView:
+    unit = unit_scope(actor)
+    view = await workflows.suborder(suborder_id)
+    if unit is not None and view.partner_id != unit:
+        raise NotFound(f"sub-order {suborder_id} not found")
+    return view
+
+
+async def report_from_portal(
+    workflows: SubOrderWorkflows, actor: Actor, suborder_id: str, body: PortalEvent, idempotency_key: str | None
+) -> SubOrderView:
+    """A unit's user reports progress; the same Idempotency-Key (a double click) counts once."""
+    require_role(actor, "fulfilment")
+    await visible_suborder(workflows, actor, suborder_id)
+    event_id = f"portal:{idempotency_key or uuid.uuid4().hex}"
+    return await workflows.report(
+        PartnerEvent(type=body.type, suborder_id=suborder_id, event_id=event_id, data=body.data, actor=actor),
+        update_id=event_id,
+    )
+
+
+# --- signed webhooks from a unit's backend -------------------------------------------------------
+
+
+def webhook_secret(engine: Engine, unit_id: str) -> str:
+    """The unit's signing secret; NotFound for an unknown unit."""
+    secret = webhooks.unit_secret(engine, unit_id)
+    if secret is None:
+        raise NotFound(f"unknown delivery unit {unit_id}", field="partner_id")
+    return secret
+
+
+verify_webhook = webhooks.verify
+already_received = webhooks.already_received
+
+
+async def report_from_backend(
+    workflows: SubOrderWorkflows,
+    engine: Engine,
+    unit_id: str,
+    webhook_id: str,
+    event_type: EventType,
+    suborder_id: str,
+    data: dict,
+) -> SubOrderView:
+    """Applies a verified webhook: the update id makes concurrent deliveries of one webhook one
+    update in Temporal, and the receipt makes a later redelivery a duplicate."""
+    event = PartnerEvent(
+        type=event_type,
+        suborder_id=suborder_id,
+        event_id=webhook_id,
+        data=data,
+        actor=Actor(id=f"partner:{unit_id}", delivery_unit_id=unit_id),
+    )
+    view = await workflows.report(event, update_id=f"webhook:{unit_id}:{webhook_id}")
+    await to_thread.run_sync(webhooks.remember, engine, unit_id, webhook_id, suborder_id, event_type)
+    return view
