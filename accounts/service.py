@@ -8,8 +8,10 @@ from sqlmodel import Session, col
 
 from accounts.passwords import hash_password, verify_password
 from accounts.tables import User
-from accounts.tokens import issue_token
+from accounts.tokens import actor_from_token, issue_token
 from core.database import session_scope
+
+__all__ = ["actor_from_token"]  # what a bearer token says, for the API's security
 
 # Spent on unknown e-mails too, so response time does not tell which accounts exist.
 _DUMMY_HASH = hash_password("not-a-real-password")

@@ -1,7 +1,7 @@
 """Bearer tokens (JWT, HS256). The claims carry who the caller is so that requests need no
 user lookup; anything that decides money (order limits) is read fresh from the database."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -13,7 +13,7 @@ ISSUER = "order2cash"
 
 
 def issue_token(user: User, secret: str, ttl: timedelta) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "iss": ISSUER,
         "sub": user.email,

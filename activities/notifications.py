@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import Engine
@@ -49,7 +49,7 @@ class NotificationActivities:
                 "data": sub.model_dump(mode="json", exclude={"timeline"}),
             }
         )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         headers = {
             "content-type": "application/json",
             "webhook-id": message.key,

@@ -6,7 +6,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from accounts.tokens import actor_from_token
+from accounts.service import actor_from_token
 from api.problems import Problem
 from models.actors import Actor, require_role
 

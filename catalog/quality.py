@@ -13,13 +13,14 @@ Design: a version is published for everyone, but for a customer with rules the i
 with a sub-assortment all its items, also those the customer has no price for yet);
 `customercatalog` records which version the customer's view was checked against and how many
 items it withholds. Publishing re-checks every customer with rules; changing a customer's rules
-re-checks that customer, changing a sub-assortment the customers whose view it is. The quality report of any version (a draft before publishing, too) says
-which item fails which rule for which customer.
+re-checks that customer, changing a sub-assortment the customers whose view it is (catalog/view_edits.py).
+The quality report of any version (a draft before publishing, too) says which item fails which rule
+for which customer.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -29,6 +30,7 @@ from catalog import subassortments
 from catalog.versions import store
 from catalog.versions.tables import CatalogVersionItem
 from catalog.view_tables import CustomerCatalog, HiddenItem, QualityRule
+from core.calendar import utc_today
 from core.errors import Invalid
 from customers.tree import subsidiaries
 from models.catalog_versions import (
@@ -78,7 +80,8 @@ def failures(item: CatalogVersionItem, rules: list[QualityRule]) -> list[RuleFai
                 RuleFailure(
                     rule=r.rule,
                     message=(
-                        f"description has {len(item.description or '')} characters, at least {r.params['length']} required"
+                        f"description has {len(item.description or '')} characters, "
+                        f"at least {r.params['length']} required"
                     ),
                 )
             )
@@ -129,7 +132,7 @@ def customer_quality(
     failing_all: dict[str, list[RuleFailure]] = {}
     if not rules:
         return report, failing_all
-    for item in subassortments.scope(session, customer_id, version_id, as_of or date.today(), priced=priced):
+    for item in subassortments.scope(session, customer_id, version_id, as_of or utc_today(), priced=priced):
         report.checked_items += 1
         found = failures(item, rules)
         if not found:
@@ -164,9 +167,9 @@ def apply_customer(session: Session, customer_id: str, version_id: int) -> Custo
             )
         )
     status = session.get(CustomerCatalog, customer_id) or CustomerCatalog(
-        customer_id=customer_id, version_id=version_id, checked_at=datetime.now(timezone.utc)
+        customer_id=customer_id, version_id=version_id, checked_at=datetime.now(UTC)
     )
-    status.version_id, status.hidden_count, status.checked_at = version_id, len(failing), datetime.now(timezone.utc)
+    status.version_id, status.hidden_count, status.checked_at = version_id, len(failing), datetime.now(UTC)
     session.add(status)
     session.flush()
     return CustomerPublication(customer_id=customer_id, version_id=version_id, hidden_count=len(failing))

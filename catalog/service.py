@@ -3,8 +3,6 @@ users read their assortment at their prices, with their rights; the seller's sta
 catalog at list prices; an item's configuration is checked and priced. The catalog managers
 manage what each customer sees (quality rules, sub-assortments)."""
 
-from datetime import date, datetime, timezone
-
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -14,8 +12,10 @@ from catalog.assortment import Entry, entries
 from catalog.configuration import check, configuration_problems
 from catalog.rights import rights_for
 from catalog.tables import Item
+from catalog.view_tables import CustomerCatalog
 from catalog.views import STAFF, customer_catalog, entry_item, seller_catalog, to_catalog_item
 from contracts.in_force import NoValidContract
+from core.calendar import utc_today
 from core.database import session_scope
 from core.errors import Conflict, Forbidden, NotFound
 from models.actors import Actor, require_seller
@@ -40,11 +40,6 @@ def require_manager(actor: Actor) -> None:
     """Catalog management is the seller's catalog managers' (a customer's user given the role by
     mistake manages nothing)."""
     require_seller(actor, MANAGER, "Catalog management is for the seller's catalog managers")
-
-
-def utc_today() -> date:
-    """The day in UTC, the calendar order validation uses (workflow.now() is UTC)."""
-    return datetime.now(timezone.utc).date()
 
 
 def _roles(session: Session, actor: Actor) -> list[str]:
@@ -81,6 +76,7 @@ def catalog_page(
 
 def _customer_entry(session: Session, actor: Actor, sku: str) -> tuple[Entry, pricing.PriceContext]:
     """The item of the caller's assortment, if the caller may see it; else 404."""
+    assert actor.customer_id is not None  # a customer's user
     try:
         ctx = pricing.context(session, actor.customer_id, utc_today())
     except NoValidContract as exc:
@@ -98,8 +94,8 @@ def item(engine: Engine, actor: Actor, sku: str) -> CatalogItem:
         if actor.customer_id is not None:
             entry, ctx = _customer_entry(session, actor, sku)
             return entry_item(entry, ctx.currency)
-        if actor.is_seller_staff and (item := session.get(Item, sku)) is not None and item.active:
-            return to_catalog_item(item, item.list_price, pricing.LIST, decision=STAFF)
+        if actor.is_seller_staff and (found := session.get(Item, sku)) is not None and found.active:
+            return to_catalog_item(found, found.list_price, pricing.LIST, decision=STAFF)
     raise NotFound(f"{sku} is not in your assortment", field="sku")
 
 
@@ -111,23 +107,24 @@ def check_configuration(engine: Engine, actor: Actor, sku: str, body: Configurat
         if actor.customer_id is not None:
             entry, ctx = _customer_entry(session, actor, sku)
             item, currency, decision = entry.item, ctx.currency, entry.decision
+            assert entry.sources is not None  # a customer's entries carry their prices
             quote = pricing.decide(entry.sources, body.quantity)
             minimum = entry.min_quantity
-        elif actor.is_seller_staff and (item := session.get(Item, sku)) is not None and item.active:
-            currency, decision, minimum = item.currency, STAFF, 1
-            quote = pricing.Quote(item.list_price, pricing.LIST)
+        elif actor.is_seller_staff and (found := session.get(Item, sku)) is not None and found.active:
+            item, currency, decision, minimum = found, found.currency, STAFF, 1
+            quote = pricing.Quote(found.list_price, pricing.LIST)
         else:
             raise NotFound(f"{sku} is not in your assortment", field="sku")
     problems, surcharges = check(item, body.configuration)
-    found = [CheckProblem(field=p.field, message=p.message) for p in problems]
+    refused = [CheckProblem(field=p.field, message=p.message) for p in problems]
     if quote is None:
-        found.append(CheckProblem(field="quantity", message=f"{sku} is sold from {minimum} pieces"))
+        refused.append(CheckProblem(field="quantity", message=f"{sku} is sold from {minimum} pieces"))
     # a configuration that cannot be delivered has no price (its base price is still shown)
     unit_price = None if quote is None or problems else pricing.with_surcharges(quote.unit_price, surcharges)
     return ConfigurationCheck(
         sku=sku,
-        valid=not found,
-        problems=found,
+        valid=not refused,
+        problems=refused,
         quantity=body.quantity,
         base_price=None if quote is None else quote.unit_price,
         surcharges=[ConfigSurcharge(when=s.when, amount=s.amount, message=s.message) for s in surcharges],
@@ -181,6 +178,15 @@ def sub_assortment(engine: Engine, actor: Actor, customer_id: str) -> SubAssortm
         return subassortments.own_definition(session, customer_id)
 
 
+def sub_assortment_owner(engine: Engine, actor: Actor, customer_id: str) -> str | None:
+    """Whose sub-assortment the customer sees: its own, its nearest ancestor's, or None (its
+    contract assortment)."""
+    require_manager(actor)
+    with session_scope(engine) as session:
+        found = subassortments.definition(session, customer_id)
+        return None if found is None else found.customer_id
+
+
 def replace_sub_assortment(
     engine: Engine, actor: Actor, customer_id: str, body: SubAssortmentIn | None
 ) -> CustomerPublication | None:
@@ -188,3 +194,14 @@ def replace_sub_assortment(
     require_manager(actor)
     with session_scope(engine, write_lock=True) as session:
         return view_edits.replace_subassortment(session, customer_id, body, actor=actor.id)
+
+
+def quality_status(engine: Engine, actor: Actor, customer_id: str) -> tuple[int, int] | None:
+    """(version, items withheld) of the customer's last quality check; None: never checked."""
+    require_manager(actor)
+    with session_scope(engine) as session:
+        status = session.get(CustomerCatalog, customer_id)
+        return None if status is None else (status.version_id, status.hidden_count)
+
+
+KNOWN_QUALITY_RULES = quality.RULES

@@ -117,7 +117,7 @@ def _value(item: Any, name: str) -> Any:
 
 
 def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
-    if isinstance(a, Decimal) or isinstance(a, int) and not isinstance(a, bool):
+    if isinstance(a, Decimal) or (isinstance(a, int) and not isinstance(a, bool)):
         try:
             return Decimal(a), Decimal(str(b))
         except InvalidOperation:

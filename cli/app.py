@@ -8,6 +8,7 @@ order2cash api | worker # one process of a deployment
 
 import os
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import typer
@@ -94,22 +95,22 @@ def partner_event(
     """Play a delivery unit's backend: send a signed Standard Webhooks event to the API."""
     import json
     import uuid
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import httpx
     from standardwebhooks.webhooks import Webhook
 
     from core.database import make_engine
-    from partners.webhooks import unit_secret
+    from partners import service as partners
 
     s = get_settings()
-    secret = unit_secret(make_engine(s.database_url), unit)
+    secret = partners.unit_secret(make_engine(s.database_url), unit)
     if secret is None:
         raise typer.BadParameter(f"unknown delivery unit {unit}")
     body = json.dumps(
         {"type": f"suborder.{event}", "suborder_id": suborder_id, "data": dict(item.split("=", 1) for item in data)}
     )
-    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
+    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
     headers = {
         "content-type": "application/json",
         "webhook-id": msg_id,

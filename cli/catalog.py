@@ -15,16 +15,16 @@ order2cash catalog sync-schedule supplier-x https://supplier.example/catalog.xml
 
 import asyncio
 import sys
-from typing import cast
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
 from cli import catalog_rules
-from cli.common import ACTOR, console, engine, fail
+from cli.common import ACTOR, cli_actor, console, engine, fail
 from core.settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
@@ -33,11 +33,10 @@ app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
 @app.command("versions")
 def list_versions() -> None:
     """List catalog versions, newest first."""
-    from catalog.versions import store
-    from core.database import session_scope
+    from catalog.versions import service as versions
 
-    with engine() as db, session_scope(db) as session:
-        rows = store.list_versions(session)
+    with engine() as db:
+        rows = versions.list_versions(db, cli_actor())
     table = Table(title="Catalog versions")
     for column in ("id", "status", "items", "activates / published", "source", "note"):
         table.add_column(column)
@@ -60,11 +59,10 @@ def create_draft(
     empty: bool = typer.Option(False, help="start empty instead of from the published version"),
 ) -> None:
     """Create a draft version (a copy of the published one)."""
-    from catalog.versions import store
-    from core.database import session_scope
+    from catalog.versions import service as versions
 
-    with engine() as db, session_scope(db, write_lock=True) as session:
-        version = store.create_draft(session, created_by=ACTOR, note=note, empty=empty)
+    with engine() as db:
+        version = versions.create_draft(db, cli_actor(), note=note, empty=empty)
     console.print(f"draft version {version.id} created")
 
 
@@ -79,9 +77,8 @@ def import_file(
     show_errors: int = typer.Option(20, help="how many item errors to print"),
 ) -> None:
     """Import a file into a draft version, with a progress bar and a per-item error report."""
-    from catalog.exchange import file_import, importing
-    from catalog.versions import store
-    from core.database import session_scope
+    from catalog.exchange import service as exchange
+    from catalog.versions import service as versions
     from models.catalog_versions import ImportFormat, ImportMode
 
     s = get_settings()
@@ -90,10 +87,9 @@ def import_file(
     chosen_format, chosen_mode = cast(ImportFormat | None, format), cast(ImportMode | None, mode)
     with engine() as db:
         if version is None:
-            with session_scope(db, write_lock=True) as session:
-                version = store.create_draft(
-                    session, created_by=ACTOR, source=f"import:{file.name}", note=f"import of {file.name}"
-                ).id
+            version = versions.create_draft(
+                db, cli_actor(), note=f"import of {file.name}", source=f"import:{file.name}"
+            ).id
             console.print(f"new draft version {version}")
         total = file.stat().st_size
         with Progress(
@@ -108,7 +104,7 @@ def import_file(
         ) as progress:
             task = progress.add_task(f"importing {file.name}", total=total, items=0)
             try:
-                report = file_import.import_file(
+                report = exchange.import_path(
                     db,
                     version,
                     file,
@@ -118,9 +114,9 @@ def import_file(
                     default_category=default_category or s.catalog_default_category,
                     progress=lambda pos, items: progress.update(task, completed=pos, items=items),
                 )
-            except importing.ImportRefused as exc:
+            except exchange.ImportRefused as exc:
                 fail(f"not imported: {exc}")
-            except store.VersionError as exc:
+            except versions.VersionError as exc:
                 fail(str(exc))
             progress.update(task, completed=total)
     table = Table(title=f"Import into draft {version} ({report.transaction}, {report.mode})")
@@ -156,14 +152,12 @@ def diff(
     limit: int = typer.Option(50, help="lines per section"),
 ) -> None:
     """What publishing a version would change."""
-    from catalog.versions import diff as version_diff
-    from catalog.versions import store
-    from core.database import session_scope
+    from catalog.versions import service as versions
 
-    with engine() as db, session_scope(db) as session:
+    with engine() as db:
         try:
-            d = version_diff.diff(session, version, base, limit=limit)
-        except store.VersionError as exc:
+            d = versions.diff(db, cli_actor(), version, base, limit=limit)
+        except versions.VersionError as exc:
             fail(str(exc))
     console.print(f"[bold]{d.summary()}[/bold]")
     for item in d.added:
@@ -192,7 +186,7 @@ def publish(
     ),
 ) -> None:
     """Publish a draft now, or at a future time (a CatalogPublication workflow)."""
-    from catalog.versions import store
+    from catalog.versions import service as versions
     from workflows import catalog_starter
 
     async def run(db):
@@ -207,7 +201,7 @@ def publish(
     try:
         with engine() as db:
             result = asyncio.run(run(db))
-    except (store.VersionError, catalog_starter.PublicationUnavailable) as exc:
+    except (versions.VersionError, catalog_starter.PublicationUnavailable) as exc:
         fail(str(exc))
     if result.status == "scheduled":
         console.print(f"version {version} is scheduled for {result.activates_at.isoformat()}")
@@ -225,7 +219,7 @@ def publish(
 @app.command("unpublish")
 def unpublish(version: int = typer.Argument(...)) -> None:
     """Cancel a scheduled publication."""
-    from catalog.versions import store
+    from catalog.versions import service as versions
     from core.temporal_client import connect
     from workflows import catalog_starter
 
@@ -235,7 +229,7 @@ def unpublish(version: int = typer.Argument(...)) -> None:
     try:
         with engine() as db:
             changed = asyncio.run(run(db))
-    except store.VersionError as exc:
+    except versions.VersionError as exc:
         fail(str(exc))
     console.print(f"version {version} is a draft again" if changed else f"version {version} was not scheduled")
 
@@ -243,14 +237,13 @@ def unpublish(version: int = typer.Argument(...)) -> None:
 @app.command("quality")
 def quality_report(version: int = typer.Argument(...), customer: str = typer.Option(None)) -> None:
     """Which item fails which customer's quality rules in a version."""
-    from catalog import quality
-    from catalog.versions import store
-    from core.database import session_scope
+    from catalog import service as catalog
+    from catalog.versions import service as versions
 
-    with engine() as db, session_scope(db) as session:
+    with engine() as db:
         try:
-            report = quality.report(session, version, customer)
-        except store.VersionError as exc:
+            report = catalog.quality_report(db, cli_actor(), version, customer, limit=1000)
+        except versions.VersionError as exc:
             fail(str(exc))
     for c in report.customers:
         console.print(
@@ -267,21 +260,17 @@ def export_catalog(
     format: str = typer.Option("bmecat", help="bmecat | csv"),
 ) -> None:
     """Export a customer's view at its prices (BMEcat 2005 T_NEW_CATALOG or CSV)."""
-    from catalog.exchange import export
-    from core.database import session_scope
+    from catalog.exchange import service as exchange
+    from core.errors import DomainError
 
+    if format not in ("bmecat", "csv"):
+        fail("format is bmecat or csv")
     output = output or Path(f"catalog-{customer}.{'xml' if format == 'bmecat' else 'csv'}")
     try:
-        with engine() as db, session_scope(db) as session:
-            if format == "bmecat":
-                with open(output, "wb") as out:
-                    count = export.export_bmecat(session, customer, out, supplier_name=get_settings().seller_name)
-            elif format == "csv":
-                with open(output, "w", encoding="utf-8", newline="") as out:
-                    count = export.export_csv(session, customer, out)
-            else:
-                fail("format is bmecat or csv")
-    except (export.UnknownCustomer, export.NothingPublished) as exc:
+        with engine() as db, open(output, "wb") as out:
+            count = exchange.write_export(db, customer, format, out, supplier_name=get_settings().seller_name)
+    except DomainError as exc:
+        output.unlink(missing_ok=True)  # no half-written file left behind
         fail(str(exc))
     console.print(f"{count} items written to {output}")
 
@@ -332,7 +321,7 @@ def sync_schedule(
 
     try:
         console.print(asyncio.run(run()))
-    except Exception as exc:  # noqa: BLE001 - report Temporal's refusal plainly
+    except Exception as exc:
         if isinstance(exc, typer.Exit):
             raise
         fail(f"{type(exc).__name__}: {exc}")

@@ -1,6 +1,6 @@
 """`order2cash catalog quality-rules | sub-assortment | changes`: what a customer requires of its
 items, which items it sees, and who changed its commercial terms when; commands of the catalog app
-(catalog_cli.py), kept here for size.
+(cli/catalog.py), kept here for size.
 
     order2cash catalog quality-rules globex [--json]
     order2cash catalog quality-rules globex --file rules.json     # [{"rule": "image"}, ...]; - reads stdin
@@ -14,24 +14,28 @@ version against its quality rules. The JSON is the API's (models/catalog_version
 
     order2cash catalog changes [--customer acme] [--contract ACME-FC-2026] [--kind price_list] [--limit 20]
 
-The audit trail (catalog/audit.py), newest first: contract terms and items, price lists, role
+The audit trail (customers/audit.py), newest first: contract terms and items, price lists, role
 rules and limits, part numbers, special items, quality rules and sub-assortments.
 """
 
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import ACTOR, console, engine, fail
+from cli.common import cli_actor, console, engine, fail
+from models.catalog_changes import Kind as ChangeKind
 from models.catalog_versions import CustomerPublication, FilterRule, QualityRuleIn, SubAssortmentIn
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer()  # merged into the catalog app (cli/catalog.py)
 
@@ -54,24 +58,23 @@ def _read(file: Path) -> str:
 
 
 @contextmanager
-def _customer_session(customer: str, write_lock: bool = False) -> Iterator:
-    """A transaction (`write_lock`: a writer's), once the customer is known to exist."""
-    from core.database import session_scope
-    from customers.tables import Customer
+def _known(customer: str) -> Iterator["Engine"]:
+    """The database, once the customer is known to exist."""
+    from customers import service as customers
 
-    with engine() as db, session_scope(db, write_lock=write_lock) as session:
-        if session.get(Customer, customer) is None:
+    with engine() as db:
+        if not customers.exists(db, customer):
             fail(f"customer: unknown customer {customer}")
-        yield session
+        yield db
 
 
 def _replace(customer: str, replace, value, refused: type[Exception]) -> CustomerPublication | None:
-    """`replace(session, customer, value)` (quality rules, a sub-assortment) by the command line's
-    ACTOR: the customer's view of the published version re-checked, or None; its `refused` error
+    """`replace(engine, actor, customer, value)` (quality rules, a sub-assortment) by the command
+    line: the customer's view of the published version re-checked, or None; its `refused` error
     ends the command."""
     try:
-        with _customer_session(customer, write_lock=True) as session:
-            return replace(session, customer, value, actor=ACTOR)
+        with _known(customer) as db:
+            return replace(db, cli_actor(), customer, value)
     except refused as exc:
         fail(f"rules: {exc}")
 
@@ -102,28 +105,29 @@ def quality_rules(
 
     Replacing re-checks the customer's view of the published version: items that break a rule are
     withheld from it."""
-    from catalog import quality, view_edits
-    from catalog.view_tables import CustomerCatalog
+    from catalog import service as catalog
 
     if file is not None and clear:
         fail("give --file or --clear, not both")
     if file is None and not clear:
-        with _customer_session(customer) as session:
-            current = quality.rule_inputs(session, customer)
-            status = session.get(CustomerCatalog, customer)
+        with _known(customer) as db:
+            current = catalog.quality_rules(db, cli_actor(), customer)
+            status = catalog.quality_status(db, cli_actor(), customer)
         if as_json:
             typer.echo(json.dumps([r.model_dump(mode="json") for r in current], indent=2))
         elif not current:
             console.print(f"{customer} has no quality rules")
         else:
-            table = Table(title=f"Quality rules of {customer}", caption=f"known rules: {', '.join(quality.RULES)}")
+            known = ", ".join(catalog.KNOWN_QUALITY_RULES)
+            table = Table(title=f"Quality rules of {customer}", caption=f"known rules: {known}")
             table.add_column("rule")
             table.add_column("params")
             for r in current:
                 table.add_row(r.rule, json.dumps(r.params) if r.params else "")
             console.print(table)
             if status is not None:
-                console.print(f"{status.hidden_count} items of version {status.version_id} withheld")
+                version, hidden = status
+                console.print(f"{hidden} items of version {version} withheld")
         return
     rules: list[QualityRuleIn] = []
     if file is not None:
@@ -131,7 +135,7 @@ def quality_rules(
             rules = TypeAdapter(list[QualityRuleIn]).validate_json(_read(file))
         except ValidationError as exc:
             fail(*_validation_errors(exc, "rules"))
-    result = _replace(customer, view_edits.set_quality_rules, rules, quality.InvalidRule)
+    result = _replace(customer, catalog.set_quality_rules, rules, catalog.InvalidRule)
     console.print(f"{customer}: " + (", ".join(r.rule for r in rules) if rules else "no quality rules"))
     _rechecked(customer, result)
 
@@ -146,10 +150,8 @@ def _parse_rule(text: str) -> dict:
     field, op, raw = parts[0], parts[1], parts[2] if len(parts) > 2 else None
     value: Any = raw
     if raw is not None:
-        try:
+        with suppress(ValueError):
             value = json.loads(raw)
-        except ValueError:
-            pass
         if op in ("in", "not_in") and not isinstance(value, list):
             value = [v.strip() for v in raw.split(",") if v.strip()]
     return {"field": field, "op": op, "value": value}
@@ -195,21 +197,21 @@ def sub_assortment(
 
     The options given make the new definition (like the API's PUT): categories, SKUs and filter
     rules; with neither categories nor SKUs it includes every item that matches the rules."""
-    from catalog import subassortments, view_edits
+    from catalog import service as catalog
 
     options_given = name is not None or bool(categories) or bool(skus) or bool(rules)
     if sum((options_given, file is not None, clear)) > 1:
         fail("give the definition as options, as --file, or --clear: only one of them")
     if not (options_given or file is not None or clear):
-        with _customer_session(customer) as session:
-            own = subassortments.own_definition(session, customer)
-            inherited = None if own is not None else subassortments.definition(session, customer)
+        with _known(customer) as db:
+            own = catalog.sub_assortment(db, cli_actor(), customer)
+            inherited = None if own is not None else catalog.sub_assortment_owner(db, cli_actor(), customer)
         if as_json:
             typer.echo("null" if own is None else own.model_dump_json(indent=2))
         elif own is not None:
             _print_definition(customer, own)
         elif inherited is not None:
-            console.print(f"{customer} has no sub-assortment of its own; it sees {inherited.customer_id}'s")
+            console.print(f"{customer} has no sub-assortment of its own; it sees {inherited}'s")
         else:
             console.print(f"{customer} has no sub-assortment: its view is its contract assortment")
         return
@@ -228,7 +230,7 @@ def sub_assortment(
             )
         except ValidationError as exc:
             fail(*_validation_errors(exc, ""))
-    result = _replace(customer, view_edits.replace_subassortment, body, subassortments.InvalidDefinition)
+    result = _replace(customer, catalog.replace_sub_assortment, body, catalog.InvalidDefinition)
     if body is None:
         console.print(f"{customer}'s sub-assortment removed")
     else:
@@ -250,14 +252,20 @@ def changes(
     before_id: int = typer.Option(None, min=1, help="only those older than this id (the next page)"),
 ) -> None:
     """Who changed a customer's commercial terms, when, and what: the audit trail, newest first."""
-    from core.database import session_scope
-    from customers import audit
+    from customers import service as customers
 
-    if kind is not None and kind not in audit.KINDS:
-        fail(f"kind: {kind!r} is none of {', '.join(audit.KINDS)}")
-    with engine() as db, session_scope(db) as session:
-        page = audit.changes(
-            session, customer_id=customer, contract_id=contract, kind=kind, limit=limit, before_id=before_id
+    if kind is not None and kind not in customers.CHANGE_KINDS:
+        fail(f"kind: {kind!r} is none of {', '.join(customers.CHANGE_KINDS)}")
+    known_kind = cast("ChangeKind | None", kind)
+    with engine() as db:
+        page = customers.changes(
+            db,
+            cli_actor(),
+            customer_id=customer,
+            contract_id=contract,
+            kind=known_kind,
+            limit=limit,
+            before_id=before_id,
         )
     if not page.changes:
         console.print("no changes recorded")
@@ -274,7 +282,7 @@ def changes(
             escape(c.contract_id or "–"),
             c.kind,
             escape(c.subject or "–"),
-            escape(audit.summary(c.before, c.after)),
+            escape(customers.change_summary(c.before, c.after)),
         )
     console.print(table)
     if page.next_before_id is not None:

@@ -1,14 +1,14 @@
 """`order2cash customers role-rule | role-limit | part-number | special-item` (and their
 remove-... commands): the customer's rules that are set one at a time; commands of the customers
 app (cli/customers.py, which also has `list`, `show` and the price lists, replaced whole), kept
-here for size. The same rules as the API (catalog/customer_rules.py).
+here for size. The same service as the API (customers/service.py).
 """
 
 import typer
 from rich.markup import escape
 
 from cli.common import console, money
-from cli.customers_common import add_removal, parse_input, print_role_limits, print_role_rules, run_edit, run_read
+from cli.customers_common import add_removal, parse_input, print_role_limits, print_role_rules, run
 
 app = typer.Typer()  # merged into the customers app (cli/customers.py)
 
@@ -18,9 +18,9 @@ app = typer.Typer()  # merged into the customers app (cli/customers.py)
 
 def _warn_if_inheriting(customer_id: str) -> None:
     """A customer's first own rule replaces the whole rule set it inherited: say so."""
-    from customers import overview
+    from customers import service as customers
 
-    detail = run_read(overview.customer_detail, customer_id)
+    detail = run(customers.customer_detail, customer_id)
     source = detail.rules.role_rules_from
     if not detail.rules.role_rules and source is not None:
         console.print(
@@ -47,7 +47,7 @@ def role_rule(
     ),
 ) -> None:
     """Add a role rule, or change the one for this role, scope and target."""
-    from customers import rule_edits as rules
+    from customers import service as customers
     from models.customer_rules import RoleRule
 
     rule = parse_input(
@@ -55,8 +55,8 @@ def role_rule(
         {"role": role, "scope": scope, "target": target, "may_see": see, "may_order": see if order is None else order},
     )
     _warn_if_inheriting(customer_id)
-    run_edit(rules.put_role_rule, customer_id, rule)
-    print_role_rules(run_read(rules.role_rules, customer_id))
+    run(customers.put_role_rule, customer_id, rule)
+    print_role_rules(run(customers.role_rules, customer_id))
 
 
 @app.command("remove-role-rule")
@@ -67,10 +67,10 @@ def remove_role_rule(
     target: str = typer.Option("", help="the category or SKU (nothing for all)"),
 ) -> None:
     """Remove one role rule (without rules of its own the customer uses its parent's)."""
-    from customers import rule_edits as rules
+    from customers import service as customers
 
-    run_edit(rules.delete_role_rule, customer_id, role, scope, target)
-    left = run_read(rules.role_rules, customer_id)
+    run(customers.delete_role_rule, customer_id, role, scope, target)
+    left = run(customers.role_rules, customer_id)
     if left:
         print_role_rules(left)
     else:
@@ -85,19 +85,19 @@ def role_limit(
     per_month: str = typer.Option(None, help="net per calendar month (default: no limit)"),
 ) -> None:
     """Set a role's order limits at the customer (in the contract's currency)."""
-    from customers import rule_edits as rules
+    from customers import service as customers
     from models.customer_rules import RoleLimitIn
 
     limits = parse_input(RoleLimitIn, {"order_limit": per_order, "monthly_limit": per_month})
-    run_edit(rules.put_role_limit, customer_id, role, limits)
-    print_role_limits(run_read(rules.role_limits, customer_id))
+    run(customers.put_role_limit, customer_id, role, limits)
+    print_role_limits(run(customers.role_limits, customer_id))
 
 
 add_removal(
     app,
     "remove-role-limit",
     "ROLE",
-    "customers.rule_edits.delete_role_limit",
+    "delete_role_limit",
     "limits of the role {key} at {customer_id} removed",
     "Remove a role's limits at the customer.",
 )
@@ -113,10 +113,10 @@ def part_number(
     number: str = typer.Argument(..., metavar="NUMBER"),
 ) -> None:
     """Set the customer's own number for an item."""
-    from customers import rule_edits as rules
+    from customers import service as customers
     from models.customer_rules import PartNumberIn
 
-    saved = run_edit(rules.put_part_number, customer_id, sku, parse_input(PartNumberIn, {"part_number": number}))
+    saved = run(customers.put_part_number, customer_id, sku, parse_input(PartNumberIn, {"part_number": number}))
     console.print(escape(f"{customer_id}'s part number for {saved.sku} is {saved.part_number}"))
 
 
@@ -124,7 +124,7 @@ add_removal(
     app,
     "remove-part-number",
     "sku",
-    "customers.rule_edits.delete_part_number",
+    "delete_part_number",
     "{customer_id}'s part number for {key} removed",
     "Remove the customer's number for an item (its parent's applies again, if any).",
 )
@@ -137,10 +137,10 @@ def special_item(
     price: str = typer.Option(..., help="the customer's net unit price (wins over the contract)"),
 ) -> None:
     """Add an item to the customer's special assortment, or change its price."""
-    from customers import rule_edits as rules
+    from customers import service as customers
     from models.customer_rules import SpecialItemIn
 
-    saved = run_edit(rules.put_special_item, customer_id, sku, parse_input(SpecialItemIn, {"price": price}))
+    saved = run(customers.put_special_item, customer_id, sku, parse_input(SpecialItemIn, {"price": price}))
     console.print(escape(f"{saved.sku} ({saved.name}) costs {customer_id} {money(saved.price)}"))
 
 
@@ -148,7 +148,7 @@ add_removal(
     app,
     "remove-special-item",
     "sku",
-    "customers.rule_edits.delete_special_item",
+    "delete_special_item",
     "{key} removed from {customer_id}'s special assortment",
     "Remove an item from the customer's special assortment.",
 )

@@ -14,7 +14,7 @@
     order2cash customers special-item acme-at PWR-UPS-AT --price 589.00
     (and remove-role-limit, remove-part-number, remove-special-item)
 
-The same rules as the API (catalog/customer_rules.py, price_lists.py, overview.py): a
+The same service as the API (customers/service.py): a
 price list is replaced whole; `role-rule` adds or changes one rule of the customer's set.
 """
 
@@ -36,8 +36,7 @@ from cli.customers_common import (
     print_role_limits,
     print_role_rules,
     print_special_items,
-    run_edit,
-    run_read,
+    run,
     table,
 )
 
@@ -49,9 +48,9 @@ CSV_COLUMNS = ("sku", "min_quantity", "price")
 @app.command("list")
 def list_customers() -> None:
     """List every customer with its parent."""
-    from customers import overview
+    from customers import service as customers
 
-    rows = run_read(overview.list_customers)
+    rows = run(customers.list_customers)
     table(
         "Customers",
         ("customer", "name", "parent", "country"),
@@ -91,25 +90,9 @@ def _inherited(own: int, source: str | None) -> str:
 @app.command("show")
 def show(customer_id: str = typer.Argument(..., metavar="ID")) -> None:
     """A customer: its tree, the contract in force and its rules (its own, or whose it inherits)."""
-    from customers import overview, price_lists
-    from customers import rule_edits as rules
+    from customers import service as customers
 
-    def gather(session):  # one transaction: the counts and the rows agree
-        return (
-            overview.customer_detail(session, customer_id),
-            *(
-                read(session, customer_id)
-                for read in (
-                    price_lists.price_lists,
-                    rules.role_rules,
-                    rules.role_limits,
-                    rules.part_numbers,
-                    rules.special_items,
-                )
-            ),
-        )
-
-    c, lists, role_rules, limits, numbers, specials = run_read(gather)
+    c, lists, role_rules, limits, numbers, specials = run(customers.customer_with_rules, customer_id)
     r = c.rules
     console.print(_tree(c))
     console.print(escape(f"contract in force: {c.contract_id or 'none'}"))
@@ -180,7 +163,7 @@ def price_list(
     entry: list[str] = typer.Option([], help="an entry SKU:MINQTY:PRICE (repeatable; empty price: list price)"),
 ) -> None:
     """Create or replace a price list with all its entries (from --csv and/or --entry)."""
-    from customers import price_lists
+    from customers import service as customers
     from models.customer_rules import PriceListIn
 
     entries, sources = _csv_entries(csv_file) if csv_file else ([], [])
@@ -191,7 +174,7 @@ def price_list(
         {"name": name, "currency": currency, "valid_from": valid_from, "valid_to": valid_to, "entries": entries},
         sources,
     )
-    saved = run_edit(price_lists.put_price_list, customer_id, price_list_id, body, sources=sources)
+    saved = run(customers.put_price_list, customer_id, price_list_id, body, sources=sources)
     console.print(escape(f"price list {saved.price_list_id} of {customer_id} saved with {len(saved.entries)} entries"))
     print_price_lists([saved])
 
@@ -200,7 +183,7 @@ add_removal(
     app,
     "remove-price-list",
     "LIST_ID",
-    "customers.price_lists.delete_price_list",
+    "delete_price_list",
     "price list {key} of {customer_id} deleted",
     "Delete a price list with its entries.",
 )

@@ -1,16 +1,14 @@
 """What the `order2cash customers` commands share: running a rule function with its errors as
 clear messages naming the argument or option at fault, the removal commands, and how rules print."""
 
-import importlib
 import re
-from functools import partial
 from typing import NoReturn
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import ACTOR, console, engine, fail, money
+from cli.common import cli_actor, console, engine, fail, money
 
 SHOWN = 20  # rows per kind of rule in `show`
 
@@ -42,54 +40,39 @@ def fail_on(message: str, field: str | None = None, sources: list[str] | None = 
     fail(label + message)
 
 
-def _run(fn, *args, sources: list[str] | None = None):
-    """Calls a catalog function with an engine; its errors end the command with a clear message."""
-    from customers import errors
+def run(fn, *args, sources: list[str] | None = None):
+    """`fn(engine, actor, *args)`, a function of the customers service, as the command line's
+    actor (edits are recorded in the audit trail as its); a refusal ends the command with a clear
+    message naming the argument or option at fault."""
+    from core.errors import DomainError
 
     with engine() as db:
         try:
-            return fn(db, *args)
-        except (errors.CustomerNotFound, errors.RuleNotFound) as exc:
-            fail_on(str(exc))
-        except errors.InvalidRule as exc:
+            return fn(db, cli_actor(), *args)
+        except DomainError as exc:
             fail_on(str(exc), exc.field, sources)
 
 
-def run_edit(fn, *args, sources: list[str] | None = None):
-    """`_run` of an edit: the audit trail records it as the command line's ACTOR."""
-    return _run(partial(fn, actor=ACTOR), *args, sources=sources)
-
-
 def parse_input(model, data: dict, sources: list[str] | None = None):
-    from customers import errors, rule_edits
+    from customers import service as customers
 
     try:
-        return rule_edits.parse(model, data)
-    except errors.InvalidRule as exc:
+        return customers.parse(model, data)
+    except customers.InvalidRule as exc:
         fail_on(str(exc), exc.field, sources)
 
 
-def run_read(fn, *args):
-    """`fn(session, *args)` in a read transaction."""
-    from core.database import session_scope
-
-    def read(db):
-        with session_scope(db) as session:
-            return fn(session, *args)
-
-    return _run(read)
-
-
 def add_removal(app: typer.Typer, name: str, key: str, delete: str, done: str, doc: str) -> None:
-    """Registers the command `name ID KEY` on `app` (`doc` its help): `delete`, a catalog function named by
-    its dotted path (imported when the command runs: --help stays fast), removes the row; then the
-    command prints `done` with {customer_id} and {key} filled in."""
-    module, _, function = delete.rpartition(".")
+    """Registers the command `name ID KEY` on `app` (`doc` its help): `delete`, a function of the
+    customers service named by its name (imported when the command runs: --help stays fast),
+    removes the row; then the command prints `done` with {customer_id} and {key} filled in."""
 
     def remove(
         customer_id: str = typer.Argument(..., metavar="ID"), value: str = typer.Argument(..., metavar=key)
     ) -> None:
-        run_edit(getattr(importlib.import_module(module), function), customer_id, value)
+        from customers import service as customers
+
+        run(getattr(customers, delete), customer_id, value)
         console.print(escape(done.format(customer_id=customer_id, key=value)))
 
     remove.__doc__ = doc

@@ -16,7 +16,7 @@ Only lines of contracted items consume; items of a special assortment do not.
 """
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import Engine, func, select, update
@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from catalog.tables import Item
 from contracts.tables import ACTIVE, RELEASED, TOTAL, Contract, ContractConsumption, ContractItem
+from core.calendar import utc_today
 from core.database import rows_changed, session_scope
 from models.contracts import (
     ConsumptionLine,
@@ -184,7 +185,7 @@ def consume(
                 on_exceed=contract.on_exceed,
                 lines=consumed_lines,
             )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         forced = bool(problems)
         total_line = ConsumptionLine(
             sku=TOTAL,
@@ -223,7 +224,7 @@ def release(engine: Engine, order_id: str) -> int:
         released = session.execute(
             update(ContractConsumption)
             .where(col(ContractConsumption.order_id) == order_id, col(ContractConsumption.status) == ACTIVE)
-            .values(status=RELEASED, released_at=datetime.now(timezone.utc))
+            .values(status=RELEASED, released_at=datetime.now(UTC))
         )
         return rows_changed(released)
 
@@ -233,7 +234,7 @@ def usage(session: Session, contract_id: str, as_of: date | None = None) -> Cont
     contract = session.get(Contract, contract_id)
     if contract is None:
         return None
-    as_of = as_of or date.today()
+    as_of = as_of or utc_today()
     tolerance = Decimal(contract.tolerance_percent)
     consumed = _consumed(session, contract_id)
     rows = session.execute(
@@ -305,7 +306,7 @@ def _summary(
 
 def summaries(session: Session, customer_ids: list[str] | None, as_of: date | None = None) -> list[ContractSummary]:
     """The contracts of the given customers (None: all), newest first per customer."""
-    as_of = as_of or date.today()
+    as_of = as_of or utc_today()
     query = select(Contract).order_by(col(Contract.customer_id), col(Contract.valid_from).desc(), col(Contract.id))
     if customer_ids is not None:
         query = query.where(col(Contract.customer_id).in_(customer_ids))

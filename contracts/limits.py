@@ -17,7 +17,7 @@ activities (activities/spending.py). Validation only reads the ledger.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Engine, delete, select
@@ -87,7 +87,7 @@ def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Deci
                 month=month,
                 net=net,
                 currency=currency,
-                recorded_at=datetime.now(timezone.utc),
+                recorded_at=datetime.now(UTC),
             )
         else:
             row.month, row.net, row.currency = month, net, currency

@@ -124,4 +124,3 @@ def release_spend(engine: Engine, user: str, order_id: str) -> None:
 
 def percent(value: Decimal) -> str:
     return consumption.percent(value)
-

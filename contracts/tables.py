@@ -1,9 +1,10 @@
 """Framework contracts (SQLModel tables): the contract with its terms, its items, the consumption
 ledger of its call-offs, and the buyers' monthly spend.
 
-The consumption ledger (contracts/consumption.py writes and reads it) has one row per (contract, order, SKU) that an accepted call-off consumed, plus one row with SKU "*"
-for the order's total over the contracted items. Releasing an order (cancelled, rejected) flips
-its rows to "released": the history stays, only "active" rows count.
+The consumption ledger (contracts/consumption.py writes and reads it) has one row per (contract,
+order, SKU) that an accepted call-off consumed, plus one row with SKU "*" for the order's total
+over the contracted items. Releasing an order (cancelled, rejected) flips its rows to "released":
+the history stays, only "active" rows count.
 """
 
 from datetime import date, datetime

@@ -10,7 +10,7 @@ as stored; dates ISO), or the API's model of a set of rules.
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 from pydantic_core import to_jsonable_python
@@ -67,7 +67,7 @@ def record(
     if before == after:
         return None
     change = CatalogChange(
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
         actor=actor,
         customer_id=customer_id,
         contract_id=contract_id,
@@ -81,7 +81,7 @@ def record(
 
 
 def _out(change: CatalogChange) -> CatalogChangeOut:
-    at = change.at if change.at.tzinfo is not None else change.at.replace(tzinfo=timezone.utc)  # SQLite drops it
+    at = change.at if change.at.tzinfo is not None else change.at.replace(tzinfo=UTC)  # SQLite drops it
     action = "created" if change.before is None else "deleted" if change.after is None else "changed"
     return CatalogChangeOut(
         id=change.id,

@@ -4,7 +4,7 @@ and whose price lists, role rules and role limits apply to it (its own or the ne
 the rule of catalog/customers.py).
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel, col
@@ -57,7 +57,7 @@ def customer_detail(
         raise CustomerNotFound(customer_id)
     chain_ids = [c.id for c in chain]
     try:
-        contract_id = effective_contract(session, customer_id, as_of or datetime.now(timezone.utc).date()).id
+        contract_id = effective_contract(session, customer_id, as_of or datetime.now(UTC).date()).id
     except NoValidContract:
         contract_id = None
     rules = RulesOverview(

@@ -8,7 +8,7 @@ the seller's staff who answer for prices."""
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -20,7 +20,15 @@ from customers.errors import CustomerNotFound, InvalidRule, RuleConflict, RuleNo
 from customers.tables import Customer
 from models.actors import Actor, require_role, require_seller
 from models.catalog_changes import CatalogChangePage, Kind
-from models.customer_rules import CustomerDetail, CustomerSummary
+from models.customer_rules import (
+    CustomerDetail,
+    CustomerSummary,
+    PartNumberOut,
+    PriceListOut,
+    RoleLimitOut,
+    RoleRule,
+    SpecialItemOut,
+)
 
 T = TypeVar("T")
 MANAGER = "catalog_manager"
@@ -103,6 +111,35 @@ def exists(engine: Engine, customer_id: str) -> bool:
         return session.get(Customer, customer_id) is not None
 
 
+class CustomerWithRules(NamedTuple):
+    """A customer and all its own rules, read in one transaction (the counts and the rows agree)."""
+
+    detail: CustomerDetail
+    price_lists: list[PriceListOut]
+    role_rules: list[RoleRule]
+    role_limits: list[RoleLimitOut]
+    part_numbers: list[PartNumberOut]
+    special_items: list[SpecialItemOut]
+
+
+def customer_with_rules(engine: Engine, actor: Actor, customer_id: str) -> CustomerWithRules:
+    """The customer (as `customer_detail`) with its own rules, for the seller's staff."""
+    if not actor.is_seller_staff:
+        raise Forbidden("A customer's rules at once are for the seller's staff")
+
+    def read(session: Session, customer_id: str) -> CustomerWithRules:
+        return CustomerWithRules(
+            overview.customer_detail(session, customer_id),
+            price_lists.price_lists(session, customer_id),
+            rule_edits.role_rules(session, customer_id),
+            rule_edits.role_limits(session, customer_id),
+            rule_edits.part_numbers(session, customer_id),
+            rule_edits.special_items(session, customer_id),
+        )
+
+    return _read(engine, actor, customer_id, read)
+
+
 # --- a customer's own catalog rules ----------------------------------------------------------------
 
 price_lists_of = _reader(price_lists.price_lists)
@@ -128,6 +165,10 @@ parse = rule_edits.parse  # a rule from plain data (the CLI's options), a broken
 
 
 # --- the audit trail of commercial terms -----------------------------------------------------------
+
+
+CHANGE_KINDS = audit.KINDS
+change_summary = audit.summary  # one line saying what an edit changed (before -> after)
 
 
 def may_read_changes(actor: Actor) -> bool:

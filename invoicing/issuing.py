@@ -11,7 +11,7 @@ violation, its transaction rolls back whole, and it runs once more, now seeing t
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -91,7 +91,7 @@ def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
             vat_total=totals.vat,
             gross_total=totals.gross,
             lines=[li.model_dump(mode="json") for li in lines],
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
         session.add(record)
         session.flush()
@@ -158,7 +158,7 @@ def _record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
                     invoice_id=payment.invoice_id,
                     reference=payment.reference,
                     amount=payment.amount,
-                    received_at=datetime.now(timezone.utc),
+                    received_at=datetime.now(UTC),
                     recorded_by=payment.actor.id,
                 )
             )

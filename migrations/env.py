@@ -2,12 +2,12 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-import catalog.tables  # noqa: F401
-import catalog.versions.tables  # noqa: F401
+import catalog.tables
+import catalog.versions.tables
 import catalog.view_tables  # noqa: F401
 import contracts.tables  # noqa: F401
-import customers.audit_tables  # noqa: F401
-import customers.rule_tables  # noqa: F401
+import customers.audit_tables
+import customers.rule_tables
 import customers.tables  # noqa: F401
 import invoicing.tables  # noqa: F401
 import notifications.tables  # noqa: F401
@@ -19,7 +19,9 @@ target_metadata = SQLModel.metadata
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "migrations.upgrade() sets sqlalchemy.url"
+    engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

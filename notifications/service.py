@@ -1,7 +1,7 @@
 """The notifications service: the inbox of reminders, escalations and unit messages, posted by the
 activities (once per key) and read by each role in the portal and the API."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
@@ -18,7 +18,7 @@ def post(engine: Engine, note: Notification) -> bool:
     with session_scope(engine, write_lock=True) as session:
         if session.get(NotificationRow, note.key) is not None:
             return False
-        session.add(NotificationRow(**note.model_dump(), created_at=datetime.now(timezone.utc)))
+        session.add(NotificationRow(**note.model_dump(), created_at=datetime.now(UTC)))
         return True
 
 

@@ -79,9 +79,7 @@ async def visible_order(workflows: OrderWorkflows, actor: Actor, order_id: str) 
 async def approve(workflows: OrderWorkflows, actor: Actor, order_id: str, body: ApprovalBody) -> OrderView:
     """The approver's or expert's decision; the order refuses anyone it does not wait for."""
     await visible_order(workflows, actor, order_id)
-    return await workflows.decide(
-        order_id, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor)
-    )
+    return await workflows.decide(order_id, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor))
 
 
 async def cancel(workflows: OrderWorkflows, actor: Actor, order_id: str, body: CancelBody | None) -> OrderView:
@@ -101,9 +99,7 @@ async def decide_suborder(
 ) -> OrderView:
     """The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit."""
     await visible_order(workflows, actor, order_id)
-    if body.action == "reassign" and not (
-        body.partner_id and await to_thread.run_sync(units.unit_exists, engine, body.partner_id)
-    ):
+    if body.action == "reassign" and not (body.partner_id and await _unit_exists(engine, body.partner_id)):
         raise Invalid("reassign needs the id of an existing delivery unit", field="partner_id")
     return await workflows.decide_suborder(
         order_id,
@@ -111,6 +107,10 @@ async def decide_suborder(
             action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
         ),
     )
+
+
+async def _unit_exists(engine: Engine, unit_id: str) -> bool:
+    return await to_thread.run_sync(units.unit_exists, engine, unit_id)
 
 
 def validate(engine: Engine, request: ValidationRequest) -> ValidatedOrder:

@@ -28,6 +28,7 @@ WebhookVerificationError = webhooks.WebhookVerificationError
 unit_names = units.unit_names
 unit_exists = units.unit_exists
 backend_of = units.backend_of
+unit_secret = webhooks.unit_secret  # the webhook signing secret (the CLI plays a unit's backend)
 
 
 # --- sub-orders ----------------------------------------------------------------------------------

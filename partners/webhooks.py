@@ -1,6 +1,6 @@
 """Inbound partner webhooks: Standard Webhooks signature check and the replay guard."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from core.database import session_scope
 from partners.tables import DeliveryUnit, WebhookReceipt
 
-__all__ = ["WebhookVerificationError", "unit_secret", "verify", "already_received", "remember"]
+__all__ = ["WebhookVerificationError", "already_received", "remember", "unit_secret", "verify"]
 
 
 def unit_secret(engine: Engine, unit_id: str) -> str | None:
@@ -37,7 +37,7 @@ def remember(engine: Engine, unit_id: str, webhook_id: str, suborder_id: str, ev
                     webhook_id=webhook_id,
                     suborder_id=suborder_id,
                     event_type=event_type,
-                    received_at=datetime.now(timezone.utc),
+                    received_at=datetime.now(UTC),
                 )
             )
     except IntegrityError:

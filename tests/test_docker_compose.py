@@ -77,7 +77,7 @@ def depends_on(service: dict) -> dict[str, str]:
     """Normalise `depends_on` (list or long form) to {name: condition}."""
     deps = service.get("depends_on") or {}
     if isinstance(deps, list):
-        return {name: "service_started" for name in deps}
+        return dict.fromkeys(deps, "service_started")
     return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
 
 

@@ -4,8 +4,7 @@ invoice and what has been paid on it."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -74,13 +73,13 @@ class Billing:
         (the last reminder waits without end)."""
         order, invoice = self.order, self.invoice
         assert invoice is not None
-        due = datetime.combine(invoice.due_date + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        due = datetime.combine(invoice.due_date + timedelta(days=1), time.min, tzinfo=UTC)
         paid = lambda: self.paid_total >= invoice.gross_total  # noqa: E731
         wait = due - workflow.now()
         try:
             if wait.total_seconds() > 0:
                 await workflow.wait_condition(paid, timeout=wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         reminders = 0
         while not paid():
@@ -94,7 +93,7 @@ class Billing:
             try:
                 timeout = order.placement.policy.dunning_interval if reminders < MAX_DUNNING_REMINDERS else None
                 await workflow.wait_condition(paid, timeout=timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
         order.finish(OrderStatus.PAID, "system", "order.paid", f"{self.paid_total} {invoice.currency} received")
 

@@ -1,6 +1,5 @@
 """A human wait with a reminder, an escalation and a final timeout."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Literal
@@ -34,7 +33,7 @@ async def wait_escalating(
             try:
                 await workflow.wait_condition(done, timeout=remaining)
                 return True
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if stage is None:
             return done()

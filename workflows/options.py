@@ -11,9 +11,13 @@ RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
 )
 
-DB: dict[str, Any] = dict(
-    start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(days=1), retry_policy=RETRY
-)
-NOTIFY: dict[str, Any] = dict(
-    start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(days=1), retry_policy=RETRY
-)
+DB: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "schedule_to_close_timeout": timedelta(days=1),
+    "retry_policy": RETRY,
+}
+NOTIFY: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "schedule_to_close_timeout": timedelta(days=1),
+    "retry_policy": RETRY,
+}

@@ -5,6 +5,7 @@ decides on the order, e.g. to reassign). Progress is reported to the parent orde
 """
 
 import asyncio
+import functools
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -67,7 +68,7 @@ class SubOrderWorkflow:
         for target, timeout in stages:
             if not await self._reached(target, timeout):
                 await self._escalate(f"{start.partner_id} did not report {target.value} within {timeout}")
-                await workflow.wait_condition(lambda: self._at_least(target))
+                await workflow.wait_condition(functools.partial(self._at_least, target))
             if self.status in CLOSED_SUBORDER:
                 break
 
@@ -85,7 +86,7 @@ class SubOrderWorkflow:
         try:
             await workflow.wait_condition(lambda: self._at_least(target), timeout=timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def _at_least(self, target: SubOrderStatus) -> bool:

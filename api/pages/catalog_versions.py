@@ -4,7 +4,7 @@ gateway as the API does), cancelling a scheduled publication, and publishing a s
 after the refusal said why."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -66,7 +66,7 @@ async def version_page(request: Request, version_id: str, stale: str | None = No
             "stale": stale_draft,
             # "publish anyway" only once a publication was refused for it
             "offer_force": bool(stale) and stale_draft,
-            "default_at": (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%dT00:00"),
+            "default_at": (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT00:00"),
         },
     )
 
@@ -90,10 +90,10 @@ def activation_time(local: str, offset: str) -> datetime:
     sign = -1 if match[1] == "-" else 1
     at = naive.replace(tzinfo=timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3]))))
     try:
-        at.astimezone(timezone.utc)  # in UTC before year 1 or after 9999: no point in time Python can hold
+        at.astimezone(UTC)  # in UTC before year 1 or after 9999: no point in time Python can hold
     except OverflowError:
         raise Problem(422, f"activates_at: {local} {offset} is out of range", field="activates_at") from None
-    if at <= datetime.now(timezone.utc):
+    if at <= datetime.now(UTC):
         raise Problem(422, f"activates_at: {when(at)} is not in the future: use “Publish now”", field="activates_at")
     return at
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ def when(value: Any, seconds: bool = False) -> str:
         return "-"
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
     if isinstance(value, date):
         return value.isoformat()
@@ -175,8 +175,8 @@ def page(back: str | None = None):
             if actor is None:
                 if request.method != "GET":
                     return redirect("/login")
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                response = redirect(f"/login?next={quote(target, safe='')}")
+                here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                response = redirect(f"/login?next={quote(here, safe='')}")
                 response.delete_cookie(COOKIE, path="/")
                 return response
             request.state.actor = actor

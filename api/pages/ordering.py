@@ -1,15 +1,18 @@
 """Ordering: the catalog page with its order form, the orders list, the order page and the forms
 on it (approval, cancellation, decision on a rejected sub-order)."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from api import deps
+from api import deps, problems
 from api.pages.common import form_token, page, redirect, render, status_filter, validation_message
 from api.problems import Problem
 from catalog import service as catalog
+from core.errors import DomainError
 from models.actors import Actor
 from models.approvals import ApprovalKind
 from models.orders import (
@@ -123,12 +126,12 @@ async def place_order(request: Request) -> Response:
         if k.startswith(("qty:", "cfg:")) or k in ("customer_reference", "delivery_address")
     }
     token = str(form.get("form_token", "")) or form_token()
-    filters = {"q": str(form.get("q", "")), "category": str(form.get("category", ""))}
+    filters: dict[str, Any] = {"q": str(form.get("q", "")), "category": str(form.get("category", ""))}
     try:
         lines = _lines_from_form(form)
-        problems = await run_in_threadpool(catalog.order_configuration_problems, deps.engine(request), lines)
-        if problems:
-            raise Problem(422, "; ".join(problems), field="configuration")
+        wrong = await run_in_threadpool(catalog.order_configuration_problems, deps.engine(request), lines)
+        if wrong:
+            raise Problem(422, "; ".join(wrong), field="configuration")
         body = OrderCreate(
             lines=lines,
             customer_reference=str(form.get("customer_reference", "")).strip() or None,
@@ -139,8 +142,9 @@ async def place_order(request: Request) -> Response:
         return await _catalog_page(request, **filters, values=values, error=detail, token=token, status=422)
     try:
         accepted = await orders.place(deps.gateway(request), deps.settings(request), actor, body, token)
-    except Problem as exc:  # e.g. this form was already used for a different order: a fresh form
-        return await _catalog_page(request, **filters, values=values, error=exc.detail, status=exc.status)
+    except (Problem, DomainError) as exc:  # e.g. this form was already used for a different order: a fresh form
+        problem = problems.from_domain(exc) if isinstance(exc, DomainError) else exc
+        return await _catalog_page(request, **filters, values=values, error=problem.detail, status=problem.status)
     return redirect(f"/orders/{accepted.order_id}", ("ok", f"Order {accepted.order_id} placed."))
 
 

@@ -22,15 +22,15 @@ from catalog.exchange.importing import ImportRefused
 
 PROLOG_LIMIT = 64 * 1024
 # The parser options that make iterparse safe on untrusted input (see the module doc).
-SAFE_OPTIONS: dict[str, Any] = dict(
-    resolve_entities=False,
-    load_dtd=False,
-    dtd_validation=False,
-    no_network=True,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
+SAFE_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 _NAME = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 

@@ -9,7 +9,7 @@ Import columns (header row required, names case-insensitive, `,` or `;` separate
 | `name`, `description`, `category`, `unit` (UN/ECE rec. 20, e.g. C62) | texts |
 | `list_price` (or `price`), `currency`, `vat_rate` (0.19 or 19) | money; a decimal comma is accepted |
 | `delivery_unit_id`, `expert_review` (true/false) | fulfilment |
-| `eclass`, `unspsc`, `image_url`, `manufacturer`, `manufacturer_part_number`, `delivery_days`, `ean` | quality attributes |
+| `eclass`, `unspsc`, `image_url`, `manufacturer`, `manufacturer_part_number`, `delivery_days`, `ean` | quality |
 
 An empty cell keeps the draft's value (a new item needs `name` and `list_price`). mode=full: the
 draft afterwards has exactly the file's items; mode=delta: only the rows of the file change.
@@ -86,7 +86,7 @@ def read_into(importer: DraftImporter, source: io.RawIOBase, mode: ImportMode) -
                 record.errors.append((None, f"the row has {len(row)} cells, the header {len(header)}"))
                 importer.add(record)
                 continue
-            for name, cell in zip(header, row):
+            for name, cell in zip(header, row, strict=False):
                 value = cell.strip()
                 if name == "sku":
                     record.sku = value or None

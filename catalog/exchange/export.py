@@ -16,6 +16,7 @@ from catalog import subassortments
 from catalog.exchange import bmecat_writer, csv_format
 from catalog.versions import store
 from catalog.versions.content import ATTRIBUTE_KEYS
+from core.calendar import utc_today
 from customers.tables import Customer
 
 
@@ -46,7 +47,7 @@ def export_bmecat(
     session: Session, customer_id: str, out: IO[bytes], *, as_of: date | None = None, supplier_name: str = "order2cash"
 ) -> int:
     """Writes the customer's view as BMEcat; returns the number of products."""
-    as_of = as_of or date.today()
+    as_of = as_of or utc_today()
     customer, live = _version(session, customer_id)
     view = list(subassortments.view(session, customer_id, as_of))
     categories = sorted({e.item.category for e in view})
@@ -85,7 +86,7 @@ def export_bmecat(
 
 def export_csv(session: Session, customer_id: str, out: IO[str], *, as_of: date | None = None) -> int:
     """Writes the customer's view as CSV; returns the number of rows."""
-    as_of = as_of or date.today()
+    as_of = as_of or utc_today()
     _version(session, customer_id)
     view = list(subassortments.view(session, customer_id, as_of))
 

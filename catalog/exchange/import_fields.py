@@ -14,8 +14,39 @@ from typing import Any
 
 # UN/ECE Recommendation 20 unit codes an item may be ordered in (all valid in BMEcat 2005).
 KNOWN_UNITS = frozenset(
-    "C62 EA MTR CMT MMT KGM GRM TNE LTR MLT MTK MTQ PR SET BX PK PA CT RO DZN HUR MIN DAY WEE MON ANN "
-    "KWH LS NAR NPR ZP".split()
+    [
+        "C62",
+        "EA",
+        "MTR",
+        "CMT",
+        "MMT",
+        "KGM",
+        "GRM",
+        "TNE",
+        "LTR",
+        "MLT",
+        "MTK",
+        "MTQ",
+        "PR",
+        "SET",
+        "BX",
+        "PK",
+        "PA",
+        "CT",
+        "RO",
+        "DZN",
+        "HUR",
+        "MIN",
+        "DAY",
+        "WEE",
+        "MON",
+        "ANN",
+        "KWH",
+        "LS",
+        "NAR",
+        "NPR",
+        "ZP",
+    ]
 )
 ECLASS = re.compile(r"^\d{2}-?\d{2}-?\d{2}-?\d{2}$")
 UNSPSC = re.compile(r"^\d{8}$")

@@ -68,11 +68,11 @@ def _content_select(session, names: list[str]) -> tuple[list, Callable[[Any], di
     no json.loads (what SQLAlchemy's JSON type would do for each)."""
     t = table_of(CatalogVersionItem)
     if session.connection().dialect.name != "sqlite":
-        return [t.c[n] for n in names], lambda values: dict(zip(names, values))
+        return [t.c[n] for n in names], lambda values: dict(zip(names, values, strict=False))
     json_at = [i for i, n in enumerate(names) if n in _JSON_COLUMNS]
 
     def as_dict(values) -> dict[str, Any]:
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=False))
         for i in json_at:
             raw = values[i]
             row[names[i]] = {} if raw == "{}" else [] if raw == "[]" else None if raw is None else json.loads(raw)

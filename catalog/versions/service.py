@@ -28,11 +28,15 @@ def list_versions(engine: Engine, actor: Actor) -> list[VersionInfo]:
         return store.list_versions(session)
 
 
-def create_draft(engine: Engine, actor: Actor, note: str = "", empty: bool = False) -> VersionInfo:
-    """A new draft: a copy of the published version (or empty)."""
+def create_draft(
+    engine: Engine, actor: Actor, note: str = "", empty: bool = False, source: str = "manual"
+) -> VersionInfo:
+    """A new draft: a copy of the published version (or empty); `source` says where its content
+    comes from (manual, import:FILE)."""
     require_catalog_manager(actor)
     with session_scope(engine, write_lock=True) as session:
-        return store.info(session, store.create_draft(session, created_by=actor.id, note=note, empty=empty))
+        draft = store.create_draft(session, created_by=actor.id, note=note, empty=empty, source=source)
+        return store.info(session, draft)
 
 
 def version(engine: Engine, actor: Actor, version_id: int) -> VersionInfo:

@@ -11,7 +11,7 @@ content hash: catalog/version_content.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlmodel import Session, col
@@ -43,7 +43,7 @@ class StaleDraft(VersionConflict):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- a draft's import claim (catalog/versions/draft_lock.py takes and releases it) ---------------
@@ -56,7 +56,7 @@ class ImportBusy(VersionConflict):
 
 
 def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
 def running(version: CatalogVersion, now: datetime | None = None) -> bool:

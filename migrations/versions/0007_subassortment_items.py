@@ -33,7 +33,7 @@ def _columns(with_attributes: bool) -> list:
         sa.column("vat_rate", ExactDecimal(7, 4)),
         sa.column("expert_review", sa.Boolean()),
     ]
-    return columns + [sa.column("attributes", sa.JSON())] if with_attributes else columns
+    return [*columns, sa.column("attributes", sa.JSON())] if with_attributes else columns
 
 
 def _fill(connection) -> None:

@@ -4,7 +4,7 @@ set up data directly in the API's database (import them into the test module).""
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
 
@@ -21,7 +21,7 @@ def signed(
 ) -> tuple[bytes, dict[str, str]]:
     payload = json.dumps(body)
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     signature = Webhook(secret or SECRETS[unit]).sign(webhook_id, at, payload)
     return payload.encode(), {
         "webhook-id": webhook_id,

@@ -27,7 +27,7 @@ async def test_order_over_the_limit_waits_for_the_customers_approver(http, login
     )
     assert r.status_code == 200, r.text
     doc = await order_until(http, buyer, order_id, lambda d: d["status"] == "IN_FULFILLMENT")
-    approval = [e for e in doc["timeline"] if e["event"] == "approval.approve"][0]
+    approval = next(e for e in doc["timeline"] if e["event"] == "approval.approve")
     assert approval["actor"] == "approver@acme.example" and approval["detail"] == "budget ok"
     # once decided, a second decision is a conflict
     r = await http.post(f"/api/v1/orders/{order_id}/approval", json={"decision": "reject"}, headers=approver)

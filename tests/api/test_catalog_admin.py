@@ -7,7 +7,7 @@ import functools
 import http.server
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ async def test_import_edit_diff_publish_and_export(http, login, dev_env, api_set
     assert r.status_code == 200 and r.json()["customers"][0]["customer_id"] == "globex"
 
     # scheduled for tomorrow (a CatalogPublication workflow), then unpublished again
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     r = await http.post(f"/api/v1/catalog/versions/{version}/publish", json={"activates_at": tomorrow}, headers=manager)
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "scheduled"

@@ -1,7 +1,7 @@
 """Duplicates have one effect; bad signatures and other tenants get nothing."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.api.flows import CABLES, SWITCH, order_until, place, signed, webhook
 
@@ -32,7 +32,7 @@ async def test_bad_signature_and_stale_timestamp_are_401(http, login):
     body, headers = signed("central-warehouse", event, secret="whsec_" + "A" * 32)
     r = await http.post("/api/v1/webhooks/partners/central-warehouse", content=body, headers=headers)
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
-    body, headers = signed("central-warehouse", event, at=datetime.now(timezone.utc) - timedelta(minutes=30))
+    body, headers = signed("central-warehouse", event, at=datetime.now(UTC) - timedelta(minutes=30))
     r = await http.post("/api/v1/webhooks/partners/central-warehouse", content=body, headers=headers)
     assert r.status_code == 401
     body, headers = signed("central-warehouse", event)

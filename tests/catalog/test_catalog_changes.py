@@ -329,7 +329,7 @@ def test_newest_first_a_page_at_a_time(db):
 def test_two_first_puts_of_one_contract_item_at_once_both_land_and_record_in_order(db, monkeypatch):
     # set_item did not lock the contract: on PostgreSQL both saw no item and both inserted it, the
     # later commit failing with a unique violation (a 500)
-    customer, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
+    _customer, contract = add_customer(db, contract=CONTRACT, prices={"CBL-CAT6-5M": "4.00"})
     recording, release = pause_first_record(monkeypatch)  # the first edit waits with its transaction open
     errors: list[Exception] = []
 

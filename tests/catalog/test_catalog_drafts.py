@@ -25,7 +25,7 @@ from tests.dbs import BACKENDS, PG_HOST, _admin_connection, database_fixture
 db = database_fixture(scope="module")  # this module publishes: its own databases
 
 DATA = Path(__file__).parent / "data"
-OPTIONS = dict(default_delivery_unit="central-warehouse", default_category="misc")
+OPTIONS = {"default_delivery_unit": "central-warehouse", "default_category": "misc"}
 
 
 def new_draft(engine, *, empty: bool = False) -> int:
@@ -147,12 +147,10 @@ def test_an_import_whose_claim_went_stale_does_not_write_into_the_version_publis
 def test_removing_an_item_or_discarding_the_draft_waits_for_the_import(db):
     version = new_draft(db)
     draft_lock.claim(db, version, "running-import")
-    with pytest.raises(store.ImportBusy):
-        with session_scope(db, write_lock=True) as session:
-            store.delete_draft_item(session, version, "CBL-CAT6-5M")
-    with pytest.raises(store.ImportBusy):
-        with session_scope(db, write_lock=True) as session:
-            store.discard_draft(session, version)
+    with pytest.raises(store.ImportBusy), session_scope(db, write_lock=True) as session:
+        store.delete_draft_item(session, version, "CBL-CAT6-5M")
+    with pytest.raises(store.ImportBusy), session_scope(db, write_lock=True) as session:
+        store.discard_draft(session, version)
     draft_lock.release(db, version, "running-import")
     with session_scope(db, write_lock=True) as session:
         assert store.delete_draft_item(session, version, "CBL-CAT6-5M")

@@ -6,6 +6,7 @@ import io
 import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from lxml import etree
@@ -23,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 SHARED_SAMPLE = (
     Path(__file__).parents[2].parent / "shared" / "validators" / "bmecat" / "samples" / "bmecat-sample-udx.xml"
 )
-OPTIONS = dict(default_delivery_unit="central-warehouse", default_category="misc")
+OPTIONS = {"default_delivery_unit": "central-warehouse", "default_category": "misc"}
 
 
 def new_draft(engine, *, empty: bool = False) -> int:
@@ -166,9 +167,9 @@ def test_csv_delete_rows_full_mode_and_a_bad_header(db):
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         _Recorder.requests.append(self.path)
         self.send_response(200)
         self.end_headers()

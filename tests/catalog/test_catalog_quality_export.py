@@ -18,6 +18,7 @@ from catalog.exchange import export, file_import
 from catalog.versions import publishing, store
 from catalog.versions.tables import CatalogVersion, CatalogVersionItem
 from catalog.view_tables import CustomerCatalog
+from core.calendar import utc_today
 from core.database import session_scope
 from demo.catalog_versions import NEW_ITEM
 from models.catalog_versions import FilterRule, QualityRuleIn, SubAssortmentIn
@@ -155,7 +156,7 @@ def test_sub_assortments_by_category_item_list_and_rules(db):
 
     def view(customer: str) -> dict[str, tuple]:
         with session_scope(db) as session:
-            return {e.item.sku: (e.price, e.price_source) for e in subassortments.view(session, customer, date.today())}
+            return {e.item.sku: (e.price, e.price_source) for e in subassortments.view(session, customer, utc_today())}
 
     with session_scope(db, write_lock=True) as session:
         subassortments.set_definition(session, parent, SubAssortmentIn(categories=["network"], skus=["CBL-CAT6-5M"]))

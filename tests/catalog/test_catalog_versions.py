@@ -1,7 +1,7 @@
 """Catalog versions: the demo versions, diffs, publishing into the live catalog (now and
 scheduled), and older versions staying readable. On SQLite and PostgreSQL."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -159,9 +159,8 @@ def test_only_drafts_are_published_and_changed(db):
         live = store.live_version(session)
     with pytest.raises(store.VersionConflict, match="is published"):
         publish(db, live)
-    with session_scope(db, write_lock=True) as session:
-        with pytest.raises(store.VersionConflict, match="only drafts"):
-            store.delete_draft_item(session, live, "SW-24-PRO")
+    with session_scope(db, write_lock=True) as session, pytest.raises(store.VersionConflict, match="only drafts"):
+        store.delete_draft_item(session, live, "SW-24-PRO")
     with pytest.raises(store.VersionNotFound):
         publish(db, 999999)
     with session_scope(db, write_lock=True) as session:
@@ -176,7 +175,7 @@ def test_only_drafts_are_published_and_changed(db):
 
 
 def test_a_publication_can_be_scheduled_and_cancelled(db):
-    later = datetime.now(timezone.utc) + timedelta(days=3)
+    later = datetime.now(UTC) + timedelta(days=3)
     version = draft(db, changes={"CBL-CAT6-5M": {"list_price": Decimal("6.66")}})
     result = publish(db, version, activates_at=later)
     assert (result.status, result.activates_at) == ("scheduled", later)
@@ -203,11 +202,13 @@ def test_a_publication_can_be_scheduled_and_cancelled(db):
         assert result.status == "published"
         assert version_publishing.activate_scheduled(session, version, later) is None  # a retry does nothing twice
     assert item(db, "CBL-CAT6-5M").list_price == Decimal("6.66")
-    with pytest.raises(store.VersionConflict, match="no longer be unpublished"):
-        with session_scope(db, write_lock=True) as session:
-            version_publishing.unschedule(session, version)
+    with (
+        pytest.raises(store.VersionConflict, match="no longer be unpublished"),
+        session_scope(db, write_lock=True) as session,
+    ):
+        version_publishing.unschedule(session, version)
     with pytest.raises(ValueError, match="time zone"):
-        publish(db, other, activates_at=datetime(2030, 1, 1))
+        publish(db, other, activates_at=datetime(2030, 1, 1))  # noqa: DTZ001 - without a zone on purpose
 
 
 def test_content_hashes_ignore_representation():

@@ -106,10 +106,10 @@ def test_seeded_prices_are_exact(db):
 
 def test_the_database_rounds_money_commercially(db):
     """Half-up like models.money, not the banker's rounding Decimal defaults to."""
-    from contracts.tables import ContractItem as CI
+    from contracts.tables import ContractItem
 
     with session_scope(db) as session:
-        session.merge(CI(contract_id="ACME-FC-2026", sku="PWR-UPS-AT", price=Decimal("0.125")))
+        session.merge(ContractItem(contract_id="ACME-FC-2026", sku="PWR-UPS-AT", price=Decimal("0.125")))
     with session_scope(db) as session:
-        assert session.get(CI, ("ACME-FC-2026", "PWR-UPS-AT")).price == Decimal("0.13")
-        session.delete(session.get(CI, ("ACME-FC-2026", "PWR-UPS-AT")))
+        assert session.get(ContractItem, ("ACME-FC-2026", "PWR-UPS-AT")).price == Decimal("0.13")
+        session.delete(session.get(ContractItem, ("ACME-FC-2026", "PWR-UPS-AT")))

@@ -144,9 +144,8 @@ def test_renewed_contract_replaces_the_expired_one(db):
 def test_subsidiary_of_a_customer_with_an_expired_contract_is_told_which_contract(db):
     parent, contract_id = add_customer(db, contract=(date(2020, 1, 1), date(2020, 12, 31)))
     child, _ = add_customer(db, parent_id=parent)
-    with session_scope(db) as session:
-        with pytest.raises(NoValidContract, match=contract_id):
-            effective_contract(session, child, TODAY)
+    with session_scope(db) as session, pytest.raises(NoValidContract, match=contract_id):
+        effective_contract(session, child, TODAY)
 
 
 def test_order_limit_is_on_the_net_total(db):
@@ -200,13 +199,12 @@ def test_validation_totals_are_sums_of_rounded_lines(db):
 
 
 def test_configuration_problems_reject_the_order_with_the_line(db):
-    with session_scope(db) as session:
-        with pytest.raises(OrderRejected) as rejected:
-            validate_order(
-                session,
-                order(BUYERS["acme"], ("CBL-CAT6-5M", 1), ("SW-24-PRO", 1, {"hw_version": "A1", "sw_version": "8.0"})),
-                TODAY,
-            )
+    with session_scope(db) as session, pytest.raises(OrderRejected) as rejected:
+        validate_order(
+            session,
+            order(BUYERS["acme"], ("CBL-CAT6-5M", 1), ("SW-24-PRO", 1, {"hw_version": "A1", "sw_version": "8.0"})),
+            TODAY,
+        )
     assert rejected.value.field == "lines[1].configuration"
     assert rejected.value.reason == (
         "SW-24-PRO cannot be delivered as configured: hardware version A1 does not support software version 8.0"

@@ -202,11 +202,8 @@ def test_demo_technician_sees_services_but_orders_only_the_rest(db):
 
 def test_rejections_name_the_line(db):
     tech = Actor(id="tech@acme.example", roles=["buyer", "technician"], customer_id="acme")
-    with session_scope(db) as session:
-        with pytest.raises(OrderRejected) as rejected:
-            validate_order(
-                session, order(tech, ("CBL-CAT6-5M", 1), ("CBL-CAT6-5M", 2), ("SVC-INSTALL-ONSITE", 1)), TODAY
-            )
+    with session_scope(db) as session, pytest.raises(OrderRejected) as rejected:
+        validate_order(session, order(tech, ("CBL-CAT6-5M", 1), ("CBL-CAT6-5M", 2), ("SVC-INSTALL-ONSITE", 1)), TODAY)
     assert rejected.value.field == "lines[2].sku"
 
 

@@ -23,6 +23,7 @@ from catalog.versions import content, publishing, store
 from catalog.versions.tables import CatalogVersionItem
 from catalog.view_tables import SubAssortmentItem
 from catalog.views import customer_catalog
+from core.calendar import utc_today
 from core.database import make_engine, session_scope
 from core.errors import NotFound
 from customers.rule_tables import SpecialItem
@@ -37,7 +38,7 @@ from tests.dbs import database_fixture
 
 db = database_fixture(scope="module")  # this module publishes: its own databases
 
-TODAY = date.today()  # the catalog API and the export use the current day
+TODAY = utc_today()  # the catalog API and the export use the current day
 IN_FORCE = (date(2025, 1, 1), date(2030, 12, 31))
 TOOLS, OTHER = "sv-tools", "sv-other"
 SWITCH_CONFIG = {"hw_version": "B2", "sw_version": "7.2"}

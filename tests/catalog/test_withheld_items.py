@@ -28,7 +28,7 @@ def test_withheld_item_leaves_the_customers_view_and_validation(db):
     try:
         with session_scope(db) as session:
             contract = effective_contract(session, "acme", TODAY)
-            page, total = assortment.search(session, "acme", contract, q=None, category=None, limit=50, offset=0)
+            page, _total = assortment.search(session, "acme", contract, q=None, category=None, limit=50, offset=0)
             assert "CBL-CAT6-5M" not in [e.item.sku for e in page]
             assert "CBL-CAT6-5M" not in assortment.entries(session, "acme", contract, ["CBL-CAT6-5M"])
             with pytest.raises(OrderRejected) as rejected:

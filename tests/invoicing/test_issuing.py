@@ -131,12 +131,13 @@ def test_due_date_is_issue_date_plus_payment_terms(db):
 
 def test_a_payment_is_booked_once_per_reference(db):
     invoice = issue_invoice(db, request(new_seller()))
-    pay = lambda amount, ref: record_payment(
-        db,
-        PaymentIn(  # noqa: E731
-            invoice_id=invoice.invoice_id, amount=Decimal(amount), reference=ref, actor=FINANCE
-        ),
-    )
+
+    def pay(amount, ref):
+        return record_payment(
+            db,
+            PaymentIn(invoice_id=invoice.invoice_id, amount=Decimal(amount), reference=ref, actor=FINANCE),
+        )
+
     first = pay("1000.00", "BANK-1")
     assert first.added and first.paid_total == Decimal("1000.00")
     again = pay("1000.00", "BANK-1")

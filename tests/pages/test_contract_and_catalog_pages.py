@@ -6,7 +6,7 @@ terms back as they were."""
 
 import html as html_lib
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -197,7 +197,7 @@ async def test_publishing_at_a_date_in_the_users_zone_and_unpublishing(own_draft
 
     local = datetime.now(timezone(timedelta(hours=2))).replace(second=0, microsecond=0) + timedelta(days=2)
     page = await publish_at(local.strftime("%Y-%m-%dT%H:%M"), "+02:00")
-    in_utc = local.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    in_utc = local.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     assert flash(page) == f"Version {version_id} will be published at {in_utc}."
     assert 'id="version-status"><span class="badge status-scheduled">scheduled' in page
     assert 'id="activates-at">' + in_utc in page and "Unpublish" in page
@@ -275,7 +275,7 @@ async def test_an_offset_with_minutes_counts(own_draft):
     version_id = await create()
     url = f"/catalog/versions/{version_id}"
     csrf = hidden((await manager.get(url)).text, "csrf")
-    year = datetime.now(timezone.utc).year + 2
+    year = datetime.now(UTC).year + 2
     r = await manager.post(
         f"{url}/publish", data={"csrf": csrf, "when": "at", "activates_at": f"{year}-01-15T10:00", "tz": "-03:30"}
     )

@@ -223,7 +223,7 @@ async def test_partner_portal_reports_progress_once_per_click(signed_in, http, l
 
     partner = await signed_in("ops@netpartner.example")
     listing = await page_until(partner, "/suborders", sid)
-    assert 'data-order="%s"' % order_id in listing
+    assert f'data-order="{order_id}"' in listing
     page = await partner.get(f"/suborders/{sid}")
     assert page.status_code == 200 and "Network switch 24 port Pro" in page.text
     token, csrf = hidden(page.text, "form_token"), hidden(page.text, "csrf")

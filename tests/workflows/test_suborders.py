@@ -179,7 +179,7 @@ async def test_expert_resends_a_rejected_suborder_to_the_same_unit(client, task_
 
 
 async def test_expert_reassigns_a_rejected_suborder_to_another_unit(client, task_queue):
-    handle, sid = await rejected_switch(client, task_queue)
+    handle, _sid = await rejected_switch(client, task_queue)
     await refused(
         handle.execute_update(OrderWorkflow.decide_suborder, SubOrderDecision(action="reassign", actor=EXPERT)),
         "Invalid",
@@ -202,7 +202,7 @@ async def test_expert_reassigns_a_rejected_suborder_to_another_unit(client, task
 
 
 async def test_expert_drops_the_rejected_lines_and_the_invoice_covers_the_rest(client, task_queue, engine):
-    handle, sid = await rejected_switch(client, task_queue)
+    handle, _sid = await rejected_switch(client, task_queue)
     await handle.execute_update(
         OrderWorkflow.decide_suborder, SubOrderDecision(action="drop", comment="customer agreed", actor=EXPERT)
     )
@@ -262,7 +262,7 @@ async def test_expert_cancels_the_order_and_open_suborders_are_cancelled(client,
 
 
 async def test_no_expert_decision_in_time_rejects_the_order(client, task_queue, time_env):
-    handle, sid = await rejected_switch(client, task_queue)
+    handle, _sid = await rejected_switch(client, task_queue)
     await time_env.sleep(timedelta(days=1, hours=1))  # POLICY: the approval timeout is 1 day
     await wait_for(handle, lambda v: v.status == OrderStatus.REJECTED)
     result = await handle.result()
@@ -281,7 +281,7 @@ async def test_decide_approve_resends_a_rejected_suborder(client, task_queue):
 
 
 async def test_decide_reject_rejects_the_order(client, task_queue):
-    handle, sid = await rejected_switch(client, task_queue)
+    handle, _sid = await rejected_switch(client, task_queue)
     await handle.execute_update(OrderWorkflow.decide, ApprovalDecision(decision="reject", comment="no", actor=EXPERT))
     result = await handle.result()
     assert result.status == OrderStatus.REJECTED
