@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run lint format test test-fast bench bench-catalog bench-import chromium clean
+.PHONY: install run lint format test test-postgresql test-fast bench bench-catalog bench-import chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# every test on SQLite (the tests of the database layer on PostgreSQL too), then the running
+# system's tests (API, pages, workflows) once more with the app database on PostgreSQL
 test: lint chromium
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-postgresql
+
+test-postgresql: install
+	TEST_DATABASE=postgresql $(PY) -m pytest tests/api tests/pages tests/workflows tests/test_worker.py
 
 test-fast: install
 	$(PY) -m pytest -m "not browser"

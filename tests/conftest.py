@@ -17,6 +17,7 @@ from core import temporal_names as names
 from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
+from tests.dbs import system_database
 
 pytest_plugins = ["tests.system"]  # the running system the API and page tests share
 
@@ -44,9 +45,9 @@ def migrated_sqlite(path: Path):
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory):
-    engine = migrated_sqlite(tmp_path_factory.mktemp("db") / "app.db")
-    yield engine
-    engine.dispose()
+    """The workflow tests' database: SQLite, or PostgreSQL with TEST_DATABASE=postgresql."""
+    with system_database(tmp_path_factory.mktemp("db")) as engine:
+        yield engine
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -3,8 +3,12 @@ PostgreSQL database (dropped afterwards), both loaded with the demo data.
 
 `database_fixture` makes a module- or package-level fixture parametrised over both; the
 PostgreSQL variant is skipped, with the reason, when no server listens on 127.0.0.1:5432.
+
+The database of the running system (the API, page and workflow tests) is SQLite unless
+TEST_DATABASE=postgresql (`make test-postgresql`).
 """
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +23,7 @@ from demo.seed import load_demo_data
 from migrations import upgrade
 
 BACKENDS = ["sqlite", "postgresql"]
+SYSTEM_BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 PG_HOST = "127.0.0.1:5432"
 PG_USERS = ("postgres", "root")
 
@@ -76,3 +81,12 @@ def database_fixture(scope: str = "package"):
                 yield engine
 
     return db
+
+
+@contextmanager
+def system_database(directory: Path) -> Iterator[Engine]:
+    """A migrated database with the demo data on TEST_DATABASE's backend (default: SQLite)."""
+    if SYSTEM_BACKEND not in BACKENDS:
+        raise RuntimeError(f"TEST_DATABASE is {' or '.join(BACKENDS)}, not {SYSTEM_BACKEND}")
+    with sqlite_database(directory) if SYSTEM_BACKEND == "sqlite" else postgresql_database() as engine:
+        yield engine

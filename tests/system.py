@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +20,8 @@ from api.app import create_app
 from core import temporal_names as names
 from core.database import make_engine
 from core.settings import Settings
-from tests.conftest import executable, migrated_sqlite
+from tests.conftest import executable
+from tests.dbs import system_database
 from worker import catalog_worker, orders_worker
 
 
@@ -42,16 +44,18 @@ async def dev_env():
 
 
 @pytest.fixture(scope="session")
-def api_settings(dev_env, tmp_path_factory) -> Settings:
-    db = tmp_path_factory.mktemp("api") / "app.db"
-    migrated_sqlite(db).dispose()
-    return Settings(
-        temporal_address=dev_env.client.service_client.config.target_host,
-        database_url=f"sqlite:///{db}",
-        jwt_secret="test-secret-" + uuid.uuid4().hex,
-        temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
-        temporal_catalog_task_queue=f"api-catalog-{uuid.uuid4().hex[:8]}",
-    )
+def api_settings(dev_env, tmp_path_factory) -> Iterator[Settings]:
+    """The running system's settings; its database is SQLite, or PostgreSQL with TEST_DATABASE."""
+    with system_database(tmp_path_factory.mktemp("api")) as db:
+        url = db.url.render_as_string(hide_password=False)
+        db.dispose()
+        yield Settings(
+            temporal_address=dev_env.client.service_client.config.target_host,
+            database_url=url,
+            jwt_secret="test-secret-" + uuid.uuid4().hex,
+            temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
+            temporal_catalog_task_queue=f"api-catalog-{uuid.uuid4().hex[:8]}",
+        )
 
 
 @pytest.fixture(scope="session")

