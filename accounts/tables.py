@@ -18,6 +18,6 @@ class User(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     # per order, net; None = no limit
     order_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
-    # net per calendar month over the user's accepted orders; None = none (catalog/limits.py)
+    # net per calendar month over the user's accepted orders; None = none (contracts/limits.py)
     monthly_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
     active: bool = True

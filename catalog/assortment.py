@@ -10,7 +10,7 @@ contract (its own, or else the nearest ancestor's in the customer tree), its spe
 assigned there at their list price). Never items a published catalog version removed
 (`Item.active` false, kept only while something refers to them), nor items the customer's
 quality rules withheld (catalog/quality.py). Which of them a user may see and order is decided by
-catalog/rights.py; the customer's part numbers come from catalog/partnumbers.py.
+catalog/rights.py; the customer's part numbers come from customers/part_numbers.py.
 
 The listing is one statement for the total and one for the page (items, agreed prices, part
 numbers; the rights filter is SQL), plus one for the page's price-list entries when the customer

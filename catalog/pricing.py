@@ -45,7 +45,7 @@ from customers.tree import customer_chain, nearest_owner
 
 SPECIAL, CONTRACT, PRICE_LIST, LIST = "special", "contract", "price_list", "list"
 # an item a published catalog version removed, kept only because something refers to it
-# (catalog/version_publishing.py), is in no customer's assortment
+# (catalog/versions/publishing.py), is in no customer's assortment
 SELLABLE = col(Item.active).is_(True)
 
 

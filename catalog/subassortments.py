@@ -12,7 +12,7 @@ order validation, the export (`view`) and the quality rules (`scope`) all use th
 
 Filter rules over JSON attributes are not portable SQL, so the matching items of the live catalog
 are materialised in `subassortmentitem` (per definition, under its owner): when a version is
-published (catalog/version_publishing.py), and when a definition is set or removed (`set_definition`,
+published (catalog/versions/publishing.py), and when a definition is set or removed (`set_definition`,
 `replace`). Before anything is published the live catalog is the `item` table (no attributes).
 """
 

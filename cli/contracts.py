@@ -6,7 +6,7 @@
     order2cash contracts set-item GLOBEX-FC-2026 CBL-CAT6-5M --price 4.55 --agreed-quantity 5000
     order2cash contracts call-offs ACME-FC-2026 [--status active]
 
-The same rules as the API (catalog/contract_terms.py): `set` changes only the options given,
+The same rules as the API (contracts/terms.py): `set` changes only the options given,
 `set-item` sets the item's price, agreed quantity and value cap (omitted ones: none).
 """
 

@@ -1,6 +1,6 @@
 """The orders that called off a framework contract, newest first: what each consumed and whether
-it still counts. Read from the consumption ledger (catalog/contract_tables.py), which
-catalog/contracts.py writes."""
+it still counts. Read from the consumption ledger (contracts/tables.py), which
+contracts/consumption.py writes."""
 
 from decimal import Decimal
 

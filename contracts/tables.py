@@ -29,7 +29,7 @@ class Contract(SQLModel, table=True):
     valid_to: date
     currency: str = Field(default="EUR", max_length=3)
     payment_terms_days: int = 30
-    # call-off consumption (catalog/contracts.py): a cap on the net value of all call-offs, the
+    # call-off consumption (contracts/consumption.py): a cap on the net value of all call-offs, the
     # over-order tolerance on every agreed quantity and cap, and what happens beyond them
     value_cap: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
     tolerance_percent: Decimal = Field(

@@ -1,5 +1,5 @@
 """Editing framework contracts: their terms and their contracted items (catalog managers). Every
-change is recorded with its actor in the audit trail (catalog/audit.py), in the same transaction."""
+change is recorded with its actor in the audit trail (customers/audit.py), in the same transaction."""
 
 from sqlalchemy import Engine
 

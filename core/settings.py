@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Partner notifications (HTTP to a delivery unit's backend) give up after this long per try.
     partner_http_timeout: float = Field(default=10.0, gt=0)
 
-    # Catalog imports and syncs (catalog/importing.py, catalog/sync.py): new items get these
+    # Catalog imports and syncs (catalog/exchange/importing.py, catalog/exchange/sync.py): new items get these
     catalog_default_delivery_unit: str = "central-warehouse"
     catalog_default_category: str = "uncategorised"
     catalog_sync_timeout: float = Field(default=60.0, gt=0)  # seconds without data from a supplier's URL

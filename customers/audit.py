@@ -2,7 +2,7 @@
 customer's price lists, role rules, role limits, part numbers, special items, quality rules or
 sub-assortment, when, and what the entity was before and is after.
 
-The edit functions (catalog/contract_terms.py, customer_rules.py, price_list_admin.py, quality.py,
+The edit functions (contracts/terms.py, customer_rules.py, price_list_admin.py, quality.py,
 subassortments.py) take the `actor` and call `record` in their own transaction: a change and its
 record commit, or roll back, together. An edit that leaves everything as it was records nothing.
 Entities are kept as plain JSON: a table row's columns (decimals as strings at the column's scale,

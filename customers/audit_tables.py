@@ -1,4 +1,4 @@
-"""The audit trail of a customer's commercial terms (SQLModel table); catalog/audit.py writes and
+"""The audit trail of a customer's commercial terms (SQLModel table); customers/audit.py writes and
 reads it."""
 
 from datetime import datetime

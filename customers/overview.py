@@ -1,7 +1,7 @@
 """The customer tree as catalog managers and customers see it (API and CLI): which customers a
 customer's users may see, and for one customer its parents, subsidiaries, the contract in force
 and whose price lists, role rules and role limits apply to it (its own or the nearest parent's,
-the rule of catalog/customers.py).
+the rule of customers/tree.py).
 """
 
 from datetime import UTC, date, datetime

@@ -1,8 +1,8 @@
 """Editing a customer's price lists (catalog managers, API and CLI): a list is put whole, with all
 its entries (quantity breaks), or deleted. What a list means for prices: catalog/pricing.py.
 
-Errors, the customer lock and the checks shared with the other kinds of rules: catalog/customer_rules.py.
-A put or delete is recorded with its actor in the audit trail (catalog/audit.py) as kind "price_list":
+Errors, the customer lock and the checks shared with the other kinds of rules: customers/rule_edits.py.
+A put or delete is recorded with its actor in the audit trail (customers/audit.py) as kind "price_list":
 the list with its entries before and after.
 """
 

@@ -1,6 +1,6 @@
 """Editing a customer's catalog rules (catalog managers, through the API and the CLI): role rules,
-role limits, customer part numbers and the special assortment (price lists: catalog/price_list_admin.py;
-the customer tree and what applies to a customer: catalog/customer_overview.py).
+role limits, customer part numbers and the special assortment (price lists: customers/price_lists.py;
+the customer tree and what applies to a customer: customers/overview.py).
 
 What the rows mean is decided elsewhere (catalog/pricing.py, rights.py, limits.py, partnumbers.py);
 an edit takes effect for new catalog reads and order validations at once. Input arrives as the
@@ -8,7 +8,7 @@ models of models/customer_rules.py, whose field constraints pydantic checks (`pa
 one into an `InvalidRule` for callers with plain data); here is what needs the database (the
 customer, SKUs and categories exist) and what spans fields. Every edit is one transaction with the
 write lock that first locks the customer's row, so concurrent edits of one customer queue; it takes
-the `actor` and records what it changed in the audit trail (catalog/audit.py) in that transaction.
+the `actor` and records what it changed in the audit trail (customers/audit.py) in that transaction.
 """
 
 from typing import TypeVar
@@ -150,7 +150,7 @@ def _rows(session: Session, customer_id: str, table: type[SQLModel], *order_by) 
 
 
 def role_rules(session: Session, customer_id: str) -> list[RoleRule]:
-    """The customer's own rules (none: it uses the nearest parent's, see catalog/customer_overview.py)."""
+    """The customer's own rules (none: it uses the nearest parent's, see customers/overview.py)."""
     rows = _rows(
         session,
         customer_id,
@@ -232,7 +232,7 @@ def delete_role_rule(engine: Engine, customer_id: str, role: str, scope: str, ta
     )
 
 
-# --- role limits (catalog/limits.py) --------------------------------------------------------------
+# --- role limits (contracts/limits.py) --------------------------------------------------------------
 
 
 def role_limits(session: Session, customer_id: str) -> list[RoleLimitOut]:
@@ -268,7 +268,7 @@ def delete_role_limit(engine: Engine, customer_id: str, role: str, *, actor: str
     )
 
 
-# --- customer part numbers (catalog/partnumbers.py) -----------------------------------------------
+# --- customer part numbers (customers/part_numbers.py) -----------------------------------------------
 
 
 def part_numbers(session: Session, customer_id: str) -> list[PartNumberOut]:

@@ -1,5 +1,5 @@
 """The audit trail of a customer's commercial terms as the API and the CLI show it
-(catalog/audit.py records it)."""
+(customers/audit.py records it)."""
 
 from datetime import datetime
 from typing import Any, Literal

@@ -3,7 +3,7 @@ role limits, customer part numbers and the special assortment; and the customer 
 
 The field constraints here (amounts, quantities, currency, lengths) are the input checks; what
 needs the database (the customer, SKUs and categories exist) and what spans fields (validity,
-scope and target) is checked in catalog/customer_rules.py and catalog/price_list_admin.py.
+scope and target) is checked in customers/rule_edits.py and customers/price_lists.py.
 """
 
 from datetime import date
@@ -18,7 +18,7 @@ from models.money import Money
 def printable(value: str | None) -> str | None:
     """No control characters: PostgreSQL's text cannot hold NUL, and a tab or line break in an id,
     role or name is a typo that no lookup would ever match. The API's path and query parameters
-    use it (`Printable`); bodies are checked by the edit functions (catalog/customer_rules.py), as
+    use it (`Printable`); bodies are checked by the edit functions (customers/rule_edits.py), as
     these models also carry what is read back, which must not fail on rows stored before."""
     if value is not None and _has_control_characters(value):
         raise ValueError("must not contain control characters")

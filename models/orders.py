@@ -63,7 +63,7 @@ class PricedLine(BaseModel):
     vat_amount: Money
     delivery_unit_id: str
     expert_review: bool = False
-    customer_part_number: str | None = None  # the customer's own number for the item (catalog/partnumbers.py)
+    customer_part_number: str | None = None  # the customer's own number for the item (customers/part_numbers.py)
 
 
 class ValidationRequest(BaseModel):
@@ -86,7 +86,7 @@ class ValidatedOrder(BaseModel):
     order_limit: Money | None  # the buyer's, None = unlimited
     needs_customer_approval: bool
     expert_review_skus: list[str]
-    # why the customer's approval is needed: order limit, monthly limit (catalog/limits.py)
+    # why the customer's approval is needed: order limit, monthly limit (contracts/limits.py)
     approval_reasons: list[str] = []
     monthly_limit: Money | None = None  # the buyer's, None = none
     catalog_version: int | None = None  # the published catalog version it was validated against

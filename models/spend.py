@@ -1,4 +1,4 @@
-"""The monthly spend of a buyer (catalog/limits.py): what the order workflow reports."""
+"""The monthly spend of a buyer (contracts/limits.py): what the order workflow reports."""
 
 from pydantic import BaseModel
 

@@ -3,7 +3,7 @@
 `catalog-publication-{version}`: sleeps until `activates_at`, then publishes the version (the
 activity materialises it into the live catalog). Cancelling the workflow before then is the
 unpublish: the version goes back to draft. The API and the CLI start and cancel it
-(catalog/version_publishing.py marks the version scheduled first).
+(catalog/versions/publishing.py marks the version scheduled first).
 """
 
 import asyncio

@@ -1,5 +1,5 @@
 """Pulling a supplier's catalog into a new draft (started by the supplier's Temporal schedule,
-catalog/sync.py), and telling the catalog managers what changed."""
+catalog/exchange/sync.py), and telling the catalog managers what changed."""
 
 from datetime import timedelta
 

@@ -1,5 +1,5 @@
 """Supplier sync schedules (catalog managers): a Temporal schedule per supplier pulls its catalog
-from a URL into a new draft at an interval (catalog/sync.py); create, trigger now, delete. The
+from a URL into a new draft at an interval (catalog/exchange/sync.py); create, trigger now, delete. The
 schedules are Temporal's, so every call goes through the gateway."""
 
 from datetime import timedelta

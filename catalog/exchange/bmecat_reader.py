@@ -1,9 +1,9 @@
-"""BMEcat 2005: a streaming reader into a draft version (catalog/importing.py `DraftImporter`).
+"""BMEcat 2005: a streaming reader into a draft version (catalog/exchange/importing.py `DraftImporter`).
 
 Reading is streamed with `lxml.etree.iterparse`: each PRODUCT is handed to the importer and
 cleared, so memory stays flat however large the file. It is safe against hostile XML: the prolog
 is checked before parsing, and the parser resolves no entities, loads no DTD and touches no
-network (catalog/bmecat_safety.py). The writer, for the customer export: catalog/bmecat_writer.py.
+network (catalog/exchange/bmecat_safety.py). The writer, for the customer export: catalog/exchange/bmecat_writer.py.
 
 Field mapping: SUPPLIER_PID → sku, DESCRIPTION_SHORT → name, DESCRIPTION_LONG → description,
 PRODUCT_PRICE price_type="net_list" (the lowest LOWER_BOUND; net_customer when there is no

@@ -7,7 +7,7 @@
   libxml2's limits on huge nodes (`SAFE_OPTIONS`: `resolve_entities=False, load_dtd=False,
   no_network=True, huge_tree=False`); the document's internal DTD is checked again once the root
   element starts (`check_internal_dtd`).
-The streaming reader (catalog/bmecat_reader.py) uses all three; kept apart so that the whole
+The streaming reader (catalog/exchange/bmecat_reader.py) uses all three; kept apart so that the whole
 defence can be reviewed in one place.
 """
 

@@ -1,6 +1,6 @@
 """BMEcat 2005 writer: a customer's view as a T_NEW_CATALOG document, for the export
-(catalog/export.py), written incrementally (`lxml.etree.xmlfile`). The reader, for imports, is
-catalog/bmecat_reader.py: the two share no code.
+(catalog/exchange/export.py), written incrementally (`lxml.etree.xmlfile`). The reader, for imports, is
+catalog/exchange/bmecat_reader.py: the two share no code.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Export of a customer's view of the published catalog, at the customer's prices, as BMEcat 2005
-T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/csv_format.py EXPORT_COLUMNS).
+T_NEW_CATALOG (valid against the BMEcat XSD) or as CSV (catalog/exchange/csv_format.py EXPORT_COLUMNS).
 
 The view is the customer's assortment (catalog/subassortments.py `view`, read from
 catalog/assortment.py): the items its catalog API lists and order validation accepts, no more."""

@@ -1,7 +1,7 @@
 """Importing a file into a draft: `import_file` opens it, tells BMEcat from CSV by its first
 bytes, counts how far the reading got (for progress bars) and hands it to the format's reader
-(catalog/bmecat_reader.py, catalog/csv_format.py), which feeds a `DraftImporter`
-(catalog/importing.py). The entry point of the API, the CLI, the supplier sync and the benchmark.
+(catalog/exchange/bmecat_reader.py, catalog/exchange/csv_format.py), which feeds a `DraftImporter`
+(catalog/exchange/importing.py). The entry point of the API, the CLI, the supplier sync and the benchmark.
 """
 
 from __future__ import annotations

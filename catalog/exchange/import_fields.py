@@ -2,7 +2,7 @@
 
 `clean_field` and `clean_attribute` turn a raw value from a file (BMEcat, CSV, a hand edit) into
 what a version stores, or raise `ItemInvalid` naming the field and what is wrong with it; the
-`DraftImporter` (catalog/importing.py) reports that against the item's line and SKU. Apart from
+`DraftImporter` (catalog/exchange/importing.py) reports that against the item's line and SKU. Apart from
 the importer so that the cleaning rules can be read (and changed) on their own.
 """
 

@@ -1,6 +1,6 @@
 """Imports into a draft catalog version: the part every format shares.
 
-A reader (catalog/bmecat_reader.py, catalog/csvformat.py) turns a file into `ItemRecord`s; the
+A reader (catalog/exchange/bmecat_reader.py, catalog/exchange/csv_format.py) turns a file into `ItemRecord`s; the
 `DraftImporter` checks each record, merges it into the draft's item and writes it in batches:
 - idempotent: an item whose content hash does not change is not written, so the same file twice
   changes nothing;
@@ -10,12 +10,12 @@ A reader (catalog/bmecat_reader.py, catalog/csvformat.py) turns a file into `Ite
 - memory stays flat: which SKUs the file had is kept in the `catalogimportrow` staging table,
   not in memory; a batch is committed at a time (an import cut off half-way leaves the draft
   half-updated; importing the same file again completes it). One import at a time per draft:
-  a second one is refused while the first writes (catalog/draft_lock.py).
+  a second one is refused while the first writes (catalog/versions/draft_lock.py).
 Fields an import does not carry (delivery unit of existing items, expert review, configuration
 options and constraints) are kept; new items get the default delivery unit and category.
 
-How a field is cleaned and checked: catalog/import_fields.py. Opening a file, telling BMEcat from
-CSV and handing it to its reader: catalog/file_import.py.
+How a field is cleaned and checked: catalog/exchange/import_fields.py. Opening a file, telling BMEcat from
+CSV and handing it to its reader: catalog/exchange/file_import.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The fields a version item holds (and which of them the live `item` table has), their stored form
 (`normalise`) and the hash of that form: imports skip an item whose hash does not change, and the
-diff compares hashes. Apart from catalog/versions.py because importers, readers and exporters need
+diff compares hashes. Apart from catalog/versions/store.py because importers, readers and exporters need
 the fields and hashes without the version life cycle.
 """
 

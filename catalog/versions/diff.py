@@ -2,7 +2,7 @@
 
 What publishing a draft would change: added and removed items, and changed items with price
 changes and text changes listed apart from other changes. Read by the API, the CLI, the version
-page and the supplier sync (catalog/sync.py); apart from catalog/versions.py for size.
+page and the supplier sync (catalog/exchange/sync.py); apart from catalog/versions/store.py for size.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import's final sweep would delete what the other one wrote. So an import claims 
 (`CatalogVersion.import_run`), shows a sign of life with every batch, and releases the draft when
 it ends. A claim whose import has shown no sign of life for `store.STALE_AFTER` is taken to be from a
 crashed process and may be taken over; the import that lost it stops at its next batch. Publishing
-a draft while an import is writing into it is refused as well (catalog/version_publishing.py); a
+a draft while an import is writing into it is refused as well (catalog/versions/publishing.py); a
 draft published (or scheduled) over a stale claim is no draft any more, so that import stops too.
 """
 

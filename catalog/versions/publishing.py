@@ -7,7 +7,7 @@ inserted, changed fields updated), and items it removed are deleted, or only mar
 did not change keep what the live table has (edits made there directly survive a publish). Orders
 in flight keep the prices they were validated with (they live in the workflow).
 
-These functions run in the caller's write-locked session. catalog/publication.py is what the API
+These functions run in the caller's write-locked session. workflows/catalog_starter.py is what the API
 and the CLI call: it opens that session to publish now, or starts (and on unpublish cancels) the
 CatalogPublication workflow (workflows/catalog_publication.py), whose activities
 (activities/catalog.py) call `activate_scheduled` and `unschedule` here.

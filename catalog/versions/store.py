@@ -2,10 +2,10 @@
 
 A version is a full snapshot of the seller catalog in `catalogversionitem`. A catalog manager
 imports or edits into a draft, looks at its diff against the published version
-(catalog/version_diff.py) and publishes it, now or at a future date (catalog/version_publishing.py,
-catalog/publication.py, workflows/catalog_publication.py). `live_version()` is the version the
+(catalog/versions/diff.py) and publishes it, now or at a future date (catalog/versions/publishing.py,
+workflows/catalog_starter.py, workflows/catalog_publication.py). `live_version()` is the version the
 live `item` table holds; older versions stay readable. What an item is in a version, and its
-content hash: catalog/version_content.py.
+content hash: catalog/versions/content.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A version is a full snapshot of the seller catalog (`catalogversionitem`); the live `item` table
 holds the published version's content (publishing materialises a version into it). See
-catalog/versions.py (reading, drafts) and catalog/version_publishing.py for the life cycle, and
+catalog/versions/store.py (reading, drafts) and catalog/versions/publishing.py for the life cycle, and
 README "Catalog versions, import and export".
 """
 
@@ -34,7 +34,7 @@ class CatalogVersion(SQLModel, table=True):
     # the published version a copied draft started from (None: empty, or fully replaced by an
     # import): publishing it after a newer version went live would undo that version's changes
     based_on: int | None = None
-    # one import at a time per draft (catalog/draft_lock.py): the running import and its last sign of life
+    # one import at a time per draft (catalog/versions/draft_lock.py): the running import and its last sign of life
     import_run: str | None = Field(default=None, max_length=32)
     import_seen_at: datetime | None = None
 

@@ -2,7 +2,7 @@
 
 The drafts that exist already were copied from the version published when they were created (the
 one with the latest publication up to then; none before the first publish): that is recorded, so
-the stale-draft guard (catalog/version_publishing.py) covers them too. A draft that was created
+the stale-draft guard (catalog/versions/publishing.py) covers them too. A draft that was created
 empty or fully replaced by an import since cannot be told apart; it is refused only once a newer
 version is published, and can be published with force.
 

@@ -1,7 +1,7 @@
 """catalog changes: the audit trail of who changed a customer's commercial terms, and when
 
 One row per change of a contract's terms or items, or of a customer's price lists, role rules,
-role limits, part numbers, special items, quality rules or sub-assortment (catalog/audit.py),
+role limits, part numbers, special items, quality rules or sub-assortment (customers/audit.py),
 with the entity before and after as JSON. The indexes serve the newest-first pages of one
 customer's or one contract's changes (keyset pagination by id).
 

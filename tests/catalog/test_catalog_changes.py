@@ -1,4 +1,4 @@
-"""The audit trail of commercial terms (catalog/audit.py): every kind of edit records one entry with
+"""The audit trail of commercial terms (customers/audit.py): every kind of edit records one entry with
 its actor, the entity before and after (plain JSON, decimals as strings), in the edit's own
 transaction; an edit that changes nothing, and a refused one, record nothing; the trail reads
 newest first, a page at a time. On SQLite and PostgreSQL, on fresh customers and contracts."""

@@ -1,4 +1,4 @@
-"""Catalog managers' edits of a customer's rules (catalog/customer_rules.py, price_list_admin.py)
+"""Catalog managers' edits of a customer's rules (customers/rule_edits.py, price_list_admin.py)
 take effect in pricing, rights, limits and part numbers at once, and bad input is refused naming
 the field; on SQLite and PostgreSQL. Every test works on fresh customers (tests/catalog/data.py)."""
 

@@ -1,5 +1,5 @@
 """`order2cash contracts ...`: what a catalog manager does to contracts through the API works
-through the CLI, with the same rules (catalog/contract_terms.py) and the same consumption figures
+through the CLI, with the same rules (contracts/terms.py) and the same consumption figures
 (catalog.contracts.usage)."""
 
 from datetime import date

@@ -1,5 +1,5 @@
 """`order2cash customers ...`: catalog managers edit a customer's rules from the command line with
-the same rules as the API (catalog/customer_rules.py, catalog/price_list_admin.py); fixtures
+the same rules as the API (customers/rule_edits.py, customers/price_lists.py); fixtures
 `run` and `cli_db` in tests/cli/conftest.py (a fresh demo database per test)."""
 
 from datetime import date
