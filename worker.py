@@ -25,6 +25,7 @@ from activities.catalog import CatalogActivities
 from activities.contracts import ContractActivities
 from activities.invoicing import InvoicingActivities
 from activities.notifications import NotificationActivities
+from activities.orders import OrderActivities
 from activities.spending import SpendActivities
 from activities.validation import ValidationActivities
 from core.database import make_engine
@@ -45,7 +46,13 @@ def order_activities(engine: Engine, settings: Settings) -> list:
     notifications = NotificationActivities(engine, settings.partner_http_timeout)
     contracts = ContractActivities(engine)
     spend = SpendActivities(engine)
+    orders = OrderActivities(engine)
     return [
+        orders.accept_order,
+        orders.keep_bookings,
+        orders.save_order,
+        orders.save_suborder,
+        orders.shipped_suborders,
         validation.validate_order,
         invoicing.issue_invoice,
         invoicing.record_payment,

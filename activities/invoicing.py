@@ -1,6 +1,8 @@
 from sqlalchemy import Engine
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from core import temporal_names as names
 from invoicing import service as invoicing
 from models.invoices import Invoice, InvoiceRequest, PaymentIn, PaymentResult
 
@@ -16,5 +18,9 @@ class InvoicingActivities:
 
     @activity.defn
     def record_payment(self, payment: PaymentIn) -> PaymentResult:
-        """Idempotent per (invoice, reference)."""
-        return invoicing.book_payment(self.engine, payment)
+        """Idempotent per (invoice, reference); the same reference with another amount fails
+        without retry."""
+        try:
+            return invoicing.book_payment(self.engine, payment)
+        except invoicing.PaymentConflict as exc:
+            raise ApplicationError(str(exc), type=names.CONFLICT, non_retryable=True) from exc

@@ -5,10 +5,14 @@ import httpx
 from sqlalchemy import Engine
 from standardwebhooks.webhooks import Webhook
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from core import temporal_names as names
 from models.notifications import Notification
 from models.partners import UnitMessage
+from models.records import SubOrderSnapshot
 from notifications import service as notifications
+from orders import service as orders
 from partners import service as partners
 
 
@@ -25,9 +29,18 @@ class NotificationActivities:
     @activity.defn
     def notify_delivery_unit(self, message: UnitMessage) -> None:
         """Tells the unit about its sub-order: in its portal inbox always, and by a signed webhook
-        to its backend when it has one. The webhook-id is the message key on every retry."""
+        to its backend when it has one. The webhook-id is the message key on every retry. With a
+        revision, the sub-order's document goes into the order record first.
+
+        An unknown unit, or a backend that refuses the message (4xx other than 408/429), fails
+        without retry (`PartnerRefused`): sending it again cannot help, the expert must decide."""
         sub = message.suborder
-        url, secret = partners.backend_of(self.engine, sub.partner_id)
+        if message.revision:
+            orders.save_suborder(self.engine, SubOrderSnapshot(revision=message.revision, view=sub))
+        try:
+            url, secret = partners.backend_of(self.engine, sub.partner_id)
+        except ValueError as exc:
+            raise ApplicationError(str(exc), type=names.PARTNER_REFUSED, non_retryable=True) from exc
         verb = "new sub-order" if message.type == "suborder.created" else "sub-order cancelled"
         notifications.post(
             self.engine,
@@ -57,4 +70,10 @@ class NotificationActivities:
             "webhook-signature": Webhook(secret).sign(message.key, now, body),
         }
         response = httpx.post(url, content=body, headers=headers, timeout=self.http_timeout)
-        response.raise_for_status()  # the activity retries with backoff until the unit takes it
+        if response.is_client_error and response.status_code not in (408, 429):
+            raise ApplicationError(
+                f"{sub.partner_id}'s backend refused {message.type}: HTTP {response.status_code} {response.text[:200]}",
+                type=names.PARTNER_REFUSED,
+                non_retryable=True,
+            )
+        response.raise_for_status()  # 5xx, 408, 429: the activity retries with backoff until the unit takes it

@@ -5,7 +5,6 @@ problem details. Routes and pages both go through here.
 Workflows are addressed by the names in core/temporal_names.py, so the API process never imports
 workflow code."""
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,8 +12,8 @@ from sqlalchemy import Engine
 from temporalio.client import (
     Client,
     ScheduleAlreadyRunningError,
-    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -36,13 +35,6 @@ from models.suborders import PartnerEvent, SubOrderView
 from workflows import catalog_starter
 
 
-def _literal(value: str) -> str:
-    """A visibility-query string literal; ids and statuses never need quoting characters."""
-    if not re.fullmatch(r"[A-Za-z0-9_.@:-]{1,200}", value):
-        raise Problem(422, f"invalid filter value {value!r}")
-    return f"'{value}'"
-
-
 def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem:
     cause = err.cause
     if isinstance(cause, ApplicationError):
@@ -56,9 +48,15 @@ def _problem_from_rpc(err: RPCError, what: str) -> Problem:
         if "completed" in err.message or "closed" in err.message.lower():
             return Problem(409, f"{what} is closed: {err.message}")
         return Problem(404, f"{what} not found")
-    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        return Problem(503, "The workflow service is unavailable, try again")
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return _unavailable()
     return Problem(409 if err.status == RPCStatusCode.FAILED_PRECONDITION else 502, err.message)
+
+
+def _unavailable() -> Problem:
+    """Temporal or the workers are down for now: the client should retry (with the same
+    Idempotency-Key), not give up."""
+    return Problem(503, "The workflow service is unavailable, try again", headers={"Retry-After": "5"})
 
 
 class Gateway:
@@ -107,52 +105,40 @@ class Gateway:
         except RPCError as err:
             raise _problem_from_rpc(err, f"order {order_id}") from err
 
-    async def decide(self, order_id: str, decision: ApprovalDecision) -> OrderView:
-        return await self._update_order(order_id, names.ORDER_DECIDE, decision, OrderView)
+    async def decide(self, order_id: str, decision: ApprovalDecision, update_id: str | None = None) -> OrderView:
+        return await self._update_order(order_id, names.ORDER_DECIDE, decision, OrderView, update_id)
 
-    async def decide_suborder(self, order_id: str, decision: SubOrderDecision) -> OrderView:
-        return await self._update_order(order_id, names.ORDER_DECIDE_SUBORDER, decision, OrderView)
+    async def decide_suborder(
+        self, order_id: str, decision: SubOrderDecision, update_id: str | None = None
+    ) -> OrderView:
+        return await self._update_order(order_id, names.ORDER_DECIDE_SUBORDER, decision, OrderView, update_id)
 
-    async def cancel(self, order_id: str, request: CancelRequest) -> OrderView:
-        return await self._update_order(order_id, names.ORDER_CANCEL, request, OrderView)
+    async def cancel(self, order_id: str, request: CancelRequest, update_id: str | None = None) -> OrderView:
+        return await self._update_order(order_id, names.ORDER_CANCEL, request, OrderView, update_id)
 
-    async def record_payment(self, order_id: str, payment: PaymentIn) -> PaymentResult:
-        return await self._update_order(order_id, names.ORDER_RECORD_PAYMENT, payment, PaymentResult)
+    async def record_payment(self, order_id: str, payment: PaymentIn, update_id: str | None = None) -> PaymentResult:
+        return await self._update_order(order_id, names.ORDER_RECORD_PAYMENT, payment, PaymentResult, update_id)
 
-    async def _update_order(self, order_id: str, update: str, arg: Any, result_type: type) -> Any:
+    async def _update_order(
+        self, order_id: str, update: str, arg: Any, result_type: type, update_id: str | None
+    ) -> Any:
+        """The update's answer. The same `update_id` again (a client's retry) gets the first answer
+        while the order runs. Without an answer in time (no worker, Temporal down): 503."""
         handle = self.client.get_workflow_handle(names.order_workflow_id(order_id))
         try:
-            return await handle.execute_update(update, arg, result_type=result_type)
+            return await handle.execute_update(
+                update,
+                arg,
+                id=update_id and f"{update}:{update_id}",
+                result_type=result_type,
+                rpc_timeout=self.settings.api_update_timeout,
+            )
         except WorkflowUpdateFailedError as err:
             raise _problem_from_update(err) from err
+        except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+            raise _unavailable() from err
         except RPCError as err:
             raise _problem_from_rpc(err, f"order {order_id}") from err
-
-    async def _visible(self, workflow_type: str, filters: dict, limit: int, row) -> list[dict]:
-        """Runs from Temporal's visibility store (no worker involved), filtered by search attributes."""
-        query = f"WorkflowType = '{workflow_type}'" + "".join(
-            f" AND {name} = {_literal(value)}" for name, value in filters.items() if value
-        )
-        return [row(wf, await wf.memo()) async for wf in self.client.list_workflows(query, limit=limit)]
-
-    async def list_orders(self, customer_id: str | None, status: str | None, limit: int) -> list[dict]:
-        filters = {names.CUSTOMER_ID.name: customer_id, names.ORDER_STATUS.name: status}
-        return await self._visible(
-            names.ORDER_WORKFLOW,
-            filters,
-            limit,
-            lambda wf, memo: {
-                "order_id": names.order_id_of(wf.id),
-                "status": wf.typed_search_attributes.get(names.ORDER_STATUS),
-                "customer_id": wf.typed_search_attributes.get(names.CUSTOMER_ID),
-                "customer_reference": memo.get(names.MEMO_CUSTOMER_REFERENCE),
-                "buyer": memo.get(names.MEMO_BUYER),
-                "gross_total": memo.get(names.MEMO_GROSS_TOTAL),
-                "currency": memo.get(names.MEMO_CURRENCY),
-                "placed_at": wf.start_time,
-                "running": wf.status == WorkflowExecutionStatus.RUNNING,
-            },
-        )
 
     async def suborder(self, suborder_id: str) -> SubOrderView:
         try:
@@ -164,27 +150,19 @@ class Gateway:
     async def report(self, event: PartnerEvent, update_id: str | None = None) -> SubOrderView:
         handle = self.client.get_workflow_handle(names.suborder_workflow_id(event.suborder_id))
         try:
-            return await handle.execute_update(names.SUBORDER_REPORT, event, id=update_id, result_type=SubOrderView)
+            return await handle.execute_update(
+                names.SUBORDER_REPORT,
+                event,
+                id=update_id,
+                result_type=SubOrderView,
+                rpc_timeout=self.settings.api_update_timeout,
+            )
         except WorkflowUpdateFailedError as err:
             raise _problem_from_update(err) from err
+        except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+            raise _unavailable() from err
         except RPCError as err:
             raise _problem_from_rpc(err, f"sub-order {event.suborder_id}") from err
-
-    async def list_suborders(self, partner_id: str | None, status: str | None, limit: int) -> list[dict]:
-        filters = {names.PARTNER_ID.name: partner_id, names.SUBORDER_STATUS.name: status}
-        return await self._visible(
-            names.SUBORDER_WORKFLOW,
-            filters,
-            limit,
-            lambda wf, memo: {
-                "suborder_id": names.suborder_id_of(wf.id),
-                "order_id": memo.get(names.MEMO_ORDER_ID),
-                "partner_id": wf.typed_search_attributes.get(names.PARTNER_ID),
-                "status": wf.typed_search_attributes.get(names.SUBORDER_STATUS),
-                "lines": memo.get(names.MEMO_LINES, []),
-                "sent_at": wf.start_time,
-            },
-        )
 
     # --- catalog: publication at a future time, supplier sync schedules ---------------------------
     # What Temporal is asked to do is defined once in workflows/catalog_starter.py (the CLI uses it

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core import errors
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -87,6 +88,8 @@ def problem_response(
         body["errors"] = errors
         body["field"] = errors[0]["field"]
     body.update(extra)
+    if status == 503 and "Retry-After" not in (headers or {}):  # a temporary outage: try again, not give up
+        headers = {**(headers or {}), "Retry-After": RETRY_AFTER_SECONDS}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

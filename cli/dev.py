@@ -1,31 +1,77 @@
 """`order2cash dev` (what `make run` does): the whole system on one machine with embedded defaults:
 Temporal's dev server with SQLite under .data/, the app's SQLite database, the worker (both task
-queues) and the API with the pages."""
+queues) and the API with the pages. The namespace's retention is set to TEMPORAL_RETENTION, on a
+dev server it starts and on one that already answers."""
 
+import asyncio
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
 
-from core.settings import DATA_DIR, get_settings
+from core.settings import DATA_DIR, Settings, get_settings
 
 console = Console()
 BIN = Path(sys.executable).parent
+
+# a search attribute's type as the `temporal` CLI spells it (`--search-attribute NAME=TYPE`)
+CLI_TYPES = {
+    "KEYWORD": "Keyword",
+    "TEXT": "Text",
+    "INT": "Int",
+    "DOUBLE": "Double",
+    "BOOL": "Bool",
+    "DATETIME": "Datetime",
+    "KEYWORD_LIST": "KeywordList",
+}
 
 
 def search_attribute_flags() -> list[str]:
     from core import temporal_names as names
 
-    kinds = {"KEYWORD": "Keyword", "DOUBLE": "Double"}
     flags = []
     for key in names.SEARCH_ATTRIBUTES:
-        flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]
+        flags += ["--search-attribute", f"{key.name}={CLI_TYPES[key.indexed_value_type.name]}"]
     return flags
+
+
+async def apply_retention(s: Settings, seconds: float = 30) -> timedelta:
+    """Sets TEMPORAL_RETENTION on TEMPORAL_NAMESPACE and answers what the server holds. A server that
+    has just opened its port may not know the namespace yet: retried for `seconds`; a retention
+    the server refuses raises at once."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from core.temporal_client import connect, set_retention
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return await set_retention(await connect(s), s.temporal_retention)
+        except RPCError as exc:
+            if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.UNAVAILABLE) or time.monotonic() > deadline:
+                raise
+        except RuntimeError:  # the client could not connect yet
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.5)
+
+
+def human(duration: timedelta) -> str:
+    """`30 days`, `12 hours`, or as Python prints it when neither is whole."""
+    hours, rest = divmod(duration, timedelta(hours=1))
+    if rest:
+        return str(duration)
+    if hours % 24 == 0:
+        return f"{hours // 24} day{'s' if hours != 24 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 def wait_for_port(host: str, port: int, seconds: float) -> bool:
@@ -49,7 +95,7 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
     DATA_DIR.mkdir(exist_ok=True)
     procs: list[subprocess.Popen] = []
 
-    def stop(*_args) -> None:
+    def stop(*_args, code: int = 0) -> NoReturn:
         for proc in reversed(procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT if proc is procs[-1] else signal.SIGTERM)
@@ -58,7 +104,11 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        raise SystemExit(0)
+        # temporalio/sdk-python#300: this process used a Temporal client (the retention); leave
+        # without the interpreter-exit abort
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -100,7 +150,15 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
         console.print("starting Temporal dev server (log: .data/temporal.log) ...")
         if not wait_for_port(host, int(port or 7233), 60):
             console.print("[red]Temporal did not start; see .data/temporal.log[/red]")
-            stop()
+            stop(code=1)
+    try:  # a dev server just started may need a moment to serve its namespace; a running one does not
+        retention = asyncio.run(apply_retention(s, seconds=30 if procs else 5))
+    except Exception as exc:  # noqa: BLE001 - any refusal ends the start with its reason
+        console.print(
+            f"[red]Could not set the retention of namespace {s.temporal_namespace} "
+            f"to TEMPORAL_RETENTION ({human(s.temporal_retention)}): {exc}[/red]"
+        )
+        stop(code=1)
     migrate()
     if demo:
         seed_demo()
@@ -124,20 +182,21 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
     )
     if not wait_for_port(s.api_host, s.api_port, 60):
         console.print("[red]The API did not start[/red]")
-        stop()
-    _banner(s, demo)
+        stop(code=1)
+    _banner(s, demo, retention)
     while all(proc.poll() is None for proc in procs):
         time.sleep(0.5)
     console.print("[red]a process exited; stopping everything[/red]")
-    stop()
+    stop(code=1)
 
 
-def _banner(s, demo: bool) -> None:
+def _banner(s: Settings, demo: bool, retention: timedelta) -> None:
     base = f"http://localhost:{s.api_port}"
     console.print(
         f"\n[bold green]order2cash is running[/bold green]\n"
         f"  Web pages:     {base}/\n  API docs:      {base}/docs\n"
         f"  Temporal UI:   http://localhost:8233\n  Health:        {base}/healthz\n"
+        f"  Retention:     {human(retention)} in namespace {s.temporal_namespace} (TEMPORAL_RETENTION)\n"
     )
     if demo:
         from accounts import service as accounts

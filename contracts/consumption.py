@@ -146,75 +146,125 @@ def consume(
     Idempotent per order: when the order consumed already, returns that first result unchanged.
     Not accepted: nothing is written, and the reason names the remaining quantity or value."""
     with session_scope(engine, write_lock=True) as session:
-        contract = session.execute(
-            select(Contract).where(col(Contract.id) == contract_id).with_for_update()
-        ).scalar_one_or_none()
-        if contract is None:
-            raise LookupError(f"no contract {contract_id}")
-        mine = (
+        return consume_in(session, contract_id, order_id, lines, force=force)
+
+
+class NoContract(LookupError):
+    """The contract does not exist (any more): an order cannot consume it, however often it tries."""
+
+
+def consume_in(
+    session: Session, contract_id: str, order_id: str, lines: list[ConsumptionLine], *, force: bool = False
+) -> ConsumptionResult:
+    """`consume` in the caller's transaction (a writer's: SQLite's write lock, PostgreSQL's row
+    lock on the contract taken here)."""
+    contract = session.execute(
+        select(Contract).where(col(Contract.id) == contract_id).with_for_update()
+    ).scalar_one_or_none()
+    if contract is None:
+        raise NoContract(f"no contract {contract_id}")
+    mine = (
+        session.execute(
+            select(ContractConsumption).where(
+                col(ContractConsumption.contract_id) == contract_id, col(ContractConsumption.order_id) == order_id
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if mine:
+        return _result_from_ledger(contract, order_id, list(mine))
+
+    wanted_all = _aggregate(lines)
+    items = {
+        item.sku: item
+        for item in session.execute(
+            select(ContractItem).where(
+                col(ContractItem.contract_id) == contract_id, col(ContractItem.sku).in_(list(wanted_all))
+            )
+        ).scalars()
+    }
+    wanted = {sku: line for sku, line in wanted_all.items() if sku in items}
+    consumed = _consumed(session, contract_id, [*wanted, TOTAL])
+    problems = exceeded(contract, items, consumed, wanted)
+    consumed_lines = [wanted[sku] for sku in sorted(wanted)]
+    if problems and not force:
+        return ConsumptionResult(
+            contract_id=contract_id,
+            order_id=order_id,
+            accepted=False,
+            reason="; ".join(problems),
+            on_exceed=contract.on_exceed,
+            lines=consumed_lines,
+        )
+    now = datetime.now(UTC)
+    forced = bool(problems)
+    total_line = ConsumptionLine(
+        sku=TOTAL,
+        quantity=sum(line.quantity for line in consumed_lines),
+        value=sum((line.value for line in consumed_lines), ZERO),
+    )
+    for line in [*consumed_lines, total_line]:
+        session.add(
+            ContractConsumption(
+                contract_id=contract_id,
+                order_id=order_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                value=line.value,
+                status=ACTIVE,
+                forced=forced,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return ConsumptionResult(
+        contract_id=contract_id,
+        order_id=order_id,
+        accepted=True,
+        forced=forced,
+        reason="; ".join(problems) or None,
+        on_exceed=contract.on_exceed,
+        lines=consumed_lines,
+    )
+
+
+def keep_only(engine: Engine, order_id: str, lines: list[ConsumptionLine]) -> int:
+    """Gives back what the order consumed beyond `lines` (what it still delivers: a dropped line or
+    a partially cancelled order gives its part back). Sets the order's active ledger rows to what
+    `lines` consume, SKU by SKU and in total; no line left: all is released. Idempotent (a target,
+    not a subtraction). Returns the number of rows changed."""
+    with session_scope(engine, write_lock=True) as session:
+        rows = (
             session.execute(
-                select(ContractConsumption).where(
-                    col(ContractConsumption.contract_id) == contract_id, col(ContractConsumption.order_id) == order_id
-                )
+                select(ContractConsumption)
+                .where(col(ContractConsumption.order_id) == order_id, col(ContractConsumption.status) == ACTIVE)
+                .with_for_update()
             )
             .scalars()
             .all()
         )
-        if mine:
-            return _result_from_ledger(contract, order_id, list(mine))
-
-        wanted_all = _aggregate(lines)
-        items = {
-            item.sku: item
-            for item in session.execute(
-                select(ContractItem).where(
-                    col(ContractItem.contract_id) == contract_id, col(ContractItem.sku).in_(list(wanted_all))
-                )
-            ).scalars()
-        }
-        wanted = {sku: line for sku, line in wanted_all.items() if sku in items}
-        consumed = _consumed(session, contract_id, [*wanted, TOTAL])
-        problems = exceeded(contract, items, consumed, wanted)
-        consumed_lines = [wanted[sku] for sku in sorted(wanted)]
-        if problems and not force:
-            return ConsumptionResult(
-                contract_id=contract_id,
-                order_id=order_id,
-                accepted=False,
-                reason="; ".join(problems),
-                on_exceed=contract.on_exceed,
-                lines=consumed_lines,
-            )
+        kept = _aggregate(lines)
         now = datetime.now(UTC)
-        forced = bool(problems)
-        total_line = ConsumptionLine(
-            sku=TOTAL,
-            quantity=sum(line.quantity for line in consumed_lines),
-            value=sum((line.value for line in consumed_lines), ZERO),
-        )
-        for line in [*consumed_lines, total_line]:
-            session.add(
-                ContractConsumption(
-                    contract_id=contract_id,
-                    order_id=order_id,
-                    sku=line.sku,
-                    quantity=line.quantity,
-                    value=line.value,
-                    status=ACTIVE,
-                    forced=forced,
-                    created_at=now,
+        quantity, value, changed = 0, ZERO, 0
+        for row in sorted(rows, key=lambda r: r.sku == TOTAL):  # the total last: it sums the others
+            if row.sku == TOTAL:
+                target = ConsumptionLine(sku=TOTAL, quantity=quantity, value=value)
+            else:
+                line = kept.get(row.sku)
+                # never more than it consumed: the order only ever gives back
+                target = ConsumptionLine(
+                    sku=row.sku,
+                    quantity=min(row.quantity, line.quantity) if line else 0,
+                    value=min(Decimal(row.value), line.value) if line else ZERO,
                 )
-            )
+                quantity, value = quantity + target.quantity, value + target.value
+            if target.quantity == 0 and target.value == ZERO:
+                row.status, row.released_at, changed = RELEASED, now, changed + 1
+            elif (row.quantity, Decimal(row.value)) != (target.quantity, target.value):
+                row.quantity, row.value, changed = target.quantity, target.value, changed + 1
         session.flush()
-        return ConsumptionResult(
-            contract_id=contract_id,
-            order_id=order_id,
-            accepted=True,
-            forced=forced,
-            reason="; ".join(problems) or None,
-            on_exceed=contract.on_exceed,
-            lines=consumed_lines,
-        )
+        return changed
 
 
 def release(engine: Engine, order_id: str) -> int:

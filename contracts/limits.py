@@ -76,26 +76,41 @@ def month_spend(session: Session, user: str, month: str, *, excluding: str | Non
 
 
 def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Decimal, currency: str = "EUR") -> None:
-    """Counts an accepted order towards its buyer's month. Idempotent per (user, order)."""
+    """Counts an accepted order towards its buyer's month (or, again, what is left of it: a
+    dropped line counts no more). Idempotent per (user, order): the row says the last `net`."""
     # read-then-write: take SQLite's write lock up front (a deferred upgrade fails under load)
     with session_scope(engine, write_lock=True) as session:
-        row = session.get(BuyerSpend, (user, order_id))
-        if row is None:
-            row = BuyerSpend(
-                user_email=user,
-                order_id=order_id,
-                month=month,
-                net=net,
-                currency=currency,
-                recorded_at=datetime.now(UTC),
-            )
-        else:
-            row.month, row.net, row.currency = month, net, currency
-        session.add(row)
         try:
-            session.flush()
+            record_spend_in(session, user, order_id, month, net, currency)
         except IntegrityError:  # a concurrent first attempt wrote the row: it says the same
             session.rollback()
+
+
+def lock_buyer(session: Session, user: str) -> None:
+    """Serialises the buyer's orders from here to the end of the transaction (PostgreSQL: the
+    user's row; SQLite's writer holds the whole database), so that checking the monthly limit and
+    booking the order's spend cannot interleave with another order of the same buyer."""
+    session.execute(select(User).where(col(User.email) == user).with_for_update())
+
+
+def record_spend_in(
+    session: Session, user: str, order_id: str, month: str, net: Decimal, currency: str = "EUR"
+) -> None:
+    """`record_spend` in the caller's transaction."""
+    row = session.get(BuyerSpend, (user, order_id))
+    if row is None:
+        row = BuyerSpend(
+            user_email=user,
+            order_id=order_id,
+            month=month,
+            net=net,
+            currency=currency,
+            recorded_at=datetime.now(UTC),
+        )
+    else:
+        row.month, row.net, row.currency = month, net, currency
+    session.add(row)
+    session.flush()
 
 
 def release_spend(engine: Engine, user: str, order_id: str) -> None:

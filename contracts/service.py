@@ -26,6 +26,7 @@ from models.contracts import (
     ContractUsage,
 )
 from models.customer_rules import possible_key
+from models.spend import BookingTarget
 
 MAX_CALL_OFFS = ledger.MAX_LIMIT
 InvalidTerms = terms.InvalidTerms
@@ -120,6 +121,16 @@ def record_spend(engine: Engine, user: str, order_id: str, month: str, net: Deci
 
 def release_spend(engine: Engine, user: str, order_id: str) -> None:
     limits.release_spend(engine, user, order_id)
+
+
+def keep_bookings(engine: Engine, target: BookingTarget) -> None:
+    """Books only what the order still delivers; nothing left: gives everything back."""
+    if not target.lines:
+        consumption.release(engine, target.order_id)
+        limits.release_spend(engine, target.user, target.order_id)
+        return
+    consumption.keep_only(engine, target.order_id, target.lines)
+    limits.record_spend(engine, target.user, target.order_id, target.month, target.net, target.currency)
 
 
 def percent(value: Decimal) -> str:

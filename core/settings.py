@@ -7,17 +7,31 @@ Durations accept seconds (`30`) or ISO 8601 (`P3D`, `PT15M`).
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import temporal_names as names
 
 DATA_DIR = Path(".data")
+
+
+def _seconds_or_iso(value: object) -> object:
+    """A number of seconds as an environment variable spells it (`"30"`) becomes a number; anything
+    else (ISO 8601, a timedelta) goes to pydantic as it is."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        return float(value)
+    return value
+
+
+# every duration setting: seconds (`30`) or ISO 8601 (`P3D`, `PT15M`)
+Duration = Annotated[timedelta, BeforeValidator(_seconds_or_iso)]
 
 
 class Settings(BaseSettings):
@@ -29,6 +43,10 @@ class Settings(BaseSettings):
     # queue so a big sync never takes the activity slots orders need
     temporal_task_queue: str = names.ORDERS_TASK_QUEUE
     temporal_catalog_task_queue: str = names.CATALOG_TASK_QUEUE
+    # how long Temporal keeps a closed workflow and its history before deleting it; `make run` sets
+    # it on the namespace (docker compose: deploy/register-search-attributes.sh). Temporal refuses
+    # less than an hour. Orders stay readable after it from the app database's order record.
+    temporal_retention: Duration = Field(default=timedelta(days=30), ge=timedelta(hours=1))
     # what `worker.py` serves ("orders", "catalog" or both: "orders,catalog"); a deployment runs them
     # as separate services to scale them apart
     worker_queues: str = "orders,catalog"
@@ -40,18 +58,24 @@ class Settings(BaseSettings):
 
     # Unset: a random secret is generated once and kept in .data/jwt-secret (single-host use).
     jwt_secret: str | None = None
-    jwt_ttl: timedelta = timedelta(hours=8)
+    jwt_ttl: Duration = timedelta(hours=8)
 
     seller_id: str = "seller"
 
-    approval_reminder_after: timedelta = timedelta(days=1)
-    approval_escalation_after: timedelta = timedelta(days=3)
-    approval_timeout: timedelta = timedelta(days=7)
-    partner_accept_timeout: timedelta = timedelta(days=2)
-    partner_ship_timeout: timedelta = timedelta(days=5)
-    partner_deliver_timeout: timedelta = timedelta(days=10)
+    approval_reminder_after: Duration = timedelta(days=1)
+    approval_escalation_after: Duration = timedelta(days=3)
+    approval_timeout: Duration = timedelta(days=7)
+    partner_accept_timeout: Duration = timedelta(days=2)
+    partner_ship_timeout: Duration = timedelta(days=5)
+    partner_deliver_timeout: Duration = timedelta(days=10)
     # after the due date an unpaid order is OVERDUE and a dunning reminder goes out this often
-    dunning_interval: timedelta = timedelta(days=14)
+    dunning_interval: Duration = timedelta(days=14)
+    # an activity an order needs that fails this long sets the order's `attention` (NeedsAttention)
+    # and keeps retrying without a deadline until it succeeds (workflows/healing.py)
+    attention_after: Duration = Field(default=timedelta(minutes=2), gt=timedelta(0))
+    # how long the API waits for a workflow to take a person's decision before it answers 503 with
+    # Retry-After (a worker or Temporal is down); the decision itself is not lost if it was taken
+    api_update_timeout: Duration = Field(default=timedelta(seconds=20), gt=timedelta(0))
 
     # Partner notifications (HTTP to a delivery unit's backend) give up after this long per try.
     partner_http_timeout: float = Field(default=10.0, gt=0)

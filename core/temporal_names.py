@@ -91,6 +91,8 @@ ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 PARTNER_ID = SearchAttributeKey.for_keyword("PartnerId")
 SUBORDER_STATUS = SearchAttributeKey.for_keyword("SubOrderStatus")
+# set while an activity an order needs keeps failing; cleared when it succeeds
+NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
 
 SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     ORDER_STATUS,
@@ -99,6 +101,7 @@ SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     ORDER_ID,
     PARTNER_ID,
     SUBORDER_STATUS,
+    NEEDS_ATTENTION,
 ]
 
 # --- error types (ApplicationError.type) ---------------------------------------------------------
@@ -108,3 +111,11 @@ CONFLICT = "Conflict"
 INVALID = "Invalid"
 ORDER_REJECTED = "OrderRejected"  # validation refused the order (non-retryable)
 CATALOG_SYNC_FAILED = "CatalogSyncFailed"  # the supplier's file cannot be imported (non-retryable)
+PARTNER_REFUSED = "PartnerRefused"  # a unit is unknown or its backend refuses a message (4xx): the expert decides
+
+# --- patches (workflow.patched): code paths of orders started after a change ---------------------
+PATCH_CONTRACT_CONSUMPTION = "contract-consumption"
+PATCH_MONTHLY_SPEND = "monthly-spend"
+# the order record, one-transaction acceptance, local bookkeeping, the fulfilment state machine,
+# healing activities and compensation; sub-orders write their own record
+PATCH_SYSTEM_OF_RECORD = "system-of-record"

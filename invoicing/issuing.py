@@ -131,10 +131,7 @@ def _to_model(session, record: InvoiceRecord) -> Invoice:
         payment_terms=payment_terms_text(record.payment_terms_days),
         lines=[InvoiceLine.model_validate(li) for li in record.lines],
         paid_total=paid,
-        payments=[
-            PaymentRecord(amount=p.amount, reference=p.reference, received_at=p.received_at, recorded_by=p.recorded_by)
-            for p in payments
-        ],
+        payments=[_payment(p) for p in payments],
     )
 
 
@@ -152,21 +149,45 @@ def record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
 def _record_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:
     with session_scope(engine, write_lock=True) as session:
         added = False
-        if session.get(PaymentRow, (payment.invoice_id, payment.reference)) is None:
-            session.add(
-                PaymentRow(
-                    invoice_id=payment.invoice_id,
-                    reference=payment.reference,
-                    amount=payment.amount,
-                    received_at=datetime.now(UTC),
-                    recorded_by=payment.actor.id,
-                )
+        row = session.get(PaymentRow, (payment.invoice_id, payment.reference))
+        if row is None:
+            row = PaymentRow(
+                invoice_id=payment.invoice_id,
+                reference=payment.reference,
+                amount=payment.amount,
+                received_at=datetime.now(UTC),
+                recorded_by=payment.actor.id,
             )
+            session.add(row)
             session.flush()
             added = True
+        elif row.amount != payment.amount:
+            raise PaymentConflict(
+                f"reference {payment.reference} was booked with {row.amount:.2f}, not {payment.amount:.2f}"
+            )
         paid = (
             session.execute(select(col(PaymentRow.amount)).where(col(PaymentRow.invoice_id) == payment.invoice_id))
             .scalars()
             .all()
         )
-        return PaymentResult(added=added, paid_total=sum(paid, Decimal("0.00")))
+        return PaymentResult(added=added, paid_total=sum(paid, Decimal("0.00")), payment=_payment(row))
+
+
+class PaymentConflict(Exception):
+    """The bank reference was booked with another amount: the same reference is the same payment."""
+
+
+def _payment(row: PaymentRow) -> PaymentRecord:
+    return PaymentRecord(
+        amount=row.amount, reference=row.reference, received_at=row.received_at, recorded_by=row.recorded_by
+    )
+
+
+def booked_payment(engine: Engine, invoice_id: str, reference: str) -> PaymentResult | None:
+    """The payment booked under the reference (a client's retry), with the invoice's paid total."""
+    with session_scope(engine) as session:
+        row = session.get(PaymentRow, (invoice_id, reference))
+        if row is None:
+            return None
+        paid = session.execute(select(col(PaymentRow.amount)).where(col(PaymentRow.invoice_id) == invoice_id)).scalars()
+        return PaymentResult(added=False, paid_total=sum(paid, Decimal("0.00")), payment=_payment(row))

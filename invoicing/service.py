@@ -21,22 +21,41 @@ def visible_invoice(engine: Engine, actor: Actor, invoice_id: str) -> Invoice:
 
 
 async def record_payment(
-    workflows: OrderWorkflows, engine: Engine, actor: Actor, invoice_id: str, body: PaymentBody
+    workflows: OrderWorkflows,
+    engine: Engine,
+    actor: Actor,
+    invoice_id: str,
+    body: PaymentBody,
+    idempotency_key: str | None = None,
 ) -> PaymentResult:
-    """Finance books a payment; one per bank reference."""
+    """Finance books a payment; one per bank reference. The same reference again (a retry after a
+    timeout) answers with the payment as booked, also once the invoice is paid."""
     require_role(actor, "finance")
     invoice = await to_thread.run_sync(visible_invoice, engine, actor, invoice_id)
+    booked = await to_thread.run_sync(issuing.booked_payment, engine, invoice_id, body.reference)
+    if booked is not None and booked.payment is not None:
+        if booked.payment.amount != body.amount:
+            raise Conflict(
+                f"reference {body.reference} was booked with {booked.payment.amount:.2f}, not {body.amount:.2f}",
+                field="reference",
+            )
+        return booked
     if invoice.paid_total >= invoice.gross_total:
         raise Conflict(f"invoice {invoice.number} is paid")
     return await workflows.record_payment(
         invoice.order_id,
         PaymentIn(invoice_id=invoice_id, amount=body.amount, reference=body.reference, actor=actor),
+        # the reference makes a payment one; the key makes the call one (Temporal answers a repeat)
+        f"{actor.id}:{idempotency_key or body.reference}",
     )
 
 
 def issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
     """Idempotent per order: a retry gets the invoice the first attempt wrote."""
     return issuing.issue_invoice(engine, request)
+
+
+PaymentConflict = issuing.PaymentConflict
 
 
 def book_payment(engine: Engine, payment: PaymentIn) -> PaymentResult:

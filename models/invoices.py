@@ -72,10 +72,12 @@ class PaymentRecord(BaseModel):
 
 
 class PaymentResult(BaseModel):
-    """Whether this call added the payment (False: the reference was already booked)."""
+    """Whether this call added the payment (False: the reference was already booked), and the
+    payment as booked under its reference."""
 
     added: bool
     paid_total: Money
+    payment: PaymentRecord | None = None
 
 
 Invoice.model_rebuild()

@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from models.actors import Actor
 from models.approvals import ApprovalRecord, PendingApproval
@@ -48,6 +48,7 @@ class OrderPlacement(BaseModel):
     lines: list[OrderLineRequest] = Field(min_length=1)
     customer_reference: str | None = None
     delivery_address: str | None = None
+    delivery_contact: str | None = None  # who takes the delivery (name, phone), for the units
     policy: OrderPolicy
 
 
@@ -100,6 +101,15 @@ class ValidatedOrder(BaseModel):
         return units
 
 
+class Acceptance(BaseModel):
+    """An accepted order: validation's verdict and what it booked (in one transaction,
+    orders/acceptance.py). `consumption.accepted` False: beyond the contract, for the expert."""
+
+    validated: ValidatedOrder
+    consumption: ConsumptionResult | None = None
+    month: str  # the buyer's month the order counts towards ("2026-12")
+
+
 class CancelRequest(BaseModel):
     actor: Actor
     reason: str = ""
@@ -114,6 +124,7 @@ class OrderView(BaseModel):
     buyer: str
     customer_reference: str | None = None
     delivery_address: str | None = None
+    delivery_contact: str | None = None
     placed_at: datetime
     contract_id: str | None = None
     catalog_version: int | None = None
@@ -131,6 +142,10 @@ class OrderView(BaseModel):
     rejection_reason: str | None = None
     timeline: list[TimelineEntry] = []
     contract_consumption: ConsumptionResult | None = None  # what the order took from its contract
+    removed_lines: list[int] = []  # dropped by the expert or cancelled: neither delivered nor invoiced
+    # what the order waits for to heal (an activity that keeps failing); None: nothing
+    attention: str | None = None
+    revision: int = 0  # of the status document: a later one has a higher revision
 
 
 # --- what the API takes and gives for orders ---------------------------------------------------
@@ -140,6 +155,9 @@ class OrderCreate(BaseModel):
     lines: list[OrderLineRequest] = Field(min_length=1, max_length=500)
     customer_reference: str | None = Field(default=None, max_length=100)
     delivery_address: str | None = Field(default=None, max_length=500)
+    delivery_contact: str | None = Field(
+        default=None, max_length=200, description="who takes the delivery (name, phone); default: the buyer"
+    )
 
 
 class OrderAccepted(BaseModel):
@@ -156,7 +174,24 @@ class OrderSummary(BaseModel):
     buyer: str | None = None
     gross_total: str | None = None
     currency: str | None = None
-    placed_at: object = None
+    placed_at: datetime | None = None
+    net_total: Money | None = None
+    paid_total: Money | None = None
+    updated_at: datetime | None = None
+    attention: str | None = Field(default=None, description="set while the order waits for a failing step to heal")
+
+
+class OrderQuery(BaseModel):
+    """Which orders a list shows: every filter given must match; newest first, a page at a time."""
+
+    status: OrderStatus | None = None
+    customer_id: str | None = Field(default=None, max_length=64)
+    buyer: str | None = Field(default=None, max_length=254)
+    placed_from: AwareDatetime | None = Field(default=None, description="placed at or after (with a zone)")
+    placed_to: AwareDatetime | None = Field(default=None, description="placed before (with a zone)")
+    customer_reference: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=100, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200, description="from the previous page's Link header")
 
 
 class ApprovalBody(BaseModel):

@@ -12,3 +12,5 @@ class UnitMessage(BaseModel):
     key: str
     type: Literal["suborder.created", "suborder.cancelled"]
     suborder: SubOrderView
+    # > 0: the sub-order's document at this revision goes into the order record first
+    revision: int = 0

@@ -26,3 +26,6 @@ class OrderPolicy(BaseModel):
     partner_ship_timeout: timedelta
     partner_deliver_timeout: timedelta
     dunning_interval: timedelta
+    # how long an activity the order needs may keep failing before operators are told (the order
+    # shows `attention` and the NeedsAttention search attribute; it keeps retrying regardless)
+    attention_after: timedelta = timedelta(minutes=2)

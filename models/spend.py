@@ -2,6 +2,7 @@
 
 from pydantic import BaseModel
 
+from models.contracts import ConsumptionLine
 from models.money import Money
 
 
@@ -20,3 +21,16 @@ class SpendRelease(BaseModel):
 
     user: str
     order_id: str
+
+
+class BookingTarget(BaseModel):
+    """What an order still books once some of it will not be delivered (dropped lines, a partial
+    cancel): its contract consumption and its buyer's month are set to `lines` and `net`. No lines:
+    everything is given back. A target, so a retry or a repeat books nothing twice."""
+
+    order_id: str
+    user: str
+    month: str
+    currency: str
+    lines: list[ConsumptionLine]  # of the lines still delivered (contracted items consume)
+    net: Money

@@ -7,7 +7,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from models.actors import Actor
-from models.money import Money
 from models.timeline import TimelineEntry
 
 
@@ -34,12 +33,13 @@ TRANSITIONS: dict[str, tuple[frozenset[SubOrderStatus], SubOrderStatus]] = {
 
 
 class SubOrderLine(BaseModel):
+    """A line as its delivery unit sees it: what to deliver, not what the customer pays for it."""
+
     line_no: int
     sku: str
     name: str
     quantity: int
     configuration: dict[str, str] = {}
-    unit_price: Money
 
 
 class SubOrderStart(BaseModel):
@@ -51,9 +51,11 @@ class SubOrderStart(BaseModel):
     customer_id: str
     lines: list[SubOrderLine]
     delivery_address: str | None = None
+    delivery_contact: str | None = None
     accept_timeout: timedelta
     ship_timeout: timedelta
     deliver_timeout: timedelta
+    attention_after: timedelta = timedelta(minutes=2)  # the order's (models/policy.py)
 
 
 class PartnerEvent(BaseModel):
@@ -75,8 +77,12 @@ class SubOrderView(BaseModel):
     escalated: bool = False
     tracking: str | None = None
     reason: str | None = None
+    delivery_address: str | None = None  # where the unit delivers
+    delivery_contact: str | None = None
+    sent_at: datetime | None = None
     updated_at: datetime | None = None
     timeline: list[TimelineEntry] = []
+    attention: str | None = None  # what keeps failing (telling the unit, saving the record); None: nothing
 
 
 class SubOrderCancel(BaseModel):
@@ -100,7 +106,8 @@ class SubOrderSummary(BaseModel):
     partner_id: str | None
     status: SubOrderStatus | None
     lines: list[SubOrderLine]
-    sent_at: object = None
+    sent_at: datetime | None = None
+    delivery_address: str | None = None
 
 
 class PortalEvent(BaseModel):

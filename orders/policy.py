@@ -17,4 +17,5 @@ def order_policy(settings: Settings) -> OrderPolicy:
         partner_ship_timeout=settings.partner_ship_timeout,
         partner_deliver_timeout=settings.partner_deliver_timeout,
         dunning_interval=settings.dunning_interval,
+        attention_after=settings.attention_after,
     )

@@ -3,21 +3,26 @@ order (a durable workflow), lists and shows the caller's orders, takes approvals
 and the expert's sub-order decisions, and validates an order for its workflow. Who may do what is
 decided here; the workflows (through `OrderWorkflows`) decide what the order's state allows."""
 
+from typing import IO
+
 from anyio import to_thread
 from sqlalchemy import Engine
 
 from core.database import session_scope
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.settings import Settings
 from models.actors import Actor, require_role
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.orders import (
+    FINAL_STATUSES,
+    Acceptance,
     ApprovalBody,
     CancelBody,
     CancelRequest,
     OrderAccepted,
     OrderCreate,
     OrderPlacement,
+    OrderQuery,
     OrderStatus,
     OrderSummary,
     OrderView,
@@ -25,10 +30,13 @@ from models.orders import (
     ValidatedOrder,
     ValidationRequest,
 )
-from orders import validation
+from models.records import OrderSnapshot, SubOrderSnapshot
+from models.suborders import SubOrderStatus
+from orders import acceptance, record, validation
 from orders.ids import new_order_id, request_fingerprint
 from orders.order_workflows import OrderWorkflows
 from orders.policy import order_policy
+from orders.tables import OrderRecord
 from orders.visibility import may_see_order
 from partners import units
 
@@ -36,10 +44,16 @@ OrderRejected = validation.OrderRejected
 
 
 async def place(
-    workflows: OrderWorkflows, settings: Settings, actor: Actor, body: OrderCreate, idempotency_key: str | None
+    workflows: OrderWorkflows,
+    engine: Engine,
+    settings: Settings,
+    actor: Actor,
+    body: OrderCreate,
+    idempotency_key: str | None,
 ) -> OrderAccepted:
-    """Starts the order's workflow: durable once this returns. The same Idempotency-Key is the same
-    order (another body with it is refused)."""
+    """Records the order, then starts its workflow: durable once this returns. The same
+    Idempotency-Key is the same order for good, also after Temporal deleted its history (another
+    body with it is refused)."""
     require_role(actor, "buyer")
     if actor.customer_id is None:
         raise Forbidden("Only a customer's buyers place orders")
@@ -51,42 +65,120 @@ async def place(
         lines=body.lines,
         customer_reference=body.customer_reference,
         delivery_address=body.delivery_address,
+        delivery_contact=body.delivery_contact,
         policy=order_policy(settings),
     )
-    fingerprint = request_fingerprint({"buyer": actor.id, **body.model_dump(mode="json")})
-    order_id, status = await workflows.place_order(placement, fingerprint)
-    return OrderAccepted(order_id=order_id, status=status, location=f"/api/v1/orders/{order_id}")
+    # fields added since keys were first used count only when given: an old request's retry still matches
+    added = {"delivery_contact"} if body.delivery_contact is None else set()
+    fingerprint = request_fingerprint({"buyer": actor.id, **body.model_dump(mode="json", exclude=added)})
+    opened, new = await to_thread.run_sync(_open, engine, placement, fingerprint, idempotency_key)
+    if opened.fingerprint != fingerprint:
+        raise Invalid("This Idempotency-Key was already used for a different order", field="Idempotency-Key")
+    location = f"/api/v1/orders/{order_id}"
+    accepted = OrderAccepted(order_id=order_id, status=OrderStatus(opened.status), location=location)
+    if opened.revision > 0:  # its workflow ran (and may be gone after the retention): the same order
+        return accepted
+    try:
+        _, status = await workflows.place_order(placement, fingerprint)
+    except BaseException:
+        if new:  # not accepted: the client may try again, or not
+            await to_thread.run_sync(_forget, engine, order_id)
+        raise
+    return accepted.model_copy(update={"status": status})
 
 
-async def list_orders(
-    workflows: OrderWorkflows, actor: Actor, status: OrderStatus | None, limit: int
-) -> list[OrderSummary]:
-    """The caller's customer's orders (the seller's staff: all), newest first."""
-    if actor.customer_id is None and not actor.is_seller_staff:
+def _open(engine: Engine, placement: OrderPlacement, fingerprint: str, key: str | None) -> tuple[OrderRecord, bool]:
+    with session_scope(engine, write_lock=True) as session:
+        return record.open_order(session, placement, fingerprint, key)
+
+
+def _forget(engine: Engine, order_id: str) -> None:
+    with session_scope(engine, write_lock=True) as session:
+        record.forget_unstarted(session, order_id)
+
+
+def _listable(actor: Actor) -> list[str] | None:
+    """The customers whose orders the caller lists: a customer's people their customer's, the
+    seller's staff all (None)."""
+    if actor.is_seller_staff:
+        return None
+    if actor.customer_id is None:
         raise Forbidden("Delivery units see their sub-orders under /api/v1/suborders")
-    rows = await workflows.list_orders(actor.customer_id, status.value if status else None, limit)
-    return [OrderSummary(**row) for row in rows]
+    return [actor.customer_id]
 
 
-async def visible_order(workflows: OrderWorkflows, actor: Actor, order_id: str) -> OrderView:
-    """The order's status document, if the caller may see it (else: not found, as if it did not exist)."""
-    view = await workflows.order(order_id)
+def list_orders(engine: Engine, actor: Actor, query: OrderQuery) -> tuple[list[OrderSummary], str | None]:
+    """One page of the caller's orders, newest first, and the next page's cursor (None: last page)."""
+    customers = _listable(actor)
+    try:
+        with session_scope(engine) as session:
+            return record.list_orders(session, query, customers)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="cursor") from exc
+
+
+def export_orders(engine: Engine, actor: Actor, query: OrderQuery, out: IO[str]) -> int:
+    """Every order of the caller the query matches, as CSV (no paging); returns how many."""
+    customers = _listable(actor)
+    try:
+        with session_scope(engine) as session:
+            return record.export_csv(session, query, customers, out)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="cursor") from exc
+
+
+def recorded_order(engine: Engine, order_id: str) -> OrderView | None:
+    with session_scope(engine) as session:
+        return record.order_view(session, order_id)
+
+
+async def visible_order(workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str) -> OrderView:
+    """The order's status document from its record (an order placed before the record existed: from
+    its workflow), if the caller may see it; else not found, as if it did not exist."""
+    view = await to_thread.run_sync(recorded_order, engine, order_id)
+    if view is None:
+        view = await workflows.order(order_id)
     if not may_see_order(actor, view):
         raise NotFound(f"order {order_id} not found")
     return view
 
 
-async def approve(workflows: OrderWorkflows, actor: Actor, order_id: str, body: ApprovalBody) -> OrderView:
+async def _open_order(workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str) -> OrderView:
+    """The order, if the caller may see it and it still takes decisions (a closed one: 409, as its
+    workflow would answer while it ran)."""
+    view = await visible_order(workflows, engine, actor, order_id)
+    if view.status in FINAL_STATUSES:
+        raise Conflict(f"the order is {view.status.value}: no decision can be taken")
+    return view
+
+
+async def _after(workflows: OrderWorkflows, engine: Engine, order_id: str, answer: OrderView) -> OrderView:
+    """What the caller sees after its decision: the record (the workflow saved it before answering)."""
+    return await to_thread.run_sync(recorded_order, engine, order_id) or answer
+
+
+async def approve(
+    workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str, body: ApprovalBody, key: str | None = None
+) -> OrderView:
     """The approver's or expert's decision; the order refuses anyone it does not wait for."""
-    await visible_order(workflows, actor, order_id)
-    return await workflows.decide(order_id, ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor))
+    await _open_order(workflows, engine, actor, order_id)
+    decision = ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor)
+    return await _after(workflows, engine, order_id, await workflows.decide(order_id, decision, _key(actor, key)))
 
 
-async def cancel(workflows: OrderWorkflows, actor: Actor, order_id: str, body: CancelBody | None) -> OrderView:
+async def cancel(
+    workflows: OrderWorkflows,
+    engine: Engine,
+    actor: Actor,
+    order_id: str,
+    body: CancelBody | None,
+    key: str | None = None,
+) -> OrderView:
     """The buyer cancels (the order refuses once something shipped)."""
-    await visible_order(workflows, actor, order_id)
+    await _open_order(workflows, engine, actor, order_id)
     reason = (body.reason if body else "") or "cancelled by the buyer"
-    return await workflows.cancel(order_id, CancelRequest(actor=actor, reason=reason))
+    answer = await workflows.cancel(order_id, CancelRequest(actor=actor, reason=reason), _key(actor, key))
+    return await _after(workflows, engine, order_id, answer)
 
 
 async def decide_suborder(
@@ -96,21 +188,54 @@ async def decide_suborder(
     order_id: str,
     suborder_id: str,
     body: SubOrderDecisionBody,
+    key: str | None = None,
 ) -> OrderView:
     """The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit."""
-    await visible_order(workflows, actor, order_id)
+    await _open_order(workflows, engine, actor, order_id)
     if body.action == "reassign" and not (body.partner_id and await _unit_exists(engine, body.partner_id)):
         raise Invalid("reassign needs the id of an existing delivery unit", field="partner_id")
-    return await workflows.decide_suborder(
-        order_id,
-        SubOrderDecision(
-            action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
-        ),
+    decision = SubOrderDecision(
+        action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
     )
+    answer = await workflows.decide_suborder(order_id, decision, _key(actor, key))
+    return await _after(workflows, engine, order_id, answer)
+
+
+def _key(actor: Actor, key: str | None) -> str | None:
+    """The update id of a person's Idempotency-Key: theirs alone."""
+    return None if key is None else f"{actor.id}:{key}"
 
 
 async def _unit_exists(engine: Engine, unit_id: str) -> bool:
     return await to_thread.run_sync(units.unit_exists, engine, unit_id)
+
+
+def accept(engine: Engine, request: ValidationRequest) -> Acceptance:
+    """Validates the order and books it (contract, monthly spend) in one transaction; OrderRejected
+    names the line and field at fault, and nothing is booked then."""
+    with session_scope(engine, write_lock=True) as session:
+        return acceptance.accept(session, request.placement, request.as_of)
+
+
+def save_order(engine: Engine, snapshot: OrderSnapshot) -> bool:
+    """The order workflow's status document into the record (a stale revision changes nothing)."""
+    with session_scope(engine, write_lock=True) as session:
+        return record.save_order(session, snapshot)
+
+
+def save_suborder(engine: Engine, snapshot: SubOrderSnapshot) -> bool:
+    """A sub-order workflow's document into the record (a stale revision changes nothing)."""
+    with session_scope(engine, write_lock=True) as session:
+        return record.save_suborder(session, snapshot)
+
+
+def shipped_suborders(engine: Engine, order_id: str) -> list[str]:
+    """The order's sub-orders whose unit reported them shipped or delivered, as the record says
+    (each sub-order writes its state before it answers its unit)."""
+    with session_scope(engine) as session:
+        view = record.order_view(session, order_id)
+    done = (SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED)
+    return [] if view is None else [s.suborder_id for s in view.suborders if s.status in done]
 
 
 def validate(engine: Engine, request: ValidationRequest) -> ValidatedOrder:

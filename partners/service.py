@@ -7,6 +7,7 @@ import uuid
 from anyio import to_thread
 from sqlalchemy import Engine
 
+from core.database import session_scope
 from core.errors import Forbidden, NotFound
 from models.actors import Actor, require_role
 from models.suborders import (
@@ -17,6 +18,7 @@ from models.suborders import (
     SubOrderSummary,
     SubOrderView,
 )
+from orders import record
 from partners import units, webhooks
 from partners.suborder_workflows import SubOrderWorkflows
 
@@ -44,27 +46,44 @@ def unit_scope(actor: Actor) -> str | None:
     raise Forbidden("Sub-orders are for delivery units and the seller's staff")
 
 
-async def list_suborders(
-    workflows: SubOrderWorkflows, actor: Actor, status: SubOrderStatus | None, limit: int
-) -> list[SubOrderSummary]:
-    rows = await workflows.list_suborders(unit_scope(actor), status.value if status else None, limit)
-    return [SubOrderSummary(**row) for row in rows]
-
-
-async def visible_suborder(workflows: SubOrderWorkflows, actor: Actor, suborder_id: str) -> SubOrderView:
+def list_suborders(engine: Engine, actor: Actor, status: SubOrderStatus | None, limit: int) -> list[SubOrderSummary]:
+    """The caller's unit's sub-orders (the seller's staff: every unit's), newest first, from the
+    order record: what to deliver and where, never the customer's prices."""
     unit = unit_scope(actor)
-    view = await workflows.suborder(suborder_id)
+    with session_scope(engine) as session:
+        return record.list_suborders(session, unit, status, limit)
+
+
+def _recorded(engine: Engine, suborder_id: str) -> SubOrderView | None:
+    with session_scope(engine) as session:
+        return record.suborder_view(session, suborder_id)
+
+
+async def visible_suborder(
+    workflows: SubOrderWorkflows, engine: Engine, actor: Actor, suborder_id: str
+) -> SubOrderView:
+    """The sub-order with its timeline from the record (one of an order placed before the record
+    existed: from its workflow), if it is the caller's unit's."""
+    unit = unit_scope(actor)
+    view = await to_thread.run_sync(_recorded, engine, suborder_id)
+    if view is None:
+        view = await workflows.suborder(suborder_id)
     if unit is not None and view.partner_id != unit:
         raise NotFound(f"sub-order {suborder_id} not found")
     return view
 
 
 async def report_from_portal(
-    workflows: SubOrderWorkflows, actor: Actor, suborder_id: str, body: PortalEvent, idempotency_key: str | None
+    workflows: SubOrderWorkflows,
+    engine: Engine,
+    actor: Actor,
+    suborder_id: str,
+    body: PortalEvent,
+    idempotency_key: str | None,
 ) -> SubOrderView:
     """A unit's user reports progress; the same Idempotency-Key (a double click) counts once."""
     require_role(actor, "fulfilment")
-    await visible_suborder(workflows, actor, suborder_id)
+    await visible_suborder(workflows, engine, actor, suborder_id)
     event_id = f"portal:{idempotency_key or uuid.uuid4().hex}"
     return await workflows.report(
         PartnerEvent(type=body.type, suborder_id=suborder_id, event_id=event_id, data=body.data, actor=actor),

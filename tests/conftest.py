@@ -19,11 +19,13 @@ from demo.seed import load_demo_data
 from migrations import upgrade
 from tests.dbs import system_database
 
-pytest_plugins = ["tests.system"]  # the running system the API and page tests share
+# the running system the API and page tests share; the saving and replaying of workflow histories
+pytest_plugins = ["tests.system", "tests.workflow_histories"]
 
 SEARCH_ATTRIBUTE_TYPES = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "DOUBLE": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 }
 
 

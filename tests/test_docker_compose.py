@@ -17,6 +17,10 @@ import pytest
 import yaml
 from pydantic import TypeAdapter
 
+from cli.dev import CLI_TYPES
+from core import temporal_names as names
+from core.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -32,14 +36,8 @@ TIMEOUT_SETTINGS = (
     "PARTNER_SHIP_TIMEOUT",
     "PARTNER_DELIVER_TIMEOUT",
 )
-SEARCH_ATTRIBUTES = {
-    "OrderStatus": "Keyword",
-    "CustomerId": "Keyword",
-    "OrderTotal": "Double",
-    "OrderId": "Keyword",
-    "PartnerId": "Keyword",
-    "SubOrderStatus": "Keyword",
-}
+# what the workflows upsert, as the temporal CLI names the types: the script must register all of them
+SEARCH_ATTRIBUTES = {key.name: CLI_TYPES[key.indexed_value_type.name] for key in names.SEARCH_ATTRIBUTES}
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
 
@@ -218,6 +216,7 @@ def test_search_attribute_script_names_all_attributes(services):
     text = setup_script(services).read_text()
     declared = dict(re.findall(r"^\s*(\w+):(Keyword|Double|Int|Bool|Datetime|Text|KeywordList)\s*$", text, re.M))
     assert declared == SEARCH_ATTRIBUTES
+    assert declared["NeedsAttention"] == "Bool"
     assert "temporal operator search-attribute create" in text
     assert "already exists" in text
 
@@ -233,9 +232,20 @@ esac
 exit 0
 """
 
+# a server that refuses the retention (as Temporal answers below one hour)
+FAKE_TEMPORAL_REFUSING_RETENTION = r"""#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$*" in
+  *"namespace update"*)
+    echo "Error: namespace update failed: A valid retention period is not set on request." >&2
+    exit 1 ;;
+esac
+exit 0
+"""
+
 
 def run_setup_script(
-    services, tmp_path: Path, fake: str = FAKE_TEMPORAL
+    services, tmp_path: Path, fake: str = FAKE_TEMPORAL, retention: str | None = None
 ) -> tuple[subprocess.CompletedProcess, list[str]]:
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -251,6 +261,8 @@ def run_setup_script(
         "SETUP_TIMEOUT": "2",
         "RETRY_INTERVAL": "1",
     }
+    if retention is not None:
+        env["TEMPORAL_RETENTION"] = retention
     proc = subprocess.run(["sh", str(setup_script(services))], env=env, capture_output=True, text=True, timeout=60)
     calls = log.read_text().splitlines() if log.exists() else []
     return proc, calls
@@ -270,6 +282,74 @@ def test_search_attribute_script_registers_all_and_is_idempotent(services, tmp_p
     # it waited for the server and the namespace before registering
     assert calls[0].startswith("operator cluster health")
     assert any(c.startswith("operator namespace describe") for c in calls[: calls.index(creates[0])])
+
+
+def retention_calls(calls: list[str]) -> list[str]:
+    return [c for c in calls if c.startswith("operator namespace update")]
+
+
+def test_setup_script_sets_the_retention_before_registering(services, tmp_path):
+    proc, calls = run_setup_script(services, tmp_path)  # TEMPORAL_RETENTION unset: the script's default
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    updates = retention_calls(calls)
+    assert updates == ["operator namespace update --namespace default --retention 720h --address temporal:7233"]
+    describe = next(i for i, c in enumerate(calls) if c.startswith("operator namespace describe"))
+    first_create = next(i for i, c in enumerate(calls) if "search-attribute create" in c)
+    assert describe < calls.index(updates[0]) < first_create
+    assert "retention of namespace default: 720h" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "cli"),
+    [
+        ("P30D", "720h"),  # ISO 8601, as the app's settings take it
+        ("P90D", "2160h"),
+        ("P1W", "168h"),
+        ("P1DT12H", "36h"),
+        ("PT90M", "5400s"),
+        ("PT1H30M", "5400s"),
+        ("P007D", "168h"),
+        ("2592000", "720h"),  # seconds, as the app's settings take them
+        ("5400", "5400s"),
+        ("720h", "720h"),  # the temporal CLI's own form passes through
+    ],
+)
+def test_setup_script_takes_the_retention_as_the_settings_spell_it(services, tmp_path, setting, cli):
+    proc, calls = run_setup_script(services, tmp_path, retention=setting)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (update,) = retention_calls(calls)
+    args = update.split()
+    assert args[args.index("--retention") + 1] == cli
+
+
+@pytest.mark.parametrize("setting", ["P1M", "P1Y", "P", "PT", "P1DT", "P1.5D", "P1H", "PT1D", "soon"])
+def test_setup_script_refuses_a_retention_it_cannot_read(services, tmp_path, setting):
+    proc, calls = run_setup_script(services, tmp_path, retention=setting)
+    if setting == "soon":  # not ISO 8601 nor seconds: handed to the CLI, which refuses it (not faked here)
+        (update,) = retention_calls(calls)
+        assert "--retention soon" in update
+        return
+    assert proc.returncode == 2
+    assert "TEMPORAL_RETENTION" in proc.stdout
+    assert calls == [], "nothing is called before the retention is understood"
+
+
+def test_setup_script_stops_when_temporal_refuses_the_retention(services, tmp_path):
+    proc, calls = run_setup_script(services, tmp_path, fake=FAKE_TEMPORAL_REFUSING_RETENTION, retention="PT30M")
+    assert proc.returncode == 1
+    assert "refuses the retention 1800s" in proc.stdout
+    assert len(retention_calls(calls)) == 1, "a refusal is final: no retries"
+    assert not any("search-attribute create" in c for c in calls)
+
+
+def test_compose_sets_the_retention_as_the_apps_settings_read_it(services):
+    _, svc = setup_service(services)
+    value = env_of(svc)["TEMPORAL_RETENTION"]
+    match = re.fullmatch(r"\$\{TEMPORAL_RETENTION:-([^}]+)\}", value)
+    assert match, f"TEMPORAL_RETENTION={value!r}: an override with a default, e.g. ${{TEMPORAL_RETENTION:-P30D}}"
+    default = match.group(1)
+    # the same value means the same in the app's settings (a shared .env must not break `make run`)
+    assert Settings(temporal_retention=default).temporal_retention == Settings().temporal_retention
 
 
 def test_search_attribute_script_fails_when_temporal_never_comes_up(services, tmp_path):

@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
         PendingApproval,
         SubOrderDecision,
     )
-    from models.orders import OrderStatus
+    from models.orders import FINAL_STATUSES, OrderStatus
     from workflows.escalation import wait_escalating
     from workflows.order_context import OrderContext
 
@@ -139,6 +139,7 @@ class Approvals:
 
     def check_suborder_decision(self, decision: SubOrderDecision) -> None:
         """The validator of `decide_suborder`: raises the refusal."""
+        self._check_open()
         if decision.action == "reassign" and not decision.partner_id:
             raise ApplicationError("reassign needs partner_id", type=names.INVALID)
         pending = self.pending
@@ -159,6 +160,7 @@ class Approvals:
 
     def check_may_decide(self, actor: Actor) -> None:
         """Raises the refusal unless the order waits for a decision that `actor` may take."""
+        self._check_open()
         pending = self.pending
         if pending is None or self.decision is not None:
             raise ApplicationError("the order is not waiting for an approval", type=names.CONFLICT)
@@ -172,6 +174,14 @@ class Approvals:
             allowed = "expert" in actor.roles and actor.is_seller_staff
         if not allowed:
             raise ApplicationError(f"the order waits for a {pending.role}, not for {actor.id}", type=names.CONFLICT)
+
+    def _check_open(self) -> None:
+        """Once a cancel is recorded or the order is final, no decision is taken any more."""
+        order = self.order
+        if order.status in FINAL_STATUSES:
+            raise ApplicationError(f"the order is {order.status.value}: no decision can be taken", type=names.CONFLICT)
+        if order.cancel_request is not None:
+            raise ApplicationError("the order is being cancelled: no decision can be taken", type=names.CONFLICT)
 
     def _record(self, decision: str, comment: str, actor: Actor) -> None:
         assert self.pending is not None

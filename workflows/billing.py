@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from models.invoices import Invoice, InvoiceLineIn, InvoiceRequest, PaymentIn, PaymentResult
     from models.orders import OrderStatus, PricedLine
     from workflows import options
+    from workflows.healing import until_done
     from workflows.order_context import OrderContext
 
 
@@ -27,6 +28,7 @@ class Billing:
         self.order = order
         self.invoice: Invoice | None = None
         self.paid_total = Decimal("0.00")
+        self.payments: dict[str, PaymentResult] = {}  # by bank reference (orders of new code)
 
     async def run(self, lines: list[PricedLine]) -> None:
         """Invoices the delivered `lines`, then waits until the invoice is paid (the order ends PAID)."""
@@ -36,29 +38,31 @@ class Billing:
     async def _issue(self, lines: list[PricedLine]) -> None:
         order, v = self.order, self.order.validated
         assert v is not None
-        self.invoice = await workflow.execute_activity_method(
-            InvoicingActivities.issue_invoice,
-            InvoiceRequest(
-                seller_id=order.placement.seller_id,
-                order_id=order.placement.order_id,
-                customer_id=v.customer_id,
-                currency=v.currency,
-                payment_terms_days=v.payment_terms_days,
-                issue_date=workflow.now().date(),
-                lines=[
-                    InvoiceLineIn(
-                        line_no=li.line_no,
-                        sku=li.sku,
-                        name=li.name,
-                        quantity=li.quantity,
-                        unit_price=li.unit_price,
-                        vat_rate=li.vat_rate,
-                    )
-                    for li in lines
-                ],
-            ),
-            **options.DB,
+        request = InvoiceRequest(
+            seller_id=order.placement.seller_id,
+            order_id=order.placement.order_id,
+            customer_id=v.customer_id,
+            currency=v.currency,
+            payment_terms_days=v.payment_terms_days,
+            issue_date=workflow.now().date(),
+            lines=[
+                InvoiceLineIn(
+                    line_no=li.line_no,
+                    sku=li.sku,
+                    name=li.name,
+                    quantity=li.quantity,
+                    unit_price=li.unit_price,
+                    vat_rate=li.vat_rate,
+                )
+                for li in lines
+            ],
         )
+        if order.v2:
+            self.invoice = await self._local("issuing the invoice", InvoicingActivities.issue_invoice, request)
+        else:
+            self.invoice = await workflow.execute_activity_method(
+                InvoicingActivities.issue_invoice, request, **options.DB
+            )
         self.paid_total = self.invoice.paid_total
         order.set_status(OrderStatus.INVOICED)
         order.record(
@@ -74,7 +78,10 @@ class Billing:
         order, invoice = self.order, self.invoice
         assert invoice is not None
         due = datetime.combine(invoice.due_date + timedelta(days=1), time.min, tzinfo=UTC)
-        paid = lambda: self.paid_total >= invoice.gross_total  # noqa: E731
+
+        def paid() -> bool:
+            return self.paid_total >= invoice.gross_total
+
         wait = due - workflow.now()
         try:
             if wait.total_seconds() > 0:
@@ -100,7 +107,14 @@ class Billing:
     # --- the record_payment update --------------------------------------------------------------
 
     async def record_payment(self, payment: PaymentIn) -> PaymentResult:
-        result = await workflow.execute_activity_method(InvoicingActivities.record_payment, payment, **options.DB)
+        booked = self.payments.get(payment.reference)
+        if booked is not None:  # a retry of a payment this order took: the answer the first call got
+            return booked.model_copy(update={"added": False})
+        if self.order.v2:
+            result = await self._local("booking a payment", InvoicingActivities.record_payment, payment)
+            self.payments[payment.reference] = result
+        else:
+            result = await workflow.execute_activity_method(InvoicingActivities.record_payment, payment, **options.DB)
         self.paid_total = max(self.paid_total, result.paid_total)  # payments only ever add up
         if result.added:
             self.order.record(payment.actor.id, "payment.received", f"{payment.amount} ({payment.reference})")
@@ -112,5 +126,23 @@ class Billing:
             raise ApplicationError("only the seller's finance users record payments", type=names.CONFLICT)
         if self.invoice is None or payment.invoice_id != self.invoice.invoice_id:
             raise ApplicationError("no such open invoice on this order", type=names.CONFLICT)
+        booked = self.payments.get(payment.reference)
+        if booked is not None and booked.payment is not None:
+            if booked.payment.amount != payment.amount:
+                raise ApplicationError(
+                    f"reference {payment.reference} was booked with {booked.payment.amount:.2f}, "
+                    f"not {payment.amount:.2f}",
+                    type=names.CONFLICT,
+                )
+            return  # a retry: answered with the payment as booked
         if self.order.status not in (OrderStatus.INVOICED, OrderStatus.OVERDUE):
             raise ApplicationError(f"the order is {self.order.status.value}", type=names.CONFLICT)
+
+    async def _local(self, what: str, activity, arg):
+        return await until_done(
+            self.order,
+            what,
+            self.order.placement.policy.attention_after,
+            lambda opts: workflow.execute_local_activity_method(activity, arg, **opts),
+            options.LOCAL,
+        )

@@ -1,5 +1,11 @@
 """The fulfilment phase of an order: one SubOrder child workflow per delivery unit, and the
-expert's decision when a unit rejects its part (resend, reassign, drop the lines, or reject)."""
+expert's decision when a unit rejects its part (resend, reassign, drop the lines, or reject).
+
+A state machine: each pass of its loop acts (start, cancel, ask the expert, apply a decision) or
+ends; its wait is true only when there is something to do. Once the order takes no more decisions
+(a cancel is recorded, or its status is final), rejections still open and interventions queued
+are settled without asking, the open sub-orders are withdrawn, and the phase ends when they have.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import asyncio
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from core import temporal_names as names
@@ -40,6 +47,7 @@ class Fulfilment:
         self.cancel_sent: set[str] = set()
         self.lines: dict[int, PricedLine] = {}
         self.interventions: list[SubOrderDecision] = []  # the expert's, on escalated sub-orders
+        self.removed: set[int] = set()  # lines neither delivered nor invoiced (dropped, cancelled)
 
     # --- state for the order's query and validators ---------------------------------------------
 
@@ -63,6 +71,82 @@ class Fulfilment:
         self.lines = {line.line_no: line for line in validated.lines}
         for unit, lines in validated.lines_by_unit().items():
             await self._start(unit, [line.line_no for line in lines])
+        if self.order.v2:
+            await self._follow_all()
+        else:
+            await self._follow_all_v1()
+        await asyncio.gather(*self.finished.values())
+        delivered = self._delivered()
+        self.removed = set(self.lines) - set(delivered)
+        if self.order.status in FINAL_STATUSES:
+            return []
+        if self.order.cancel_request is not None and delivered:
+            self.order.record("system", "order.cancel_partial", "delivered lines stay on the order")
+        elif self.order.cancel_request is not None:
+            self.order.cancelled()
+            return []
+        return [self.lines[n] for n in delivered]
+
+    def _delivered(self) -> list[int]:
+        return sorted(
+            {
+                line.line_no
+                for view in self.subs.values()
+                if view.status == SubOrderStatus.DELIVERED
+                for line in view.lines
+            }
+            - self.dropped
+        )
+
+    async def _follow_all(self) -> None:
+        while True:
+            await workflow.wait_condition(self._has_work)
+            if self.order.closing():
+                self._settle_open_questions()
+                if self._closing_cancel_due():
+                    self._cancel_open(*self._why_closing())
+                    continue
+                return  # every sub-order has closed (that is the only other work while closing)
+            if self.interventions:
+                await self._intervene(self.interventions.pop(0))
+                continue
+            rejected = self._open_rejection()
+            if rejected is not None:
+                await self._decide(rejected)
+                continue
+            return  # all closed
+
+    def _has_work(self) -> bool:
+        if self.order.closing():
+            return self._closing_cancel_due() or self._children_done()
+        return bool(self.interventions) or self._open_rejection() is not None or self._all_closed()
+
+    def _children_done(self) -> bool:
+        return all(task.done() for task in self.finished.values())
+
+    def _closing_cancel_due(self) -> bool:
+        """An open sub-order that was not asked to cancel yet."""
+        return any(sid not in self.cancel_sent and self.subs[sid].status not in CLOSED_SUBORDER for sid in self.handles)
+
+    def _why_closing(self) -> tuple[str, str]:
+        request = self.order.cancel_request
+        if request is not None:
+            return request.reason or "cancelled by the buyer", request.actor.id
+        return self.order.rejection_reason or "order closed", "system"
+
+    def _settle_open_questions(self) -> None:
+        """Once the order takes no more decisions, nobody is asked about rejections any more, and
+        queued interventions are dropped (the sub-orders they were about are withdrawn anyway)."""
+        for sid, view in self.subs.items():
+            if view.status == SubOrderStatus.REJECTED:
+                self.resolved.add(sid)
+        self.interventions.clear()
+
+    def withdraw(self, why: str) -> None:
+        """Cancels every open sub-order at its unit (an operator ended the order)."""
+        self._cancel_open(why, "system")
+
+    async def _follow_all_v1(self) -> None:
         while True:
             await workflow.wait_condition(
                 lambda: (
@@ -90,24 +174,10 @@ class Fulfilment:
                 continue
             if self._all_closed():
                 break
-        await asyncio.gather(*self.finished.values())
-        if self.order.status in FINAL_STATUSES:
-            return []
-        delivered = sorted(
-            {
-                line.line_no
-                for view in self.subs.values()
-                if view.status == SubOrderStatus.DELIVERED
-                for line in view.lines
-            }
-            - self.dropped
-        )
-        if self.order.cancel_request is not None and delivered:
-            self.order.record("system", "order.cancel_partial", "delivered lines stay on the order")
-        elif self.order.cancel_request is not None:
-            self.order.cancelled()
-            return []
-        return [self.lines[n] for n in delivered]
+            # A pass that did nothing: here old code spun once a cancel was recorded (a rejection or
+            # an intervention was left that nobody may decide any more) until the deadlock detector
+            # failed the order. No command was ever issued on this path, so settling is replay-safe.
+            self._settle_open_questions()
 
     def _all_closed(self) -> bool:
         return all(task.done() for task in self.finished.values()) and all(
@@ -121,9 +191,7 @@ class Fulfilment:
         return None
 
     def _cancel_due(self) -> bool:
-        return self.order.cancel_request is not None and any(
-            sid not in self.cancel_sent and self.subs[sid].status not in CLOSED_SUBORDER for sid in self.handles
-        )
+        return self.order.cancel_request is not None and self._closing_cancel_due()
 
     def _cancel_open(self, reason: str, actor: str) -> None:
         for sid, handle in self.handles.items():
@@ -158,6 +226,9 @@ class Fulfilment:
 
     def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
         """Why the expert cannot take `decision` on an open sub-order now (None: they can)."""
+        if self.order.closing():
+            being = " and being cancelled" if self.order.cancel_request else ""
+            return f"the order is {self.order.status.value}{being}"
         if decision.suborder_id is None:
             return "the order is not waiting for a sub-order decision"
         view = self.subs.get(decision.suborder_id)
@@ -175,6 +246,9 @@ class Fulfilment:
     async def _intervene(self, decision: SubOrderDecision) -> None:
         """Withdraws a stuck sub-order from its unit, then applies the expert's decision."""
         assert decision.suborder_id is not None  # the validator (why_not_intervene) checked it
+        if self.order.v2 and (problem := self.why_not_intervene(decision)):  # the sub-order moved meanwhile
+            self.order.record("system", f"suborder.{decision.action}.dropped", f"{decision.suborder_id}: {problem}")
+            return
         view = self.subs[decision.suborder_id]
         self.resolved.add(view.suborder_id)
         self.cancel_sent.add(view.suborder_id)
@@ -195,6 +269,8 @@ class Fulfilment:
         else:
             unit = view.partner_id if decision.action == "resend" else decision.partner_id
             assert unit is not None  # the validator refuses a reassign without partner_id
+            if self.order.v2:  # the decision's answer shows where the order went
+                self.order.set_status(OrderStatus.IN_FULFILLMENT)
             await self._start(unit, line_nos)
         self.order.set_status(OrderStatus.IN_FULFILLMENT)
 
@@ -210,36 +286,51 @@ class Fulfilment:
                 name=self.lines[n].name,
                 quantity=self.lines[n].quantity,
                 configuration=self.lines[n].configuration,
-                unit_price=self.lines[n].unit_price,
             )
             for n in line_nos
         ]
         assert self.order.validated is not None  # fulfilment follows validation
+        placement = self.order.placement
         start = SubOrderStart(
             suborder_id=sid,
             order_id=order_id,
             partner_id=unit,
             customer_id=self.order.validated.customer_id,
             lines=lines,
-            delivery_address=self.order.placement.delivery_address,
+            delivery_address=placement.delivery_address,
+            delivery_contact=placement.delivery_contact or placement.buyer.id,
             accept_timeout=policy.partner_accept_timeout,
             ship_timeout=policy.partner_ship_timeout,
             deliver_timeout=policy.partner_deliver_timeout,
+            attention_after=policy.attention_after,
         )
-        handle = await workflow.start_child_workflow(
-            SubOrderWorkflow.run,
-            start,
-            id=names.suborder_workflow_id(sid),
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(names.ORDER_ID, order_id),
-                    SearchAttributePair(names.PARTNER_ID, unit),
-                    SearchAttributePair(names.CUSTOMER_ID, start.customer_id),
-                    SearchAttributePair(names.SUBORDER_STATUS, SubOrderStatus.SENT.value),
-                ]
-            ),
-            memo={names.MEMO_ORDER_ID: order_id, names.MEMO_LINES: [line.model_dump(mode="json") for line in lines]},
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(names.ORDER_ID, order_id),
+                SearchAttributePair(names.PARTNER_ID, unit),
+                SearchAttributePair(names.CUSTOMER_ID, start.customer_id),
+                SearchAttributePair(names.SUBORDER_STATUS, SubOrderStatus.SENT.value),
+            ]
         )
+        if self.order.v2:
+            # an order that ends (also by an operator's terminate) asks its open sub-orders to cancel,
+            # and they tell their units; the units see no prices, so the memo carries none either
+            handle = await workflow.start_child_workflow(
+                SubOrderWorkflow.run,
+                start,
+                id=names.suborder_workflow_id(sid),
+                search_attributes=attributes,
+                memo={names.MEMO_ORDER_ID: order_id},
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+        else:
+            handle = await workflow.start_child_workflow(
+                SubOrderWorkflow.run,
+                start,
+                id=names.suborder_workflow_id(sid),
+                search_attributes=attributes,
+                memo={names.MEMO_ORDER_ID: order_id, names.MEMO_LINES: [li.model_dump(mode="json") for li in lines]},
+            )
         # listed only once the child exists, so a partner told about it can always reach it
         self.subs[sid] = SubOrderView(
             suborder_id=sid,
@@ -247,6 +338,9 @@ class Fulfilment:
             partner_id=unit,
             status=SubOrderStatus.SENT,
             lines=lines,
+            delivery_address=start.delivery_address,
+            delivery_contact=start.delivery_contact,
+            sent_at=workflow.now(),
             updated_at=workflow.now(),
         )
         self.handles[sid] = handle

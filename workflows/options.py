@@ -10,6 +10,11 @@ from temporalio.common import RetryPolicy
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
 )
+# What must eventually succeed retries without a deadline once operators know (workflows/healing.py);
+# backoff capped, so a long outage costs few retries (and, for local activities, few history events).
+FOREVER = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=5)
+)
 
 DB: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
@@ -19,5 +24,18 @@ DB: dict[str, Any] = {
 NOTIFY: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "schedule_to_close_timeout": timedelta(days=1),
+    "retry_policy": RETRY,
+}
+# Short database work the workflow runs in its own task (orders of new code: bookkeeping, the
+# record, invoices, payments, inbox messages): one marker in the history instead of an activity's
+# three events and a workflow task. The deadline comes from workflows/healing.py.
+LOCAL: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RETRY,
+}
+# A unit's backend over HTTP (new code): a regular activity, retried by the server; healing sets
+# the deadline.
+PARTNER: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RETRY,
 }

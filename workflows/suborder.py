@@ -1,20 +1,29 @@
 """One delivery unit's part of an order: notify the unit, follow accepted/shipped/delivered.
 
 Each stage has a timeout that escalates to the seller's expert (and keeps waiting: the expert
-decides on the order, e.g. to reassign). Progress is reported to the parent order by signal.
+decides on the order, e.g. to reassign).
+
+Sub-orders started since the system of record (`self.v2`) write their document to the order
+record (the unit's answer waits until it is saved), tell their order only what it decides on (an
+escalation; the rest it learns from the result), tell their unit while the stage timers already
+run, and when their order's workflow ends without them (an operator cancelled or terminated it),
+they withdraw from the unit. Older sub-orders report every change to their order by signal.
 """
 
 import asyncio
 import functools
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
+    from activities.orders import OrderActivities
     from core import temporal_names as names
     from models.notifications import Notification
     from models.partners import UnitMessage
+    from models.records import SubOrderSnapshot
     from models.suborders import (
         CLOSED_SUBORDER,
         TRANSITIONS,
@@ -27,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.timeline import TimelineEntry
     from workflows import options
+    from workflows.healing import business_failure, until_done
+    from workflows.record_keeper import RecordKeeper
 
 PROGRESS = [SubOrderStatus.SENT, SubOrderStatus.ACCEPTED, SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED]
 
@@ -45,10 +56,17 @@ class SubOrderWorkflow:
         self.updated_at = workflow.now()
         self._to_parent: list[asyncio.Task] = []
         self._indexed_status = SubOrderStatus.SENT.value  # the order starts us with this attribute
+        self.v2 = False  # started since the system of record (see the module doc)
+        self.keeper = RecordKeeper(self._save_record)
+        self.attention: dict[str, str] = {}
+        self._attention_indexed = False
 
     @workflow.run
     async def run(self, start: SubOrderStart) -> SubOrderView:
+        self.v2 = workflow.patched(names.PATCH_SYSTEM_OF_RECORD)
         self._record("system", "suborder.sent", f"sent to {start.partner_id}")
+        if self.v2:
+            return await self._run_v2(start)
         try:
             await workflow.execute_activity_method(
                 NotificationActivities.notify_delivery_unit,
@@ -82,6 +100,85 @@ class SubOrderWorkflow:
         await asyncio.gather(*self._to_parent, return_exceptions=True)  # the parent may be gone
         return self.view()
 
+    async def _run_v2(self, start: SubOrderStart) -> SubOrderView:
+        # the unit's message also writes the first document; the stage timers run meanwhile
+        self.keeper.start(saved=self.keeper.changes)
+        telling = asyncio.create_task(self._tell_unit("suborder.created", self.keeper.changes))
+        try:
+            for target, timeout in self._stages(start):
+                if not await self._reached(target, timeout):
+                    await self._escalate(f"{start.partner_id} did not report {target.value} within {timeout}")
+                    await workflow.wait_condition(functools.partial(self._at_least, target))
+                if self.status in CLOSED_SUBORDER:
+                    break
+        except asyncio.CancelledError:  # its order's workflow ended (parent close policy) or an operator
+            if self.status in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
+                self.status = SubOrderStatus.CANCELLED
+                self.reason = "the order's workflow ended"
+                self._record("system", "suborder.cancelled", self.reason)
+        if not telling.done():
+            telling.cancel()  # the unit is past the news (it answered, or the sub-order ended)
+        if self.status == SubOrderStatus.CANCELLED:
+            await self._tell_unit("suborder.cancelled", 0)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.keeper.close()
+        await asyncio.gather(*self._to_parent, return_exceptions=True)  # the parent may be gone
+        return self.view()
+
+    @staticmethod
+    def _stages(start: SubOrderStart) -> list[tuple[SubOrderStatus, timedelta]]:
+        return [
+            (SubOrderStatus.ACCEPTED, start.accept_timeout),
+            (SubOrderStatus.SHIPPED, start.ship_timeout),
+            (SubOrderStatus.DELIVERED, start.deliver_timeout),
+        ]
+
+    async def _tell_unit(self, kind: str, revision: int) -> None:
+        """The unit's message (portal inbox, webhook to its backend), until it is taken; a unit that
+        refuses it, or is unknown, is for the expert."""
+        key = f"{self.start.suborder_id}.{kind.removeprefix('suborder.')}"
+        message = UnitMessage(key=key, type=kind, suborder=self.view(), revision=revision)
+        try:
+            await until_done(
+                self,
+                "telling the unit",
+                self.start.attention_after,
+                lambda opts: workflow.execute_activity_method(
+                    NotificationActivities.notify_delivery_unit, message, **opts
+                ),
+                options.PARTNER,
+            )
+        except ActivityError as err:
+            refusal = business_failure(err)
+            if refusal is None or kind != "suborder.created":
+                raise
+            await self._escalate(f"{self.start.partner_id} could not be told: {refusal.message}")
+
+    async def _save_record(self, revision: int) -> None:
+        self._index_attention()
+        snapshot = SubOrderSnapshot(revision=revision, view=self.view())
+        await until_done(
+            self,
+            "saving the sub-order record",
+            self.start.attention_after,
+            lambda opts: workflow.execute_local_activity_method(OrderActivities.save_suborder, snapshot, **opts),
+            options.LOCAL,
+        )
+
+    def attention_raised(self, what: str, why: str) -> None:
+        self.attention[what] = why
+        self._index_attention()
+        self.keeper.changed()
+
+    def attention_cleared(self, what: str) -> None:
+        if self.attention.pop(what, None) is not None:
+            self.keeper.changed()
+
+    def _index_attention(self) -> None:
+        if bool(self.attention) != self._attention_indexed:
+            self._attention_indexed = bool(self.attention)
+            workflow.upsert_search_attributes([names.NEEDS_ATTENTION.value_set(self._attention_indexed)])
+
     async def _reached(self, target: SubOrderStatus, timeout) -> bool:
         try:
             await workflow.wait_condition(lambda: self._at_least(target), timeout=timeout)
@@ -95,24 +192,32 @@ class SubOrderWorkflow:
     async def _escalate(self, why: str) -> None:
         self.escalated = True
         self._record("system", "suborder.escalated", why)
-        await workflow.execute_activity_method(
-            NotificationActivities.notify,
-            Notification(
-                key=f"{self.start.suborder_id}.escalated.{len(self.timeline)}",
-                role="expert",
-                order_id=self.start.order_id,
-                subject=f"Sub-order {self.start.suborder_id} escalated",
-                body=why,
-            ),
-            **options.NOTIFY,
+        note = Notification(
+            key=f"{self.start.suborder_id}.escalated.{len(self.timeline)}",
+            role="expert",
+            order_id=self.start.order_id,
+            subject=f"Sub-order {self.start.suborder_id} escalated",
+            body=why,
+        )
+        if not self.v2:
+            await workflow.execute_activity_method(NotificationActivities.notify, note, **options.NOTIFY)
+            return
+        await until_done(
+            self,
+            "telling the expert",
+            self.start.attention_after,
+            lambda opts: workflow.execute_local_activity_method(NotificationActivities.notify, note, **opts),
+            options.LOCAL,
         )
 
     # --- messages -------------------------------------------------------------------------------
 
     @workflow.update(name=names.SUBORDER_REPORT)
-    def report(self, event: PartnerEvent) -> SubOrderView:
-        """A delivery unit's progress. A repeated event id has no second effect."""
+    async def report(self, event: PartnerEvent) -> SubOrderView:
+        """A delivery unit's progress. A repeated event id has no second effect. The answer waits
+        until the record holds the change."""
         if event.event_id in self.seen_events:
+            await self.keeper.saved_now()
             return self.view()
         self.seen_events.add(event.event_id)
         _, target = TRANSITIONS[event.type]
@@ -125,6 +230,7 @@ class SubOrderWorkflow:
         if self.tracking and target == SubOrderStatus.SHIPPED:
             detail = f"tracking {self.tracking}"
         self._record(event.actor.id, event.type, detail)
+        await self.keeper.saved_now()
         return self.view()
 
     @report.validator
@@ -159,8 +265,12 @@ class SubOrderWorkflow:
             escalated=self.escalated,
             tracking=self.tracking,
             reason=self.reason,
+            delivery_address=self.start.delivery_address,
+            delivery_contact=self.start.delivery_contact,
+            sent_at=self.timeline[0].at if self.timeline else self.updated_at,
             updated_at=self.updated_at,
             timeline=self.timeline,
+            attention="; ".join(f"{what}: {why}" for what, why in self.attention.items()) or None,
         )
 
     def _record(self, actor: str, event: str, detail: str) -> None:
@@ -170,8 +280,11 @@ class SubOrderWorkflow:
         if self.status.value != self._indexed_status:
             self._indexed_status = self.status.value
             workflow.upsert_search_attributes([names.SUBORDER_STATUS.value_set(self.status.value)])
+        if self.v2:
+            self.keeper.changed()
         parent = workflow.info().parent
-        if parent is not None and event != "suborder.sent":  # the order knows it sent it
+        tell_parent = event == "suborder.escalated" if self.v2 else event != "suborder.sent"
+        if parent is not None and tell_parent:  # v1: every change; v2: what the order decides on
             # fire-and-forget: the order keeps its status document current
             handle = workflow.get_external_workflow_handle(parent.workflow_id)
             self._to_parent.append(

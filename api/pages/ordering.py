@@ -2,6 +2,7 @@
 on it (approval, cancellation, decision on a rejected sub-order)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,6 +22,7 @@ from models.orders import (
     CancelBody,
     OrderCreate,
     OrderLineRequest,
+    OrderQuery,
     OrderStatus,
     OrderView,
     SubOrderDecisionBody,
@@ -141,7 +143,9 @@ async def place_order(request: Request) -> Response:
         detail = exc.detail if isinstance(exc, Problem) else validation_message(exc)
         return await _catalog_page(request, **filters, values=values, error=detail, token=token, status=422)
     try:
-        accepted = await orders.place(deps.gateway(request), deps.settings(request), actor, body, token)
+        accepted = await orders.place(
+            deps.gateway(request), deps.engine(request), deps.settings(request), actor, body, token
+        )
     except (Problem, DomainError) as exc:  # e.g. this form was already used for a different order: a fresh form
         problem = problems.from_domain(exc) if isinstance(exc, DomainError) else exc
         return await _catalog_page(request, **filters, values=values, error=problem.detail, status=problem.status)
@@ -153,14 +157,35 @@ async def place_order(request: Request) -> Response:
 
 @router.get("/orders")
 @page()
-async def orders_page(request: Request, status: str | None = None) -> Response:
+async def orders_page(
+    request: Request,
+    status: str | None = None,
+    customer_reference: str | None = None,
+    cursor: str | None = None,
+) -> Response:
     actor: Actor = request.state.actor
     wanted = status_filter(OrderStatus, status)
-    rows = await orders.list_orders(deps.gateway(request), actor, wanted, 100)
+    try:
+        query = OrderQuery(
+            status=wanted, customer_reference=customer_reference or None, cursor=cursor or None, limit=50
+        )
+    except ValidationError as exc:
+        raise Problem(422, validation_message(exc)) from exc
+    rows, next_cursor = await run_in_threadpool(orders.list_orders, deps.engine(request), actor, query)
+    filters = {
+        k: v for k, v in (("status", wanted.value if wanted else None), ("customer_reference", customer_reference)) if v
+    }
     return render(
         request,
         "orders.html",
-        {"rows": rows, "status": wanted.value if wanted else "", "statuses": [s.value for s in OrderStatus]},
+        {
+            "rows": rows,
+            "status": wanted.value if wanted else "",
+            "customer_reference": customer_reference or "",
+            "statuses": [s.value for s in OrderStatus],
+            "next": f"/orders?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else None,
+            "csv": f"/api/v1/orders/export.csv?{urlencode(filters)}",
+        },
     )
 
 
@@ -190,7 +215,7 @@ def _may_cancel(actor: Actor, view: OrderView) -> bool:
 @page()
 async def order_page(request: Request, order_id: str) -> Response:
     actor: Actor = request.state.actor
-    view = await orders.visible_order(deps.gateway(request), actor, order_id)
+    view = await orders.visible_order(deps.gateway(request), deps.engine(request), actor, order_id)
     units = await run_in_threadpool(partners.unit_names, deps.engine(request))
     pending = view.pending_approval
     may_decide = _may_decide(actor, view)
@@ -217,7 +242,7 @@ async def order_page(request: Request, order_id: str) -> Response:
 async def approval_submit(request: Request, order_id: str) -> Response:
     form = await request.form()
     body = ApprovalBody(decision=str(form.get("decision", "")), comment=str(form.get("comment", "")))
-    await orders.approve(deps.gateway(request), request.state.actor, order_id, body)
+    await orders.approve(deps.gateway(request), deps.engine(request), request.state.actor, order_id, body)
     done = "approved" if body.decision == "approve" else "rejected"
     return redirect(f"/orders/{order_id}", ("ok", f"You {done} order {order_id}."))
 
@@ -227,7 +252,7 @@ async def approval_submit(request: Request, order_id: str) -> Response:
 async def cancel_submit(request: Request, order_id: str) -> Response:
     form = await request.form()
     body = CancelBody(reason=str(form.get("reason", "")))
-    await orders.cancel(deps.gateway(request), request.state.actor, order_id, body)
+    await orders.cancel(deps.gateway(request), deps.engine(request), request.state.actor, order_id, body)
     return redirect(f"/orders/{order_id}", ("ok", f"Cancellation of order {order_id} requested."))
 
 

@@ -36,7 +36,7 @@ def _portal_actions(actor: Actor, status: Any) -> list[str]:
 async def suborders_page(request: Request, status: str | None = None) -> Response:
     actor: Actor = request.state.actor
     wanted = status_filter(SubOrderStatus, status)
-    rows = await partners.list_suborders(deps.gateway(request), actor, wanted, 100)
+    rows = await run_in_threadpool(partners.list_suborders, deps.engine(request), actor, wanted, 100)
     return render(
         request,
         "suborders.html",
@@ -54,7 +54,7 @@ async def suborders_page(request: Request, status: str | None = None) -> Respons
 @page()
 async def suborder_page(request: Request, suborder_id: str) -> Response:
     actor: Actor = request.state.actor
-    view = await partners.visible_suborder(deps.gateway(request), actor, suborder_id)
+    view = await partners.visible_suborder(deps.gateway(request), deps.engine(request), actor, suborder_id)
     units = await run_in_threadpool(partners.unit_names, deps.engine(request))
     return render(
         request,
@@ -76,5 +76,7 @@ async def suborder_event_submit(request: Request, suborder_id: str) -> Response:
             data[field] = value[:500]
     body = PortalEvent(type=PORTAL_ACTIONS[action], data=data)
     token = str(form.get("form_token", ""))[:100] or None  # the Idempotency-Key: a double click counts once
-    view = await partners.report_from_portal(deps.gateway(request), request.state.actor, suborder_id, body, token)
+    view = await partners.report_from_portal(
+        deps.gateway(request), deps.engine(request), request.state.actor, suborder_id, body, token
+    )
     return redirect(f"/suborders/{suborder_id}", ("ok", f"Sub-order {suborder_id} is {view.status.value}."))

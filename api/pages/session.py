@@ -11,7 +11,7 @@ from api import deps
 from api.pages.common import page, redirect, render, safe_next, signed_in
 from api.security import COOKIE
 from models.actors import Actor
-from models.orders import OrderStatus
+from models.orders import OrderQuery, OrderStatus
 from models.suborders import SubOrderStatus
 from notifications.service import inbox
 from orders import service as orders
@@ -69,13 +69,13 @@ async def logout(request: Request) -> Response:
 @page()
 async def home(request: Request) -> Response:
     actor: Actor = request.state.actor
-    gateway = deps.gateway(request)
     sections: list[dict[str, Any]] = []
 
     async def order_rows(title: str, *statuses: OrderStatus | None, limit: int = 10) -> None:
         rows = []
         for status in statuses:
-            rows += await orders.list_orders(gateway, actor, status, limit)
+            query = OrderQuery(status=status, limit=limit)
+            rows += (await run_in_threadpool(orders.list_orders, deps.engine(request), actor, query))[0]
         sections.append({"title": title, "kind": "orders", "rows": rows})
 
     if actor.customer_id is not None:
@@ -91,8 +91,9 @@ async def home(request: Request) -> Response:
         if not {"expert", "finance"} & set(actor.roles):
             await order_rows("Latest orders", None, limit=10)
     if actor.delivery_unit_id is not None:
-        rows = await partners.list_suborders(gateway, actor, SubOrderStatus.SENT, 20)
-        rows += await partners.list_suborders(gateway, actor, SubOrderStatus.ACCEPTED, 20)
+        engine = deps.engine(request)
+        rows = await run_in_threadpool(partners.list_suborders, engine, actor, SubOrderStatus.SENT, 20)
+        rows += await run_in_threadpool(partners.list_suborders, engine, actor, SubOrderStatus.ACCEPTED, 20)
         sections.append({"title": "Sub-orders to work on", "kind": "suborders", "rows": rows})
     notes = await run_in_threadpool(inbox, deps.engine(request), actor, 5)
     return render(request, "home.html", {"sections": sections, "notes": notes})

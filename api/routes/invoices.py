@@ -1,6 +1,8 @@
 """Invoices (invoicing.service): read one, and finance records payments."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, GatewayDep
@@ -19,9 +21,14 @@ async def read_invoice(invoice_id: str, actor: CurrentActor, engine: EngineDep) 
 @router.post(
     "/{invoice_id}/payments",
     response_model=PaymentResult,
-    summary="Record a payment (finance); the same reference twice counts once",
+    summary="Record a payment (finance); the same reference again answers with the payment as booked",
 )
 async def record_payment(
-    invoice_id: str, body: PaymentBody, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep
+    invoice_id: str,
+    body: PaymentBody,
+    actor: CurrentActor,
+    engine: EngineDep,
+    gateway: GatewayDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
 ) -> PaymentResult:
-    return await invoicing.record_payment(gateway, engine, actor, invoice_id, body)
+    return await invoicing.record_payment(gateway, engine, actor, invoice_id, body, idempotency_key)

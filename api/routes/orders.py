@@ -1,8 +1,12 @@
-"""Orders: place, list, read, approve, cancel, and the expert's sub-order decisions (orders.service)."""
+"""Orders: place, list (and export), read, approve, cancel, and the expert's sub-order decisions
+(orders.service). Reads come from the order record, so they answer also after Temporal deleted a
+closed order's history; a decision answers once the record holds it."""
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, GatewayDep, SettingsDep
 from api.security import CurrentActor
@@ -11,7 +15,7 @@ from models.orders import (
     CancelBody,
     OrderAccepted,
     OrderCreate,
-    OrderStatus,
+    OrderQuery,
     OrderSummary,
     OrderView,
     SubOrderDecisionBody,
@@ -19,6 +23,23 @@ from models.orders import (
 from orders import service as orders
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="the same key again (a retry after a timeout or a 5xx) gets the first answer",
+    ),
+]
+
+
+def order_query(query: Annotated[OrderQuery, Query()]) -> OrderQuery:
+    return query
+
+
+Filters = Annotated[OrderQuery, Depends(order_query)]
 
 
 @router.post(
@@ -34,26 +55,52 @@ async def create_order(
     actor: CurrentActor,
     gateway: GatewayDep,
     settings: SettingsDep,
+    engine: EngineDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, min_length=1)] = None,
 ) -> OrderAccepted:
-    accepted = await orders.place(gateway, settings, actor, body, idempotency_key)
+    accepted = await orders.place(gateway, engine, settings, actor, body, idempotency_key)
     response.headers["Location"] = accepted.location
     return accepted
 
 
-@router.get("", response_model=list[OrderSummary], summary="The caller's orders, newest first")
+@router.get(
+    "",
+    response_model=list[OrderSummary],
+    summary="The caller's orders, newest first, a page at a time",
+    responses={200: {"headers": {"Link": {"description": 'the next page: <...&cursor=...>; rel="next"'}}}},
+)
 async def list_orders(
-    actor: CurrentActor,
-    gateway: GatewayDep,
-    status: Annotated[OrderStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    request: Request, response: Response, actor: CurrentActor, engine: EngineDep, query: Filters
 ) -> list[OrderSummary]:
-    return await orders.list_orders(gateway, actor, status, limit)
+    """Filters: `status`, `customer_id`, `buyer`, `placed_from` / `placed_to` (ISO 8601 with a
+    zone), `customer_reference`. The next page's address is in the `Link` header (and its cursor
+    in `X-Next-Cursor`)."""
+    rows, next_cursor = await run_in_threadpool(orders.list_orders, engine, actor, query)
+    if next_cursor is not None:
+        response.headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+        response.headers["X-Next-Cursor"] = next_cursor
+    return rows
+
+
+@router.get(
+    "/export.csv",
+    response_class=Response,
+    summary="The caller's orders as CSV (the list's filters, every page)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_orders(actor: CurrentActor, engine: EngineDep, query: Filters) -> Response:
+    out = io.StringIO()
+    await run_in_threadpool(orders.export_orders, engine, actor, query, out)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
+    )
 
 
 @router.get("/{order_id}", response_model=OrderView, summary="The order's status document")
-async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep) -> OrderView:
-    return await orders.visible_order(gateway, actor, order_id)
+async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep, engine: EngineDep) -> OrderView:
+    return await orders.visible_order(gateway, engine, actor, order_id)
 
 
 @router.post(
@@ -61,13 +108,27 @@ async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep) -> 
     response_model=OrderView,
     summary="Approve or reject, by the approver or expert the order waits for (409 otherwise)",
 )
-async def approve(order_id: str, body: ApprovalBody, actor: CurrentActor, gateway: GatewayDep) -> OrderView:
-    return await orders.approve(gateway, actor, order_id, body)
+async def approve(
+    order_id: str,
+    body: ApprovalBody,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderView:
+    return await orders.approve(gateway, engine, actor, order_id, body, idempotency_key)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, summary="Cancel before shipping, by the buyer")
-async def cancel(order_id: str, actor: CurrentActor, gateway: GatewayDep, body: CancelBody | None = None) -> OrderView:
-    return await orders.cancel(gateway, actor, order_id, body)
+async def cancel(
+    order_id: str,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    engine: EngineDep,
+    body: CancelBody | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderView:
+    return await orders.cancel(gateway, engine, actor, order_id, body, idempotency_key)
 
 
 @router.post(
@@ -82,5 +143,6 @@ async def decide_suborder(
     actor: CurrentActor,
     gateway: GatewayDep,
     engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderView:
-    return await orders.decide_suborder(gateway, engine, actor, order_id, suborder_id, body)
+    return await orders.decide_suborder(gateway, engine, actor, order_id, suborder_id, body, idempotency_key)

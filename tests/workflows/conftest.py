@@ -8,7 +8,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from core import temporal_names as names
 from core.settings import Settings
-from tests.workflows.helpers import STARTED
+from tests.workflows.helpers import RECORD, STARTED
 from worker import orders_worker
 from workflows.order import OrderWorkflow
 
@@ -48,6 +48,7 @@ async def client(time_env, engine, task_queue) -> Client:
     started (and its sub-orders) is terminated if still running: a workflow whose timer fires
     with no worker left to run it would stop the shared server's clock for all later tests."""
     STARTED.clear()
+    RECORD[:] = [engine]
     async with orders_worker(time_env.client, engine, Settings(temporal_task_queue=task_queue)):
         yield time_env.client
         await _end(time_env.client, list(STARTED))

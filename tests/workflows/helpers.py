@@ -15,6 +15,7 @@ from models.orders import OrderLineRequest, OrderPlacement, OrderView
 from models.policy import EscalationPolicy, OrderPolicy
 from models.suborders import PartnerEvent, SubOrderView
 from notifications.tables import NotificationRow
+from orders import record
 from workflows.order import OrderWorkflow
 from workflows.suborder import SubOrderWorkflow
 
@@ -45,6 +46,8 @@ BIG_SWITCHES = OrderLineRequest(sku="SW-24-PRO", quantity=4, configuration={"hw_
 # Every order a test starts, so the `client` fixture can end what a test leaves running: a
 # workflow left without a worker blocks the shared time-skipping server's clock.
 STARTED: list[WorkflowHandle] = []
+# The database the test's worker writes the order record to (set by the `client` fixture).
+RECORD: list[Engine] = []
 
 
 def placement(*lines: OrderLineRequest, buyer: Actor = BUYER, policy: OrderPolicy = POLICY) -> OrderPlacement:
@@ -110,7 +113,21 @@ async def deliver(client: Client, suborder_id: str, unit: str) -> None:
 
 
 async def status(handle: WorkflowHandle) -> OrderView:
-    return await handle.query(OrderWorkflow.view)
+    """The order as its record shows it, once the record holds what the workflow has reached
+    (what the API serves); the workflow's own document for an order without a record."""
+    import asyncio
+
+    live = await handle.query(OrderWorkflow.view)
+    if not RECORD:
+        return live
+    for _ in range(200):
+        with session_scope(RECORD[0]) as session:
+            stored = record.order_view(session, live.order_id)
+        if stored is not None and stored.revision >= live.revision:
+            return stored
+        await asyncio.sleep(0.02)
+        live = await handle.query(OrderWorkflow.view)
+    raise AssertionError(f"the record of {live.order_id} stays behind its workflow (revision {live.revision})")
 
 
 def suborder(view: OrderView, unit: str) -> SubOrderView:
