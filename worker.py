@@ -53,6 +53,7 @@ def order_activities(engine: Engine, settings: Settings) -> list:
         orders.save_order,
         orders.save_suborder,
         orders.shipped_suborders,
+        orders.suborder_state,
         validation.validate_order,
         invoicing.issue_invoice,
         invoicing.record_payment,

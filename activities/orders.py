@@ -11,6 +11,7 @@ from core import temporal_names as names
 from models.orders import Acceptance, ValidationRequest
 from models.records import OrderSnapshot, SubOrderSnapshot
 from models.spend import BookingTarget
+from models.suborders import SubOrderView
 from orders import service as orders
 
 
@@ -38,6 +39,10 @@ class OrderActivities:
     @activity.defn
     def save_suborder(self, snapshot: SubOrderSnapshot) -> bool:
         return orders.save_suborder(self.engine, snapshot)
+
+    @activity.defn
+    def suborder_state(self, suborder_id: str) -> SubOrderView | None:
+        return orders.suborder_state(self.engine, suborder_id)
 
     @activity.defn
     def shipped_suborders(self, order_id: str) -> list[str]:

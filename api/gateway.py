@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
 from core import temporal_names as names
+from core.errors import Unavailable
 from core.settings import Settings
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.catalog_versions import PublishResult, SyncRequest
@@ -43,7 +44,7 @@ def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem:
     return Problem(409, str(cause or err))
 
 
-def _problem_from_rpc(err: RPCError, what: str) -> Problem:
+def _problem_from_rpc(err: RPCError, what: str) -> Problem | Unavailable:
     if err.status == RPCStatusCode.NOT_FOUND:
         if "completed" in err.message or "closed" in err.message.lower():
             return Problem(409, f"{what} is closed: {err.message}")
@@ -53,10 +54,10 @@ def _problem_from_rpc(err: RPCError, what: str) -> Problem:
     return Problem(409 if err.status == RPCStatusCode.FAILED_PRECONDITION else 502, err.message)
 
 
-def _unavailable() -> Problem:
+def _unavailable() -> Unavailable:
     """Temporal or the workers are down for now: the client should retry (with the same
-    Idempotency-Key), not give up."""
-    return Problem(503, "The workflow service is unavailable, try again", headers={"Retry-After": "5"})
+    Idempotency-Key), not give up (503 with Retry-After, api/problems.py)."""
+    return Unavailable("The workflow service is unavailable, try again")
 
 
 class Gateway:

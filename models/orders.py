@@ -1,11 +1,11 @@
 """The order: what a buyer places, what validation makes of it, and its status document."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from models.actors import Actor
 from models.approvals import ApprovalRecord, PendingApproval
@@ -192,6 +192,17 @@ class OrderQuery(BaseModel):
     customer_reference: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=100, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200, description="from the previous page's Link header")
+
+    @field_validator("placed_from", "placed_to")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Compared in UTC; a time without one (year 1 east of Greenwich, 9999 west of it) is refused."""
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the time is out of range in UTC") from exc
 
 
 class ApprovalBody(BaseModel):

@@ -108,6 +108,7 @@ class SubOrderSummary(BaseModel):
     lines: list[SubOrderLine]
     sent_at: datetime | None = None
     delivery_address: str | None = None
+    delivery_contact: str | None = None  # who takes the delivery (the buyer when the order names nobody)
 
 
 class PortalEvent(BaseModel):

@@ -386,6 +386,7 @@ def list_suborders(
             lines=[SubOrderLine.model_validate(line) for line in row.lines],
             sent_at=row.sent_at,
             delivery_address=row.delivery_address,
+            delivery_contact=row.delivery_contact,
         )
         for row in session.execute(query).scalars()
     ]
@@ -400,11 +401,14 @@ def encode_cursor(placed_at: datetime, order_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """ValueError for a cursor this module did not write."""
+    """ValueError for a cursor this module did not write (also one without a zone, or out of range)."""
     try:
         placed_at, order_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(placed_at), str(order_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
+        at = datetime.fromisoformat(placed_at)
+        if at.tzinfo is None or not isinstance(order_id, str):
+            raise ValueError("not a cursor of this list")
+        return at.astimezone(UTC), order_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError) as exc:
         raise ValueError("not a cursor of this list") from exc
 
 

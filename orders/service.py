@@ -3,13 +3,14 @@ order (a durable workflow), lists and shows the caller's orders, takes approvals
 and the expert's sub-order decisions, and validates an order for its workflow. Who may do what is
 decided here; the workflows (through `OrderWorkflows`) decide what the order's state allows."""
 
+from collections.abc import Awaitable, Callable
 from typing import IO
 
 from anyio import to_thread
 from sqlalchemy import Engine
 
 from core.database import session_scope
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from core.settings import Settings
 from models.actors import Actor, require_role
 from models.approvals import ApprovalDecision, SubOrderDecision
@@ -31,7 +32,7 @@ from models.orders import (
     ValidationRequest,
 )
 from models.records import OrderSnapshot, SubOrderSnapshot
-from models.suborders import SubOrderStatus
+from models.suborders import SubOrderStatus, SubOrderView
 from orders import acceptance, record, validation
 from orders.ids import new_order_id, request_fingerprint
 from orders.order_workflows import OrderWorkflows
@@ -143,16 +144,39 @@ async def visible_order(workflows: OrderWorkflows, engine: Engine, actor: Actor,
     return view
 
 
-async def _open_order(workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str) -> OrderView:
-    """The order, if the caller may see it and it still takes decisions (a closed one: 409, as its
-    workflow would answer while it ran)."""
+async def _decide(
+    workflows: OrderWorkflows,
+    engine: Engine,
+    actor: Actor,
+    order_id: str,
+    key: str | None,
+    send: Callable[[], Awaitable[OrderView]],
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> OrderView:
+    """Sends a decision (`send`) to the order, if the caller may see it and it still takes decisions,
+    and answers with the record (the workflow saved it before answering).
+
+    A closed order refuses (409, as its workflow would answer while it ran), except a client's retry
+    with the Idempotency-Key of the decision that closed it: that one gets the first answer, as long
+    as Temporal keeps the order's history (another key, or a history gone: the refusal)."""
     view = await visible_order(workflows, engine, actor, order_id)
-    if view.status in FINAL_STATUSES:
-        raise Conflict(f"the order is {view.status.value}: no decision can be taken")
-    return view
+    if view.status not in FINAL_STATUSES:
+        if check is not None:
+            await check()
+        return await _after(engine, order_id, await send())
+    refusal = Conflict(f"the order is {view.status.value}: no decision can be taken")
+    if key is None:
+        raise refusal
+    try:
+        answer = await send()
+    except Unavailable:  # Temporal is down: try again later, the answer may still be there
+        raise
+    except Exception as exc:  # not this key's decision (the workflow refused it), or no workflow any more
+        raise refusal from exc
+    return await _after(engine, order_id, answer)
 
 
-async def _after(workflows: OrderWorkflows, engine: Engine, order_id: str, answer: OrderView) -> OrderView:
+async def _after(engine: Engine, order_id: str, answer: OrderView) -> OrderView:
     """What the caller sees after its decision: the record (the workflow saved it before answering)."""
     return await to_thread.run_sync(recorded_order, engine, order_id) or answer
 
@@ -161,9 +185,10 @@ async def approve(
     workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str, body: ApprovalBody, key: str | None = None
 ) -> OrderView:
     """The approver's or expert's decision; the order refuses anyone it does not wait for."""
-    await _open_order(workflows, engine, actor, order_id)
     decision = ApprovalDecision(decision=body.decision, comment=body.comment, actor=actor)
-    return await _after(workflows, engine, order_id, await workflows.decide(order_id, decision, _key(actor, key)))
+    return await _decide(
+        workflows, engine, actor, order_id, key, lambda: workflows.decide(order_id, decision, _key(actor, key))
+    )
 
 
 async def cancel(
@@ -175,10 +200,10 @@ async def cancel(
     key: str | None = None,
 ) -> OrderView:
     """The buyer cancels (the order refuses once something shipped)."""
-    await _open_order(workflows, engine, actor, order_id)
-    reason = (body.reason if body else "") or "cancelled by the buyer"
-    answer = await workflows.cancel(order_id, CancelRequest(actor=actor, reason=reason), _key(actor, key))
-    return await _after(workflows, engine, order_id, answer)
+    request = CancelRequest(actor=actor, reason=(body.reason if body else "") or "cancelled by the buyer")
+    return await _decide(
+        workflows, engine, actor, order_id, key, lambda: workflows.cancel(order_id, request, _key(actor, key))
+    )
 
 
 async def decide_suborder(
@@ -191,14 +216,23 @@ async def decide_suborder(
     key: str | None = None,
 ) -> OrderView:
     """The expert's decision on a rejected sub-order, or on an escalated one stuck at its unit."""
-    await _open_order(workflows, engine, actor, order_id)
-    if body.action == "reassign" and not (body.partner_id and await _unit_exists(engine, body.partner_id)):
-        raise Invalid("reassign needs the id of an existing delivery unit", field="partner_id")
+
+    async def unit_exists() -> None:
+        if body.action == "reassign" and not (body.partner_id and await _unit_exists(engine, body.partner_id)):
+            raise Invalid("reassign needs the id of an existing delivery unit", field="partner_id")
+
     decision = SubOrderDecision(
         action=body.action, suborder_id=suborder_id, partner_id=body.partner_id, comment=body.comment, actor=actor
     )
-    answer = await workflows.decide_suborder(order_id, decision, _key(actor, key))
-    return await _after(workflows, engine, order_id, answer)
+    return await _decide(
+        workflows,
+        engine,
+        actor,
+        order_id,
+        key,
+        lambda: workflows.decide_suborder(order_id, decision, _key(actor, key)),
+        unit_exists,
+    )
 
 
 def _key(actor: Actor, key: str | None) -> str | None:
@@ -227,6 +261,12 @@ def save_suborder(engine: Engine, snapshot: SubOrderSnapshot) -> bool:
     """A sub-order workflow's document into the record (a stale revision changes nothing)."""
     with session_scope(engine, write_lock=True) as session:
         return record.save_suborder(session, snapshot)
+
+
+def suborder_state(engine: Engine, suborder_id: str) -> SubOrderView | None:
+    """The sub-order as its workflow last wrote it (None: not recorded)."""
+    with session_scope(engine) as session:
+        return record.suborder_view(session, suborder_id)
 
 
 def shipped_suborders(engine: Engine, order_id: str) -> list[str]:

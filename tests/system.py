@@ -38,6 +38,9 @@ async def dev_env():
         data_converter=pydantic_data_converter,
         search_attributes=names.SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
+        # a closed workflow is deleted at once, not after the transfer queue's next ack (~30 s), so
+        # the tests can delete an order's history as the namespace's retention would
+        dev_server_extra_args=["--dynamic-config-value", "history.transferProcessorEnsureCloseBeforeDelete=false"],
     )
     yield env
     await env.shutdown()

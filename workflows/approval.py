@@ -137,17 +137,22 @@ class Approvals:
                 f"{decision.suborder_id}: {decision.comment}".rstrip(": "),
             )
 
+    def decides_rejection(self, decision: SubOrderDecision) -> bool:
+        """Whether `decision` answers the rejected sub-order the order waits for (else it is an
+        intervention on an escalated one)."""
+        pending = self.pending
+        return (
+            pending is not None
+            and pending.kind == ApprovalKind.SUBORDER_REJECTED
+            and decision.suborder_id in (None, pending.suborder_id)
+        )
+
     def check_suborder_decision(self, decision: SubOrderDecision) -> None:
         """The validator of `decide_suborder`: raises the refusal."""
         self._check_open()
         if decision.action == "reassign" and not decision.partner_id:
             raise ApplicationError("reassign needs partner_id", type=names.INVALID)
-        pending = self.pending
-        if (
-            pending is not None
-            and pending.kind == ApprovalKind.SUBORDER_REJECTED
-            and (decision.suborder_id in (None, pending.suborder_id))
-        ):
+        if self.decides_rejection(decision):
             self.check_may_decide(decision.actor)
             return
         if not ("expert" in decision.actor.roles and decision.actor.is_seller_staff):

@@ -17,6 +17,7 @@ from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrderActivities
     from core import temporal_names as names
     from models.actors import SYSTEM
     from models.approvals import ApprovalKind, PendingApproval, SubOrderDecision
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         SubOrderStatus,
         SubOrderView,
     )
+    from workflows import options
     from workflows.order_context import OrderContext
     from workflows.suborder import SubOrderWorkflow
 
@@ -142,9 +144,12 @@ class Fulfilment:
                 self.resolved.add(sid)
         self.interventions.clear()
 
-    def withdraw(self, why: str) -> None:
-        """Cancels every open sub-order at its unit (an operator ended the order)."""
+    async def withdraw(self, why: str) -> None:
+        """Cancels every open sub-order at its unit (an operator ended the order); returns once the
+        sub-orders have the cancel (the shipped ones go on: their goods are on the way)."""
         self._cancel_open(why, "system")
+        sent = [task for key, task in self.finished.items() if key.endswith(".cancel")]
+        await asyncio.gather(*sent, return_exceptions=True)
 
     async def _follow_all_v1(self) -> None:
         while True:
@@ -224,8 +229,10 @@ class Fulfilment:
         assert isinstance(decision, SubOrderDecision)
         await self._apply(decision, rejected, pending.reason)
 
-    def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
-        """Why the expert cannot take `decision` on an open sub-order now (None: they can)."""
+    def why_not_intervene(self, decision: SubOrderDecision, *, state_known: bool = True) -> str | None:
+        """Why the expert cannot take `decision` on an open sub-order now (None: they can).
+        `state_known` False: what the sub-order reported is not checked (orders of new code learn it
+        from the record, in the update's handler: `refresh`)."""
         if self.order.closing():
             being = " and being cancelled" if self.order.cancel_request else ""
             return f"the order is {self.order.status.value}{being}"
@@ -234,14 +241,30 @@ class Fulfilment:
         view = self.subs.get(decision.suborder_id)
         if view is None:
             return f"no sub-order {decision.suborder_id} on this order"
+        if decision.action == "resend":
+            return "resend is for rejected sub-orders; reassign a stuck one to another unit"
+        if not state_known:
+            return None
         if not view.escalated or view.status not in (SubOrderStatus.SENT, SubOrderStatus.ACCEPTED):
             return (
                 f"sub-order {view.suborder_id} is {view.status.value}"
                 f"{'' if view.escalated else ' and not escalated'}: nothing to decide"
             )
-        if decision.action == "resend":
-            return "resend is for rejected sub-orders; reassign a stuck one to another unit"
         return None
+
+    async def refresh(self, suborder_id: str) -> None:
+        """What the sub-order reported, from the record (it tells its order only of escalations;
+        the record has every step, written before the unit got its answer)."""
+        if suborder_id not in self.subs or self.subs[suborder_id].status in CLOSED_SUBORDER:
+            return
+        stored = await workflow.execute_local_activity_method(
+            OrderActivities.suborder_state, suborder_id, **options.LOCAL
+        )
+        if stored is not None and stored.status not in CLOSED_SUBORDER:  # a closed one reports by its result
+            known = self.subs[suborder_id]
+            self.subs[suborder_id] = known.model_copy(
+                update={"status": stored.status, "escalated": known.escalated or stored.escalated}
+            )
 
     async def _intervene(self, decision: SubOrderDecision) -> None:
         """Withdraws a stuck sub-order from its unit, then applies the expert's decision."""

@@ -1,7 +1,9 @@
 """Activities that must eventually succeed: retry, tell operators, go on by themselves.
 
 An activity the order needs (a database write, an invoice, a message to a unit) first gets the
-order's `attention_after` to succeed with ordinary retries. If it has not, the order raises its
+order's `attention_after` to succeed with ordinary retries (counted as the attempts that fit
+into that time with the retry policy's backoff: local activities do not keep a schedule-to-close
+deadline across their retries, attempts they do). If it has not, the order raises its
 attention flag (the status document's `attention`, the NeedsAttention search attribute) and the
 activity retries without a deadline, its backoff capped; once it succeeds the flag is cleared and
 the order continues where it was. Business failures (non-retryable ApplicationErrors) are not
@@ -9,10 +11,12 @@ retried here: the caller turns them into a defined outcome.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -40,6 +44,17 @@ def is_business_failure(err: BaseException) -> bool:
     return business_failure(err) is not None
 
 
+def attempts_within(policy: RetryPolicy, duration: timedelta) -> int:
+    """How many attempts the policy's backoff fits into `duration` (at least 2: one retry)."""
+    attempts, waited = 1, timedelta(0)
+    interval = policy.initial_interval
+    while waited + interval <= duration or attempts < 2:
+        waited += interval
+        attempts += 1
+        interval = min(interval * policy.backoff_coefficient, policy.maximum_interval or interval)
+    return attempts
+
+
 def _cancelled(err: FailureError) -> bool:
     return isinstance(err, CancelledError) or isinstance(getattr(err, "cause", None), CancelledError)
 
@@ -61,13 +76,15 @@ async def until_done(
 ) -> T:
     """`call(options)` (an activity or local activity started with these options) until it
     succeeds; a business failure is raised to the caller."""
+    policy = retry_options["retry_policy"]
+    first = replace(policy, maximum_attempts=attempts_within(policy, attention_after))
     try:
-        return await call({**retry_options, "schedule_to_close_timeout": attention_after})
+        return await call({**retry_options, "retry_policy": first})
     except FailureError as err:
         if is_business_failure(err) or _cancelled(err):
             raise
         workflow_.attention_raised(what, _why(err))
     try:
-        return await call({**retry_options, "retry_policy": options.FOREVER, "schedule_to_close_timeout": None})
+        return await call({**retry_options, "retry_policy": options.FOREVER})
     finally:
         workflow_.attention_cleared(what)

@@ -103,7 +103,7 @@ class OrderWorkflow:
     async def _compensate(self, why: str) -> None:
         """The order ends without being delivered: its open sub-orders are withdrawn from their
         units, what it booked is given back, and the record says so."""
-        self.fulfilment.withdraw(why)
+        await self.fulfilment.withdraw(why)
         if self.status not in FINAL_STATUSES:
             self.finish(OrderStatus.CANCELLED, "system", "order.cancelled", why)
         await self.bookings.give_back()
@@ -183,6 +183,12 @@ class OrderWorkflow:
 
     @workflow.update(name=names.ORDER_DECIDE_SUBORDER)
     async def decide_suborder(self, decision: SubOrderDecision) -> OrderView:
+        if self.v2 and not self.approvals.decides_rejection(decision):  # an intervention on a stuck one
+            assert decision.suborder_id is not None  # the validator checked it
+            await self.fulfilment.refresh(decision.suborder_id)
+            problem = self.fulfilment.why_not_intervene(decision)
+            if problem:
+                raise ApplicationError(problem, type=names.CONFLICT)
         self.approvals.decide_suborder(decision)
         await self.keeper.saved_now()
         return self.view()
@@ -397,7 +403,7 @@ class OrderWorkflow:
         self.fulfilment.interventions.append(decision)
 
     def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
-        return self.fulfilment.why_not_intervene(decision)
+        return self.fulfilment.why_not_intervene(decision, state_known=not self.v2)
 
     async def notify_role(self, role: str, customer_id: str | None, key: str, subject: str, body: str = "") -> None:
         note = Notification(
