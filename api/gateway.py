@@ -15,15 +15,10 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities import order_starter
 from api.problems import Problem
 from core import temporal_names as names
 from core.errors import Unavailable
@@ -67,29 +62,10 @@ class Gateway:
 
     async def place_order(self, placement: OrderPlacement, fingerprint: str) -> tuple[str, OrderStatus]:
         """Starts the order's workflow (durable once this returns). Idempotent by workflow id."""
-        wf_id = names.order_workflow_id(placement.order_id)
         try:
-            handle = await self.client.start_workflow(
-                names.ORDER_WORKFLOW,
-                placement,
-                id=wf_id,
-                task_queue=self.settings.temporal_task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(names.CUSTOMER_ID, placement.buyer.customer_id or ""),
-                        SearchAttributePair(names.ORDER_STATUS, OrderStatus.RECEIVED.value),
-                    ]
-                ),
-                memo={
-                    names.MEMO_FINGERPRINT: fingerprint,
-                    names.MEMO_BUYER: placement.buyer.id,
-                    names.MEMO_CUSTOMER_REFERENCE: placement.customer_reference,
-                },
+            handle = await order_starter.start_order(
+                self.client, self.settings.temporal_task_queue, placement, fingerprint
             )
-        except WorkflowAlreadyStartedError:  # the order exists and has finished already
-            handle = self.client.get_workflow_handle(wf_id)
         except RPCError as err:
             raise _problem_from_rpc(err, "order") from err
         desc = await handle.describe()

@@ -358,11 +358,13 @@ class OrderFailed(Exception):
 
 
 class Driver:
-    def __init__(self, http: httpx.AsyncClient, poll: float, order_timeout: float):
+    def __init__(self, http: httpx.AsyncClient, poll: float, order_timeout: float, follow: bool = True):
         from demo.seed import DELIVERY_UNITS
 
         self.http = http
         self.poll = poll
+        self.follow = follow  # long poll: If-None-Match + Prefer: wait (else: a GET every `poll` s)
+        self.etags: dict[str, str] = {}
         self.order_timeout = order_timeout
         self.secrets = {unit.id: unit.webhook_secret for unit in DELIVERY_UNITS}
         self.headers: dict[str, dict[str, str]] = {}
@@ -388,9 +390,16 @@ class Driver:
         doc: dict = {}
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            r = await self.http.get(f"/api/v1/orders/{order_id}", headers=self.headers[BUYER])
+            headers = self.headers[BUYER]
+            if self.follow and order_id in self.etags:  # wait on the server until the order moves on
+                headers = {**headers, "If-None-Match": self.etags[order_id], "Prefer": "wait=20"}
+            r = await self.http.get(f"/api/v1/orders/{order_id}", headers=headers)
             self.stats.latencies["poll"].append(time.perf_counter() - t0)
+            if r.status_code == 304:
+                continue
             if r.status_code == 200:
+                if "ETag" in r.headers:
+                    self.etags[order_id] = r.headers["ETag"]
                 doc = r.json()
                 if predicate(doc):
                     return doc
@@ -398,7 +407,8 @@ class Driver:
                     raise OrderFailed(f"order {order_id} is {doc['status']}: {doc.get('rejection_reason')}")
             elif r.status_code != 404:  # 404: not queryable yet
                 raise OrderFailed(f"poll {order_id}: {r.status_code} {r.text[:300]}")
-            await asyncio.sleep(self.poll)
+            if not (self.follow and order_id in self.etags):
+                await asyncio.sleep(self.poll)
         raise OrderFailed(f"order {order_id} not {what} within {self.order_timeout}s; last {doc.get('status')}")
 
     def signed(self, unit: str, body: dict) -> tuple[bytes, dict[str, str]]:
@@ -540,6 +550,12 @@ async def main() -> int:
     ap.add_argument("--warmup", type=int, default=10, help="warm-up orders before measuring (default 10)")
     ap.add_argument("--poll-interval", type=float, default=0.03, help="seconds between status polls (0.03)")
     ap.add_argument(
+        "--polling",
+        choices=("follow", "plain"),
+        default="follow",
+        help="follow: long polls (If-None-Match + Prefer: wait), one request per change; plain: a GET every interval",
+    )
+    ap.add_argument(
         "--worker",
         choices=("subprocess", "inprocess"),
         default="subprocess",
@@ -561,7 +577,7 @@ async def main() -> int:
     )
     settings_line = (
         f"orders={a.orders} concurrency={a.concurrency} warmup={a.warmup} "
-        f"poll_interval={a.poll_interval}s worker={a.worker} delivery_units=2 "
+        f"poll_interval={a.poll_interval}s polling={a.polling} worker={a.worker} delivery_units=2 "
         f"temporal=dev server, SQLite file, journal_mode=wal synchronous=normal; "
         f"app db=SQLite file (WAL); cores={os.cpu_count()}"
     )
@@ -623,7 +639,7 @@ async def main() -> int:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{sys_.api_port}", timeout=60, limits=limits
             ) as http:
-                driver = Driver(http, a.poll_interval, a.order_timeout)
+                driver = Driver(http, a.poll_interval, a.order_timeout, follow=a.polling == "follow")
                 await driver.login(BUYER)
                 await driver.login(FINANCE)
                 log(f"e2e warm-up: {a.warmup} orders")

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # an activity an order needs that fails this long sets the order's `attention` (NeedsAttention)
     # and keeps retrying without a deadline until it succeeds (workflows/healing.py)
     attention_after: Duration = Field(default=timedelta(minutes=2), gt=timedelta(0))
+    # the order reconciliation (workflows/reconciliation.py) runs this often (0: no schedule): it
+    # settles orders whose workflow an operator terminated and starts requests whose workflow never
+    # started, once their record has been untouched for the grace period
+    reconciliation_every: Duration = Field(default=timedelta(minutes=5), ge=timedelta(0))
+    reconciliation_grace: Duration = Field(default=timedelta(minutes=2), gt=timedelta(0))
     # how long the API waits for a workflow to take a person's decision before it answers 503 with
     # Retry-After (a worker or Temporal is down); the decision itself is not lost if it was taken
     api_update_timeout: Duration = Field(default=timedelta(seconds=20), gt=timedelta(0))

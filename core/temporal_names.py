@@ -24,6 +24,8 @@ ORDER_WORKFLOW = "Order"
 SUBORDER_WORKFLOW = "SubOrder"
 CATALOG_PUBLICATION_WORKFLOW = "CatalogPublication"
 CATALOG_SYNC_WORKFLOW = "CatalogSync"
+# settles orders whose workflow was terminated and starts those whose workflow never started
+RECONCILIATION_WORKFLOW = "OrderReconciliation"
 
 # --- messages ------------------------------------------------------------------------------------
 # the order's updates (validated: a refusal never touches the history), its signal and its query
@@ -45,6 +47,7 @@ ORDER_PREFIX = "order-"
 SUBORDER_PREFIX = "suborder-"
 PUBLICATION_PREFIX = "catalog-publication-"
 SYNC_SCHEDULE_PREFIX = "catalog-sync-"
+RECONCILIATION_SCHEDULE_ID = "order-reconciliation"  # the schedule, and the prefix of its runs' ids
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -119,3 +122,14 @@ PATCH_MONTHLY_SPEND = "monthly-spend"
 # the order record, one-transaction acceptance, local bookkeeping, the fulfilment state machine,
 # healing activities and compensation; sub-orders write their own record
 PATCH_SYSTEM_OF_RECORD = "system-of-record"
+
+# --- courses carried in a workflow's input ---------------------------------------------------------
+# A change to code in flight either asks `workflow.patched` (a marker and a search-attribute upsert
+# in every new history, two events) or, for a workflow whose input we write, reads the course it
+# was started with: OrderPlacement.engine and SubOrderStart.engine. Inputs of orders started before
+# carry 0 and take the course their patches decide; replaying them gives what they ran.
+# ENGINE_LEAN: the system of record's course without its patch marker, with fewer history events
+# (sub-orders started together, one deadline timer per sub-order, record saves folded into the
+# bookkeeping activities).
+ENGINE_LEAN = 3
+CURRENT_ENGINE = ENGINE_LEAN

@@ -1,6 +1,6 @@
 """The order: what a buyer places, what validation makes of it, and its status document."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -50,6 +50,9 @@ class OrderPlacement(BaseModel):
     delivery_address: str | None = None
     delivery_contact: str | None = None  # who takes the delivery (name, phone), for the units
     policy: OrderPolicy
+    # the course the workflow takes (core/temporal_names.py CURRENT_ENGINE when started by this code;
+    # 0 in the inputs of orders started before, which keep theirs)
+    engine: int = 0
 
 
 class PricedLine(BaseModel):
@@ -218,3 +221,15 @@ class SubOrderDecisionBody(BaseModel):
     action: Literal["resend", "reassign", "drop", "cancel_order"]
     partner_id: str | None = Field(default=None, description="delivery unit for action=reassign")
     comment: str = Field(default="", max_length=2000)
+
+
+class ReconciliationRequest(BaseModel):
+    """A run of the order reconciliation: orders whose record has been untouched this long."""
+
+    grace: timedelta
+
+
+class ReconciliationReport(BaseModel):
+    checked: int = 0
+    started: list[str] = []  # requests whose workflow had never started
+    closed: list[str] = []  # orders whose workflow had ended without closing them (now CANCELLED)

@@ -56,6 +56,7 @@ class SubOrderStart(BaseModel):
     ship_timeout: timedelta
     deliver_timeout: timedelta
     attention_after: timedelta = timedelta(minutes=2)  # the order's (models/policy.py)
+    engine: int = 0  # the course the workflow takes (core/temporal_names.py); 0: started before it existed
 
 
 class PartnerEvent(BaseModel):

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from invoicing.tables import InvoiceRecord
@@ -243,6 +243,30 @@ def save_suborder(session: Session, snapshot: SubOrderSnapshot) -> bool:
 
 
 # --- reading --------------------------------------------------------------------------------------
+
+
+def order_versions(session: Session, order_ids: Iterable[str]) -> dict[str, str]:
+    """A tag per order that changes whenever the order's document or one of its sub-orders' does
+    (their revisions only grow, and a new sub-order adds a row): the orders' ETags, in one query.
+    Orders not recorded are missing."""
+    ids = list(order_ids)
+    rows = session.execute(
+        select(
+            col(OrderRecord.order_id),
+            col(OrderRecord.revision),
+            func.count(col(SubOrderRecord.suborder_id)),
+            func.coalesce(func.sum(col(SubOrderRecord.revision)), 0),
+        )
+        .select_from(OrderRecord)
+        .outerjoin(SubOrderRecord, col(SubOrderRecord.order_id) == col(OrderRecord.order_id))
+        .where(col(OrderRecord.order_id).in_(ids))
+        .group_by(col(OrderRecord.order_id), col(OrderRecord.revision))
+    ).all()
+    return {row[0]: f"{row[1]}.{row[2]}.{row[3]}" for row in rows}
+
+
+def order_version(session: Session, order_id: str) -> str | None:
+    return order_versions(session, [order_id]).get(order_id)
 
 
 def order_view(session: Session, order_id: str) -> OrderView | None:

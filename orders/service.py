@@ -3,7 +3,9 @@ order (a durable workflow), lists and shows the caller's orders, takes approvals
 and the expert's sub-order decisions, and validates an order for its workflow. Who may do what is
 decided here; the workflows (through `OrderWorkflows`) decide what the order's state allows."""
 
+import functools
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from anyio import to_thread
@@ -33,12 +35,13 @@ from models.orders import (
 )
 from models.records import OrderSnapshot, SubOrderSnapshot
 from models.suborders import SubOrderStatus, SubOrderView
-from orders import acceptance, record, validation
+from orders import acceptance, reconciliation, record, validation
 from orders.ids import new_order_id, request_fingerprint
 from orders.order_workflows import OrderWorkflows
 from orders.policy import order_policy
 from orders.tables import OrderRecord
 from orders.visibility import may_see_order
+from orders.watch import OrderWatch
 from partners import units
 
 OrderRejected = validation.OrderRejected
@@ -131,6 +134,40 @@ def export_orders(engine: Engine, actor: Actor, query: OrderQuery, out: IO[str])
 def recorded_order(engine: Engine, order_id: str) -> OrderView | None:
     with session_scope(engine) as session:
         return record.order_view(session, order_id)
+
+
+def _recorded_with_version(engine: Engine, order_id: str) -> tuple[OrderView | None, str | None]:
+    with session_scope(engine) as session:  # one transaction: the tag is the document's
+        return record.order_view(session, order_id), record.order_version(session, order_id)
+
+
+async def order_document(
+    workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str
+) -> tuple[OrderView, str | None]:
+    """The order's status document and its version tag (None for an order read from its workflow,
+    placed before the record existed), if the caller may see it."""
+    view, version = await to_thread.run_sync(_recorded_with_version, engine, order_id)
+    if view is None:
+        view, version = await workflows.order(order_id), None
+    if not may_see_order(actor, view):
+        raise NotFound(f"order {order_id} not found")
+    return view, version
+
+
+def _versions(engine: Engine, order_ids: list[str]) -> dict[str, str]:
+    with session_scope(engine) as session:
+        return record.order_versions(session, order_ids)
+
+
+_watches: dict[int, OrderWatch] = {}  # per database engine of this process
+
+
+async def order_changes(engine: Engine, order_id: str, version: str, wait: float) -> bool:
+    """Waits up to `wait` seconds for the order to move on from `version` (a long poll). True: it did."""
+    watch = _watches.get(id(engine))
+    if watch is None:
+        watch = _watches[id(engine)] = OrderWatch(functools.partial(_versions, engine))
+    return await watch.changes(order_id, version, wait)
 
 
 async def visible_order(workflows: OrderWorkflows, engine: Engine, actor: Actor, order_id: str) -> OrderView:
@@ -283,3 +320,18 @@ def validate(engine: Engine, request: ValidationRequest) -> ValidatedOrder:
     it; OrderRejected names the line and field at fault."""
     with session_scope(engine) as session:
         return validation.validate_order(session, request.placement, request.as_of)
+
+
+# --- reconciliation (orders/reconciliation.py) ---------------------------------------------------
+
+
+def open_orders(engine: Engine, untouched_for: timedelta) -> list[reconciliation.OpenOrder]:
+    return reconciliation.open_orders(engine, datetime.now(UTC) - untouched_for)
+
+
+def placement_of(order: reconciliation.OpenOrder) -> OrderPlacement:
+    return reconciliation.placement_of(order)
+
+
+def close_abandoned(engine: Engine, order_id: str, why: str) -> bool:
+    return reconciliation.close_abandoned(engine, order_id, why)

@@ -4,6 +4,7 @@ invoice and what has been paid on it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
@@ -83,11 +84,16 @@ class Billing:
             return self.paid_total >= invoice.gross_total
 
         wait = due - workflow.now()
-        try:
-            if wait.total_seconds() > 0:
-                await workflow.wait_condition(paid, timeout=wait)
-        except TimeoutError:
-            pass
+        if order.lean and wait.total_seconds() > 0:
+            # a payment before the due date leaves the timer to lapse with the workflow: no cancel event
+            due_date_passed = asyncio.create_task(workflow.sleep(wait))
+            await workflow.wait_condition(lambda: paid() or due_date_passed.done())
+        else:
+            try:
+                if wait.total_seconds() > 0:
+                    await workflow.wait_condition(paid, timeout=wait)
+            except TimeoutError:
+                pass
         reminders = 0
         while not paid():
             if order.status != OrderStatus.OVERDUE:

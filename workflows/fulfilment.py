@@ -71,8 +71,14 @@ class Fulfilment:
     async def run(self, validated: ValidatedOrder) -> list[PricedLine]:
         """Returns the delivered lines to invoice (empty when nothing was delivered)."""
         self.lines = {line.line_no: line for line in validated.lines}
-        for unit, lines in validated.lines_by_unit().items():
-            await self._start(unit, [line.line_no for line in lines])
+        by_unit = validated.lines_by_unit()
+        if self.order.lean:  # started together: one workflow task for all, not one each
+            await asyncio.gather(
+                *(self._start(unit, [line.line_no for line in lines]) for unit, lines in by_unit.items())
+            )
+        else:
+            for unit, lines in by_unit.items():
+                await self._start(unit, [line.line_no for line in lines])
         if self.order.v2:
             await self._follow_all()
         else:
@@ -326,6 +332,7 @@ class Fulfilment:
             ship_timeout=policy.partner_ship_timeout,
             deliver_timeout=policy.partner_deliver_timeout,
             attention_after=policy.attention_after,
+            engine=names.CURRENT_ENGINE if self.order.lean else 0,
         )
         attributes = TypedSearchAttributes(
             [

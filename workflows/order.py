@@ -63,7 +63,10 @@ class OrderWorkflow:
         self.rejection_reason: str | None = None
         self.timeline: list[TimelineEntry] = []
         self.v2 = False  # started since the system of record (see the module doc)
-        self.keeper = RecordKeeper(self._save_record)
+        # started by code with the lean course (core/temporal_names.py ENGINE_LEAN): v2 without its
+        # patch marker, fewer history events; orders started before keep their course
+        self.lean = placement.engine >= names.ENGINE_LEAN
+        self.keeper = RecordKeeper(self._save_record, gather=self.lean)
         self.attention: dict[str, str] = {}  # what keeps failing -> the last failure
         self._indexed: dict[str, object] = {}  # search attributes as last set
         self.bookings = Bookings(self)
@@ -76,7 +79,7 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, placement: OrderPlacement) -> OrderView:
-        self.v2 = workflow.patched(names.PATCH_SYSTEM_OF_RECORD)
+        self.v2 = self.lean or workflow.patched(names.PATCH_SYSTEM_OF_RECORD)
         if self.v2:
             return await self._run_v2()
         await self._process()

@@ -25,6 +25,7 @@ class OrderContext(Protocol):
     cancel_request: CancelRequest | None
     rejection_reason: str | None
     v2: bool  # started since the system of record (workflows/order.py)
+    lean: bool  # started with the lean course (core/temporal_names.py ENGINE_LEAN)
 
     # --- the order's state and timeline
     def set_status(self, status: OrderStatus) -> bool: ...

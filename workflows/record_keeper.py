@@ -14,8 +14,11 @@ from temporalio import workflow
 
 
 class RecordKeeper:
-    def __init__(self, save: Callable[[int], Awaitable[object]]) -> None:
+    def __init__(self, save: Callable[[int], Awaitable[object]], *, gather: bool = False) -> None:
         self._save = save
+        # let the workflow's other coroutines woken in the same task make their changes first, so
+        # that one save holds them all (e.g. a payment and the PAID it leads to)
+        self._gather = gather
         self.changes = 0  # the revision the document has reached
         self.saved = 0  # the revision the record holds
         self._closed = False
@@ -33,6 +36,8 @@ class RecordKeeper:
     async def _run(self) -> None:
         while True:
             await workflow.wait_condition(lambda: self.changes > self.saved or self._closed)
+            if self._gather:
+                await asyncio.sleep(0)  # no timer: only yields to the coroutines ready now
             if self.changes <= self.saved:
                 return
             revision = self.changes

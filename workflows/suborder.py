@@ -12,7 +12,7 @@ they withdraw from the unit. Older sub-orders report every change to their order
 
 import asyncio
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -57,13 +57,18 @@ class SubOrderWorkflow:
         self._to_parent: list[asyncio.Task] = []
         self._indexed_status = SubOrderStatus.SENT.value  # the order starts us with this attribute
         self.v2 = False  # started since the system of record (see the module doc)
+        self.lean = start.engine >= names.ENGINE_LEAN  # the lean course (core/temporal_names.py)
+        self._deadline: datetime | None = None  # the current stage's (lean course)
+        self._missed: datetime | None = None  # the last deadline that passed unmet
+        self._watcher: asyncio.Task | None = None
+        self._watching_until: datetime | None = None
         self.keeper = RecordKeeper(self._save_record)
         self.attention: dict[str, str] = {}
         self._attention_indexed = False
 
     @workflow.run
     async def run(self, start: SubOrderStart) -> SubOrderView:
-        self.v2 = workflow.patched(names.PATCH_SYSTEM_OF_RECORD)
+        self.v2 = self.lean or workflow.patched(names.PATCH_SYSTEM_OF_RECORD)
         self._record("system", "suborder.sent", f"sent to {start.partner_id}")
         if self.v2:
             return await self._run_v2(start)
@@ -180,11 +185,40 @@ class SubOrderWorkflow:
             workflow.upsert_search_attributes([names.NEEDS_ATTENTION.value_set(self._attention_indexed)])
 
     async def _reached(self, target: SubOrderStatus, timeout) -> bool:
+        if self.lean:
+            return await self._reached_by_deadline(target, workflow.now() + timeout)
         try:
             await workflow.wait_condition(lambda: self._at_least(target), timeout=timeout)
             return True
         except TimeoutError:
             return False
+
+    async def _reached_by_deadline(self, target: SubOrderStatus, deadline: datetime) -> bool:
+        """Waits for `target` until `deadline`. One timer serves all stages: a stage reached early
+        leaves it running, and when it fires the watcher sleeps on to the next deadline. So an
+        on-time sub-order has one timer and no cancelled ones in its history."""
+        self._deadline = deadline
+        if self._watcher is None or (self._watching_until is not None and deadline < self._watching_until):
+            if self._watcher is not None:
+                self._watcher.cancel()  # it sleeps past this earlier deadline
+            self._watcher = asyncio.create_task(self._watch())
+        await workflow.wait_condition(lambda: self._at_least(target) or self._missed == deadline)
+        return self._at_least(target)
+
+    async def _watch(self) -> None:
+        while True:
+            deadline = self._deadline
+            assert deadline is not None
+            if deadline > workflow.now():
+                self._watching_until = deadline
+                await workflow.sleep(deadline - workflow.now())
+                self._watching_until = None
+            if self._deadline == deadline:  # not moved on meanwhile: it passed unmet
+                self._missed = deadline
+                await workflow.wait_condition(functools.partial(self._moved_on, deadline))
+
+    def _moved_on(self, deadline: datetime) -> bool:
+        return self._deadline != deadline
 
     def _at_least(self, target: SubOrderStatus) -> bool:
         return self.status in CLOSED_SUBORDER or PROGRESS.index(self.status) >= PROGRESS.index(target)

@@ -98,9 +98,64 @@ async def export_orders(actor: CurrentActor, engine: EngineDep, query: Filters) 
     )
 
 
-@router.get("/{order_id}", response_model=OrderView, summary="The order's status document")
-async def get_order(order_id: str, actor: CurrentActor, gateway: GatewayDep, engine: EngineDep) -> OrderView:
-    return await orders.visible_order(gateway, engine, actor, order_id)
+MAX_WAIT = 30.0  # seconds a long poll may be held
+
+
+def preferred_wait(prefer: str | None) -> float:
+    """`Prefer: wait=N` (RFC 7240): how long the client is willing to wait, capped; 0 if not given."""
+    for preference in (prefer or "").split(","):
+        name, _, value = preference.strip().partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                return max(0.0, min(float(value.strip().strip('"')), MAX_WAIT))
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
+@router.get(
+    "/{order_id}",
+    response_model=OrderView,
+    summary="The order's status document",
+    responses={
+        200: {"headers": {"ETag": {"description": "changes whenever the order or one of its sub-orders does"}}},
+        304: {
+            "description": "If-None-Match named the current ETag (after `Prefer: wait=N`: nothing changed meanwhile)"
+        },
+    },
+)
+async def get_order(
+    order_id: str,
+    response: Response,
+    actor: CurrentActor,
+    gateway: GatewayDep,
+    engine: EngineDep,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
+    prefer: Annotated[
+        str | None,
+        Header(
+            alias="Prefer",
+            max_length=200,
+            description="wait=N: with If-None-Match, hold the answer up to N s (max 30) until the order changes",
+        ),
+    ] = None,
+) -> OrderView | Response:
+    """With `If-None-Match` set to the ETag of the last answer, an unchanged order answers 304; with
+    `Prefer: wait=N` as well, the answer waits until the order changes (or N seconds pass): a client
+    that follows an order makes one request per change instead of polling."""
+    view, version = await orders.order_document(gateway, engine, actor, order_id)
+    etag = f'"{version}"' if version is not None else None
+    wait = preferred_wait(prefer)
+    if version is not None and if_none_match == etag and wait > 0:
+        response.headers["Preference-Applied"] = f"wait={wait:g}"
+        if await orders.order_changes(engine, order_id, version, wait):
+            view, version = await orders.order_document(gateway, engine, actor, order_id)
+            etag = f'"{version}"' if version is not None else None
+    if etag is not None:
+        response.headers["ETag"] = etag
+        if if_none_match == etag:
+            return Response(status_code=304, headers=dict(response.headers))
+    return view
 
 
 @router.post(

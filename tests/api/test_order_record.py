@@ -2,6 +2,7 @@
 between), an order outlives its workflow's history in Temporal, a closed order refuses decisions
 with 409, and the lists (filters, pages, CSV) read the record."""
 
+import asyncio
 import base64
 import csv
 import io
@@ -479,3 +480,46 @@ async def test_the_csv_export_has_a_row_per_matching_order(http, login, app_db, 
         "/api/v1/orders/export.csv", params={"customer_id": customer}, headers=await login("buyer@acme.example")
     )
     assert list(csv.reader(io.StringIO(r.text))) == [header]
+
+
+# --- following an order: ETag, 304 and the long poll (Prefer: wait) -----------------------------
+
+
+async def test_an_unchanged_order_answers_304_and_a_long_poll_wakes_on_the_next_change(http, login):
+    buyer, approver = await login("buyer@acme.example"), await login("approver@acme.example")
+    order_id = (await place(http, buyer, OVER_LIMIT)).json()["order_id"]
+    await order_until(http, buyer, order_id, lambda d: d["status"] == "AWAITING_CUSTOMER_APPROVAL")
+    r = await http.get(f"/api/v1/orders/{order_id}", headers=buyer)
+    etag = r.headers["ETag"]
+    same = await http.get(f"/api/v1/orders/{order_id}", headers={**buyer, "If-None-Match": etag})
+    assert same.status_code == 304 and same.headers["ETag"] == etag and not same.content
+    # nothing happens within the wait: 304 after it
+    idle = await http.get(f"/api/v1/orders/{order_id}", headers={**buyer, "If-None-Match": etag, "Prefer": "wait=0.3"})
+    assert idle.status_code == 304 and idle.headers["Preference-Applied"] == "wait=0.3"
+    # the approval lands while the buyer's request waits: it answers with the new document
+    waiting = asyncio.create_task(
+        http.get(f"/api/v1/orders/{order_id}", headers={**buyer, "If-None-Match": etag, "Prefer": "wait=20"})
+    )
+    await asyncio.sleep(0.3)
+    r = await http.post(f"/api/v1/orders/{order_id}/approval", json={"decision": "approve"}, headers=approver)
+    assert r.status_code == 200, r.text
+    moved = await waiting
+    assert moved.status_code == 200, moved.text
+    assert moved.headers["ETag"] != etag and moved.json()["status"] != "AWAITING_CUSTOMER_APPROVAL"
+    # somebody else's order stays hidden, also from a long poll
+    other = await login("buyer@globex.example")
+    hidden = await http.get(f"/api/v1/orders/{order_id}", headers={**other, "If-None-Match": etag, "Prefer": "wait=1"})
+    assert hidden.status_code == 404
+
+
+async def test_a_suborders_progress_changes_the_orders_etag(http, login):
+    buyer = await login("buyer@acme.example")
+    order_id = (await place(http, buyer, CABLES)).json()["order_id"]
+    doc = await order_until(http, buyer, order_id, lambda d: len(d["suborders"]) == 1)
+    etag = (await http.get(f"/api/v1/orders/{order_id}", headers=buyer)).headers["ETag"]
+    sub = doc["suborders"][0]
+    r = await webhook(http, sub["partner_id"], sub["suborder_id"], "accepted")
+    assert r.status_code in (200, 202), r.text
+    after = await http.get(f"/api/v1/orders/{order_id}", headers={**buyer, "If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert after.json()["suborders"][0]["status"] == "ACCEPTED"

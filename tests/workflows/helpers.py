@@ -65,7 +65,7 @@ async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowH
     Tests move the clock explicitly with `time_env.sleep(...)`."""
     await client.start_workflow(
         OrderWorkflow.run,
-        p,
+        p.model_copy(update={"engine": names.CURRENT_ENGINE}),
         id=names.order_workflow_id(p.order_id),
         task_queue=task_queue,
         search_attributes=TypedSearchAttributes(
