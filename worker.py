@@ -158,6 +158,8 @@ async def main(queues: list[str]) -> None:
         await order_starter.schedule_reconciliation(
             client, settings.temporal_task_queue, settings.reconciliation_every, settings.reconciliation_grace
         )
+    elif ORDERS in queues:
+        await order_starter.unschedule_reconciliation(client)
     runs = [asyncio.create_task(worker.run()) for worker in workers]
     await stop.wait()
     await asyncio.gather(*(worker.shutdown() for worker in workers))

@@ -30,6 +30,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core import temporal_names as names
 from models.orders import OrderPlacement, OrderStatus, ReconciliationRequest
@@ -83,3 +84,14 @@ async def schedule_reconciliation(client: Client, task_queue: str, every: timede
             lambda _input: ScheduleUpdate(schedule=wanted)
         )
     return names.RECONCILIATION_SCHEDULE_ID
+
+
+async def unschedule_reconciliation(client: Client) -> bool:
+    """Deletes the reconciliation's schedule (RECONCILIATION_EVERY=0). False: there was none."""
+    try:
+        await client.get_schedule_handle(names.RECONCILIATION_SCHEDULE_ID).delete()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 from temporalio.client import (
     Client,
     ScheduleAlreadyRunningError,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ServerError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import order_starter
@@ -49,10 +50,22 @@ def _problem_from_rpc(err: RPCError, what: str) -> Problem | Unavailable:
     return Problem(409 if err.status == RPCStatusCode.FAILED_PRECONDITION else 502, err.message)
 
 
+def _aborted_by_task_failure(err: RPCError) -> bool:
+    """The server's WorkflowNotReady: it aborted an update because the workflow task that took it
+    failed (FAILED_PRECONDITION, "... due to unexpected workflow task failure.")."""
+    details = err.grpc_status.details if err.grpc_status is not None else []
+    return err.status == RPCStatusCode.FAILED_PRECONDITION and (
+        any(d.type_url.endswith("WorkflowNotReadyFailure") for d in details) or "workflow task failure" in err.message
+    )
+
+
 def _unavailable() -> Unavailable:
     """Temporal or the workers are down for now: the client should retry (with the same
     Idempotency-Key), not give up (503 with Retry-After, api/problems.py)."""
     return Unavailable("The workflow service is unavailable, try again")
+
+
+UPDATE_ATTEMPTS = 3  # an update the server aborted (its workflow task failed) is sent this often
 
 
 class Gateway:
@@ -102,20 +115,35 @@ class Gateway:
         """The update's answer. The same `update_id` again (a client's retry) gets the first answer
         while the order runs. Without an answer in time (no worker, Temporal down): 503."""
         handle = self.client.get_workflow_handle(names.order_workflow_id(order_id))
-        try:
-            return await handle.execute_update(
-                update,
-                arg,
-                id=update_id and f"{update}:{update_id}",
-                result_type=result_type,
-                rpc_timeout=self.settings.api_update_timeout,
-            )
-        except WorkflowUpdateFailedError as err:
-            raise _problem_from_update(err) from err
-        except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-            raise _unavailable() from err
-        except RPCError as err:
-            raise _problem_from_rpc(err, f"order {order_id}") from err
+        return await self._execute_update(
+            handle, update, arg, update_id and f"{update}:{update_id}", result_type, f"order {order_id}"
+        )
+
+    async def _execute_update(
+        self, handle: WorkflowHandle, update: str, arg: Any, update_id: str | None, result_type: type, what: str
+    ) -> Any:
+        """Runs the update. The server aborts an update whose workflow task failed (seen: a sub-order
+        completing in the task that took the update while its unit's message activity completed, so
+        the completion was refused as an unhandled command). Such an update never happened: it is
+        sent again, and answered 503 if it keeps being aborted."""
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                return await handle.execute_update(
+                    update, arg, id=update_id, result_type=result_type, rpc_timeout=self.settings.api_update_timeout
+                )
+            except WorkflowUpdateFailedError as err:
+                if not isinstance(err.cause, ServerError):
+                    raise _problem_from_update(err) from err
+                if attempt == UPDATE_ATTEMPTS:
+                    raise _unavailable() from err
+            except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                raise _unavailable() from err
+            except RPCError as err:
+                if not _aborted_by_task_failure(err):
+                    raise _problem_from_rpc(err, what) from err
+                if attempt == UPDATE_ATTEMPTS:
+                    raise _unavailable() from err
+        raise AssertionError("unreachable")
 
     async def suborder(self, suborder_id: str) -> SubOrderView:
         try:
@@ -126,20 +154,9 @@ class Gateway:
 
     async def report(self, event: PartnerEvent, update_id: str | None = None) -> SubOrderView:
         handle = self.client.get_workflow_handle(names.suborder_workflow_id(event.suborder_id))
-        try:
-            return await handle.execute_update(
-                names.SUBORDER_REPORT,
-                event,
-                id=update_id,
-                result_type=SubOrderView,
-                rpc_timeout=self.settings.api_update_timeout,
-            )
-        except WorkflowUpdateFailedError as err:
-            raise _problem_from_update(err) from err
-        except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-            raise _unavailable() from err
-        except RPCError as err:
-            raise _problem_from_rpc(err, f"sub-order {event.suborder_id}") from err
+        return await self._execute_update(
+            handle, names.SUBORDER_REPORT, event, update_id, SubOrderView, f"sub-order {event.suborder_id}"
+        )
 
     # --- catalog: publication at a future time, supplier sync schedules ---------------------------
     # What Temporal is asked to do is defined once in workflows/catalog_starter.py (the CLI uses it

@@ -47,7 +47,8 @@ ORDER_PREFIX = "order-"
 SUBORDER_PREFIX = "suborder-"
 PUBLICATION_PREFIX = "catalog-publication-"
 SYNC_SCHEDULE_PREFIX = "catalog-sync-"
-RECONCILIATION_SCHEDULE_ID = "order-reconciliation"  # the schedule, and the prefix of its runs' ids
+# the schedule, and the prefix of its runs' ids (not "order-...": those are orders)
+RECONCILIATION_SCHEDULE_ID = "reconcile-orders"
 
 
 def order_workflow_id(order_id: str) -> str:

@@ -6,10 +6,11 @@ write its end to the record. And an API that dies between recording a request an
 workflow leaves a RECEIVED record behind. Both would otherwise stay open in the record for good.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, tuple_
 from sqlmodel import col
 
 from contracts import service as contracts
@@ -29,29 +30,55 @@ class OpenOrder:
     placement: dict
 
 
-def open_orders(engine: Engine, untouched_since: datetime, limit: int = 500) -> list[OpenOrder]:
-    """Orders not in a final status whose record has not changed since `untouched_since`, oldest first."""
-    with session_scope(engine) as session:
-        rows = session.execute(
-            select(OrderRecord)
-            .where(col(OrderRecord.status).in_(OPEN), col(OrderRecord.updated_at) < untouched_since)
-            .order_by(col(OrderRecord.updated_at))
-            .limit(limit)
-        ).scalars()
-        return [OpenOrder(r.order_id, r.status, r.revision, r.fingerprint, dict(r.placement)) for r in rows]
+def open_orders(engine: Engine, untouched_since: datetime, batch: int = 500) -> Iterator[list[OpenOrder]]:
+    """Orders not in a final status whose record has not changed since `untouched_since`, oldest
+    first, a batch at a time (all of them: many may simply wait for an approval or a payment)."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        query = select(OrderRecord).where(
+            col(OrderRecord.status).in_(OPEN), col(OrderRecord.updated_at) < untouched_since
+        )
+        if after is not None:
+            query = query.where(tuple_(col(OrderRecord.updated_at), col(OrderRecord.order_id)) > after)
+        with session_scope(engine) as session:
+            rows = list(
+                session.execute(
+                    query.order_by(col(OrderRecord.updated_at), col(OrderRecord.order_id)).limit(batch)
+                ).scalars()
+            )
+            found = [OpenOrder(r.order_id, r.status, r.revision, r.fingerprint, dict(r.placement)) for r in rows]
+            if rows:
+                after = (rows[-1].updated_at, rows[-1].order_id)
+        if found:
+            yield found
+        if len(found) < batch:
+            return
 
 
 def placement_of(order: OpenOrder) -> OrderPlacement:
     return OrderPlacement.model_validate(order.placement)
 
 
+INVOICED = {OrderStatus.INVOICED.value, OrderStatus.OVERDUE.value}
+
+
 def close_abandoned(engine: Engine, order_id: str, why: str) -> bool:
     """The order's workflow ended without closing it: gives back its contract consumption and
-    monthly spend, and records it CANCELLED with `why`. Idempotent: False when it was final already."""
+    monthly spend, and records it CANCELLED with `why`. An invoiced order was delivered and is
+    owed: it keeps its bookings and status, and is flagged for finance instead (its payment can no
+    longer be booked through the order). Idempotent: False when there was nothing to do."""
     with session_scope(engine, write_lock=True) as session:
         record = session.get(OrderRecord, order_id)
         if record is None or record.status not in OPEN:
             return False
+        if record.status in INVOICED:
+            flag = f"{why}; it was invoiced: book its payment outside the order"
+            if record.attention == flag:
+                return False
+            record.attention = flag
+            record.revision += 1
+            record.updated_at = datetime.now(UTC)
+            return True
         buyer = record.buyer
         now = datetime.now(UTC)
         seq = session.execute(

@@ -4,7 +4,7 @@ and the expert's sub-order decisions, and validates an order for its workflow. W
 decided here; the workflows (through `OrderWorkflows`) decide what the order's state allows."""
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
@@ -15,7 +15,7 @@ from core.database import session_scope
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from core.settings import Settings
 from models.actors import Actor, require_role
-from models.approvals import ApprovalDecision, SubOrderDecision
+from models.approvals import ApprovalDecision, PendingApproval, SubOrderDecision
 from models.orders import (
     FINAL_STATUSES,
     Acceptance,
@@ -39,8 +39,9 @@ from orders import acceptance, reconciliation, record, validation
 from orders.ids import new_order_id, request_fingerprint
 from orders.order_workflows import OrderWorkflows
 from orders.policy import order_policy
+from orders.reconciliation import OpenOrder
 from orders.tables import OrderRecord
-from orders.visibility import may_see_order
+from orders.visibility import may_see, may_see_order
 from orders.watch import OrderWatch
 from partners import units
 
@@ -152,6 +153,23 @@ async def order_document(
     if not may_see_order(actor, view):
         raise NotFound(f"order {order_id} not found")
     return view, version
+
+
+def _visible_version(engine: Engine, actor: Actor, order_id: str) -> str | None:
+    with session_scope(engine) as session:
+        header = session.get(OrderRecord, order_id)
+        if header is None:
+            return None
+        pending = PendingApproval.model_validate(header.pending_approval) if header.pending_approval else None
+        if not may_see(actor, header.customer_id or None, pending):
+            raise NotFound(f"order {order_id} not found")
+        return record.order_version(session, order_id)
+
+
+async def visible_version(engine: Engine, actor: Actor, order_id: str) -> str | None:
+    """The version tag (ETag) of the order's record, if the caller may see the order, without
+    reading the whole order (None: not recorded)."""
+    return await to_thread.run_sync(_visible_version, engine, actor, order_id)
 
 
 def _versions(engine: Engine, order_ids: list[str]) -> dict[str, str]:
@@ -325,11 +343,11 @@ def validate(engine: Engine, request: ValidationRequest) -> ValidatedOrder:
 # --- reconciliation (orders/reconciliation.py) ---------------------------------------------------
 
 
-def open_orders(engine: Engine, untouched_for: timedelta) -> list[reconciliation.OpenOrder]:
+def open_orders(engine: Engine, untouched_for: timedelta) -> Iterator[list[OpenOrder]]:
     return reconciliation.open_orders(engine, datetime.now(UTC) - untouched_for)
 
 
-def placement_of(order: reconciliation.OpenOrder) -> OrderPlacement:
+def placement_of(order: OpenOrder) -> OrderPlacement:
     return reconciliation.placement_of(order)
 
 

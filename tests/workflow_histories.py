@@ -37,10 +37,17 @@ from temporalio.worker import Replayer
 from workflows.catalog_publication import CatalogPublicationWorkflow
 from workflows.catalog_sync import CatalogSyncWorkflow
 from workflows.order import OrderWorkflow
+from workflows.reconciliation import OrderReconciliationWorkflow
 from workflows.suborder import SubOrderWorkflow
 
 # every workflow type the workers run (worker.py): a history of a type missing here fails to replay
-WORKFLOWS = [OrderWorkflow, SubOrderWorkflow, CatalogPublicationWorkflow, CatalogSyncWorkflow]
+WORKFLOWS = [
+    OrderWorkflow,
+    SubOrderWorkflow,
+    CatalogPublicationWorkflow,
+    CatalogSyncWorkflow,
+    OrderReconciliationWorkflow,
+]
 RELEASE_ENV = "SAVE_RELEASE_HISTORIES"
 RELEASE_PER_TEST = 4  # histories of distinct paths kept of one test at most
 REPLAY_LAST = "replay_last"  # the marker of the test that replays what the session saved

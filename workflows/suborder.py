@@ -42,6 +42,11 @@ with workflow.unsafe.imports_passed_through():
 PROGRESS = [SubOrderStatus.SENT, SubOrderStatus.ACCEPTED, SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED]
 
 
+def _retrieved(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 @workflow.defn(name=names.SUBORDER_WORKFLOW)
 class SubOrderWorkflow:
     @workflow.init
@@ -123,6 +128,7 @@ class SubOrderWorkflow:
                 self._record("system", "suborder.cancelled", self.reason)
         if not telling.done():
             telling.cancel()  # the unit is past the news (it answered, or the sub-order ended)
+            telling.add_done_callback(_retrieved)  # its "Activity cancelled" is expected: not logged
         if self.status == SubOrderStatus.CANCELLED:
             await self._tell_unit("suborder.cancelled", 0)
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -143,14 +143,17 @@ async def get_order(
     """With `If-None-Match` set to the ETag of the last answer, an unchanged order answers 304; with
     `Prefer: wait=N` as well, the answer waits until the order changes (or N seconds pass): a client
     that follows an order makes one request per change instead of polling."""
+    if if_none_match is not None:  # the client has a document: compare versions before reading the order
+        current = await orders.visible_version(engine, actor, order_id)
+        if current is not None and if_none_match == f'"{current}"':
+            wait = preferred_wait(prefer)
+            if wait > 0:
+                response.headers["Preference-Applied"] = f"wait={wait:g}"
+            if wait == 0 or not await orders.order_changes(engine, order_id, current, wait):
+                response.headers["ETag"] = if_none_match
+                return Response(status_code=304, headers=dict(response.headers))
     view, version = await orders.order_document(gateway, engine, actor, order_id)
     etag = f'"{version}"' if version is not None else None
-    wait = preferred_wait(prefer)
-    if version is not None and if_none_match == etag and wait > 0:
-        response.headers["Preference-Applied"] = f"wait={wait:g}"
-        if await orders.order_changes(engine, order_id, version, wait):
-            view, version = await orders.order_document(gateway, engine, actor, order_id)
-            etag = f'"{version}"' if version is not None else None
     if etag is not None:
         response.headers["ETag"] = etag
         if if_none_match == etag:

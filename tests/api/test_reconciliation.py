@@ -17,7 +17,7 @@ from models.orders import OrderLineRequest, OrderPlacement, ReconciliationReport
 from orders import record
 from orders.policy import order_policy
 from tests.api.flows import CABLES, order_until, place
-from tests.api.record_flows import OVER_LIMIT, until_closed
+from tests.api.record_flows import OVER_LIMIT, invoiced_order, until_closed
 
 BUYER = Actor(id="buyer@acme.example", roles=["buyer"], customer_id="acme")
 
@@ -102,3 +102,23 @@ async def test_the_schedule_is_created_once_and_updated_after(dev_env, api_setti
         assert desc.schedule.spec.intervals[0].every == timedelta(minutes=5)
     finally:
         await client.get_schedule_handle(schedule_id).delete()
+
+
+async def test_an_invoiced_order_whose_workflow_was_terminated_is_flagged_not_cancelled(
+    http, login, dev_env, api_settings, app_db
+):
+    """It was delivered and is owed: it keeps its invoice and bookings, and finance is told that
+    its payment can no longer be booked through the order."""
+    _, doc = await invoiced_order(http, login, f"recon-{uuid.uuid4()}")
+    order_id = doc["order_id"]
+    workflow_id = names.order_workflow_id(order_id)
+    await dev_env.client.get_workflow_handle(workflow_id).terminate("an operator's mistake")
+    await until_closed(dev_env.client, workflow_id)
+
+    assert order_id in (await reconcile(dev_env, api_settings)).closed
+    buyer = await login("buyer@acme.example")
+    after = (await http.get(f"/api/v1/orders/{order_id}", headers=buyer)).json()
+    assert after["status"] == "INVOICED" and "terminated" in after["attention"]
+    consumed, spend = bookings(app_db, order_id)
+    assert "active" in consumed and spend == 1
+    assert order_id not in (await reconcile(dev_env, api_settings)).closed  # flagged once

@@ -6,7 +6,10 @@ import re
 
 import httpx
 
+from core.database import session_scope
+from orders.tables import OrderRecord
 from tests.api.flows import CABLES, SWITCH, deliver_all, order_until, place
+from tests.api.record_flows import OVER_LIMIT
 from tests.pages.conftest import hidden
 
 ORDER_URL = re.compile(r"^/orders/(O-[0-9A-Z]{12})$")
@@ -333,3 +336,21 @@ async def test_expert_decides_on_a_rejected_suborder(signed_in, http, login):
     assert f"Decision on {sid} recorded: reassign." in html and "approval.reassign" in html
     doc = await order_until(http, headers, order_id, lambda d: len(d["suborders"]) == 3)
     assert sorted(s["partner_id"] for s in doc["suborders"]) == ["central-warehouse", "central-warehouse", "netpartner"]
+
+
+async def test_an_order_that_needs_attention_says_so_to_each_side(signed_in, http, login, app_db):
+    """The seller's staff see what keeps failing (and a chip in the list); the customer sees that
+    the order is delayed, without the technical detail."""
+    api_buyer = await login("buyer@acme.example")
+    order_id = (await place(http, api_buyer, OVER_LIMIT)).json()["order_id"]
+    await order_until(http, api_buyer, order_id, lambda d: d["status"] == "AWAITING_CUSTOMER_APPROVAL")
+    with session_scope(app_db) as session:  # as the workflow writes it while an activity keeps failing
+        session.get(OrderRecord, order_id).attention = "saving the order record: database is locked"
+
+    buyer, expert = await signed_in("buyer@acme.example"), await signed_in("expert@seller.example")
+    mine = (await buyer.get(f"/orders/{order_id}")).text
+    assert 'id="order-attention"' in mine and "delayed" in mine and "database is locked" not in mine
+    seen = (await expert.get(f"/orders/{order_id}")).text
+    assert "Needs attention: saving the order record: database is locked" in seen
+    listing = (await expert.get("/orders", params={"customer_reference": ""})).text
+    assert "needs attention" in listing
