@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run lint format test test-postgresql test-fast bench bench-catalog bench-import chromium clean
+.PHONY: install run lint format test test-postgresql test-fast bench faults bench-catalog bench-import chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test-fast: install
 
 bench: install
 	$(PY) bench/orders_e2e.py
+
+# the fault drill (not part of `make test`): 200 orders while the worker and Temporal are killed
+faults: install
+	$(PY) bench/faults.py
 
 bench-catalog: install
 	$(PY) bench/catalog_query.py

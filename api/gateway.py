@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from temporalio.client import (
     Client,
     ScheduleAlreadyRunningError,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -32,8 +33,10 @@ from models.suborders import PartnerEvent, SubOrderView
 from workflows import catalog_starter
 
 
-def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem:
+def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem | Unavailable:
     cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == names.NOT_YET:
+        return Unavailable(cause.message)
     if isinstance(cause, ApplicationError):
         status = {names.NOT_FOUND: 404, names.CONFLICT: 409, names.INVALID: 422}.get(cause.type or "", 409)
         return Problem(status, cause.message)
@@ -87,6 +90,15 @@ class Gateway:
             raise Problem(422, "This Idempotency-Key was already used for a different order", field="Idempotency-Key")
         status = desc.typed_search_attributes.get(names.ORDER_STATUS) or OrderStatus.RECEIVED.value
         return placement.order_id, OrderStatus(status)
+
+    async def running(self, order_id: str) -> bool:
+        try:
+            desc = await self.client.get_workflow_handle(names.order_workflow_id(order_id)).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise _problem_from_rpc(err, f"order {order_id}") from err
+        return desc.status == WorkflowExecutionStatus.RUNNING
 
     async def order(self, order_id: str) -> OrderView:
         try:

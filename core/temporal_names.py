@@ -115,6 +115,9 @@ CONFLICT = "Conflict"
 INVALID = "Invalid"
 ORDER_REJECTED = "OrderRejected"  # validation refused the order (non-retryable)
 CATALOG_SYNC_FAILED = "CatalogSyncFailed"  # the supplier's file cannot be imported (non-retryable)
+# the workflow has not reached what the request presumes (it re-runs a workflow task that was lost
+# while the record already shows its outcome): the API answers 503 with Retry-After
+NOT_YET = "NotYet"
 PARTNER_REFUSED = "PartnerRefused"  # a unit is unknown or its backend refuses a message (4xx): the expert decides
 
 # --- patches (workflow.patched): code paths of orders started after a change ---------------------

@@ -29,7 +29,9 @@ async def record_payment(
     idempotency_key: str | None = None,
 ) -> PaymentResult:
     """Finance books a payment; one per bank reference. The same reference again (a retry after a
-    timeout) answers with the payment as booked, also once the invoice is paid."""
+    timeout) answers with the payment as booked, also once the invoice is paid. While the order's
+    workflow runs, a retry goes to it as well: the booking may have happened in a workflow task
+    that was lost (a worker or Temporal restart), and the order must still learn of it."""
     require_role(actor, "finance")
     invoice = await to_thread.run_sync(visible_invoice, engine, actor, invoice_id)
     booked = await to_thread.run_sync(issuing.booked_payment, engine, invoice_id, body.reference)
@@ -39,8 +41,9 @@ async def record_payment(
                 f"reference {body.reference} was booked with {booked.payment.amount:.2f}, not {body.amount:.2f}",
                 field="reference",
             )
-        return booked
-    if invoice.paid_total >= invoice.gross_total:
+        if not await workflows.running(invoice.order_id):
+            return booked
+    elif invoice.paid_total >= invoice.gross_total:
         raise Conflict(f"invoice {invoice.number} is paid")
     return await workflows.record_payment(
         invoice.order_id,

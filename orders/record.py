@@ -124,25 +124,8 @@ def save_order(session: Session, snapshot: OrderSnapshot) -> bool:
     record.revision = snapshot.revision
     record.updated_at = datetime.now(UTC)
     _save_lines(session, view)
-    _add_missing(
-        session,
-        OrderApprovalRecord,
-        view.order_id,
-        col(OrderApprovalRecord.seq),
-        [
-            OrderApprovalRecord(
-                order_id=view.order_id,
-                seq=seq,
-                kind=a.kind.value,
-                decision=a.decision,
-                comment=a.comment,
-                actor=a.actor,
-                at=a.at,
-            )
-            for seq, a in enumerate(view.approvals)
-        ],
-    )
-    _add_timeline(session, view.order_id, ORDER_SOURCE, view.timeline)
+    _sync_approvals(session, view)
+    _sync_timeline(session, view.order_id, ORDER_SOURCE, view.timeline)
     session.flush()
     return True
 
@@ -170,41 +153,63 @@ def _save_lines(session: Session, view: OrderView) -> None:
             row.removed = line.line_no in removed
 
 
-def _add_missing(session: Session, model: type, order_id: str, seq_column: Any, rows: list[Any]) -> None:
-    """Adds the rows whose seq the order does not hold yet (rows are only ever appended)."""
-    if not rows:
-        return
-    have = set(
-        session.execute(select(seq_column).where(col(model.order_id) == order_id)).scalars()  # type: ignore[attr-defined]
-    )
-    for row in rows:
-        if row.seq not in have:
-            session.add(row)
-
-
-def _add_timeline(session: Session, order_id: str, source: str, entries: list[TimelineEntry]) -> None:
-    if not entries:
-        return
-    have = set(
-        session.execute(
-            select(col(TimelineRecord.seq)).where(
-                col(TimelineRecord.order_id) == order_id, col(TimelineRecord.source) == source
-            )
+def _sync_approvals(session: Session, view: OrderView) -> None:
+    """The order's approvals as the document lists them: the document of a newer revision is
+    the truth (a lost workflow task may have written others), so rows are added, changed and
+    dropped to match it."""
+    stored = {
+        row.seq: row
+        for row in session.execute(
+            select(OrderApprovalRecord).where(col(OrderApprovalRecord.order_id) == view.order_id)
         ).scalars()
-    )
+    }
+    for seq, a in enumerate(view.approvals):
+        wanted: dict[str, Any] = {
+            "kind": a.kind.value,
+            "decision": a.decision,
+            "comment": a.comment,
+            "actor": a.actor,
+            "at": a.at,
+        }
+        row = stored.pop(seq, None)
+        if row is None:
+            session.add(OrderApprovalRecord(order_id=view.order_id, seq=seq, **wanted))
+        elif any(_differs(getattr(row, key), value) for key, value in wanted.items()):
+            for key, value in wanted.items():
+                setattr(row, key, value)
+    for row in stored.values():
+        session.delete(row)
+
+
+def _sync_timeline(session: Session, order_id: str, source: str, entries: list[TimelineEntry]) -> None:
+    """The timeline of `source` (the order, or one sub-order) as the document has it (see
+    `_sync_approvals`); unchanged rows are left alone."""
+    stored = {
+        row.seq: row
+        for row in session.execute(
+            select(TimelineRecord).where(col(TimelineRecord.order_id) == order_id, col(TimelineRecord.source) == source)
+        ).scalars()
+    }
     for seq, entry in enumerate(entries):
-        if seq not in have:
-            session.add(
-                TimelineRecord(
-                    order_id=order_id,
-                    source=source,
-                    seq=seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    event=entry.event,
-                    detail=entry.detail,
-                )
-            )
+        wanted: dict[str, Any] = {"at": entry.at, "actor": entry.actor, "event": entry.event, "detail": entry.detail}
+        row = stored.pop(seq, None)
+        if row is None:
+            session.add(TimelineRecord(order_id=order_id, source=source, seq=seq, **wanted))
+        elif any(_differs(getattr(row, key), value) for key, value in wanted.items()):
+            for key, value in wanted.items():
+                setattr(row, key, value)
+    for row in stored.values():
+        session.delete(row)
+
+
+def _differs(stored: Any, value: Any) -> bool:
+    if isinstance(stored, datetime) and isinstance(value, datetime):  # SQLite gives naive UTC back
+        return _utc(stored) != _utc(value)
+    return bool(stored != value)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def save_suborder(session: Session, snapshot: SubOrderSnapshot) -> bool:
@@ -237,7 +242,7 @@ def save_suborder(session: Session, snapshot: SubOrderSnapshot) -> bool:
     row.revision = snapshot.revision
     row.updated_at = view.updated_at or now
     session.flush()
-    _add_timeline(session, view.order_id, view.suborder_id, view.timeline)
+    _sync_timeline(session, view.order_id, view.suborder_id, view.timeline)
     session.flush()
     return True
 

@@ -66,7 +66,7 @@ class OrderWorkflow:
         # started by code with the lean course (core/temporal_names.py ENGINE_LEAN): v2 without its
         # patch marker, fewer history events; orders started before keep their course
         self.lean = placement.engine >= names.ENGINE_LEAN
-        self.keeper = RecordKeeper(self._save_record, gather=self.lean)
+        self.keeper = RecordKeeper(self._save_record, gather=self.lean, stamped=self.lean)
         self.attention: dict[str, str] = {}  # what keeps failing -> the last failure
         self._indexed: dict[str, object] = {}  # search attributes as last set
         self.bookings = Bookings(self)
@@ -258,7 +258,7 @@ class OrderWorkflow:
     def view(self) -> OrderView:
         """The status document; for orders of new code, with what their sub-orders reported as far as
         the order knows it (their final documents, once closed; the record has every step)."""
-        document = self._document(self.keeper.changes)
+        document = self._document(self.keeper.shown())
         if not self.v2:
             return document
         entries = list(document.timeline)
@@ -361,7 +361,9 @@ class OrderWorkflow:
             "saving the order record",
             self.placement.policy.attention_after,
             lambda opts: workflow.execute_local_activity_method(
-                OrderActivities.save_order, OrderSnapshot(revision=revision, view=self._document(revision)), **opts
+                OrderActivities.save_order,
+                OrderSnapshot(revision=self.keeper.stamp(revision), view=self._document(self.keeper.stamp(revision))),
+                **opts,
             ),
             options.LOCAL,
         )

@@ -67,7 +67,7 @@ class SubOrderWorkflow:
         self._missed: datetime | None = None  # the last deadline that passed unmet
         self._watcher: asyncio.Task | None = None
         self._watching_until: datetime | None = None
-        self.keeper = RecordKeeper(self._save_record)
+        self.keeper = RecordKeeper(self._save_record, stamped=self.lean)
         self.attention: dict[str, str] = {}
         self._attention_indexed = False
 
@@ -113,7 +113,7 @@ class SubOrderWorkflow:
     async def _run_v2(self, start: SubOrderStart) -> SubOrderView:
         # the unit's message also writes the first document; the stage timers run meanwhile
         self.keeper.start(saved=self.keeper.changes)
-        telling = asyncio.create_task(self._tell_unit("suborder.created", self.keeper.changes))
+        telling = asyncio.create_task(self._tell_unit("suborder.created", self.keeper.stamp()))
         try:
             for target, timeout in self._stages(start):
                 if not await self._reached(target, timeout):
@@ -126,6 +126,8 @@ class SubOrderWorkflow:
                 self.status = SubOrderStatus.CANCELLED
                 self.reason = "the order's workflow ended"
                 self._record("system", "suborder.cancelled", self.reason)
+        if self._watcher is not None:
+            self._watcher.cancel()  # see billing.py: no timer outlives the workflow
         if not telling.done():
             telling.cancel()  # the unit is past the news (it answered, or the sub-order ended)
             telling.add_done_callback(_retrieved)  # its "Activity cancelled" is expected: not logged
@@ -161,13 +163,17 @@ class SubOrderWorkflow:
             )
         except ActivityError as err:
             refusal = business_failure(err)
+            if refusal is not None and kind == "suborder.cancelled" and self.lean:
+                # the sub-order is cancelled all the same: the unit's refusal goes on its timeline
+                self._record("system", "suborder.cancel_refused", refusal.message)
+                return
             if refusal is None or kind != "suborder.created":
                 raise
             await self._escalate(f"{self.start.partner_id} could not be told: {refusal.message}")
 
     async def _save_record(self, revision: int) -> None:
         self._index_attention()
-        snapshot = SubOrderSnapshot(revision=revision, view=self.view())
+        snapshot = SubOrderSnapshot(revision=self.keeper.stamp(revision), view=self.view())
         await until_done(
             self,
             "saving the sub-order record",
@@ -202,7 +208,7 @@ class SubOrderWorkflow:
     async def _reached_by_deadline(self, target: SubOrderStatus, deadline: datetime) -> bool:
         """Waits for `target` until `deadline`. One timer serves all stages: a stage reached early
         leaves it running, and when it fires the watcher sleeps on to the next deadline. So an
-        on-time sub-order has one timer and no cancelled ones in its history."""
+        on-time sub-order has one timer in its history, cancelled when it completes."""
         self._deadline = deadline
         if self._watcher is None or (self._watching_until is not None and deadline < self._watching_until):
             if self._watcher is not None:

@@ -59,7 +59,9 @@ async def test_a_payment_retried_with_its_reference_answers_with_the_payment(htt
     assert payment_of(first.json()) == (first_ref, part) and first.json()["added"] is True
     retry = await pay(http, login, invoice_id, str(part), first_ref)
     assert retry.status_code == 200, retry.text
-    assert payment_of(retry.json()) == (first_ref, part) and retry.json()["added"] is False
+    # while the order runs the retry reaches it (its booking may have been in a lost workflow task),
+    # and Temporal answers the repeated update with the first answer
+    assert retry.json() == first.json()
     assert Decimal(retry.json()["paid_total"]) == part
     # the same reference is the same payment: another amount with it is a conflict
     r = await pay(http, login, invoice_id, "99.00", first_ref)

@@ -95,11 +95,12 @@ class Refusing(BaseHTTPRequestHandler):
 def refusing_backend(engine):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    with session_scope(engine) as session:
+    # write_lock: a read that turns into a write fails at once when a worker wrote in between (WAL)
+    with session_scope(engine, write_lock=True) as session:
         unit = session.get(DeliveryUnit, "netpartner")
         before, unit.webhook_url = unit.webhook_url, f"http://127.0.0.1:{server.server_port}/hook"
     yield Refusing.received
-    with session_scope(engine) as session:
+    with session_scope(engine, write_lock=True) as session:
         session.get(DeliveryUnit, "netpartner").webhook_url = before
     server.shutdown()
 
