@@ -45,7 +45,9 @@ def _problem_from_update(err: WorkflowUpdateFailedError) -> Problem | Unavailabl
 
 def _problem_from_rpc(err: RPCError, what: str) -> Problem | Unavailable:
     if err.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in err.message or "closed" in err.message.lower():
+        # "already completed", "... closed", and an update "aborted by closing workflow" (it raced
+        # the order's end): the order no longer takes it
+        if any(word in err.message.lower() for word in ("completed", "closed", "closing")):
             return Problem(409, f"{what} is closed: {err.message}")
         return Problem(404, f"{what} not found")
     if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
