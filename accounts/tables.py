@@ -1,6 +1,7 @@
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
 from core.database import JSONType, MoneyType
@@ -21,3 +22,12 @@ class User(SQLModel, table=True):
     # net per calendar month over the user's accepted orders; None = none (contracts/limits.py)
     monthly_limit: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))
     active: bool = True
+    # in every token issued; a new password counts it up, revoking the tokens issued before
+    token_version: int = 0
+
+
+class RevokedToken(SQLModel, table=True):
+    """A token signed out before it expired (by its id); kept until it would have expired anyway."""
+
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))

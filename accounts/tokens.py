@@ -1,6 +1,7 @@
 """Bearer tokens (JWT, HS256). The claims carry who the caller is so that requests need no
 user lookup; anything that decides money (order limits) is read fresh from the database."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -22,15 +23,20 @@ def issue_token(user: User, secret: str, ttl: timedelta) -> str:
         "roles": list(user.roles),
         "cid": user.customer_id,
         "unit": user.delivery_unit_id,
+        "ver": user.token_version,
+        "jti": uuid.uuid4().hex,  # signing out revokes this one token
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def claims_of(token: str, secret: str) -> dict:
+    """Raises jwt.PyJWTError when the token is invalid or expired."""
+    return jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]})
+
+
 def actor_from_token(token: str, secret: str) -> Actor:
     """Raises jwt.PyJWTError when the token is invalid or expired."""
-    claims = jwt.decode(
-        token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]}
-    )
+    claims = claims_of(token, secret)
     return Actor(
         id=claims["sub"],
         roles=claims.get("roles", []),

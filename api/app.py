@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from accounts import service as accounts
 from api import problems
 from api.gateway import Gateway
 from api.routes import (
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         own_engine = engine is None
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.database_url)
+        app.state.login_throttle = accounts.LoginThrottle(
+            settings.login_limit_per_account, settings.login_limit_per_client, settings.login_throttle_storage
+        )
         app.state.gateway = Gateway(client or await connect(settings), settings)
         yield
         if own_engine:

@@ -29,6 +29,7 @@ STATUSES: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.Invalid: 422,
     errors.Unavailable: 503,
+    errors.TooManyRequests: 429,
 }
 
 
@@ -61,7 +62,8 @@ def status_of(exc: errors.DomainError) -> int:
 
 
 def from_domain(exc: errors.DomainError) -> Problem:
-    return Problem(status_of(exc), str(exc), field=exc.field)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+    return Problem(status_of(exc), str(exc), field=exc.field, headers=headers)
 
 
 def problem_response(
@@ -110,7 +112,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(errors.DomainError)
     async def _refused(request: Request, exc: errors.DomainError):
-        return problem_response(request, status_of(exc), str(exc), field=exc.field)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+        return problem_response(request, status_of(exc), str(exc), field=exc.field, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -6,7 +6,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from accounts.service import actor_from_token
+from accounts import service as accounts
 from api.problems import Problem
 from models.actors import Actor, require_role
 
@@ -23,9 +23,11 @@ def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)
             401, "Authentication required: send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
         )
     try:
-        return actor_from_token(token, request.app.state.settings.signing_secret())
+        return accounts.actor_of(request.app.state.engine, token, request.app.state.settings.signing_secret())
     except jwt.PyJWTError as exc:
         raise Problem(401, f"Invalid or expired token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
+    except accounts.Revoked as exc:
+        raise Problem(401, f"The token no longer counts: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -30,3 +30,11 @@ class Invalid(DomainError):
 
 class Unavailable(DomainError):
     """A service it needs (Temporal) is unreachable: try again."""
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts lately (failed sign-ins): try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

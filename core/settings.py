@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # Unset: a random secret is generated once and kept in .data/jwt-secret (single-host use).
     jwt_secret: str | None = None
     jwt_ttl: Duration = timedelta(hours=8)
+    # failed sign-ins allowed per account and per client address (the `limits` notation) before
+    # sign-ins are refused with 429 for the rest of the window; where the counts live
+    login_limit_per_account: str = "5/minute"
+    login_limit_per_client: str = "20/minute"
+    login_throttle_storage: str = "memory://"
 
     seller_id: str = "seller"
 

@@ -13,7 +13,9 @@ class Actor(BaseModel):
 
     @property
     def is_seller_staff(self) -> bool:
-        return self.customer_id is None and self.delivery_unit_id is None
+        """Neither a customer's nor a delivery unit's, and with a role: an account without roles has
+        no rights at all."""
+        return self.customer_id is None and self.delivery_unit_id is None and bool(self.roles)
 
 
 SYSTEM = Actor(id="system")

@@ -58,6 +58,8 @@ def api_settings(dev_env, tmp_path_factory) -> Iterator[Settings]:
             jwt_secret="test-secret-" + uuid.uuid4().hex,
             temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}",
             temporal_catalog_task_queue=f"api-catalog-{uuid.uuid4().hex[:8]}",
+            # every test signs in from 127.0.0.1, some with wrong passwords on purpose
+            login_limit_per_client="10000/minute",
         )
 
 

@@ -11,6 +11,7 @@ they withdraw from the unit. Older sub-orders report every change to their order
 """
 
 import asyncio
+import contextlib
 import functools
 from datetime import datetime, timedelta
 
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.healing import business_failure, until_done
     from workflows.record_keeper import RecordKeeper
 
+TELLING_GRACE = timedelta(seconds=30)  # how long a finished sub-order waits for its unit's message to arrive
 PROGRESS = [SubOrderStatus.SENT, SubOrderStatus.ACCEPTED, SubOrderStatus.SHIPPED, SubOrderStatus.DELIVERED]
 
 
@@ -128,6 +130,11 @@ class SubOrderWorkflow:
                 self._record("system", "suborder.cancelled", self.reason)
         if self._watcher is not None:
             self._watcher.cancel()  # see billing.py: no timer outlives the workflow
+        if not telling.done() and self.lean:
+            # the message is on its way (the unit answered first, e.g. from its portal): let it
+            # arrive rather than cancel it mid-call, unless the unit's backend keeps failing
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(telling.done, timeout=TELLING_GRACE)
         if not telling.done():
             telling.cancel()  # the unit is past the news (it answered, or the sub-order ended)
             telling.add_done_callback(_retrieved)  # its "Activity cancelled" is expected: not logged

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import jwt
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -10,6 +11,7 @@ from accounts import service as accounts
 from api import deps
 from api.pages.common import page, redirect, render, safe_next, signed_in
 from api.security import COOKIE
+from core.errors import TooManyRequests
 from models.actors import Actor
 from models.orders import OrderQuery, OrderStatus
 from models.suborders import SubOrderStatus
@@ -36,9 +38,23 @@ async def login_submit(request: Request) -> Response:
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     target = safe_next(str(form.get("next", "/")))
     settings = deps.settings(request)
-    token = await run_in_threadpool(
-        accounts.sign_in, deps.engine(request), settings.signing_secret(), settings.jwt_ttl, username, password
-    )
+    client = request.client.host if request.client else ""
+    try:
+        token = await run_in_threadpool(
+            accounts.sign_in,
+            deps.engine(request),
+            settings.signing_secret(),
+            settings.jwt_ttl,
+            username,
+            password,
+            request.app.state.login_throttle,
+            client,
+        )
+    except TooManyRequests as exc:
+        context = {"next": target, "username": username, "error": str(exc)}
+        response = render(request, "login.html", context, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     if token is None:
         error = "Unknown user or wrong password"
         return render(request, "login.html", {"next": target, "username": username, "error": error}, status=401)
@@ -55,8 +71,18 @@ async def login_submit(request: Request) -> Response:
     return response
 
 
+def _sign_out(request: Request, token: str) -> None:
+    try:
+        accounts.sign_out(request.app.state.engine, token, request.app.state.settings.signing_secret())
+    except jwt.PyJWTError:
+        return  # expired or not ours: nothing to revoke
+
+
 @router.api_route("/logout", methods=["GET", "POST"])
 async def logout(request: Request) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:  # revoke it, not only forget it: a copied cookie stops working too
+        await run_in_threadpool(_sign_out, request, token)
     response = redirect("/login", ("ok", "You are signed out."))
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -1,14 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accounts import service as accounts
 from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
-from api.security import CurrentActor
+from api.security import CurrentActor, oauth2
 from models.actors import Actor
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -20,9 +20,12 @@ class Token(BaseModel):
     expires_in: int
 
 
-def login(engine, settings, username: str, password: str) -> Token:
-    """The OAuth2 password grant's answer; 401 naming the field for a refused sign-in."""
-    signed_in = accounts.sign_in(engine, settings.signing_secret(), settings.jwt_ttl, username, password)
+def login(engine, settings, username: str, password: str, throttle=None, client: str = "") -> Token:
+    """The OAuth2 password grant's answer; 401 naming the field for a refused sign-in, 429 with
+    Retry-After after too many failures of the account or the client."""
+    signed_in = accounts.sign_in(
+        engine, settings.signing_secret(), settings.jwt_ttl, username, password, throttle, client
+    )
     if signed_in is None:
         raise Problem(401, "Unknown user or wrong password", field="username", headers={"WWW-Authenticate": "Bearer"})
     return Token(access_token=signed_in.access_token, expires_in=signed_in.expires_in)
@@ -30,11 +33,45 @@ def login(engine, settings, username: str, password: str) -> Token:
 
 @router.post("/token", response_model=Token, summary="OAuth2 password grant: get a bearer token")
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], engine: EngineDep, settings: SettingsDep
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], engine: EngineDep, settings: SettingsDep
 ) -> Token:
-    return await run_in_threadpool(login, engine, settings, form.username, form.password)
+    client = request.client.host if request.client else ""
+    throttle = request.app.state.login_throttle
+    return await run_in_threadpool(login, engine, settings, form.username, form.password, throttle, client)
 
 
 @router.get("/me", response_model=Actor, summary="Who the token belongs to")
 async def me(actor: CurrentActor) -> Actor:
     return actor
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="Sign out: revokes the caller's bearer token (its other sessions stay signed in)",
+)
+async def logout(
+    actor: CurrentActor, engine: EngineDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Response:
+    if token:  # a bearer token (a page's session cookie signs out at /logout)
+        await run_in_threadpool(accounts.sign_out, engine, token, settings.signing_secret())
+    return Response(status_code=204)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change the caller's own password; tokens issued before stop counting (sign in again)",
+)
+async def change_password(body: PasswordChange, actor: CurrentActor, engine: EngineDep) -> Response:
+    try:
+        await run_in_threadpool(accounts.change_password, engine, actor.id, body.current_password, body.new_password)
+    except accounts.PasswordRefused as exc:
+        field = "current_password" if "current" in str(exc) else "new_password"
+        raise Problem(422, str(exc), field=field) from exc
+    return Response(status_code=204)
