@@ -33,7 +33,7 @@ async def _end(client: Client, orders: list[WorkflowHandle]) -> None:
         if (await order.describe()).status == WorkflowExecutionStatus.RUNNING:
             view = await order.query(OrderWorkflow.view)
             handles += [client.get_workflow_handle(names.suborder_workflow_id(s.suborder_id)) for s in view.suborders]
-    for _ in range(100):
+    for _ in range(600):  # up to 30 s: an activity terminated in flight holds the clock for its timeout
         if not [h for h in handles if await _busy(h)]:
             break
         await asyncio.sleep(0.05)
