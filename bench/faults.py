@@ -83,11 +83,11 @@ from bench.orders_e2e import (  # noqa: E402 - the system is started exactly as 
     prepare_database,
     quantile,
     scan_logs,
+    start_api,
     start_temporal,
     tail,
     temporal_ready,
     versions,
-    wait_for_api,
 )
 
 SUBORDERS_PER_ORDER = 2  # ORDER_BODY's two lines go to two delivery units
@@ -922,23 +922,7 @@ async def drill(a: argparse.Namespace, sys_: System) -> bool:
         give_units_a_backend(sys_.database_url, backend)
         log(f"partner backend on 127.0.0.1:{backend.port}: every delivery unit's webhook URL points there")
     sys_.spawn("worker", [sys.executable, "worker.py"])
-    sys_.spawn(
-        "api",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(sys_.api_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-    )
-    await wait_for_api(sys_)
+    await start_api(sys_)
     log(f"API healthy on 127.0.0.1:{sys_.api_port}")
 
     figures = Figures()

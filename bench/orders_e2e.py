@@ -257,6 +257,27 @@ def prepare_database(sys_: System) -> None:
     engine.dispose()
 
 
+async def start_api(sys_: System) -> None:
+    """The API (uvicorn) as a subprocess on the system's port, once it answers /healthz."""
+    sys_.spawn(
+        "api",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(sys_.api_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+    )
+    await wait_for_api(sys_)
+
+
 async def wait_for_api(sys_: System, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sys_.api_port}", timeout=5) as http:
@@ -595,23 +616,7 @@ async def main() -> int:
         prepare_database(sys_)
         if a.worker == "subprocess":
             sys_.spawn("worker", [sys.executable, "worker.py"])
-        sys_.spawn(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(sys_.api_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-        )
-        await wait_for_api(sys_)
+        await start_api(sys_)
         log(f"API healthy on 127.0.0.1:{sys_.api_port}; worker: {a.worker}")
 
         floor: FloorResult | None = None
