@@ -63,9 +63,12 @@ async def register_search_attributes(client: Client) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env():
-    """The time-skipping test server: timers of days complete in milliseconds."""
+    """The time-skipping test server: timers of days complete in milliseconds. One per test (it
+    starts in about 0.1 s): the server stops its clock while any activity or workflow task is
+    pending, so a workflow an earlier test left behind (say, an activity whose worker is gone)
+    would stall the next test's `time_env.sleep` for minutes, as it did in CI."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=executable("temporal-test-server"), data_converter=pydantic_data_converter
     )

@@ -26,8 +26,8 @@ async def test_a_happy_path_order_with_two_units_keeps_a_lean_history(time_env, 
     async with orders_worker(client, engine, Settings(temporal_task_queue=task_queue)):
         handle = await start(client, task_queue, placement(SWITCH, CABLES))
         view = await wait_for(handle, lambda v: len(v.suborders) == 2)
-        # the units answer once told (a unit answering first withdraws its message: an activity
-        # still running at the end would hold the shared test server's clock)
+        # the units answer once told (a unit answering first withdraws its message, which would
+        # change the history this test counts)
         for _ in range(200):
             if sum(n.key.endswith(".created") for n in notifications(engine, view.order_id)) == 2:
                 break
