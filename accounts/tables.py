@@ -31,3 +31,14 @@ class RevokedToken(SQLModel, table=True):
 
     jti: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time link that lets a user set a password (invite or reset); only its SHA-256 is kept."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(foreign_key="user.email", index=True, max_length=254)
+    created_by: str = Field(max_length=254)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -10,3 +10,11 @@ class Customer(SQLModel, table=True):
     name: str
     parent_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     country: str = Field(default="DE", max_length=2)
+    # invoicing particulars (EN 16931: buyer VAT ID, postal address, buyer reference / Leitweg-ID)
+    vat_id: str | None = Field(default=None, max_length=20)
+    street: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=100)
+    address_country: str | None = Field(default=None, max_length=2)
+    invoice_email: str | None = Field(default=None, max_length=254)
+    buyer_reference: str | None = Field(default=None, max_length=200)

@@ -42,3 +42,13 @@ def require_catalog_manager(actor: Actor) -> None:
     """Catalog management is the seller's catalog managers' (a customer's user given the role by
     mistake manages nothing)."""
     require_seller(actor, CATALOG_MANAGER, "Catalog management is for the seller's catalog managers")
+
+
+ADMIN = "admin"
+# every role an account may hold (customers' users: buyer, approver; units' users: fulfilment)
+ROLES = ("admin", "approver", "buyer", CATALOG_MANAGER, "expert", "finance", "fulfilment")
+
+
+def require_admin(actor: Actor) -> None:
+    """Onboarding (customers, users, contracts, delivery units) is the seller's administrators'."""
+    require_seller(actor, ADMIN, "Onboarding is for the seller's administrators")

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
 
@@ -12,6 +13,12 @@ class DeliveryUnit(SQLModel, table=True):
     kind: str = "partner"  # "own" (the seller's warehouse) or "partner"
     webhook_url: str | None = None
     webhook_secret: str  # whsec_..., signs both directions
+    contact_email: str | None = Field(default=None, max_length=254)
+    adapter: str = Field(default="webhook", max_length=32)  # how its backend is spoken to
+    # after a rotation the previous secret still verifies inbound webhooks until then
+    previous_webhook_secret: str | None = None
+    previous_secret_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    secret_rotated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class WebhookReceipt(SQLModel, table=True):
