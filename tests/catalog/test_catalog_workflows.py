@@ -35,8 +35,8 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture
 async def client(time_env, db, task_queue):
-    """A worker on this module's database; afterwards nothing of the test is left running (a timer
-    without a worker would stop the shared test server's clock)."""
+    """A worker on this module's database; afterwards nothing of the test is left running (so its
+    history is saved and replayed with the others)."""
     started: list[str] = []
     async with catalog_worker(time_env.client, db, Settings(temporal_catalog_task_queue=task_queue)):
         yield time_env.client, started

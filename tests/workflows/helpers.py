@@ -60,8 +60,8 @@ async def start(client: Client, task_queue: str, p: OrderPlacement) -> WorkflowH
     """Starts the order the way the API does: CustomerId and OrderStatus are set at start.
 
     Returns a plain handle, not the time-skipping one `start_workflow` gives: that one's `result()`
-    lets the shared test server skip time freely until the result is in, and the server then jumps
-    its clock to the next timer of any workflow (seen: 2 days, 10 years), which breaks later tests.
+    lets the test server skip time freely until the result is in, and the server then jumps its
+    clock to the next timer of any workflow (seen: 2 days, 10 years), past what the test checks.
     Tests move the clock explicitly with `time_env.sleep(...)`."""
     await client.start_workflow(
         OrderWorkflow.run,
