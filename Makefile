@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run lint format test test-postgresql test-fast bench faults bench-catalog bench-import chromium clean
+.PHONY: install run lint format test test-postgresql test-fast bench faults bench-catalog bench-import chromium nginx clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: browser tests will be skipped"; fi; }
 
+# The compose deployment's proxy configuration is tested in a real nginx (tests/test_docker_compose.py).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  else echo "nginx not installed: the proxy tests will be skipped"; fi; }
+
 # ruff (lint and format), mypy (types) and import-linter (the layering, pyproject.toml); the
 # import-cycle check is tests/test_architecture.py
 lint: install
@@ -39,7 +46,7 @@ format: install
 
 # every test on SQLite (the tests of the database layer on PostgreSQL too), then the running
 # system's tests (API, pages, workflows) once more with the app database on PostgreSQL
-test: lint chromium
+test: lint chromium nginx
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-postgresql
 

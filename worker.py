@@ -32,6 +32,7 @@ from activities.orders import OrderActivities
 from activities.reconciliation import ReconciliationActivities
 from activities.spending import SpendActivities
 from activities.validation import ValidationActivities
+from core import logs, telemetry
 from core.database import make_engine
 from core.settings import Settings, get_settings
 from core.temporal_client import connect
@@ -90,7 +91,9 @@ def catalog_activities(engine: Engine, settings: Settings) -> list:
 SANDBOX = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows"))
 
 
-def _worker(client: Client, task_queue: str, workflows: list, activities: list, slots: int) -> Worker:
+def _worker(
+    client: Client, task_queue: str, workflows: list, activities: list, slots: int, settings: Settings
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
@@ -100,6 +103,8 @@ def _worker(client: Client, task_queue: str, workflows: list, activities: list, 
         activity_executor=ThreadPoolExecutor(max_workers=slots),
         max_concurrent_activities=slots,
         workflow_runner=SANDBOX,
+        # on shutdown running activities get this long to finish before they are cancelled
+        graceful_shutdown_timeout=settings.worker_shutdown_grace,
     )
 
 
@@ -111,6 +116,7 @@ def orders_worker(client: Client, engine: Engine, settings: Settings) -> Worker:
         [OrderWorkflow, SubOrderWorkflow, OrderReconciliationWorkflow],
         order_activities(engine, settings, client),
         settings.orders_max_concurrent_activities,
+        settings,
     )
 
 
@@ -122,6 +128,7 @@ def catalog_worker(client: Client, engine: Engine, settings: Settings) -> Worker
         [CatalogPublicationWorkflow, CatalogSyncWorkflow],
         catalog_activities(engine, settings),
         settings.catalog_max_concurrent_activities,
+        settings,
     )
 
 
@@ -143,10 +150,12 @@ def build_workers(client: Client, engine: Engine, settings: Settings, queues: li
 
 
 async def main(queues: list[str]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    logs.configure("worker")
     settings = get_settings()
+    telemetry.setup_tracing(settings, "order2cash-worker")
     engine = make_engine(settings.database_url)
-    client = await connect(settings)
+    runtime = telemetry.worker_runtime(settings)  # the SDK's metrics at WORKER_METRICS_ADDRESS
+    client = await connect(settings, runtime)
     workers = build_workers(client, engine, settings, queues)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -154,6 +163,8 @@ async def main(queues: list[str]) -> None:
         loop.add_signal_handler(sig, stop.set)
     for worker in workers:
         logging.info("worker on task queue %s at %s", worker.task_queue, settings.temporal_address)
+    if runtime is not None:
+        logging.info("Temporal SDK metrics at http://%s/metrics", settings.worker_metrics_address)
     if ORDERS in queues and settings.reconciliation_every > timedelta(0):
         await order_starter.schedule_reconciliation(
             client, settings.temporal_task_queue, settings.reconciliation_every, settings.reconciliation_grace
@@ -162,6 +173,7 @@ async def main(queues: list[str]) -> None:
         await order_starter.unschedule_reconciliation(client)
     runs = [asyncio.create_task(worker.run()) for worker in workers]
     await stop.wait()
+    logging.info("stopping: running activities get %s to finish", settings.worker_shutdown_grace)
     await asyncio.gather(*(worker.shutdown() for worker in workers))
     await asyncio.gather(*runs, return_exceptions=True)
     engine.dispose()

@@ -14,7 +14,9 @@ class InvoicingActivities:
     @activity.defn
     def issue_invoice(self, request: InvoiceRequest) -> Invoice:
         """Idempotent per order: a retry returns the invoice the first attempt wrote."""
-        return invoicing.issue_invoice(self.engine, request)
+        invoice = invoicing.issue_invoice(self.engine, request)
+        activity.logger.info("invoice %s: %s %s gross", invoice.number, invoice.gross_total, invoice.currency)
+        return invoice
 
     @activity.defn
     def record_payment(self, payment: PaymentIn) -> PaymentResult:

@@ -24,9 +24,13 @@ class OrderActivities:
         """Validates and books the order in one transaction; a broken business rule fails without
         retry (nothing booked)."""
         try:
-            return orders.accept(self.engine, request)
+            acceptance = orders.accept(self.engine, request)
         except orders.OrderRejected as exc:
+            activity.logger.info("order rejected: %s", exc.reason)  # the log line names the order (core/logs.py)
             raise ApplicationError(exc.reason, exc.field, type=names.ORDER_REJECTED, non_retryable=True) from exc
+        order = acceptance.validated
+        activity.logger.info("order accepted: %s %s net", order.net_total, order.currency)
+        return acceptance
 
     @activity.defn
     def keep_bookings(self, target: BookingTarget) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from accounts import service as accounts
-from api import problems
+from api import body_limit, observability, problems
 from api.gateway import Gateway
 from api.routes import (
     auth,
@@ -20,11 +20,13 @@ from api.routes import (
     catalog_versions,
     contracts,
     customers,
+    delivery_units,
     health,
     invoices,
     notifications,
     orders,
     suborders,
+    users,
     webhooks,
 )
 from core.database import make_engine
@@ -55,9 +57,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
             app.state.engine.dispose()
 
     app = FastAPI(title="order2cash", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    body_limit.install(app, settings)  # inside the error boundary that problems.install adds
     problems.install(app)
+    observability.install(app, settings)  # outermost: counts every answer, 413s and 500s too
     for module in (health, auth, catalog, contracts, customers, orders, suborders, webhooks, invoices, notifications):
         app.include_router(module.router)
+    app.include_router(users.router)  # onboarding: the seller's administrators keep the accounts
+    app.include_router(delivery_units.router)  # onboarding: units and their webhook secrets
     for module in (
         catalog_versions,
         catalog_drafts,

@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli import admin as admin_cli
 from cli import catalog as catalog_cli
 from cli import contracts as contracts_cli
 from cli import customers as customers_cli
@@ -22,6 +23,7 @@ from core.settings import get_settings
 app = typer.Typer(add_completion=False, help=__doc__)
 console = Console()
 BIN = Path(sys.executable).parent
+app.add_typer(admin_cli.app, name="admin", help="Onboarding: first admin, customers, users, contracts, delivery units")
 app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
 app.add_typer(contracts_cli.app, name="contracts", help="Framework contracts: terms, items, consumption")
 app.add_typer(

@@ -162,7 +162,9 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
     migrate()
     if demo:
         seed_demo()
-    procs.append(subprocess.Popen([sys.executable, "worker.py"], start_new_session=True))
+    # the worker's Temporal SDK metrics on loopback, unless WORKER_METRICS_ADDRESS says where
+    worker_env = {**os.environ, "WORKER_METRICS_ADDRESS": worker_metrics_address(s)}
+    procs.append(subprocess.Popen([sys.executable, "worker.py"], env=worker_env, start_new_session=True))
     procs.append(
         subprocess.Popen(
             [
@@ -190,12 +192,20 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
     stop(code=1)
 
 
+def worker_metrics_address(s: Settings) -> str:
+    """Where `make run`'s worker serves the Temporal SDK's metrics: WORKER_METRICS_ADDRESS, else
+    loopback port 9464."""
+    return s.worker_metrics_address or "127.0.0.1:9464"
+
+
 def _banner(s: Settings, demo: bool, retention: timedelta) -> None:
     base = f"http://localhost:{s.api_port}"
+    api_metrics = f"{base}/metrics" if s.metrics_enabled else "off (METRICS_ENABLED)"
     console.print(
         f"\n[bold green]order2cash is running[/bold green]\n"
         f"  Web pages:     {base}/\n  API docs:      {base}/docs\n"
         f"  Temporal UI:   http://localhost:8233\n  Health:        {base}/healthz\n"
+        f"  Metrics:       {api_metrics} (API), http://{worker_metrics_address(s)}/metrics (worker)\n"
         f"  Retention:     {human(retention)} in namespace {s.temporal_namespace} (TEMPORAL_RETENTION)\n"
     )
     if demo:

@@ -1,8 +1,8 @@
 """The contracts service: framework contracts for the API, the pages, the CLI and the order's
 activities. A customer's users see their customer's and its parents' contracts (a subsidiary calls
-off against the parent's), the seller's staff all; catalog managers change the terms; an accepted
-order consumes its contract and counts towards its buyer's monthly spend, a rejected or cancelled
-one gives both back."""
+off against the parent's), the seller's staff all; administrators and catalog managers create
+contracts, catalog managers change the terms; an accepted order consumes its contract and counts
+towards its buyer's monthly spend, a rejected or cancelled one gives both back."""
 
 from decimal import Decimal
 
@@ -10,16 +10,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from contracts import call_offs as ledger
-from contracts import consumption, limits, terms
+from contracts import consumption, creation, limits, terms
 from contracts.tables import Contract
 from core.database import session_scope
 from core.errors import Forbidden, NotFound
 from customers.tree import customer_chain
-from models.actors import Actor, require_seller
+from models.actors import ADMIN, CATALOG_MANAGER, Actor, require_role, require_seller
 from models.contracts import (
     CallOff,
     ConsumptionLine,
     ConsumptionResult,
+    ContractCreate,
     ContractItemTerms,
     ContractSummary,
     ContractTermsUpdate,
@@ -31,6 +32,7 @@ from models.spend import BookingTarget
 MAX_CALL_OFFS = ledger.MAX_LIMIT
 InvalidTerms = terms.InvalidTerms
 ContractNotFound = terms.ContractNotFound
+ContractExists = creation.ContractExists
 
 
 def visible_customers(session: Session, actor: Actor) -> list[str] | None:
@@ -74,6 +76,16 @@ def get_contract(engine: Engine, actor: Actor, contract_id: str) -> ContractUsag
 def _require_manager(actor: Actor) -> None:
     # the role alone is not enough: a customer's user must never change contract terms
     require_seller(actor, "catalog_manager", "Contract terms are edited by the seller's catalog managers")
+
+
+def create_contract(engine: Engine, actor: Actor, body: ContractCreate) -> ContractUsage:
+    """A new contract with its items (seller administrators, and catalog managers, who edit terms
+    anyway); answers with it as `get_contract` shows it."""
+    if not actor.is_seller_staff:
+        raise Forbidden("Contracts are created by the seller's administrators and catalog managers")
+    require_role(actor, ADMIN, CATALOG_MANAGER)
+    creation.create_contract(engine, body, actor=actor.id)
+    return get_contract(engine, actor, body.contract_id)
 
 
 def update_terms(engine: Engine, actor: Actor, contract_id: str, changes: ContractTermsUpdate) -> ContractUsage:

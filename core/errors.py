@@ -1,6 +1,6 @@
 """Refusals the services and the domain raise, in words a caller can act on; `field` names the
-input at fault. The API answers each kind with its status (api/problems.py: 404, 403, 409, 422,
-503), the pages show the message, the CLI prints it; no layer above needs to know which concept
+input at fault. The API answers each kind with its status (api/problems.py: 404, 403, 409, 410,
+422, 503), the pages show the message, the CLI prints it; no layer above needs to know which concept
 refused."""
 
 
@@ -26,6 +26,10 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     """The input breaks a rule."""
+
+
+class Gone(DomainError):
+    """It existed but is no more to be had: a used or expired one-time link."""
 
 
 class Unavailable(DomainError):

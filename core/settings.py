@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     # activities at once per worker process (their thread pool); catalog imports are few and heavy
     orders_max_concurrent_activities: int = Field(default=32, gt=0)
     catalog_max_concurrent_activities: int = Field(default=4, gt=0)
+    # on SIGTERM/SIGINT a worker polls no more and gives running activities this long before it
+    # cancels them: under compose's stop_grace_period (60 s), so it ends before the SIGKILL
+    worker_shutdown_grace: Duration = Field(default=timedelta(seconds=50), ge=timedelta(0))
+    # host:port where a worker serves the Temporal SDK's Prometheus metrics (empty: none);
+    # `make run` sets 127.0.0.1:9464, a deployment 0.0.0.0:9464 on a port it does not publish
+    worker_metrics_address: str = ""
+
+    # observability (docs: README "Operators: metrics and traces"): the API's GET /metrics, and
+    # OpenTelemetry traces of the API and the workflows, exported over OTLP to
+    # OTEL_EXPORTER_OTLP_ENDPOINT (the exporter reads the standard OTEL_* variables itself)
+    metrics_enabled: bool = True
+    otel_enabled: bool = False
 
     database_url: str = f"sqlite:///{DATA_DIR}/order2cash.db"
 
@@ -64,6 +76,11 @@ class Settings(BaseSettings):
     login_limit_per_account: str = "5/minute"
     login_limit_per_client: str = "20/minute"
     login_throttle_storage: str = "memory://"
+    # how long a one-time link to set a password (an invitation or an admin's reset) stays usable
+    invitation_ttl: Duration = Field(default=timedelta(hours=72), gt=timedelta(0))
+    # where people reach the pages (invitation links name it); unset: the API uses the request's
+    # own address, the CLI http://API_HOST:API_PORT
+    public_url: str | None = None
 
     seller_id: str = "seller"
 
@@ -89,6 +106,9 @@ class Settings(BaseSettings):
 
     # Partner notifications (HTTP to a delivery unit's backend) give up after this long per try.
     partner_http_timeout: float = Field(default=10.0, gt=0)
+    # after a unit's signing secret is rotated, the previous one verifies its webhooks this long
+    # (time to switch its backend over); outbound messages use the new one at once
+    webhook_secret_grace: Duration = Field(default=timedelta(hours=24), ge=timedelta(0))
 
     # Catalog imports and syncs (catalog/exchange/importing.py, catalog/exchange/sync.py): new items get these
     catalog_default_delivery_unit: str = "central-warehouse"
@@ -96,6 +116,12 @@ class Settings(BaseSettings):
     catalog_sync_timeout: float = Field(default=60.0, gt=0)  # seconds without data from a supplier's URL
     catalog_sync_max_bytes: int = Field(default=2 * 1024**3, gt=0)
     seller_name: str = "order2cash seller"  # SUPPLIER_NAME in BMEcat exports
+
+    # request bodies in bytes (api/body_limit.py): larger ones answer 413 before a route reads them;
+    # partners' webhooks are checked before their signature, catalog imports take supplier files
+    max_request_body: int = Field(default=1024**2, gt=0)
+    max_webhook_body: int = Field(default=256 * 1024, gt=0)
+    max_import_body: int = Field(default=2 * 1024**3, gt=0)
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

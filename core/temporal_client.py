@@ -7,13 +7,21 @@ from temporalio.api.namespace.v1 import NamespaceConfig
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
+from core import telemetry
 from core.settings import Settings
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client on TEMPORAL_ADDRESS; with OTEL_ENABLED it traces (and so do the workers built from
+    it). `runtime`: the worker's, which serves the SDK's metrics (core/telemetry.py)."""
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=telemetry.temporal_interceptors(settings),
+        runtime=runtime,
     )
 
 

@@ -15,7 +15,7 @@ from customers.errors import CustomerNotFound
 from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit, SpecialItem
 from customers.tables import Customer
 from customers.tree import customer_chain, nearest_owner, subsidiaries
-from models.customer_rules import CustomerDetail, CustomerSummary, RulesOverview
+from models.customer_rules import CustomerDetail, CustomerSummary, PostalAddress, RulesOverview
 
 
 def _summary(row: Customer) -> CustomerSummary:
@@ -75,8 +75,15 @@ def customer_detail(
         role_rules_from=_owner(session, AssortmentRule, chain_ids),
         role_limits_from=_owner(session, RoleLimit, chain_ids),
     )
+    row = chain[0]
     return CustomerDetail(
-        **_summary(chain[0]).model_dump(),
+        **_summary(row).model_dump(),
+        vat_id=row.vat_id,
+        address=PostalAddress(
+            street=row.street, postal_code=row.postal_code, city=row.city, country=row.address_country
+        ),
+        invoice_email=row.invoice_email,
+        buyer_reference=row.buyer_reference,
         parents=[_summary(c) for c in chain[1:]],
         subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id) if visible is None or c.id in visible],
         contract_id=contract_id,

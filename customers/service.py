@@ -3,22 +3,24 @@
 The seller's staff read every customer; a customer's users their customer, its parents and its
 subsidiaries (never whether another exists: not found). A subsidiary's users do not read what does
 not pass down the tree at its parents (their special items). Catalog managers of the seller edit
-the rules; every edit is recorded in the audit trail with its actor. The audit trail itself is for
-the seller's staff who answer for prices."""
+the rules; the seller's administrators create customers and edit their particulars; every edit is
+recorded in the audit trail with its actor. The audit trail itself is for the seller's staff who
+answer for prices and customers."""
 
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.database import session_scope
-from core.errors import Forbidden, NotFound
-from customers import audit, overview, price_lists, rule_edits, tree
+from core.errors import Conflict, Forbidden, NotFound
+from customers import audit, onboarding, overview, price_lists, rule_edits, tree
 from customers.errors import CustomerNotFound, InvalidRule, RuleConflict, RuleNotFound
 from customers.tables import Customer
-from models.actors import Actor, require_role, require_seller
+from models.actors import Actor, require_admin, require_role, require_seller
 from models.catalog_changes import CatalogChangePage, Kind
 from models.customer_rules import (
     CustomerDetail,
@@ -29,10 +31,11 @@ from models.customer_rules import (
     RoleRule,
     SpecialItemOut,
 )
+from models.customers import CustomerIn, CustomerPatch
 
 T = TypeVar("T")
 MANAGER = "catalog_manager"
-AUDIT_READERS = ("catalog_manager", "expert", "finance")
+AUDIT_READERS = ("admin", "catalog_manager", "expert", "finance")
 MAX_CHANGES = audit.MAX_LIMIT
 __all__ = ["CustomerNotFound", "InvalidRule", "RuleConflict", "RuleNotFound"]
 
@@ -104,6 +107,25 @@ def customer_detail(engine: Engine, actor: Actor, customer_id: str) -> CustomerD
     """Its parents, subsidiaries, the contract in force, its rules at a glance; a subsidiary's users
     see its parents, but not the parents' other subsidiaries (their siblings)."""
     return _read(engine, actor, customer_id, overview.customer_detail, with_visible=True)
+
+
+def create_customer(engine: Engine, actor: Actor, body: CustomerIn) -> CustomerDetail:
+    """A new customer (the seller's administrators), answered as `customer_detail` shows it."""
+    require_admin(actor)
+    try:
+        with session_scope(engine, write_lock=True) as session:
+            customer = onboarding.create_customer(session, body, actor=actor.id)
+            return overview.customer_detail(session, customer.id)
+    except IntegrityError as exc:  # created at the same moment by another request
+        raise Conflict(f"customer {body.customer_id} exists already", field="customer_id") from exc
+
+
+def update_customer(engine: Engine, actor: Actor, customer_id: str, patch: CustomerPatch) -> CustomerDetail:
+    """Changes the fields sent (the seller's administrators); answers as `customer_detail` shows it."""
+    require_admin(actor)
+    with session_scope(engine, write_lock=True) as session:
+        onboarding.update_customer(session, customer_id, patch, actor=actor.id)
+        return overview.customer_detail(session, customer_id)
 
 
 def exists(engine: Engine, customer_id: str) -> bool:

@@ -20,28 +20,70 @@ from partners.tables import DeliveryUnit
 
 DEMO_PASSWORD = "demo"
 
+# the secrets are the demo's own (the walk-through's `partner-event` and the tests sign with them);
+# loading the demo again sets them back, also after a rotation
 DELIVERY_UNITS = [
     DeliveryUnit(
         id="central-warehouse",
         name="Central warehouse",
         kind="own",
+        contact_email="ops@warehouse.example",
         webhook_secret="whsec_FNaupulYFpv1lY3CwrzXsvCNEg4BZ0V2",
     ),
     DeliveryUnit(
-        id="netpartner", name="NetPartner GmbH", kind="partner", webhook_secret="whsec_w0ECERTCYpRJF5RXm80JL1CIPatxqAxx"
+        id="netpartner",
+        name="NetPartner GmbH",
+        kind="partner",
+        contact_email="ops@netpartner.example",
+        webhook_secret="whsec_w0ECERTCYpRJF5RXm80JL1CIPatxqAxx",
     ),
     DeliveryUnit(
         id="installco",
         name="InstallCo Services GmbH",
         kind="partner",
+        contact_email="ops@installco.example",
         webhook_secret="whsec_Y4/WZY+7TQel6gvViMhrzhpcS0E4vxQV",
     ),
 ]
 
+# invoicing particulars: made up, in the shape of real ones (VAT IDs with their country prefix)
 CUSTOMERS = [
-    Customer(id="acme", name="ACME GmbH", country="DE"),
-    Customer(id="acme-at", name="ACME Austria GmbH", parent_id="acme", country="AT"),
-    Customer(id="globex", name="Globex AG", country="DE"),
+    Customer(
+        id="acme",
+        name="ACME GmbH",
+        country="DE",
+        vat_id="DE811907980",
+        street="Industriestraße 12",
+        postal_code="70565",
+        city="Stuttgart",
+        address_country="DE",
+        invoice_email="invoices@acme.example",
+        buyer_reference="ACME-IT-4711",
+    ),
+    Customer(
+        id="acme-at",
+        name="ACME Austria GmbH",
+        parent_id="acme",
+        country="AT",
+        vat_id="ATU12345675",
+        street="Wiener Straße 5",
+        postal_code="4020",
+        city="Linz",
+        address_country="AT",
+        invoice_email="rechnung@acme-at.example",
+    ),
+    Customer(
+        id="globex",
+        name="Globex AG",
+        country="DE",
+        vat_id="DE129273398",
+        street="Hafenweg 3",
+        postal_code="20457",
+        city="Hamburg",
+        address_country="DE",
+        invoice_email="ap@globex.example",
+        buyer_reference="04011000-1234512345-06",  # a Leitweg-ID (public buyers in Germany)
+    ),
 ]
 
 SWITCH_OPTIONS = {"hw_version": ["A1", "B2"], "sw_version": ["7.2", "8.0"]}
@@ -132,6 +174,7 @@ USERS = [
     ("approver@acme.example", "Arno Approver", "acme", None, ["approver", "buyer"], Decimal("50000.00")),
     ("buyer@acme-at.example", "Berta Einkauf", "acme-at", None, ["buyer"], Decimal("5000.00")),
     ("buyer@globex.example", "Gus Globex", "globex", None, ["buyer"], Decimal("10000.00")),
+    ("admin@seller.example", "Ada Admin", None, None, ["admin"], None),  # onboards customers and users
     ("expert@seller.example", "Erik Expert", None, None, ["expert"], None),
     ("catalog@seller.example", "Carla Catalog", None, None, ["catalog_manager"], None),
     ("finance@seller.example", "Fiona Finance", None, None, ["finance"], None),

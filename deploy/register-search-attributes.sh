@@ -1,6 +1,6 @@
 #!/bin/sh
-# Set the namespace's retention and register order2cash's custom Temporal
-# search attributes.
+# Create the namespace if it is missing, set its retention and register
+# order2cash's custom Temporal search attributes.
 #
 # Run once the Temporal server is up (docker compose runs it as the one-shot
 # `temporal-setup` service, image temporalio/admin-tools).  Idempotent: the
@@ -124,20 +124,21 @@ until temporal operator cluster health --address "$ADDRESS" >/dev/null 2>&1; do
     tick "Temporal at $ADDRESS is not serving"
 done
 
-# temporalio/auto-setup creates the "default" namespace shortly after the
-# frontend starts; create any other namespace ourselves.
+# The server (temporalio/server) creates no namespace of ours: create it when it is missing,
+# with the retention; a namespace another run created meanwhile is found by the next describe.
 log "waiting for namespace $NAMESPACE"
 until temporal operator namespace describe --namespace "$NAMESPACE" --address "$ADDRESS" >/dev/null 2>&1; do
-    if [ "$NAMESPACE" != "default" ]; then
-        temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" \
-            --address "$ADDRESS" >/dev/null 2>&1 || true
+    if temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" \
+            --address "$ADDRESS" >/dev/null 2>&1; then
+        log "created namespace $NAMESPACE"
+        continue
     fi
     tick "namespace $NAMESPACE does not exist"
 done
 
-# Closed workflows and their histories are deleted after the retention
-# (auto-setup creates "default" with 24h): set it on every run, so a changed
-# TEMPORAL_RETENTION applies on the next `docker compose up`.
+# Closed workflows and their histories are deleted after the retention: set it on
+# every run, so a changed TEMPORAL_RETENTION applies on the next `docker compose up`
+# (also to a namespace created before, e.g. by the earlier auto-setup image with 24h).
 while :; do
     if out=$(temporal operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION" \
             --address "$ADDRESS" 2>&1); then

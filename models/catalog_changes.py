@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 # what changed; `subject` says which one: the SKU (contract.item, part_number, special_item), the
 # role (role_limit), "role scope [target]" (role_rule), the price list id (price_list); the whole
-# set of the customer (role_rules, quality_rules) and sub_assortment and contract.terms have none
+# set of the customer (role_rules, quality_rules) and sub_assortment, contract.terms and customer have none
 Kind = Literal[
     "contract.terms",
     "contract.item",
@@ -20,6 +20,7 @@ Kind = Literal[
     "special_item",
     "quality_rules",
     "sub_assortment",
+    "customer",  # the customer itself: name, parent, country, invoicing particulars (administrators)
 ]
 
 

@@ -4,8 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+import pycountry
+from pydantic import AfterValidator, BaseModel, Field
 
+from models.customer_rules import Printable
 from models.money import Money
 
 OnExceed = Literal["reject", "expert"]
@@ -125,3 +127,45 @@ class CallOff(BaseModel):
     released_at: datetime | None = None
     value: Money = Field(description="net value of its contracted lines")
     lines: list[CallOffLine] = []
+
+
+def _iso_4217(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+def _new_contract_id(value: str) -> str:
+    # the id goes into URLs (/api/v1/contracts/{id}): a slash would make it unreachable
+    if "/" in value or value != value.strip():
+        raise ValueError("must not contain '/' nor begin or end with a space")
+    return value
+
+
+Sku = Annotated[str, Field(min_length=1, max_length=64), Printable]
+
+
+class ContractItemCreate(BaseModel):
+    """An item of a new contract: its price and optional agreed quantity and value cap."""
+
+    sku: Sku
+    price: Amount
+    agreed_quantity: Quantity | None = None
+    value_cap: Amount | None = None
+
+
+class ContractCreate(BaseModel):
+    """A new framework contract with its items (seller administrators and catalog managers). Items
+    and terms can be changed afterwards with PATCH and PUT .../items/{sku}."""
+
+    contract_id: Annotated[str, Field(min_length=1, max_length=64), Printable, AfterValidator(_new_contract_id)]
+    customer_id: Annotated[str, Field(min_length=1, max_length=64), Printable]
+    name: Annotated[str, Field(min_length=1, max_length=200), Printable]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR"), AfterValidator(_iso_4217)]
+    valid_from: date
+    valid_to: date
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, decimal_places=2)
+    on_exceed: OnExceed = "reject"
+    value_cap: Amount | None = None
+    items: list[ContractItemCreate] = Field(default_factory=list, max_length=10_000)

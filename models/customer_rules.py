@@ -69,7 +69,21 @@ class RulesOverview(BaseModel):
     role_limits_from: str | None = None
 
 
+class PostalAddress(BaseModel):
+    """A customer's address on invoices as read back (null: not known); models/customers.py checks
+    what an administrator sends."""
+
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+
+
 class CustomerDetail(CustomerSummary):
+    vat_id: str | None = None
+    address: PostalAddress = PostalAddress()
+    invoice_email: str | None = None
+    buyer_reference: str | None = None
     parents: list[CustomerSummary] = Field(default=[], description="up the tree, the nearest first")
     subsidiaries: list[CustomerSummary] = Field(default=[], description="down the tree, each with its parent_id")
     contract_id: str | None = Field(

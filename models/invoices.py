@@ -84,5 +84,5 @@ Invoice.model_rebuild()
 
 
 class PaymentBody(BaseModel):
-    amount: Money = Field(gt=0, decimal_places=2)
+    amount: Money = Field(gt=0, lt=Decimal("1e12"), decimal_places=2)  # what the money columns hold
     reference: str = Field(min_length=1, max_length=200, description="bank reference; one payment per reference")

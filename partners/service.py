@@ -1,15 +1,18 @@
 """The partner service: delivery units and their sub-orders, for the API, the pages, the CLI and
-the activities. A unit's people see and move their unit's sub-orders (the portal); a unit's
-backend reports with signed webhooks, each webhook id with one effect; the seller's staff see all."""
+the activities. The seller's administrators onboard units and rotate their secrets; a unit's
+people see and move their unit's sub-orders (the portal); a unit's backend reports with signed
+webhooks, each webhook id with one effect; the seller's staff see all."""
 
 import uuid
+from datetime import timedelta
 
 from anyio import to_thread
 from sqlalchemy import Engine
 
 from core.database import session_scope
 from core.errors import Forbidden, NotFound
-from models.actors import Actor, require_role
+from models.actors import Actor, require_admin, require_role
+from models.delivery_units import DeliveryUnitCreate, DeliveryUnitOut, DeliveryUnitSecret, DeliveryUnitUpdate
 from models.suborders import (
     EventType,
     PartnerEvent,
@@ -19,7 +22,7 @@ from models.suborders import (
     SubOrderView,
 )
 from orders import record
-from partners import units, webhooks
+from partners import onboarding, units, webhooks
 from partners.suborder_workflows import SubOrderWorkflows
 
 WebhookVerificationError = webhooks.WebhookVerificationError
@@ -31,6 +34,44 @@ unit_names = units.unit_names
 unit_exists = units.unit_exists
 backend_of = units.backend_of
 unit_secret = webhooks.unit_secret  # the webhook signing secret (the CLI plays a unit's backend)
+UnitNotFound = onboarding.UnitNotFound
+UnitExists = onboarding.UnitExists
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_seller_staff:
+        raise Forbidden("Delivery units are shown to the seller's staff")
+
+
+def list_units(engine: Engine, actor: Actor) -> list[DeliveryUnitOut]:
+    """Every delivery unit (never a secret), for the seller's staff."""
+    _require_staff(actor)
+    return onboarding.list_units(engine)
+
+
+def get_unit(engine: Engine, actor: Actor, unit_id: str) -> DeliveryUnitOut:
+    _require_staff(actor)
+    return onboarding.get_unit(engine, unit_id)
+
+
+def create_unit(engine: Engine, actor: Actor, body: DeliveryUnitCreate) -> DeliveryUnitSecret:
+    """A new unit with a generated signing secret, answered this once (administrators)."""
+    require_admin(actor)
+    return onboarding.create_unit(engine, body)
+
+
+def update_unit(engine: Engine, actor: Actor, unit_id: str, changes: DeliveryUnitUpdate) -> DeliveryUnitOut:
+    require_admin(actor)
+    return onboarding.update_unit(engine, unit_id, changes)
+
+
+def rotate_secret(
+    engine: Engine, actor: Actor, unit_id: str, grace: timedelta, *, revoke_previous: bool = False
+) -> DeliveryUnitSecret:
+    """A new signing secret, answered this once (administrators): outbound messages are signed
+    with it at once, the previous one verifies inbound webhooks for `grace` more."""
+    require_admin(actor)
+    return onboarding.rotate_secret(engine, unit_id, grace, revoke_previous=revoke_previous)
 
 
 # --- sub-orders ----------------------------------------------------------------------------------
@@ -94,12 +135,13 @@ async def report_from_portal(
 # --- signed webhooks from a unit's backend -------------------------------------------------------
 
 
-def webhook_secret(engine: Engine, unit_id: str) -> str:
-    """The unit's signing secret; NotFound for an unknown unit."""
-    secret = webhooks.unit_secret(engine, unit_id)
-    if secret is None:
+def webhook_secrets(engine: Engine, unit_id: str) -> list[str]:
+    """The secrets that verify the unit's webhooks now (after a rotation, the previous one too
+    during its grace period); NotFound for an unknown unit."""
+    secrets = webhooks.unit_secrets(engine, unit_id)
+    if secrets is None:
         raise NotFound(f"unknown delivery unit {unit_id}", field="partner_id")
-    return secret
+    return secrets
 
 
 verify_webhook = webhooks.verify

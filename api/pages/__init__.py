@@ -9,19 +9,37 @@ accepts. Forms POST and redirect (POST-redirect-GET); a `Problem` becomes a mess
 decorator); `session` signs in and out and shows home and inbox; `ordering` the catalog, order
 form and orders; `portal` the partners' sub-orders; `finance` invoices and payments; `contracts`
 the framework contracts and their consumption; `customers` the customers and their catalog rules
-(read-only, with the audit trail); `catalog_versions` the catalog managers' versions,
-diffs and publishing.
+(with the audit trail); `customer_admin` the administrators' customer forms; `users` the
+administrators' users and the page behind a one-time link; `contract_admin` the new-contract
+form; `delivery_units` the units and their signing secrets; `catalog_versions` the catalog
+managers' versions, diffs and publishing.
 """
 
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import catalog_versions, contracts, customers, finance, ordering, portal, session
+from api.pages import (
+    catalog_versions,
+    contract_admin,
+    contracts,
+    customer_admin,
+    customers,
+    delivery_units,
+    finance,
+    ordering,
+    portal,
+    session,
+    users,
+)
 from api.pages.common import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for module in (session, ordering, portal, finance, contracts, customers, catalog_versions):
+# customer_admin before customers, contract_admin before contracts: /customers/new is no
+# customer's id, /contracts/new no contract's
+for module in (session, ordering, portal, finance, contract_admin, contracts, customer_admin, customers):
+    router.include_router(module.router)
+for module in (catalog_versions, users, delivery_units):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api import deps
 from api.pages.common import page, redirect, render, when
+from api.params import KEY_MAX
 from api.problems import Problem
 from catalog.versions import service as versions
 from models.actors import Actor, require_catalog_manager
@@ -21,13 +22,13 @@ router = APIRouter()
 
 DIFF_LIMIT = 20  # the first N of each kind of change; the counts are complete
 UTC_OFFSET = re.compile(r"^([+-])([0-9]{2}):([0-9]{2})$")
-VERSION_ID = re.compile(r"^[0-9]{1,18}$")  # what the database's integer key can hold
+VERSION_ID = re.compile(r"^[0-9]{1,10}$")
 
 
 def version_number(raw: str) -> int:
     """The path's version id; anything that cannot be one is a version that does not exist (the
-    page's 404, not the API's 422 or the database's overflow)."""
-    if VERSION_ID.match(raw) is None:
+    page's 404, not the API's 422 or the database's overflow: the key is 32 bits on PostgreSQL)."""
+    if VERSION_ID.match(raw) is None or not 1 <= int(raw) <= KEY_MAX:
         raise Problem(404, f"catalog version {raw} not found")
     return int(raw)
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from api import deps, problems
 from api.pages.common import form_token, page, redirect, render, status_filter, validation_message
+from api.params import Offset
 from api.problems import Problem
 from catalog import service as catalog
 from core.errors import DomainError
@@ -90,7 +91,7 @@ async def _catalog_page(
 @router.get("/catalog")
 @page()
 async def catalog_page(
-    request: Request, q: str | None = None, category: str | None = None, offset: int = 0
+    request: Request, q: str | None = None, category: str | None = None, offset: Offset = 0
 ) -> Response:
     return await _catalog_page(request, q=q, category=category, offset=offset)
 

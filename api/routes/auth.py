@@ -10,6 +10,7 @@ from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
 from api.security import CurrentActor, oauth2
 from models.actors import Actor
+from models.users import InvitationUse, PasswordSet
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -75,3 +76,13 @@ async def change_password(body: PasswordChange, actor: CurrentActor, engine: Eng
         field = "current_password" if "current" in str(exc) else "new_password"
         raise Problem(422, str(exc), field=field) from exc
     return Response(status_code=204)
+
+
+@router.post(
+    "/invitation",
+    response_model=PasswordSet,
+    summary="Set a password with a one-time link's token (no sign-in); 410 when used or expired",
+)
+async def use_invitation(body: InvitationUse, engine: EngineDep) -> PasswordSet:
+    email = await run_in_threadpool(accounts.use_invitation, engine, body.token, body.new_password)
+    return PasswordSet(email=email)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
+from api.params import Offset
 from api.security import CurrentActor
 from catalog import service as catalog
 from models.catalog import CatalogItem, CatalogPage, ConfigurationCheck, ConfigurationCheckRequest
@@ -29,7 +30,7 @@ async def list_items(
     ] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CatalogPage:
     return await run_in_threadpool(catalog.catalog_page, engine, actor, q, category, limit, offset)
 

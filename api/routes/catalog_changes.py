@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
+from api.params import DB_INT_MAX
 from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
 from customers import service as customers
@@ -33,7 +34,7 @@ async def list_changes(
     contract_id: Key = None,
     kind: Annotated[Kind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=customers.MAX_CHANGES)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="only changes older than this id")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX, description="only changes older than this id")] = None,
 ) -> CatalogChangePage:
     return await run_in_threadpool(
         partial(customers.changes, engine, actor),

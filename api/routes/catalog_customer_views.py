@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
+from api.params import VersionId
 from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
 from catalog import service as catalog
@@ -22,7 +23,7 @@ router = APIRouter(prefix=PREFIX, tags=[TAG])
     summary="Which item fails which customer's quality rule (any version, e.g. a draft before publishing)",
 )
 async def quality_report(
-    version_id: int,
+    version_id: VersionId,
     actor: CurrentActor,
     engine: EngineDep,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import EngineDep, SettingsDep
+from api.params import VersionId
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
@@ -59,13 +60,13 @@ def _put_item(engine, actor, version_id: int, sku: str, body: ItemIn, settings) 
     "/versions/{version_id}/items/{sku}", response_model=ImportReport, summary="Create or change one item of a draft"
 )
 async def put_item(
-    version_id: int, sku: str, body: ItemIn, actor: CurrentActor, engine: EngineDep, settings: SettingsDep
+    version_id: VersionId, sku: str, body: ItemIn, actor: CurrentActor, engine: EngineDep, settings: SettingsDep
 ) -> ImportReport:
     return await run_in_threadpool(_put_item, engine, actor, version_id, sku, body, settings)
 
 
 @router.delete("/versions/{version_id}/items/{sku}", status_code=204, summary="Remove one item from a draft")
-async def delete_item(version_id: int, sku: str, actor: CurrentActor, engine: EngineDep) -> None:
+async def delete_item(version_id: VersionId, sku: str, actor: CurrentActor, engine: EngineDep) -> None:
     await run_in_threadpool(versions.delete_draft_item, engine, actor, version_id, sku)
 
 
@@ -75,7 +76,7 @@ async def delete_item(version_id: int, sku: str, actor: CurrentActor, engine: En
     summary="Import a BMEcat 2005 or CSV file into a draft; the report lists every item with an error",
 )
 async def import_file(
-    version_id: int,
+    version_id: VersionId,
     actor: CurrentActor,
     engine: EngineDep,
     settings: SettingsDep,

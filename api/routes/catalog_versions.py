@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, GatewayDep
+from api.params import KEY_MAX, Offset, VersionId
 from api.problems import Problem
 from api.routes.catalog_shared import PREFIX, TAG
 from api.security import CurrentActor
@@ -37,12 +38,12 @@ async def create_version(actor: CurrentActor, engine: EngineDep, body: DraftIn |
 
 
 @router.get("/versions/{version_id}", response_model=VersionInfo, summary="One version")
-async def get_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> VersionInfo:
+async def get_version(version_id: VersionId, actor: CurrentActor, engine: EngineDep) -> VersionInfo:
     return await run_in_threadpool(versions.version, engine, actor, version_id)
 
 
 @router.delete("/versions/{version_id}", status_code=204, summary="Discard a draft")
-async def discard_version(version_id: int, actor: CurrentActor, engine: EngineDep) -> None:
+async def discard_version(version_id: VersionId, actor: CurrentActor, engine: EngineDep) -> None:
     await run_in_threadpool(versions.discard_draft, engine, actor, version_id)
 
 
@@ -52,13 +53,13 @@ async def discard_version(version_id: int, actor: CurrentActor, engine: EngineDe
     summary="The items of a version (any version: older ones stay readable)",
 )
 async def version_items(
-    version_id: int,
+    version_id: VersionId,
     actor: CurrentActor,
     engine: EngineDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> VersionItemPage:
     return await run_in_threadpool(
         lambda: versions.version_items(engine, actor, version_id, q=q, category=category, limit=limit, offset=offset)
@@ -71,10 +72,10 @@ async def version_items(
     summary="What publishing the version changes: added, removed, price changes, text changes",
 )
 async def diff(
-    version_id: int,
+    version_id: VersionId,
     actor: CurrentActor,
     engine: EngineDep,
-    base: Annotated[int | None, Query(description="default: the published version")] = None,
+    base: Annotated[int | None, Query(ge=1, le=KEY_MAX, description="default: the published version")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> CatalogDiff:
     return await run_in_threadpool(lambda: versions.diff(engine, actor, version_id, base, limit=limit))
@@ -86,7 +87,7 @@ async def diff(
     summary="Publish a draft now, or at `activates_at` (202: scheduled)",
 )
 async def publish(
-    version_id: int, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep, body: PublishIn | None = None
+    version_id: VersionId, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep, body: PublishIn | None = None
 ):
     require_catalog_manager(actor)
     activates_at = body.activates_at if body else None
@@ -105,7 +106,7 @@ async def publish(
     response_model=VersionInfo,
     summary="Cancel a scheduled publication (the version is a draft again)",
 )
-async def unpublish(version_id: int, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep) -> VersionInfo:
+async def unpublish(version_id: VersionId, actor: CurrentActor, engine: EngineDep, gateway: GatewayDep) -> VersionInfo:
     require_catalog_manager(actor)
     await gateway.unpublish_catalog_version(engine, version_id)
     return await run_in_threadpool(versions.version, engine, actor, version_id)

@@ -2,14 +2,22 @@
 (contracts.service)."""
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
 from api.security import CurrentActor
 from contracts import service as contracts
-from models.contracts import CallOff, ContractItemTerms, ContractSummary, ContractTermsUpdate, ContractUsage
+from models.contracts import (
+    CallOff,
+    ContractCreate,
+    ContractItemTerms,
+    ContractSummary,
+    ContractTermsUpdate,
+    ContractUsage,
+)
 from models.customer_rules import Printable
 
 router = APIRouter(prefix="/api/v1/contracts", tags=["contracts"])
@@ -27,6 +35,24 @@ async def list_contracts(
     customer_id: Annotated[str | None, Query(max_length=64, description="only this customer's"), Printable] = None,
 ) -> list[ContractSummary]:
     return await run_in_threadpool(contracts.list_contracts, engine, actor, customer_id)
+
+
+@router.post(
+    "",
+    response_model=ContractUsage,
+    status_code=201,
+    summary="Create a framework contract with its items (seller administrators and catalog managers)",
+    description="Answers with the contract as `GET /api/v1/contracts/{contract_id}` shows it and its "
+    "`Location`. 422 names the field at fault (`customer_id` for an unknown customer, `items[i].sku` "
+    "for an SKU not in the catalog or listed twice, `valid_to` before `valid_from`, `currency` not "
+    "ISO 4217); an existing `contract_id` is 409.",
+)
+async def create_contract(
+    body: ContractCreate, response: Response, actor: CurrentActor, engine: EngineDep
+) -> ContractUsage:
+    contract = await run_in_threadpool(contracts.create_contract, engine, actor, body)
+    response.headers["Location"] = f"{router.prefix}/{quote(contract.contract_id, safe='')}"
+    return contract
 
 
 @router.get(

@@ -1,12 +1,14 @@
 """Customers and their catalog rules: price lists, role rules, role limits, part numbers and the
-special assortment. Catalog managers edit; the seller's staff read every customer's, a customer's
-users their own tree's (another customer's is 404). Who may do what: customers/service.py; the
+special assortment. Seller administrators create customers and edit their particulars; catalog
+managers edit the rules; the seller's staff read every customer's, a customer's users their own
+tree's (another customer's is 404). Who may do what: customers/service.py; the
 rules: customers/rule_edits.py, customers/price_lists.py, customers/overview.py."""
 
 import inspect
 from typing import Annotated, Any, cast
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
@@ -26,6 +28,7 @@ from models.customer_rules import (
     SpecialItemIn,
     SpecialItemOut,
 )
+from models.customers import CustomerIn, CustomerPatch
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 Key = Annotated[str, Path(min_length=1, max_length=64), Printable]
@@ -48,6 +51,32 @@ async def list_customers(actor: CurrentActor, engine: EngineDep) -> list[Custome
 )
 async def get_customer(customer_id: Key, actor: CurrentActor, engine: EngineDep) -> CustomerDetail:
     return await run_in_threadpool(customers.customer_detail, engine, actor, customer_id)
+
+
+@router.post(
+    "",
+    response_model=CustomerDetail,
+    status_code=201,
+    summary="Create a customer with its invoicing particulars (seller administrators); "
+    "answers as GET shows it, with Location",
+)
+async def create_customer(
+    body: CustomerIn, actor: CurrentActor, engine: EngineDep, response: Response
+) -> CustomerDetail:
+    created = await run_in_threadpool(customers.create_customer, engine, actor, body)
+    response.headers["Location"] = f"{router.prefix}/{quote(created.customer_id, safe='')}"
+    return created
+
+
+@router.patch(
+    CUSTOMER,
+    response_model=CustomerDetail,
+    summary="Change a customer (seller administrators): only the fields sent; null clears an optional one",
+)
+async def update_customer(
+    customer_id: Key, body: CustomerPatch, actor: CurrentActor, engine: EngineDep
+) -> CustomerDetail:
+    return await run_in_threadpool(customers.update_customer, engine, actor, customer_id, body)
 
 
 # --- price lists, role rules and limits, part numbers and the special assortment --------------------

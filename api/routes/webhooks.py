@@ -33,10 +33,10 @@ class WebhookAck(BaseModel):
     responses={401: {"description": "bad signature or stale timestamp"}},
 )
 async def partner_webhook(partner_id: str, request: Request, gateway: GatewayDep, engine: EngineDep) -> WebhookAck:
-    secret = await run_in_threadpool(partners.webhook_secret, engine, partner_id)
+    secrets = await run_in_threadpool(partners.webhook_secrets, engine, partner_id)
     body = await request.body()
     try:
-        partners.verify_webhook(secret, body, dict(request.headers))
+        partners.verify_webhook(secrets, body, dict(request.headers))
     except (partners.WebhookVerificationError, ValueError) as exc:
         raise Problem(401, f"Webhook signature verification failed: {exc}") from exc
     webhook_id = request.headers["webhook-id"]

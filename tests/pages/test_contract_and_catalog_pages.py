@@ -292,7 +292,7 @@ async def test_an_offset_with_minutes_counts(own_draft):
 async def test_a_version_number_that_is_none_is_a_not_found_page(signed_in):
     manager = await signed_in(MANAGER)
     csrf = hidden((await manager.get("/catalog/versions")).text, "csrf")
-    for version in ("99999999999999999999999", "abc", "-1"):
+    for version in ("99999999999999999999999", "2147483648", "abc", "-1"):  # 2**31: past PostgreSQL's key
         r = await manager.get(f"/catalog/versions/{version}")
         assert r.status_code == 404, (version, r.status_code, r.text[:200])
         assert r.headers["content-type"].startswith("text/html") and f"catalog version {version} not found" in r.text

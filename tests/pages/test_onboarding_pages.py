@@ -1,0 +1,110 @@
+"""The administrators' pages for delivery units and new contracts, over HTTP with the session cookie:
+a unit's secret is shown on the answer to the form that made it and never again; a refused contract
+form comes back as it was sent, with the reason; nobody else gets the forms."""
+
+import re
+import uuid
+
+from tests.pages.conftest import hidden
+
+ADMIN = "admin@seller.example"
+
+
+def secret_on(html: str) -> str:
+    match = re.search(r'<code id="webhook-secret">(whsec_[^<]+)</code>', html)
+    assert match, "no secret on the page"
+    return match.group(1)
+
+
+async def test_a_unit_is_created_edited_and_its_secret_rotated(signed_in):
+    admin = await signed_in(ADMIN)
+    r = await admin.get("/delivery-units")
+    assert r.status_code == 200 and 'data-unit="netpartner"' in r.text and 'href="/delivery-units/new"' in r.text
+    assert 'href="/delivery-units"' in r.text  # the nav
+    csrf = hidden((await admin.get("/delivery-units/new")).text, "csrf")
+    unit = f"pages-{uuid.uuid4().hex[:8]}"
+    r = await admin.post(
+        "/delivery-units/new",
+        data={"csrf": csrf, "unit_id": unit, "name": "Pages GmbH", "kind": "partner", "webhook_url": "",
+              "contact_email": "ops@pages.example"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    first = secret_on(r.text)
+    r = await admin.get(f"/delivery-units/{unit}")
+    assert r.status_code == 200 and first not in r.text and "webhook-secret" not in r.text
+    assert "ops@pages.example" in r.text and "partner portal" in r.text
+
+    r = await admin.post(
+        f"/delivery-units/{unit}",
+        data={"csrf": csrf, "name": "Pages AG", "webhook_url": "https://pages.example/hook", "contact_email": ""},
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/delivery-units/{unit}"
+    r = await admin.get(f"/delivery-units/{unit}")
+    assert "Pages AG" in r.text and "https://pages.example/hook" in r.text and "ops@pages.example" not in r.text
+    assert "saved" in r.text
+
+    r = await admin.post(f"/delivery-units/{unit}/secret", data={"csrf": csrf})
+    assert r.status_code == 200, r.text
+    second = secret_on(r.text)
+    assert second != first and "still verifies" in r.text
+    r = await admin.get("/delivery-units")
+    assert second not in r.text and "old secret until" in r.text
+
+    r = await admin.post(f"/delivery-units/{unit}", data={"csrf": csrf, "name": "x", "webhook_url": "ftp://x"})
+    assert r.status_code == 303
+    assert "webhook_url" in (await admin.get(r.headers["location"])).text  # the reason, naming the field
+
+
+async def test_nobody_else_gets_the_unit_forms(signed_in):
+    manager, buyer = await signed_in("catalog@seller.example"), await signed_in("buyer@acme.example")
+    assert (await manager.get("/delivery-units")).status_code == 200  # the seller's staff read
+    assert 'href="/delivery-units/new"' not in (await manager.get("/delivery-units")).text
+    assert (await manager.get("/delivery-units/new")).status_code == 403
+    page = (await manager.get("/delivery-units/netpartner")).text
+    assert "rotate-form" not in page and "whsec_" not in page
+    csrf = hidden((await manager.get("/contracts")).text, "csrf")
+    r = await manager.post("/delivery-units/netpartner/secret", data={"csrf": csrf})
+    assert r.status_code == 303  # back to the unit's page with the refusal
+    page = (await manager.get(r.headers["location"])).text
+    assert "This needs one of the roles: admin" in page
+    assert (await buyer.get("/delivery-units")).status_code == 403
+    assert (await buyer.get("/contracts/new")).status_code == 403
+    assert 'href="/contracts/new"' not in (await buyer.get("/contracts")).text
+
+
+async def test_a_refused_contract_form_comes_back_as_sent(signed_in):
+    admin = await signed_in(ADMIN)
+    r = await admin.get("/contracts")
+    assert 'href="/contracts/new"' in r.text
+    r = await admin.get("/contracts/new")
+    assert r.status_code == 200 and '<option value="globex">' in r.text
+    csrf = hidden(r.text, "csrf")
+    contract_id = f"PAGES-FC-{uuid.uuid4().hex[:6]}"
+    form = {
+        "csrf": csrf,
+        "contract_id": contract_id,
+        "customer_id": "globex",
+        "name": "Pages contract",
+        "currency": "EUR",
+        "valid_from": "2031-01-01",
+        "valid_to": "2031-12-31",
+        "payment_terms_days": "30",
+        "tolerance_percent": "0",
+        "on_exceed": "reject",
+        "value_cap": "",
+        "items": "CBL-CAT6-5M;4.10;5000\nNO-SUCH-SKU;1.00\n",
+    }
+    r = await admin.post("/contracts/new", data=form)
+    assert r.status_code == 422, r.text
+    assert "item line 2 (NO-SUCH-SKU), sku: NO-SUCH-SKU is not in the seller&#39;s catalog" in r.text
+    assert "NO-SUCH-SKU;1.00" in r.text and f'value="{contract_id}"' in r.text  # as sent
+    r = await admin.post("/contracts/new", data={**form, "items": "CBL-CAT6-5M;4.101"})
+    assert r.status_code == 422 and "item line 1 (CBL-CAT6-5M), price" in r.text
+    r = await admin.post("/contracts/new", data={**form, "items": "CBL-CAT6-5M;4.10;1;2;3"})
+    assert r.status_code == 422 and "text line 1" in r.text
+    r = await admin.post("/contracts/new", data={**form, "items": "CBL-CAT6-5M;4.10;5000\n\nSW-24-PRO;1399"})
+    assert r.status_code == 303 and r.headers["location"] == f"/contracts/{contract_id}"
+    r = await admin.get(r.headers["location"])
+    assert "created with 2 items" in r.text and "1399.00" in r.text
+    r = await admin.post("/contracts/new", data={**form, "items": ""})
+    assert r.status_code == 409 and "exists already" in r.text
