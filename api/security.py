@@ -10,13 +10,14 @@ from accounts import service as accounts
 from api.problems import Problem
 from models.actors import Actor, require_role
 
-__all__ = ["COOKIE", "CurrentActor", "current_actor", "require_role"]
+__all__ = ["COOKIE", "CurrentActor", "SignedIn", "current_actor", "require_role"]
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 COOKIE = "o2c_token"
 
 
-def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    """The caller as its account is now, with or without roles (for who-am-I, sign-out, password)."""
     token = token or request.cookies.get(COOKIE)
     if not token:
         raise Problem(
@@ -30,4 +31,14 @@ def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)
         raise Problem(401, f"The token no longer counts: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
 
 
+def current_actor(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    """The caller, refused (403) when its account has no roles: every right comes with a role, so
+    a customer's user whose roles were all taken away sees nothing of its customer either."""
+    actor = signed_in(request, token)
+    if not actor.roles:
+        raise Problem(403, "This account has no roles: an administrator must give it one first")
+    return actor
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+SignedIn = Annotated[Actor, Depends(signed_in)]

@@ -7,7 +7,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -29,6 +30,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def served(app, log_level: str = "warning") -> AsyncIterator[str]:
+    """The ASGI app in a uvicorn thread on a free port; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level=log_level))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert server.started, "the API did not start"
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def password_login(http: httpx.AsyncClient):
+    """`await login(email)`: bearer headers for a demo user (password "demo"), signed in once."""
+    tokens: dict[str, dict[str, str]] = {}
+
+    async def headers(email: str) -> dict[str, str]:
+        if email not in tokens:
+            r = await http.post("/api/v1/auth/token", data={"username": email, "password": "demo"})
+            assert r.status_code == 200, r.text
+            tokens[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return tokens[email]
+
+    return headers
 
 
 @pytest.fixture(scope="session")
@@ -67,21 +99,12 @@ def api_settings(dev_env, tmp_path_factory) -> Iterator[Settings]:
 async def system(dev_env, api_settings):
     """Worker in this event loop, API in a uvicorn thread; yields the API's base URL."""
     engine = make_engine(api_settings.database_url)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(api_settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert server.started, "the API did not start"
     async with (
+        served(create_app(api_settings)) as base,
         orders_worker(dev_env.client, engine, api_settings),
         catalog_worker(dev_env.client, engine, api_settings),
     ):
-        yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+        yield base
     engine.dispose()
 
 
@@ -93,16 +116,7 @@ async def http(system):
 
 @pytest.fixture(scope="session")
 async def login(http):
-    tokens: dict[str, dict[str, str]] = {}
-
-    async def headers(email: str) -> dict[str, str]:
-        if email not in tokens:
-            r = await http.post("/api/v1/auth/token", data={"username": email, "password": "demo"})
-            assert r.status_code == 200, r.text
-            tokens[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        return tokens[email]
-
-    return headers
+    return password_login(http)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from accounts import service as accounts
 from api.deps import EngineDep, SettingsDep
 from api.problems import Problem
-from api.security import CurrentActor, oauth2
+from api.security import SignedIn, oauth2
 from models.actors import Actor
 from models.users import InvitationUse, PasswordSet
 
@@ -42,7 +42,7 @@ async def token(
 
 
 @router.get("/me", response_model=Actor, summary="Who the token belongs to")
-async def me(actor: CurrentActor) -> Actor:
+async def me(actor: SignedIn) -> Actor:
     return actor
 
 
@@ -52,7 +52,7 @@ async def me(actor: CurrentActor) -> Actor:
     summary="Sign out: revokes the caller's bearer token (its other sessions stay signed in)",
 )
 async def logout(
-    actor: CurrentActor, engine: EngineDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
+    actor: SignedIn, engine: EngineDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Response:
     if token:  # a bearer token (a page's session cookie signs out at /logout)
         await run_in_threadpool(accounts.sign_out, engine, token, settings.signing_secret())
@@ -69,7 +69,7 @@ class PasswordChange(BaseModel):
     status_code=204,
     summary="Change the caller's own password; tokens issued before stop counting (sign in again)",
 )
-async def change_password(body: PasswordChange, actor: CurrentActor, engine: EngineDep) -> Response:
+async def change_password(body: PasswordChange, actor: SignedIn, engine: EngineDep) -> Response:
     try:
         await run_in_threadpool(accounts.change_password, engine, actor.id, body.current_password, body.new_password)
     except accounts.PasswordRefused as exc:

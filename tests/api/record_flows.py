@@ -3,14 +3,11 @@ order (its workflow's state, deleting its history as the retention would), and a
 process on the same database."""
 
 import asyncio
-import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 
-import uvicorn
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -22,7 +19,7 @@ from core.settings import Settings
 from tests.api.flows import CABLES, SWITCH, deliver_all, order_until, place
 from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_user
-from tests.system import free_port
+from tests.system import served
 
 OVER_LIMIT = {**SWITCH, "quantity": 4}  # 5800.00 net: over buyer@acme's 5000.00, the approver decides
 
@@ -128,17 +125,5 @@ async def delete_order_history(client: Client, doc: dict) -> None:
 @asynccontextmanager
 async def another_api(settings: Settings) -> AsyncIterator[str]:
     """The API once more, in its own uvicorn thread with other settings; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert server.started, "the second API did not start"
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    async with served(create_app(settings)) as base:
+        yield base

@@ -84,7 +84,7 @@ async def test_an_account_without_roles_has_no_rights(http, app_db, login):
     assert r.status_code == 403, r.text
     buyer = await login("buyer@acme.example")
     order_id = (await place(http, buyer, CABLES)).json()["order_id"]
-    assert (await http.get(f"/api/v1/orders/{order_id}", headers=headers)).status_code == 404
+    assert (await http.get(f"/api/v1/orders/{order_id}", headers=headers)).status_code == 403  # whatever exists
 
 
 async def test_failed_sign_ins_are_throttled_per_account_with_a_clear_429(http, app_db, demo_hash):
@@ -99,3 +99,15 @@ async def test_failed_sign_ins_are_throttled_per_account_with_a_clear_429(http, 
     assert int(r.headers["Retry-After"]) >= 1 and "Too many failed sign-ins" in r.json()["detail"]
     _, other = fresh_customer(app_db, demo_hash)
     assert (await http.post("/api/v1/auth/token", data={"username": other, "password": "demo"})).status_code == 200
+
+
+async def test_a_customers_user_without_roles_has_no_rights_either(http, app_db, demo_hash, login):
+    """A customer's user whose roles were all taken away sees neither orders nor the catalog; it
+    may still ask who it is and sign out."""
+    _, email = fresh_customer(app_db, demo_hash, roles=())
+    headers = await token(http, email)
+    for path in ("/api/v1/orders", "/api/v1/catalog/items", "/api/v1/contracts"):
+        r = await http.get(path, headers=headers)
+        assert r.status_code == 403 and "no roles" in r.json()["detail"], (path, r.text)
+    assert (await http.get("/api/v1/auth/me", headers=headers)).json()["roles"] == []
+    assert (await http.post("/api/v1/auth/logout", headers=headers)).status_code == 204

@@ -3,22 +3,18 @@ carries), unknown paths and methods, out-of-range ids; and bounded request bodie
 partners' webhooks checked before their signature, catalog imports with a larger limit. All over
 real HTTP: the running system, or an app of the test's own served by uvicorn."""
 
-import asyncio
 import logging
-import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Depends, FastAPI
 
 from api.app import create_app
 from core.settings import Settings
 from tests.api.flows import CABLES, order_until, place, signed
-from tests.system import free_port
+from tests.system import served
 
 PROBLEM = "application/problem+json"
 SECRET_TEXT = "connection string postgresql://app:hunter2@db"  # what a failure must never show
@@ -27,20 +23,8 @@ SECRET_TEXT = "connection string postgresql://app:hunter2@db"  # what a failure 
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The app on a free port in a uvicorn thread, and a client for it."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert server.started, "the test app did not start"
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    async with served(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield client
 
 
 def failing() -> None:

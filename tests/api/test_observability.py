@@ -9,15 +9,12 @@ import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -30,7 +27,7 @@ from core.settings import Settings
 from core.temporal_client import connect
 from tests.api.flows import CABLES, deliver_all, order_until, place
 from tests.api.record_flows import pay
-from tests.system import free_port
+from tests.system import free_port, password_login, served
 from worker import catalog_worker, orders_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,25 +82,16 @@ async def observed(dev_env, api_settings):
         logging.getLogger("api.probe").warning("probing")
         return {}
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert server.started, "the API did not start"
     engine = make_engine(settings.database_url)
     client = await connect(settings, telemetry.worker_runtime(settings))
     try:
-        async with orders_worker(client, engine, settings):
+        async with served(app) as base, orders_worker(client, engine, settings):
             yield {
-                "api": f"http://127.0.0.1:{server.config.port}",
+                "api": base,
                 "worker_metrics": f"http://{settings.worker_metrics_address}/metrics",
                 "settings": settings,
             }
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         engine.dispose()
 
 
@@ -115,16 +103,7 @@ async def observed_http(observed):
 
 @pytest.fixture(scope="module")
 async def observed_login(observed_http):
-    tokens: dict[str, dict[str, str]] = {}
-
-    async def headers(email: str) -> dict[str, str]:
-        if email not in tokens:
-            r = await observed_http.post("/api/v1/auth/token", data={"username": email, "password": "demo"})
-            assert r.status_code == 200, r.text
-            tokens[email] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        return tokens[email]
-
-    return headers
+    return password_login(observed_http)
 
 
 @pytest.fixture(scope="module")

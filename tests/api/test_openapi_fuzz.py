@@ -12,21 +12,18 @@ import asyncio
 import os
 import re
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.client import ScheduleActionStartWorkflow
 
 from api.app import create_app
 from core.database import make_engine
 from core.settings import Settings
 from tests.dbs import system_database
-from tests.system import free_port
+from tests.system import served
 from worker import catalog_worker, orders_worker
 
 MAX_EXAMPLES = 5  # per operation and phase: bounded so that `make test` stays short
@@ -59,23 +56,14 @@ async def fuzz_system(dev_env, tmp_path_factory):
             login_limit_per_client="10000/minute",
         )
         engine = make_engine(url)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert server.started, "the API did not start"
         try:
             async with (
+                served(create_app(settings), log_level="error") as base,
                 orders_worker(dev_env.client, engine, settings),
                 catalog_worker(dev_env.client, engine, settings),
             ):
-                yield f"http://127.0.0.1:{port}"
+                yield base
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             await _delete_schedules(dev_env.client, settings.temporal_catalog_task_queue)
             engine.dispose()
 
