@@ -102,23 +102,24 @@ def sign_out(engine: Engine, token: str, secret: str) -> None:
         session.execute(delete(RevokedToken).where(col(RevokedToken.expires_at) < now))
 
 
-def change_password(engine: Engine, email: str, current: str, new: str) -> None:
-    """Sets the user's own password; the tokens issued before stop counting. Raises PasswordRefused."""
+def change_password(
+    engine: Engine, email: str, current: str, new: str, throttle: LoginThrottle | None = None, client: str = ""
+) -> None:
+    """Sets the user's own password; the tokens issued before stop counting. Raises PasswordRefused.
+    A wrong current password counts as a failed sign-in (`throttle`): a stolen session must not
+    be able to guess the password it would need to keep the account."""
+    if throttle is not None:
+        throttle.check(email, client)
     if len(new) < MIN_PASSWORD_LENGTH:
         raise PasswordRefused(f"the new password needs at least {MIN_PASSWORD_LENGTH} characters")
     with session_scope(engine, write_lock=True) as session:
         user = session.get(User, email)
         if user is None or not verify_password(user.password_hash, current):
+            if throttle is not None:
+                throttle.failed(email, client)
             raise PasswordRefused("the current password is wrong")
         user.password_hash = hash_password(new)
         user.token_version += 1
-
-
-def current_roles(engine: Engine, email: str, token_roles: list[str]) -> list[str]:
-    """The user's roles as they are now (rights decide what is shown), else as in the token."""
-    with session_scope(engine) as session:
-        user = session.get(User, email)
-        return list(user.roles) if user is not None else list(token_roles)
 
 
 def users_by_domain(engine: Engine, domain: str) -> list[User]:

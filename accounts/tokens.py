@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from accounts.tables import User
-from models.actors import Actor
 
 ALGORITHM = "HS256"
 ISSUER = "order2cash"
@@ -32,14 +31,3 @@ def issue_token(user: User, secret: str, ttl: timedelta) -> str:
 def claims_of(token: str, secret: str) -> dict:
     """Raises jwt.PyJWTError when the token is invalid or expired."""
     return jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub", "iss"]})
-
-
-def actor_from_token(token: str, secret: str) -> Actor:
-    """Raises jwt.PyJWTError when the token is invalid or expired."""
-    claims = claims_of(token, secret)
-    return Actor(
-        id=claims["sub"],
-        roles=claims.get("roles", []),
-        customer_id=claims.get("cid"),
-        delivery_unit_id=claims.get("unit"),
-    )

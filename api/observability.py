@@ -190,6 +190,7 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     app.router.lifespan_context = lifespan
     logs.stamp_records()
+    logs.redact_access_log()
     app.router.dependencies.append(Depends(order_in_logs))
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
@@ -197,4 +198,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     if telemetry.setup_tracing(settings, "order2cash-api"):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, excluded_urls=METRICS_PATH.lstrip("/"))
+        FastAPIInstrumentor.instrument_app(app, excluded_urls=f"{METRICS_PATH.lstrip('/')},invitation/")

@@ -17,8 +17,19 @@ COOKIE = "o2c_token"
 
 
 def signed_in(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
-    """The caller as its account is now, with or without roles (for who-am-I, sign-out, password)."""
-    token = token or request.cookies.get(COOKIE)
+    """The caller as its account is now, with or without roles (for who-am-I, sign-out, password).
+
+    The pages' session cookie counts for reading the API, not for changing anything through it:
+    the pages protect their forms with a CSRF token, the JSON API has none, so a request that
+    another page of the same site makes the browser send (cookie attached) must not act."""
+    if not token and request.cookies.get(COOKIE):
+        if request.url.path.startswith("/api/") and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise Problem(
+                401,
+                "Changes through the API need Authorization: Bearer <token> (the sign-in cookie is for the web pages)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        token = request.cookies.get(COOKIE)
     if not token:
         raise Problem(
             401, "Authentication required: send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}

@@ -70,6 +70,32 @@ def stamp_records() -> None:
     logging.setLogRecordFactory(factory)
 
 
+# a one-time link's token (invitation, password reset) is a password until used
+_LINK_TOKEN = re.compile(r"(/invitation/)[^\s/?\"]+")
+
+
+def redact(text: str) -> str:
+    return _LINK_TOKEN.sub(r"\1[redacted]", text)
+
+
+class RedactLinkTokens(logging.Filter):
+    """Keeps one-time link tokens out of log lines (uvicorn's access log names every path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def redact_access_log() -> None:
+    """Installs RedactLinkTokens on uvicorn's access logger, once per process."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactLinkTokens) for f in access.filters):
+        access.addFilter(RedactLinkTokens())
+
+
 class OrderFormatter(logging.Formatter):
     """The project's log line: time, process, level, logger, `[order ID]`, message."""
 

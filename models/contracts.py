@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models.customer_rules import Printable
 from models.money import Money
@@ -148,6 +148,8 @@ Sku = Annotated[str, Field(min_length=1, max_length=64), Printable]
 class ContractItemCreate(BaseModel):
     """An item of a new contract: its price and optional agreed quantity and value cap."""
 
+    model_config = ConfigDict(extra="forbid")
+
     sku: Sku
     price: Amount
     agreed_quantity: Quantity | None = None
@@ -157,6 +159,8 @@ class ContractItemCreate(BaseModel):
 class ContractCreate(BaseModel):
     """A new framework contract with its items (seller administrators and catalog managers). Items
     and terms can be changed afterwards with PATCH and PUT .../items/{sku}."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt term is an error, not silently dropped
 
     contract_id: Annotated[str, Field(min_length=1, max_length=64), Printable, AfterValidator(_new_contract_id)]
     customer_id: Annotated[str, Field(min_length=1, max_length=64), Printable]

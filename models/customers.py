@@ -18,7 +18,8 @@ from models.customer_rules import printable
 VAT_PREFIXES = ("EL", "XI")
 _VAT = re.compile(r"[A-Z]{2}[0-9A-Z+*]{2,12}")
 # deliberately loose (one @, a dotted domain, no spaces): the mail server has the last word
-_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# no '/', '?', '#', '%' or '\\' either: the address is the user's key in URLs (/api/v1/users/{email})
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"/?#%\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 

@@ -4,9 +4,10 @@ its backend is reached, and its webhook signing secret, which is shown once, whe
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
 from models.customer_rules import Printable
+from models.customers import email_address
 
 # a unit's id is part of sub-order ids, workflow ids and the webhook URL: lower-case letters,
 # digits and inner hyphens only
@@ -15,8 +16,7 @@ UnitKind = Literal["own", "partner"]  # the seller's own warehouse or team, or a
 # how the unit's backend is spoken to; "webhook": Standard Webhooks, both directions
 Adapter = Literal["webhook"]
 Name = Annotated[str, Field(min_length=1, max_length=200), Printable]
-# the syntax only (no mailbox check): something@domain.tld
-Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Printable]
+Email = Annotated[str, Field(max_length=254), AfterValidator(email_address)]  # the one e-mail grammar
 
 
 def _plain_url(url: HttpUrl) -> HttpUrl:
@@ -31,6 +31,8 @@ WebhookUrl = Annotated[HttpUrl, AfterValidator(_plain_url)]  # at most 2083 char
 class DeliveryUnitCreate(BaseModel):
     """A new delivery unit. Without `webhook_url` its people work in the partner portal."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently dropped
+
     unit_id: UnitId
     name: Name
     webhook_url: WebhookUrl | None = Field(default=None, description="http(s) URL of its backend; null: portal only")
@@ -41,6 +43,8 @@ class DeliveryUnitCreate(BaseModel):
 
 class DeliveryUnitUpdate(BaseModel):
     """Only the fields sent change; `"webhook_url": null` makes it a portal-only unit."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     webhook_url: WebhookUrl | None = None

@@ -714,6 +714,7 @@ def test_app_settings_in_compose_are_settings_the_app_reads(services):
 def test_jwt_secret_is_required_not_hardcoded(services):
     env = env_of(services["api"])
     assert env["JWT_SECRET"].startswith("${JWT_SECRET:?"), "JWT_SECRET must fail fast when unset"
+    assert env["PUBLIC_URL"].startswith("${PUBLIC_URL:?"), "invitation links must not come from a Host header"
 
 
 def test_workers_serve_their_metrics_inside_the_network_only(services):
@@ -986,7 +987,7 @@ def docker_compose_works() -> bool:
 @pytest.mark.parametrize("profiles", [[], ["demo", "monitoring"]])
 def test_docker_compose_accepts_the_file(profiles):
     args = [arg for profile in profiles for arg in ("--profile", profile)]
-    env = {**os.environ, "JWT_SECRET": "x" * 32}
+    env = {**os.environ, "JWT_SECRET": "x" * 32, "PUBLIC_URL": "https://orders.example.com"}
     proc = subprocess.run(
         ["docker", "compose", "-f", str(COMPOSE_FILE), *args, "config", "--format", "json"],
         env=env, capture_output=True, text=True, timeout=60, cwd=ROOT,

@@ -69,9 +69,18 @@ class PasswordChange(BaseModel):
     status_code=204,
     summary="Change the caller's own password; tokens issued before stop counting (sign in again)",
 )
-async def change_password(body: PasswordChange, actor: SignedIn, engine: EngineDep) -> Response:
+async def change_password(body: PasswordChange, request: Request, actor: SignedIn, engine: EngineDep) -> Response:
+    client = request.client.host if request.client else ""
     try:
-        await run_in_threadpool(accounts.change_password, engine, actor.id, body.current_password, body.new_password)
+        await run_in_threadpool(
+            accounts.change_password,
+            engine,
+            actor.id,
+            body.current_password,
+            body.new_password,
+            request.app.state.login_throttle,
+            client,
+        )
     except accounts.PasswordRefused as exc:
         field = "current_password" if "current" in str(exc) else "new_password"
         raise Problem(422, str(exc), field=field) from exc

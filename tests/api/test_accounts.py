@@ -4,6 +4,7 @@ account without roles has no rights."""
 
 import uuid
 
+import httpx
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -11,7 +12,7 @@ from accounts.passwords import hash_password
 from accounts.tables import User
 from core.database import session_scope
 from tests.api.flows import CABLES, place
-from tests.api.record_flows import fresh_customer
+from tests.api.record_flows import another_api, fresh_customer
 
 
 async def token(http, email: str, password: str = "demo") -> dict[str, str]:
@@ -111,3 +112,30 @@ async def test_a_customers_user_without_roles_has_no_rights_either(http, app_db,
         assert r.status_code == 403 and "no roles" in r.json()["detail"], (path, r.text)
     assert (await http.get("/api/v1/auth/me", headers=headers)).json()["roles"] == []
     assert (await http.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+
+
+async def test_guessing_the_current_password_is_throttled_like_sign_ins(http, app_db, demo_hash):
+    """A stolen session must not find the password by trying: five wrong current passwords a
+    minute, then 429 (even for the right one), like failed sign-ins of the account."""
+    _, email = fresh_customer(app_db, demo_hash)
+    headers = await token(http, email)
+    for attempt in range(5):
+        body = {"current_password": f"guess-{attempt}", "new_password": "a-long-new-one"}
+        r = await http.post("/api/v1/auth/password", json=body, headers=headers)
+        assert r.status_code == 422, r.text
+    body = {"current_password": "demo", "new_password": "a-long-new-one"}
+    r = await http.post("/api/v1/auth/password", json=body, headers=headers)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, r.text
+
+
+async def test_failed_sign_ins_are_throttled_per_client_across_accounts(api_settings):
+    """One address trying many accounts (LOGIN_LIMIT_PER_CLIENT) is held up too, whichever account
+    it tries next; an API of its own with a small budget (the shared one allows the tests plenty)."""
+    settings = api_settings.model_copy(update={"login_limit_per_client": "3/minute"})
+    async with another_api(settings) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for n in range(3):
+            r = await http.post("/api/v1/auth/token", data={"username": f"nobody-{n}@x.example", "password": "x"})
+            assert r.status_code == 401, r.text
+        r = await http.post("/api/v1/auth/token", data={"username": "buyer@acme.example", "password": "demo"})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, r.text
+        assert "Too many failed sign-ins" in r.json()["detail"]

@@ -108,6 +108,22 @@ async def test_ids_and_offsets_out_of_range_are_422_naming_the_parameter(http, l
     assert r.json()["field"] in ("version_id", "base", "offset", "before_id")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", "/api/v1/invoices/%00", "path"),
+        ("GET", "/api/v1/suborders/A%00B", "path"),
+        ("POST", "/api/v1/webhooks/partners/%00", "path"),
+        ("GET", "/api/v1/orders?customer_reference=PO%001", "customer_reference"),
+        ("GET", "/catalog?q=%0D%0A", "q"),
+    ],
+)
+async def test_a_control_character_in_a_path_or_query_is_a_422_naming_where(http, login, method, path, field):
+    """PostgreSQL refuses NUL in text: these reached it and answered 500 (found by review)."""
+    r = await http.request(method, path, headers=await login("finance@seller.example"))
+    assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+
 async def test_out_of_range_version_ids_in_writes_are_422(http, login):
     headers = await login("catalog@seller.example")
     big = 2**31  # past the INTEGER key (and past 64 bits: 2**64 was a 500 on SQLite too)

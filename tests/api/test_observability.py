@@ -290,3 +290,21 @@ async def test_sigterm_stops_the_worker_cleanly_after_it_served_its_metrics(dev_
     assert code == 0, "".join(lines) + rest
     assert "stopping: running activities get 0:00:05 to finish" in rest
     assert " worker INFO " in "".join(lines)  # the project's log format (core/logs.py)
+
+
+def test_one_time_link_tokens_stay_out_of_the_access_log():
+    """The token in /invitation/{token} is a password until used: uvicorn's access line for it
+    (the shape uvicorn logs) reaches the handlers without it."""
+    create_app(Settings(jwt_secret="x" * 32, metrics_enabled=False))
+    access = logging.getLogger("uvicorn.access")
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/invitation/SeCrEt-ToKeN_123?x=1", "1.1", 200),
+        None,
+    )
+    assert all(f.filter(record) for f in access.filters)
+    assert "SeCrEt" not in record.getMessage() and "/invitation/[redacted]?x=1" in record.getMessage()

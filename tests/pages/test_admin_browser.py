@@ -63,7 +63,7 @@ async def test_the_admin_onboards_a_customer_and_a_user_who_sets_a_password_by_l
             await admin.get_by_role("link", name="Users").click()
             form = admin.locator("#new-user")
             await form.get_by_label("E-mail").fill(email)
-            await form.get_by_label("Name").fill("Nele New")
+            await form.get_by_label("Name", exact=True).fill("Nele New")
             await form.get_by_label("Account").select_option(f"customer:{customer_id}")
             await form.get_by_label("buyer", exact=True).check()
             await form.get_by_label("Limit per order").fill("1000")

@@ -160,9 +160,11 @@ async def test_only_catalog_managers_see_the_versions_and_the_demo_drafts_diff(s
 
 
 @pytest.fixture
-async def own_draft(signed_in):
-    """A draft of this test's own (a copy of the published version, or empty), discarded after it."""
+async def own_draft(signed_in, login):
+    """A draft of this test's own (a copy of the published version, or empty), discarded after it.
+    Changes through the API take the bearer token (the cookie only reads the API)."""
     manager = await signed_in(MANAGER)
+    manager.headers.update(await login(MANAGER))
     drafts = []
 
     async def create(empty: bool = False, note: str = "page test") -> int:
@@ -363,8 +365,8 @@ async def test_draft_notes_and_item_names_are_text_not_markup(own_draft):
     assert page.count(escaped) >= 4  # the note, the added item, the renamed item and its new name
 
 
-async def test_a_form_saved_after_someone_else_changed_the_terms_keeps_their_change(signed_in):
-    manager = await signed_in(MANAGER)
+async def test_a_form_saved_after_someone_else_changed_the_terms_keeps_their_change(signed_in, login):
+    manager, bearer = await signed_in(MANAGER), await login(MANAGER)
     url = "/contracts/GLOBEX-FC-2026"
     api = "/api/v1" + url
     before = (await manager.get(api)).json()
@@ -373,7 +375,7 @@ async def test_a_form_saved_after_someone_else_changed_the_terms_keeps_their_cha
     other = "reject" if form["on_exceed"] == "expert" else "expert"
     try:
         # meanwhile another catalog manager (or the CLI) raises the tolerance
-        assert (await manager.patch(api, json={"tolerance_percent": "9"})).status_code == 200
+        assert (await manager.patch(api, json={"tolerance_percent": "9"}, headers=bearer)).status_code == 200
         r = await manager.post(f"{url}/terms", data={**form, "on_exceed": other})
         assert r.status_code == 303
         page = (await manager.get(url)).text
@@ -381,7 +383,9 @@ async def test_a_form_saved_after_someone_else_changed_the_terms_keeps_their_cha
         after = (await manager.get(api)).json()
         assert after["on_exceed"] == other and after["tolerance_percent"] in ("9", "9.00")
     finally:
-        r = await manager.patch(api, json={name: before[name] for name in ("tolerance_percent", "on_exceed")})
+        r = await manager.patch(
+            api, json={name: before[name] for name in ("tolerance_percent", "on_exceed")}, headers=bearer
+        )
         assert r.status_code == 200
 
 
@@ -466,12 +470,12 @@ async def test_a_customers_user_with_the_manager_role_is_offered_no_terms_form(s
 
 
 async def test_a_customers_user_with_the_manager_role_cannot_change_the_own_contract(
-    signed_in, customer_catalog_manager
+    signed_in, login, customer_catalog_manager
 ):
     user = await signed_in(customer_catalog_manager)
     page = (await user.get("/contracts/ACME-FC-2026")).text
     # the unchanged terms: nothing would change even if it were allowed
-    r = await user.patch("/api/v1/contracts/ACME-FC-2026", json={})
+    r = await user.patch("/api/v1/contracts/ACME-FC-2026", json={}, headers=await login(customer_catalog_manager))
     assert r.status_code == 403
     r = await user.post("/contracts/ACME-FC-2026/terms", data={"csrf": hidden(page, "csrf"), "on_exceed": "expert"})
     assert flash((await user.get("/contracts/ACME-FC-2026")).text) != "Nothing changed."

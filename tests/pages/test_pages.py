@@ -354,3 +354,15 @@ async def test_an_order_that_needs_attention_says_so_to_each_side(signed_in, htt
     assert "Needs attention: saving the order record: database is locked" in seen
     listing = (await expert.get("/orders", params={"customer_reference": ""})).text
     assert "needs attention" in listing
+
+
+async def test_the_sign_in_cookie_reads_the_api_but_changes_nothing_through_it(signed_in):
+    """The pages protect their forms with a CSRF token; the JSON API has none, so a change through
+    the API needs the bearer token: a request another page of the same site makes the browser send
+    (with the cookie) is refused."""
+    admin = await signed_in("admin@seller.example")
+    assert (await admin.get("/api/v1/users")).status_code == 200
+    r = await admin.post("/api/v1/users/nobody@acme.example/invitation")  # refused before it is looked up
+    assert r.status_code == 401 and "Bearer" in r.json()["detail"], r.text
+    r = await admin.post("/api/v1/delivery-units/netpartner/secret")
+    assert r.status_code == 401, r.text
