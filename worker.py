@@ -49,7 +49,9 @@ QUEUES = (ORDERS, CATALOG)
 def order_activities(engine: Engine, settings: Settings, client: Client) -> list:
     validation = ValidationActivities(engine)
     invoicing = InvoicingActivities(engine)
-    notifications = NotificationActivities(engine, settings.partner_http_timeout)
+    notifications = NotificationActivities(
+        engine, settings.partner_http_timeout, settings.webhook_allow_internal_targets
+    )
     contracts = ContractActivities(engine)
     spend = SpendActivities(engine)
     orders = OrderActivities(engine)
@@ -76,7 +78,9 @@ def order_activities(engine: Engine, settings: Settings, client: Client) -> list
 
 def catalog_activities(engine: Engine, settings: Settings) -> list:
     catalog = CatalogActivities(engine, settings)
-    notifications = NotificationActivities(engine, settings.partner_http_timeout)  # a sync tells the managers
+    notifications = NotificationActivities(
+        engine, settings.partner_http_timeout, settings.webhook_allow_internal_targets
+    )  # a sync tells the managers
     return [
         catalog.activate_catalog_version,
         catalog.unschedule_catalog_version,

@@ -17,9 +17,10 @@ from partners import service as partners
 
 
 class NotificationActivities:
-    def __init__(self, engine: Engine, http_timeout: float = 10.0):
+    def __init__(self, engine: Engine, http_timeout: float = 10.0, allow_internal_targets: bool = False):
         self.engine = engine
         self.http_timeout = http_timeout
+        self.allow_internal_targets = allow_internal_targets
 
     @activity.defn
     def notify(self, note: Notification) -> None:
@@ -55,6 +56,13 @@ class NotificationActivities:
         )
         if not url:
             return
+        refused = partners.refusal_when_used(url, self.allow_internal_targets)
+        if refused:  # the address leads into the seller's own network: the expert must decide
+            raise ApplicationError(
+                f"{sub.partner_id}'s backend address is not allowed: {refused}",
+                type=names.PARTNER_REFUSED,
+                non_retryable=True,
+            )
         body = json.dumps(
             {
                 "type": message.type,

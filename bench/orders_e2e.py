@@ -136,6 +136,7 @@ class System:
             JWT_SECRET=self.jwt_secret,
             TEMPORAL_TASK_QUEUE=self.task_queue,
             PYTHONUNBUFFERED="1",
+            WEBHOOK_ALLOW_INTERNAL_TARGETS="true",  # the drill's unit backends run on this machine
         )
         return env
 

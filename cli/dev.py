@@ -163,7 +163,12 @@ def run(demo: bool, migrate: Callable[[], None], seed_demo: Callable[[], None]) 
     if demo:
         seed_demo()
     # the worker's Temporal SDK metrics on loopback, unless WORKER_METRICS_ADDRESS says where
-    worker_env = {**os.environ, "WORKER_METRICS_ADDRESS": worker_metrics_address(s)}
+    # and units' backends on this machine may be called (a demo's partner backend runs here too)
+    worker_env = {
+        **os.environ,
+        "WORKER_METRICS_ADDRESS": worker_metrics_address(s),
+        "WEBHOOK_ALLOW_INTERNAL_TARGETS": os.environ.get("WEBHOOK_ALLOW_INTERNAL_TARGETS", "true"),
+    }
     procs.append(subprocess.Popen([sys.executable, "worker.py"], env=worker_env, start_new_session=True))
     procs.append(
         subprocess.Popen(

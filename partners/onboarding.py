@@ -18,6 +18,7 @@ from core.database import session_scope
 from core.errors import Conflict, Invalid, NotFound
 from models.customer_rules import possible_key
 from models.delivery_units import DeliveryUnitCreate, DeliveryUnitOut, DeliveryUnitSecret, DeliveryUnitUpdate
+from partners.backend_address import refusal_when_saved
 from partners.tables import DeliveryUnit
 
 SECRET_BYTES = 32  # Standard Webhooks asks for 24 to 64 random bytes
@@ -85,6 +86,16 @@ def get_unit(engine: Engine, unit_id: str) -> DeliveryUnitOut:
         return out(_unit(session, unit_id))
 
 
+def _checked_url(url: object) -> str | None:
+    """The webhook URL as stored; Invalid (naming `webhook_url`) for one that can never be a target."""
+    if url is None:
+        return None
+    problem = refusal_when_saved(str(url))
+    if problem:
+        raise Invalid(problem, field="webhook_url")
+    return str(url)
+
+
 def create_unit(engine: Engine, body: DeliveryUnitCreate) -> DeliveryUnitSecret:
     """The unit with a generated secret, which the answer carries this once."""
     unit = DeliveryUnit(
@@ -92,7 +103,7 @@ def create_unit(engine: Engine, body: DeliveryUnitCreate) -> DeliveryUnitSecret:
         name=body.name,
         kind=body.kind,
         adapter=body.adapter,
-        webhook_url=None if body.webhook_url is None else str(body.webhook_url),
+        webhook_url=_checked_url(body.webhook_url),
         contact_email=body.contact_email,
         webhook_secret=new_secret(),
     )
@@ -114,7 +125,7 @@ def update_unit(engine: Engine, unit_id: str, changes: DeliveryUnitUpdate) -> De
             value = getattr(changes, name)
             if value is None and name in NOT_NULLABLE:
                 raise Invalid(f"{name} cannot be cleared", field=name)
-            setattr(unit, name, str(value) if name == "webhook_url" and value is not None else value)
+            setattr(unit, name, _checked_url(value) if name == "webhook_url" else value)
         return out(unit)
 
 

@@ -92,6 +92,7 @@ def api_settings(dev_env, tmp_path_factory) -> Iterator[Settings]:
             temporal_catalog_task_queue=f"api-catalog-{uuid.uuid4().hex[:8]}",
             # every test signs in from 127.0.0.1, some with wrong passwords on purpose
             login_limit_per_client="10000/minute",
+            webhook_allow_internal_targets=True,  # the tests' unit backends run on 127.0.0.1
         )
 
 

@@ -205,6 +205,10 @@ async def test_administrators_change_a_unit_and_only_the_fields_sent(http, admin
         ({"webhook_url": "ftp://partner.example/x"}, "webhook_url"),
         ({"webhook_url": "not a url"}, "webhook_url"),
         ({"webhook_url": "https://user:pw@partner.example/"}, "webhook_url"),
+        ({"webhook_url": "http://169.254.169.254/latest/meta-data/"}, "webhook_url"),  # cloud metadata
+        ({"webhook_url": "http://[::ffff:169.254.169.254]/"}, "webhook_url"),
+        ({"webhook_url": "http://0.0.0.0:7233/"}, "webhook_url"),
+        ({"misspelt_webhook_url": "https://partner.example/"}, "misspelt_webhook_url"),
         ({"contact_email": "nobody"}, "contact_email"),
         ({"unit_id": "Bad_Unit"}, "unit_id"),
         ({"unit_id": ""}, "unit_id"),

@@ -32,7 +32,9 @@ async def client(time_env, engine, task_queue) -> Client:
     test started (and its sub-orders) is terminated if still running."""
     STARTED.clear()
     RECORD[:] = [engine]
-    async with orders_worker(time_env.client, engine, Settings(temporal_task_queue=task_queue)):
+    async with orders_worker(
+        time_env.client, engine, Settings(temporal_task_queue=task_queue, webhook_allow_internal_targets=True)
+    ):
         yield time_env.client
         await _end(time_env.client, list(STARTED))
     STARTED.clear()

@@ -17,6 +17,7 @@ from temporalio.exceptions import CancelledError
 from contracts.tables import BuyerSpend
 from core import temporal_names as names
 from core.database import session_scope
+from core.settings import Settings
 from models.approvals import SubOrderDecision
 from models.orders import OrderStatus
 from models.suborders import SubOrderStatus
@@ -36,6 +37,7 @@ from tests.workflows.helpers import (
     suborder,
     wait_for,
 )
+from worker import orders_worker
 from workflows.order import OrderWorkflow
 
 
@@ -93,6 +95,7 @@ class Refusing(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def refusing_backend(engine):
+    Refusing.received.clear()  # what this test's server received only
     server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     # write_lock: a read that turns into a write fails at once when a worker wrote in between (WAL)
@@ -121,6 +124,22 @@ async def test_a_unit_that_refuses_its_suborder_is_escalated_at_once(client, tas
     )
     view = await wait_for(handle, in_fulfilment(2))
     assert suborder(view, "netpartner").status == SubOrderStatus.CANCELLED
+
+
+async def test_a_backend_in_the_internal_network_is_not_called_and_the_expert_decides(
+    time_env, engine, task_queue, refusing_backend
+):
+    """Production's worker (WEBHOOK_ALLOW_INTERNAL_TARGETS off) does not call a unit's URL that
+    leads to loopback or a private network (a URL typed into a form must not reach the seller's own
+    servers); the sub-order escalates to the expert like a unit's refusal."""
+    settings = Settings(temporal_task_queue=task_queue, webhook_allow_internal_targets=False)
+    async with orders_worker(time_env.client, engine, settings):
+        handle = await start(time_env.client, task_queue, placement(SWITCH))
+        view = await wait_for(handle, lambda v: v.suborders and v.suborders[0].escalated)
+        escalated = next(e for e in view.timeline if e.event == "suborder.escalated")
+        assert "backend address is not allowed" in escalated.detail and "127.0.0.1" in escalated.detail
+        assert refusing_backend == []  # nothing was sent
+        await handle.terminate(reason="test finished")
 
 
 async def test_an_operator_cancelling_the_workflow_tells_the_units_and_gives_back(client, task_queue, engine):
