@@ -1,4 +1,4 @@
-"""Signing in and out, the home page and the inbox."""
+"""Signing in and out, one's own password, the home page and the inbox."""
 
 from typing import Any
 
@@ -84,6 +84,43 @@ async def logout(request: Request) -> Response:
     if token:  # revoke it, not only forget it: a copied cookie stops working too
         await run_in_threadpool(_sign_out, request, token)
     response = redirect("/login", ("ok", "You are signed out."))
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# --- one's own password -----------------------------------------------------------------------
+
+
+@router.get("/account")
+@page()
+async def account(request: Request) -> Response:
+    return render(request, "account.html", {"min_length": accounts.MIN_PASSWORD_LENGTH})
+
+
+@router.post("/account/password")
+@page(back="/account")
+async def change_password(request: Request) -> Response:
+    """The same rule as POST /api/v1/auth/password (a wrong current password counts as a failed
+    sign-in); every session of the account ends, this one too: sign in again."""
+    actor: Actor = request.state.actor
+    form = await request.form()
+    new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
+    if new != again:
+        return redirect("/account", ("error", "The two new passwords differ"))
+    client = request.client.host if request.client else ""
+    try:
+        await run_in_threadpool(
+            accounts.change_password,
+            deps.engine(request),
+            actor.id,
+            str(form.get("current_password", "")),
+            new,
+            request.app.state.login_throttle,
+            client,
+        )
+    except accounts.PasswordRefused as exc:
+        return redirect("/account", ("error", f"Not changed: {exc}"))
+    response = redirect("/login", ("ok", "Your password is changed: sign in with the new one."))
     response.delete_cookie(COOKIE, path="/")
     return response
 
