@@ -17,6 +17,11 @@ class Actor(BaseModel):
         no rights at all."""
         return self.customer_id is None and self.delivery_unit_id is None and bool(self.roles)
 
+    @property
+    def is_admin(self) -> bool:
+        """One of the seller's administrators (onboarding: customers, users, contracts, units)."""
+        return self.is_seller_staff and ADMIN in self.roles
+
 
 SYSTEM = Actor(id="system")
 

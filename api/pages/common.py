@@ -151,7 +151,7 @@ def nav(actor: Actor) -> list[tuple[str, str]]:
         links += [("/contracts", "Contracts"), ("/customers", "Customers")]
     if actor.is_seller_staff and "catalog_manager" in actor.roles:
         links.append(("/catalog/versions", "Catalog versions"))
-    if actor.is_seller_staff and "admin" in actor.roles:
+    if actor.is_admin:
         links += [("/users", "Users"), ("/delivery-units", "Delivery units")]
     links.append(("/inbox", "Inbox"))
     return links

@@ -24,10 +24,6 @@ def unit_url(unit_id: str) -> str:
     return "/delivery-units/" + quote(unit_id, safe="")
 
 
-def is_admin(actor: Actor) -> bool:
-    return actor.is_seller_staff and "admin" in actor.roles
-
-
 def _form(form) -> dict[str, str | None]:
     """The form's fields; an empty one is null (on an edit: removed)."""
     return {name: str(form.get(name, "")).strip() or None for name in FIELDS}
@@ -38,7 +34,7 @@ def _form(form) -> dict[str, str | None]:
 async def units_page(request: Request) -> Response:
     actor: Actor = request.state.actor
     rows = await run_in_threadpool(partners.list_units, deps.engine(request), actor)
-    return render(request, "delivery_units.html", {"rows": rows, "may_edit": is_admin(actor)})
+    return render(request, "delivery_units.html", {"rows": rows, "may_edit": actor.is_admin})
 
 
 @router.get("/delivery-units/new")
@@ -65,7 +61,7 @@ async def create_unit(request: Request) -> Response:
 async def unit_page(request: Request, unit_id: str) -> Response:
     actor: Actor = request.state.actor
     unit = await run_in_threadpool(partners.get_unit, deps.engine(request), actor, unit_id)
-    return render(request, "delivery_unit.html", {"u": unit, "secret": None, "may_edit": is_admin(actor)})
+    return render(request, "delivery_unit.html", {"u": unit, "secret": None, "may_edit": actor.is_admin})
 
 
 @router.post("/delivery-units/{unit_id}")
