@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
 
     app = FastAPI(title="order2cash", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     body_limit.install(app, settings)  # inside the error boundary that problems.install adds
-    request_text.install(app)  # no control characters in paths and query strings (422)
+    request_text.install(app)  # no control characters in the API's parameters (422)
     problems.install(app)
     observability.install(app, settings)  # outermost: counts every answer, 413s and 500s too
     for module in (health, auth, catalog, contracts, customers, orders, suborders, webhooks, invoices, notifications):

@@ -1,46 +1,27 @@
-"""Paths and query strings carry text: a control character in one (NUL above all, which PostgreSQL
-refuses in any text parameter) is a 422 naming where it is, before a route reads it. Nothing a
-person or a system legitimately sends has one, and every route's string parameters are covered
-at once instead of one type annotation at a time."""
+"""Path and query parameters of the API carry text: a control character in one (NUL above all,
+which PostgreSQL refuses in any text parameter: a 500) is a 422 naming the parameter, before the
+route reads it. Nothing a person or a system legitimately sends has one, and every route's
+parameters are covered at once instead of one type annotation at a time. (The pages check their
+own ids: an impossible one is a 404 page there.)"""
 
 import re
-from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import Depends, FastAPI, Request
 
-from api import problems
+from api.problems import Problem
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class RequestText:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            field = self.field_at_fault(scope)
-            if field is not None:
-                request = Request(scope, receive)
-                detail = f"{field} holds a control character (such as NUL): send text"
-                await problems.error_response(request, 422, detail, errors=[{"field": field, "message": detail}])(
-                    scope, receive, send
-                )
-                return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def field_at_fault(scope: Scope) -> str | None:
-        if CONTROL.search(scope["path"]):
-            return "path"
-        query = scope.get("query_string", b"").decode("latin-1")
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            if CONTROL.search(name) or CONTROL.search(value):
-                return name if not CONTROL.search(name) else "query"
-        return None
+def refuse_control_characters(request: Request) -> None:
+    if not request.url.path.startswith("/api/"):
+        return
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if CONTROL.search(str(value)) or CONTROL.search(name):
+            field = name if not CONTROL.search(name) else "query"
+            raise Problem(422, f"{field} holds a control character (such as NUL): send text", field=field)
 
 
 def install(app: FastAPI) -> None:
-    """Inside problems.ErrorBoundary, like the body limit."""
-    app.add_middleware(RequestText)
+    """For the routes included after this (all of them: create_app installs it first)."""
+    app.router.dependencies.append(Depends(refuse_control_characters))

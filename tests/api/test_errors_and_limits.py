@@ -111,11 +111,11 @@ async def test_ids_and_offsets_out_of_range_are_422_naming_the_parameter(http, l
 @pytest.mark.parametrize(
     ("method", "path", "field"),
     [
-        ("GET", "/api/v1/invoices/%00", "path"),
-        ("GET", "/api/v1/suborders/A%00B", "path"),
-        ("POST", "/api/v1/webhooks/partners/%00", "path"),
+        ("GET", "/api/v1/invoices/%00", "invoice_id"),
+        ("GET", "/api/v1/suborders/A%00B", "suborder_id"),
+        ("POST", "/api/v1/webhooks/partners/%00", "partner_id"),
         ("GET", "/api/v1/orders?customer_reference=PO%001", "customer_reference"),
-        ("GET", "/catalog?q=%0D%0A", "q"),
+        ("GET", "/api/v1/catalog/items?q=%0D%0A", "q"),
     ],
 )
 async def test_a_control_character_in_a_path_or_query_is_a_422_naming_where(http, login, method, path, field):
