@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from catalog.exchange import service as exchange
 from catalog.versions import service as versions
+from core import outbound
 from core import temporal_names as names
 from core.settings import Settings
 from models.catalog_versions import PublicationRequest, PublishResult, SyncJob, SyncResult
@@ -22,12 +23,28 @@ class FetchRefused(Exception):
 
 
 def fetch(
-    url: str, dest: Path, *, timeout: float, max_bytes: int, on_chunk: Callable[[int], None] | None = None
+    url: str,
+    dest: Path,
+    *,
+    timeout: float,
+    max_bytes: int,
+    on_chunk: Callable[[int], None] | None = None,
+    allow_internal: bool = False,
 ) -> int:
-    """Streams `url` into `dest`; returns the number of bytes. 4xx and oversize raise FetchRefused,
-    other failures (network, 5xx) httpx errors (worth a retry)."""
+    """Streams `url` into `dest`; returns the number of bytes. 4xx, oversize and an address in the
+    seller's own network (every redirect checked too: core/outbound.py) raise FetchRefused, other
+    failures (network, 5xx) httpx errors (worth a retry)."""
+
+    def check(request: httpx.Request) -> None:
+        refused = outbound.refusal_when_used(str(request.url), allow_internal)
+        if refused:
+            raise FetchRefused(f"{request.url} is not allowed: {refused}")
+
     size = 0
-    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=True, event_hooks={"request": [check]}) as client,
+        client.stream("GET", url) as response,
+    ):
         if 400 <= response.status_code < 500:
             raise FetchRefused(f"{url} answered {response.status_code}")
         response.raise_for_status()
@@ -77,6 +94,7 @@ class CatalogActivities:
                     timeout=s.catalog_sync_timeout,
                     max_bytes=s.catalog_sync_max_bytes,
                     on_chunk=activity.heartbeat,
+                    allow_internal=s.webhook_allow_internal_targets,
                 ),
                 heartbeat=activity.heartbeat,
             )

@@ -7,6 +7,7 @@ from standardwebhooks.webhooks import Webhook
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core import outbound
 from core import temporal_names as names
 from models.notifications import Notification
 from models.partners import UnitMessage
@@ -56,7 +57,7 @@ class NotificationActivities:
         )
         if not url:
             return
-        refused = partners.refusal_when_used(url, self.allow_internal_targets)
+        refused = outbound.refusal_when_used(url, self.allow_internal_targets)
         if refused:  # the address leads into the seller's own network: the expert must decide
             raise ApplicationError(
                 f"{sub.partner_id}'s backend address is not allowed: {refused}",

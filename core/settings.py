@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # (time to switch its backend over); outbound messages use the new one at once
     webhook_secret_grace: Duration = Field(default=timedelta(hours=24), ge=timedelta(0))
     # whether the worker may call a unit's backend or a supplier's feed on loopback or a private
-    # network (partners/backend_address.py): off in production, on for `make run` and the tests
+    # network (core/outbound.py): off in production, on for `make run` and the tests
     webhook_allow_internal_targets: bool = False
 
     # Catalog imports and syncs (catalog/exchange/importing.py, catalog/exchange/sync.py): new items get these

@@ -16,9 +16,9 @@ from sqlmodel import col
 
 from core.database import session_scope
 from core.errors import Conflict, Invalid, NotFound
+from core.outbound import refusal_when_saved
 from models.customer_rules import possible_key
 from models.delivery_units import DeliveryUnitCreate, DeliveryUnitOut, DeliveryUnitSecret, DeliveryUnitUpdate
-from partners.backend_address import refusal_when_saved
 from partners.tables import DeliveryUnit
 
 SECRET_BYTES = 32  # Standard Webhooks asks for 24 to 64 random bytes

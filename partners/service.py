@@ -22,7 +22,7 @@ from models.suborders import (
     SubOrderView,
 )
 from orders import record
-from partners import backend_address, onboarding, units, webhooks
+from partners import onboarding, units, webhooks
 from partners.suborder_workflows import SubOrderWorkflows
 
 WebhookVerificationError = webhooks.WebhookVerificationError
@@ -33,8 +33,6 @@ WebhookVerificationError = webhooks.WebhookVerificationError
 unit_names = units.unit_names
 unit_exists = units.unit_exists
 backend_of = units.backend_of
-# where the worker may send what an administrator's URL names (SSRF): partners/backend_address.py
-refusal_when_used = backend_address.refusal_when_used
 unit_secret = webhooks.unit_secret  # the webhook signing secret (the CLI plays a unit's backend)
 UnitNotFound = onboarding.UnitNotFound
 UnitExists = onboarding.UnitExists

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
+from activities.catalog import FetchRefused, fetch
 from catalog.tables import Item
 from catalog.versions import content, store
 from catalog.versions.tables import CatalogVersion, CatalogVersionItem
@@ -38,7 +39,9 @@ async def client(time_env, db, task_queue):
     """A worker on this module's database; afterwards nothing of the test is left running (so its
     history is saved and replayed with the others)."""
     started: list[str] = []
-    async with catalog_worker(time_env.client, db, Settings(temporal_catalog_task_queue=task_queue)):
+    async with catalog_worker(
+        time_env.client, db, Settings(temporal_catalog_task_queue=task_queue, webhook_allow_internal_targets=True)
+    ):
         yield time_env.client, started
         for workflow_id in started:
             handle = time_env.client.get_workflow_handle(workflow_id)
@@ -190,3 +193,14 @@ async def test_a_sync_without_changes_keeps_no_draft_and_a_missing_file_fails(
     with pytest.raises(WorkflowFailureError) as failure:
         await run_sync(temporal, started, task_queue, SyncRequest(supplier="gone", url=f"{catalog_server}/nothing.xml"))
     assert "404" in str(failure.value.cause.cause)
+
+
+def test_a_download_into_the_internal_network_is_refused_unless_allowed(catalog_server, tmp_path):
+    """A supplier's URL is typed into a form: production's worker does not fetch from loopback or
+    a private network (core/outbound.py), nor from a metadata address, redirects included."""
+    url = f"{catalog_server}/supplier_full.xml"
+    with pytest.raises(FetchRefused, match=r"not allowed: .*WEBHOOK_ALLOW_INTERNAL_TARGETS"):
+        fetch(url, tmp_path / "a", timeout=10, max_bytes=10**7, allow_internal=False)
+    with pytest.raises(FetchRefused, match="link-local"):
+        fetch("http://169.254.169.254/latest/", tmp_path / "b", timeout=10, max_bytes=10**7, allow_internal=True)
+    assert fetch(url, tmp_path / "c", timeout=10, max_bytes=10**7, allow_internal=True) > 0

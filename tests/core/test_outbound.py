@@ -1,8 +1,8 @@
-"""Where the worker may send what an administrator's URL names (partners/backend_address.py)."""
+"""Where the worker may send what a URL typed into a form names (core/outbound.py)."""
 
 import pytest
 
-from partners.backend_address import refusal_when_saved, refusal_when_used
+from core.outbound import refusal_when_saved, refusal_when_used
 
 
 @pytest.mark.parametrize(

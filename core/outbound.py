@@ -1,4 +1,4 @@
-"""Where the worker may send a request that an administrator's URL names (a unit's backend, a
+"""Where the worker may send a request that a URL typed into a form names (a unit's backend, a
 supplier's catalog feed): not into the seller's own network. A URL is data typed into a form, and
 the worker sits next to Temporal, the databases and the cloud's metadata service, so a URL that
 points there would make the worker an open door (server-side request forgery).
@@ -7,7 +7,7 @@ points there would make the worker an open door (server-side request forgery).
   multicast, unspecified (0.0.0.0), reserved. Refused when the URL is saved, if it names such an
   address literally, and again when it is used.
 - Only with `allow_internal` (setting WEBHOOK_ALLOW_INTERNAL_TARGETS; `make run` and the tests,
-  whose partners run on this machine): loopback and private networks (10/8, 172.16/12,
+  whose partners and suppliers run on this machine): loopback and private networks (10/8, 172.16/12,
   192.168/16, fc00::/7), and names that resolve there (checked when used: a name may change)."""
 
 import ipaddress
