@@ -166,8 +166,13 @@ def _check_limits(customer_id: str | None, limits: dict) -> None:
 def update_user(session: Session, email: str, patch: UserPatch) -> User:
     """Only the fields sent change. Deactivating counts up the token version too, so that a later
     reactivation does not bring back the tokens issued before."""
-    user = _user(session, email, lock=True)
     sent = patch.model_dump(include=patch.model_fields_set)
+    if sent.get("active") is False or ("roles" in sent and ADMIN not in (sent["roles"] or [])):
+        # it may take away an administrator: the seller's staff rows are locked first, always in
+        # the same order, so that two such changes at once cannot both find "another admin left"
+        # (PostgreSQL; SQLite's write lock serialises writers anyway)
+        session.execute(select(col(User.email)).where(*_STAFF).order_by(col(User.email)).with_for_update()).all()
+    user = _user(session, email, lock=True)
     for name in ("name", "roles", "active"):
         if name in sent and sent[name] is None:
             raise Invalid(f"{name} cannot be removed, only changed", field=name)
@@ -191,12 +196,11 @@ def _is_active_admin(user: User) -> bool:
     return user.active and user.customer_id is None and user.delivery_unit_id is None and ADMIN in user.roles
 
 
+_STAFF = (col(User.customer_id).is_(None), col(User.delivery_unit_id).is_(None), col(User.active).is_(True))
+
+
 def _other_admins(session: Session, email: str) -> bool:
-    staff = session.execute(
-        select(User).where(
-            col(User.customer_id).is_(None), col(User.delivery_unit_id).is_(None), col(User.active).is_(True)
-        )
-    ).scalars()
+    staff = session.execute(select(User).where(*_STAFF)).scalars()
     return any(ADMIN in user.roles and user.email != email for user in staff)
 
 
