@@ -80,8 +80,15 @@ async def update_unit(request: Request, unit_id: str) -> Response:
 @page(back="/delivery-units/{unit_id}")
 async def rotate_secret(request: Request, unit_id: str) -> Response:
     actor: Actor = request.state.actor
-    revoke = (await request.form()).get("revoke_previous") == "1"
+    form = await request.form()
+    revoke = form.get("revoke_previous") == "1"
     grace = deps.settings(request).webhook_secret_grace
+    # the form names the rotation it saw: a reload of the answer (the browser sends the form again)
+    # must not rotate once more, which would drop the secret still in its grace period
+    seen = await run_in_threadpool(partners.get_unit, deps.engine(request), actor, unit_id)
+    current = seen.secret_rotated_at.isoformat() if seen.secret_rotated_at else "never"
+    if str(form.get("rotated_at", current)) != current:
+        return redirect(unit_url(unit_id), ("error", "The secret was rotated since this form was shown: not again."))
     unit = await run_in_threadpool(
         lambda: partners.rotate_secret(deps.engine(request), actor, unit_id, grace, revoke_previous=revoke)
     )

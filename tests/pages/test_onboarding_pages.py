@@ -43,10 +43,15 @@ async def test_a_unit_is_created_edited_and_its_secret_rotated(signed_in):
     assert "Pages AG" in r.text and "https://pages.example/hook" in r.text and "ops@pages.example" not in r.text
     assert "saved" in r.text
 
-    r = await admin.post(f"/delivery-units/{unit}/secret", data={"csrf": csrf})
+    page = (await admin.get(f"/delivery-units/{unit}")).text
+    rotated_at = re.search(r'name="rotated_at" value="([^"]+)"', page).group(1)
+    r = await admin.post(f"/delivery-units/{unit}/secret", data={"csrf": csrf, "rotated_at": rotated_at})
     assert r.status_code == 200, r.text
     second = secret_on(r.text)
     assert second != first and "still verifies" in r.text
+    # the browser reloads the answer (it sends the form again): no second rotation
+    r = await admin.post(f"/delivery-units/{unit}/secret", data={"csrf": csrf, "rotated_at": rotated_at})
+    assert r.status_code == 303 and "rotated since" in (await admin.get(r.headers["location"])).text
     r = await admin.get("/delivery-units")
     assert second not in r.text and "old secret until" in r.text
 
