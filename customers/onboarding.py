@@ -5,7 +5,8 @@ in its own transaction."""
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from catalog import quality
 from core.errors import Conflict, Invalid
@@ -52,6 +53,11 @@ def create_customer(session: Session, body: CustomerIn, *, actor: str) -> Custom
 
 def update_customer(session: Session, customer_id: str, patch: CustomerPatch, *, actor: str) -> Customer:
     """Only the fields sent change; `null` clears an optional one (a required one: Invalid)."""
+    if "parent_id" in patch.model_fields_set:
+        # a new parent: the tree is locked first (all customers, in one order; parents change
+        # rarely), so that A under B and B under A at the same moment cannot both pass the cycle
+        # check (PostgreSQL; SQLite's write lock serialises writers anyway)
+        session.execute(select(col(Customer.id)).order_by(col(Customer.id)).with_for_update()).all()
     customer = session.get(Customer, customer_id, with_for_update=True)
     if customer is None:
         raise CustomerNotFound(customer_id)
