@@ -20,6 +20,11 @@ class Item(SQLModel, table=True):
     list_price: Decimal = Field(sa_column=Column(MoneyType(), nullable=False))
     currency: str = Field(default="EUR", max_length=3)
     vat_rate: Decimal = Field(default=Decimal("0.19"), sa_column=Column(RateType(), nullable=False))
+    # VAT on invoices (invoicing/tax.py): S at vat_rate, or the item's own Z or E (with the reason);
+    # goods or services decides K or AE for business customers in other EU countries
+    tax_category: str = Field(default="S", max_length=2)
+    tax_exemption_reason: str | None = Field(default=None, max_length=200)
+    supply: str = Field(default="goods", max_length=8)
     delivery_unit_id: str = Field(foreign_key="deliveryunit.id", index=True)
     expert_review: bool = False
     # Configurable items: {"hw_version": ["A1", "B2"], ...}

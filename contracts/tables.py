@@ -29,6 +29,9 @@ class Contract(SQLModel, table=True):
     valid_to: date
     currency: str = Field(default="EUR", max_length=3)
     payment_terms_days: int = 30
+    # cash discount: paid within discount_days, the invoice is settled with discount_percent less
+    discount_days: int | None = None
+    discount_percent: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(5, 2), nullable=True))
     # call-off consumption (contracts/consumption.py): a cap on the net value of all call-offs, the
     # over-order tolerance on every agreed quantity and cap, and what happens beyond them
     value_cap: Decimal | None = Field(default=None, sa_column=Column(MoneyType(), nullable=True))

@@ -1,6 +1,11 @@
 """Business customers (SQLModel table): a tree of parents and subsidiaries."""
 
+from typing import Any
+
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
+
+from core.database import JSONType
 
 
 class Customer(SQLModel, table=True):
@@ -18,3 +23,10 @@ class Customer(SQLModel, table=True):
     address_country: str | None = Field(default=None, max_length=2)
     invoice_email: str | None = Field(default=None, max_length=254)
     buyer_reference: str | None = Field(default=None, max_length=200)
+    # invoice to cash: per_order (after full delivery), per_delivery (as each sub-order is delivered),
+    # monthly (collective); the dunning levels (None: the seller's default, invoicing/dunning.py);
+    # the customer's system that takes its invoices (signed like the partners' webhooks)
+    invoicing_policy: str = Field(default="per_order", max_length=16)
+    dunning_schedule: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    invoice_webhook_url: str | None = Field(default=None, max_length=2000)
+    invoice_webhook_secret: str | None = None

@@ -65,7 +65,7 @@ def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
     with session_scope(engine, write_lock=True) as session:
         existing = session.execute(
             select(InvoiceRecord).where(
-                col(InvoiceRecord.seller_id) == request.seller_id, col(InvoiceRecord.order_id) == request.order_id
+                col(InvoiceRecord.seller_id) == request.seller_id, col(InvoiceRecord.issue_key) == request.order_id
             )
         ).scalar_one_or_none()
         if existing is not None:
@@ -82,6 +82,7 @@ def _issue_invoice(engine: Engine, request: InvoiceRequest) -> Invoice:
             seller_id=request.seller_id,
             number=number,
             order_id=request.order_id,
+            issue_key=request.order_id,
             customer_id=request.customer_id,
             currency=request.currency,
             issue_date=request.issue_date,
