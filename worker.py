@@ -26,6 +26,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities import order_starter
 from activities.catalog import CatalogActivities
 from activities.contracts import ContractActivities
+from activities.invoice_delivery import InvoiceDeliveryActivities
 from activities.invoicing import InvoicingActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
@@ -36,6 +37,7 @@ from core import logs, telemetry
 from core.database import make_engine
 from core.settings import Settings, get_settings
 from core.temporal_client import connect
+from invoicing.service import seller
 from workflows.catalog_publication import CatalogPublicationWorkflow
 from workflows.catalog_sync import CatalogSyncWorkflow
 from workflows.order import OrderWorkflow
@@ -48,7 +50,8 @@ QUEUES = (ORDERS, CATALOG)
 
 def order_activities(engine: Engine, settings: Settings, client: Client) -> list:
     validation = ValidationActivities(engine)
-    invoicing = InvoicingActivities(engine)
+    invoicing = InvoicingActivities(engine, seller(settings))
+    invoice_delivery = InvoiceDeliveryActivities(engine, settings)
     notifications = NotificationActivities(
         engine, settings.partner_http_timeout, settings.webhook_allow_internal_targets
     )
@@ -66,7 +69,11 @@ def order_activities(engine: Engine, settings: Settings, client: Client) -> list
         orders.suborder_state,
         validation.validate_order,
         invoicing.issue_invoice,
+        invoicing.issue_document,
+        invoicing.check_invoice,
+        invoicing.set_dunning_paused,
         invoicing.record_payment,
+        invoice_delivery.deliver_invoice,
         notifications.notify,
         notifications.notify_delivery_unit,
         contracts.consume_contract,

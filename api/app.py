@@ -11,6 +11,7 @@ from api import body_limit, observability, problems, request_text
 from api.gateway import Gateway
 from api.routes import (
     auth,
+    bank_statements,
     catalog,
     catalog_changes,
     catalog_customer_views,
@@ -21,7 +22,9 @@ from api.routes import (
     contracts,
     customers,
     delivery_units,
+    finance,
     health,
+    invoice_documents,
     invoices,
     notifications,
     orders,
@@ -65,6 +68,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         app.include_router(module.router)
     app.include_router(users.router)  # onboarding: the seller's administrators keep the accounts
     app.include_router(delivery_units.router)  # onboarding: units and their webhook secrets
+    app.include_router(finance.router)  # finance's views: open items, DSO, blocked invoices
+    app.include_router(invoice_documents.router)  # an invoice's XML and PDF
+    app.include_router(bank_statements.router)  # finance: bank statements, unmatched payments
     for module in (
         catalog_versions,
         catalog_drafts,

@@ -4,8 +4,9 @@ or the HTML error page for a browser on a page) before the route sees any of it.
 is counted as it arrives and refused once it passes the limit, so nobody can stream an endless one.
 
 Limits by path: partners' webhooks a small one (checked before the signature is, so an unsigned
-flood costs nothing), catalog imports a large one (supplier files of up to 2 GiB), everything
-else the default (settings `MAX_REQUEST_BODY`, `MAX_WEBHOOK_BODY`, `MAX_IMPORT_BODY`)."""
+flood costs nothing), catalog imports a large one (supplier files of up to 2 GiB), bank statements
+10 MiB (cash.service), everything else the default (settings `MAX_REQUEST_BODY`, `MAX_WEBHOOK_BODY`,
+`MAX_IMPORT_BODY`)."""
 
 import re
 
@@ -13,10 +14,13 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from cash import service as cash
 from core.settings import Settings
 
 WEBHOOKS = re.compile(r"^/api/v1/webhooks/")
 IMPORTS = re.compile(r"^/api/v1/catalog/versions/[^/]+/import$")
+STATEMENTS = re.compile(r"^/api/v1/finance/bank-statements$")
+MULTIPART_OVERHEAD = 64 * 1024  # a statement's limit is its file's (cash.service); the route checks that
 
 
 class BodyTooLarge(Exception):
@@ -81,5 +85,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         BodyLimit,
         default=settings.max_request_body,
-        by_path=[(WEBHOOKS, settings.max_webhook_body), (IMPORTS, settings.max_import_body)],
+        by_path=[
+            (WEBHOOKS, settings.max_webhook_body),
+            (IMPORTS, settings.max_import_body),
+            (STATEMENTS, cash.MAX_STATEMENT_BYTES + MULTIPART_OVERHEAD),
+        ],
     )

@@ -25,9 +25,10 @@ from api.problems import Problem
 from core import temporal_names as names
 from core.errors import Unavailable
 from core.settings import Settings
+from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
 from models.catalog_versions import PublishResult, SyncRequest
-from models.invoices import PaymentIn, PaymentResult
+from models.invoices import CreditNoteIssued, DunningPause, PaymentIn, PaymentResult
 from models.orders import CancelRequest, OrderPlacement, OrderStatus, OrderView
 from models.suborders import PartnerEvent, SubOrderView
 from workflows import catalog_starter
@@ -122,6 +123,24 @@ class Gateway:
 
     async def record_payment(self, order_id: str, payment: PaymentIn, update_id: str | None = None) -> PaymentResult:
         return await self._update_order(order_id, names.ORDER_RECORD_PAYMENT, payment, PaymentResult, update_id)
+
+    async def retry_invoicing(self, order_id: str, actor: Actor, update_id: str | None = None) -> OrderView:
+        return await self._update_order(order_id, names.ORDER_RETRY_INVOICING, actor, OrderView, update_id)
+
+    async def pause_dunning(self, order_id: str, pause: DunningPause, paused: bool) -> OrderView:
+        update = names.ORDER_PAUSE_DUNNING if paused else names.ORDER_RESUME_DUNNING
+        return await self._update_order(order_id, update, pause, OrderView, None)
+
+    async def credit_note_issued(self, order_id: str, issued: CreditNoteIssued) -> None:
+        """Tells the order; an order that closed meanwhile needs nothing more (its invoice was
+        settled), and one that misses the signal reads the credit note at its next dunning step."""
+        try:
+            await self.client.get_workflow_handle(names.order_workflow_id(order_id)).signal(
+                names.ORDER_CREDIT_NOTE_ISSUED, issued
+            )
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise _problem_from_rpc(err, f"order {order_id}") from err
 
     async def _update_order(
         self, order_id: str, update: str, arg: Any, result_type: type, update_id: str | None

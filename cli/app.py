@@ -18,6 +18,8 @@ from cli import admin as admin_cli
 from cli import catalog as catalog_cli
 from cli import contracts as contracts_cli
 from cli import customers as customers_cli
+from cli import finance as finance_cli
+from cli import finance_reports as reports_cli
 from core.settings import get_settings
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -26,6 +28,8 @@ BIN = Path(sys.executable).parent
 app.add_typer(admin_cli.app, name="admin", help="Onboarding: first admin, customers, users, contracts, delivery units")
 app.add_typer(catalog_cli.app, name="catalog", help="Catalog versions: import, diff, publish, export, sync")
 app.add_typer(contracts_cli.app, name="contracts", help="Framework contracts: terms, items, consumption")
+app.add_typer(finance_cli.app, name="finance", help="Bank statements (camt.053) and unmatched payments")
+app.add_typer(reports_cli.app, name="reports", help="Receivables: open items with aging, DSO, invoices, blocked ones")
 app.add_typer(
     customers_cli.app,
     name="customers",

@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from schwifty import BIC, IBAN
 
 from core import temporal_names as names
 
@@ -113,12 +114,50 @@ class Settings(BaseSettings):
     # network (core/outbound.py): off in production, on for `make run` and the tests
     webhook_allow_internal_targets: bool = False
 
+    # Invoices by e-mail (invoicing/delivery.py). No host: e-mail is off and recorded as skipped.
+    # smtp_ssl: TLS from the first byte (port 465); smtp_starttls: upgrade a plain connection (587).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_from: str = "invoices@order2cash.example"
+    smtp_timeout: float = Field(default=30.0, gt=0)  # seconds per SMTP command
+
     # Catalog imports and syncs (catalog/exchange/importing.py, catalog/exchange/sync.py): new items get these
     catalog_default_delivery_unit: str = "central-warehouse"
     catalog_default_category: str = "uncategorised"
     catalog_sync_timeout: float = Field(default=60.0, gt=0)  # seconds without data from a supplier's URL
     catalog_sync_max_bytes: int = Field(default=2 * 1024**3, gt=0)
-    seller_name: str = "order2cash seller"  # SUPPLIER_NAME in BMEcat exports
+
+    # The seller's legal entity, printed on every invoice (invoicing/seller.py): the EN 16931 seller
+    # party and its bank account. The defaults are made up but well formed (a demo); a deployment
+    # sets its own. seller_name is also SUPPLIER_NAME in BMEcat exports.
+    seller_name: str = "order2cash Demo GmbH"
+    seller_street: str = "Königstraße 1"
+    seller_postal_code: str = "70173"
+    seller_city: str = "Stuttgart"
+    seller_country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    seller_vat_id: str = "DE123456789"
+    seller_tax_number: str = "99/123/45678"  # Steuernummer (BT-32)
+    seller_register: str = "HRB 12345, Amtsgericht Stuttgart"
+    seller_email: str = "invoices@order2cash.example"  # electronic address of the seller (BT-34)
+    seller_contact_name: str = "Accounts Receivable"
+    seller_contact_phone: str = "+49 711 1234567"
+    seller_contact_email: str = "billing@order2cash.example"
+    seller_iban: str = "DE89370400440532013000"
+    seller_bic: str | None = "COBADEFFXXX"
+
+    @field_validator("seller_iban")
+    @classmethod
+    def _valid_iban(cls, value: str) -> str:
+        return IBAN(value).compact  # schwifty: checksum, length and country format
+
+    @field_validator("seller_bic")
+    @classmethod
+    def _valid_bic(cls, value: str | None) -> str | None:
+        return str(BIC(value)) if value else None
 
     # request bodies in bytes (api/body_limit.py): larger ones answer 413 before a route reads them;
     # partners' webhooks are checked before their signature, catalog imports take supplier files

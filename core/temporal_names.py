@@ -33,6 +33,10 @@ ORDER_DECIDE = "decide"  # approve or reject what the order waits for
 ORDER_DECIDE_SUBORDER = "decide_suborder"  # the expert on a rejected or escalated sub-order
 ORDER_CANCEL = "cancel"  # the buyer cancels
 ORDER_RECORD_PAYMENT = "record_payment"  # finance books a payment
+ORDER_RETRY_INVOICING = "retry_invoicing"  # finance fixed what blocked the invoice: check it again
+ORDER_PAUSE_DUNNING = "pause_dunning"  # finance: the customer disputes the invoice
+ORDER_RESUME_DUNNING = "resume_dunning"
+ORDER_CREDIT_NOTE_ISSUED = "credit_note_issued"  # signal: a credit note reduced an invoice of the order
 ORDER_SUBORDER_CHANGED = "suborder_changed"  # signal: a sub-order tells its order what happened
 ORDER_VIEW = "view"  # query: the status document
 # the sub-order's
@@ -119,6 +123,9 @@ CATALOG_SYNC_FAILED = "CatalogSyncFailed"  # the supplier's file cannot be impor
 # while the record already shows its outcome): the API answers 503 with Retry-After
 NOT_YET = "NotYet"
 PARTNER_REFUSED = "PartnerRefused"  # a unit is unknown or its backend refuses a message (4xx): the expert decides
+# an invoice cannot reach the customer (no address, SMTP 5xx, its webhook answers 4xx): finance decides
+INVOICE_UNDELIVERABLE = "InvoiceUndeliverable"
+INVOICE_DELIVERY_DELAYED = "InvoiceDeliveryDelayed"  # a channel failed for now (retryable)
 
 # --- patches (workflow.patched): code paths of orders started after a change ---------------------
 PATCH_CONTRACT_CONSUMPTION = "contract-consumption"
@@ -136,4 +143,8 @@ PATCH_SYSTEM_OF_RECORD = "system-of-record"
 # (sub-orders started together, one deadline timer per sub-order, record saves folded into the
 # bookkeeping activities).
 ENGINE_LEAN = 3
-CURRENT_ENGINE = ENGINE_LEAN
+# ENGINE_CASH: invoice to cash: e-invoices checked before they are issued (INVOICE_BLOCKED until
+# finance fixes the data), sent to the customer, payment terms with cash discount, credit notes,
+# dunning levels per customer with pause and resume, collections
+ENGINE_CASH = 4
+CURRENT_ENGINE = ENGINE_CASH

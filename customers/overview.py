@@ -84,6 +84,7 @@ def customer_detail(
         ),
         invoice_email=row.invoice_email,
         buyer_reference=row.buyer_reference,
+        invoice_webhook_url=row.invoice_webhook_url,
         parents=[_summary(c) for c in chain[1:]],
         subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id) if visible is None or c.id in visible],
         contract_id=contract_id,

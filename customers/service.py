@@ -114,8 +114,9 @@ def create_customer(engine: Engine, actor: Actor, body: CustomerIn) -> CustomerD
     require_admin(actor)
     try:
         with session_scope(engine, write_lock=True) as session:
-            customer = onboarding.create_customer(session, body, actor=actor.id)
-            return overview.customer_detail(session, customer.id)
+            customer, secret = onboarding.create_customer(session, body, actor=actor.id)
+            detail = overview.customer_detail(session, customer.id)
+            return detail.model_copy(update={"invoice_webhook_secret": secret})  # answered this once
     except IntegrityError as exc:  # created at the same moment by another request
         raise Conflict(f"customer {body.customer_id} exists already", field="customer_id") from exc
 
@@ -124,8 +125,9 @@ def update_customer(engine: Engine, actor: Actor, customer_id: str, patch: Custo
     """Changes the fields sent (the seller's administrators); answers as `customer_detail` shows it."""
     require_admin(actor)
     with session_scope(engine, write_lock=True) as session:
-        onboarding.update_customer(session, customer_id, patch, actor=actor.id)
-        return overview.customer_detail(session, customer_id)
+        _, secret = onboarding.update_customer(session, customer_id, patch, actor=actor.id)
+        detail = overview.customer_detail(session, customer_id)
+        return detail.model_copy(update={"invoice_webhook_secret": secret})  # a new one, answered this once
 
 
 def exists(engine: Engine, customer_id: str) -> bool:

@@ -83,6 +83,7 @@ CUSTOMERS = [
         address_country="DE",
         invoice_email="ap@globex.example",
         buyer_reference="04011000-1234512345-06",  # a Leitweg-ID (public buyers in Germany)
+        invoicing_policy="per_delivery",  # partial invoicing: an invoice for each delivery as it arrives
     ),
 ]
 
@@ -128,6 +129,7 @@ ITEMS = [
         list_price=Decimal("990.00"),
         delivery_unit_id="installco",
         expert_review=True,
+        supply="services",  # to a business in another EU country: reverse charge (AE), e.g. ACME Austria
     ),
     Item(
         sku="PWR-UPS-AT",
@@ -155,6 +157,8 @@ CONTRACTS = [
         valid_from=date(2025, 1, 1),
         valid_to=date(2030, 12, 31),
         payment_terms_days=14,
+        discount_days=7,  # cash discount: 7 days 2 %, 14 days net
+        discount_percent=Decimal("2.00"),
     ),
 ]
 

@@ -2,6 +2,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import accounts.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import cash.tables  # noqa: F401
 import catalog.tables
 import catalog.versions.tables
 import catalog.view_tables  # noqa: F401

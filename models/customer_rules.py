@@ -84,6 +84,12 @@ class CustomerDetail(CustomerSummary):
     address: PostalAddress = PostalAddress()
     invoice_email: str | None = None
     buyer_reference: str | None = None
+    invoice_webhook_url: str | None = Field(default=None, description="the customer's system that takes its invoices")
+    invoice_webhook_secret: str | None = Field(
+        default=None,
+        description="whsec_ + base64 (Standard Webhooks): answered once, when the webhook URL is first set; "
+        "the customer's system verifies the invoices with it",
+    )
     parents: list[CustomerSummary] = Field(default=[], description="up the tree, the nearest first")
     subsidiaries: list[CustomerSummary] = Field(default=[], description="down the tree, each with its parent_id")
     contract_id: str | None = Field(

@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, StringConstraints
 
 from models.customer_rules import printable
 
@@ -50,6 +50,15 @@ def email_address(value: str) -> str:
     return value
 
 
+def plain_url(url: HttpUrl) -> HttpUrl:
+    """A webhook URL: no user name or password in it (the signature authenticates), 2000 characters at most."""
+    if url.username or url.password:
+        raise ValueError("must not carry a user name or password (the webhook signature authenticates)")
+    if len(str(url)) > 2000:
+        raise ValueError("must be 2000 characters at most")
+    return url
+
+
 def new_key(value: str) -> str:
     """A new id goes into URLs (/customers/{id}): letters, digits, '.', '_' and '-', 64 at most."""
     if not _ID.fullmatch(value):
@@ -69,6 +78,7 @@ def _control(value: str) -> bool:
 Country = Annotated[str, BeforeValidator(_upper), AfterValidator(country_code)]
 VatId = Annotated[str, BeforeValidator(_upper), Field(max_length=20), AfterValidator(vat_id_shape)]
 Email = Annotated[str, AfterValidator(email_address)]
+WebhookUrl = Annotated[HttpUrl, AfterValidator(plain_url)]
 # the id of a customer, unit or parent the body refers to (PostgreSQL cannot even look up a NUL)
 Ref = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_printable)]
 NewKey = Annotated[str, AfterValidator(new_key)]
@@ -116,6 +126,11 @@ class CustomerIn(BaseModel):
     buyer_reference: BuyerReference | None = Field(
         default=None, description="the buyer's reference on every invoice (e.g. a Leitweg-ID)"
     )
+    invoice_webhook_url: WebhookUrl | None = Field(
+        default=None,
+        description="the customer's system that takes its invoices (signed, Standard Webhooks); "
+        "the answer carries its signing secret this once",
+    )
 
 
 class CustomerPatch(BaseModel):
@@ -131,3 +146,6 @@ class CustomerPatch(BaseModel):
     address: Address | None = None
     invoice_email: Email | None = None
     buyer_reference: BuyerReference | None = None
+    invoice_webhook_url: WebhookUrl | None = Field(
+        default=None, description="null: none; the first URL set gets a signing secret, answered this once"
+    )

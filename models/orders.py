@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from models.actors import Actor
 from models.approvals import ApprovalRecord, PendingApproval
 from models.contracts import ConsumptionResult
+from models.einvoices import Finding
 from models.invoices import InvoiceSummary
 from models.money import Money
 from models.policy import OrderPolicy
@@ -23,8 +24,10 @@ class OrderStatus(StrEnum):
     AWAITING_CUSTOMER_APPROVAL = "AWAITING_CUSTOMER_APPROVAL"
     AWAITING_EXPERT_APPROVAL = "AWAITING_EXPERT_APPROVAL"
     IN_FULFILLMENT = "IN_FULFILLMENT"
+    INVOICE_BLOCKED = "INVOICE_BLOCKED"  # the e-invoice failed its checks: finance fixes the data and retries
     INVOICED = "INVOICED"
     OVERDUE = "OVERDUE"
+    COLLECTIONS = "COLLECTIONS"  # the last dunning level passed: handed over to collections
     PAID = "PAID"
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
@@ -84,6 +87,11 @@ class ValidatedOrder(BaseModel):
     currency: str
     payment_terms_days: int
     lines: list[PricedLine]
+    discount_days: int | None = None  # the contract's cash discount (invoicing/terms.py)
+    discount_percent: Decimal | None = None
+    # the customer's: per_order (one invoice after full delivery) or per_delivery (one per sub-order
+    # as it is delivered); monthly collective invoicing is not built yet and invoices per order
+    invoicing_policy: str = "per_order"
     net_total: Money
     vat_total: Money
     gross_total: Money
@@ -148,6 +156,10 @@ class OrderView(BaseModel):
     removed_lines: list[int] = []  # dropped by the expert or cancelled: neither delivered nor invoiced
     # what the order waits for to heal (an activity that keeps failing); None: nothing
     attention: str | None = None
+    # invoice to cash: what blocks the invoice (INVOICE_BLOCKED), the dunning level reached, a pause
+    invoice_findings: list[Finding] = []
+    dunning_level: int = 0
+    dunning_paused: bool = False
     revision: int = 0  # of the status document: a later one has a higher revision
 
 

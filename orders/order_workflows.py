@@ -3,8 +3,9 @@ implements this over Temporal; the service never imports Temporal."""
 
 from typing import Protocol
 
+from models.actors import Actor
 from models.approvals import ApprovalDecision, SubOrderDecision
-from models.invoices import PaymentIn, PaymentResult
+from models.invoices import CreditNoteIssued, DunningPause, PaymentIn, PaymentResult
 from models.orders import CancelRequest, OrderPlacement, OrderStatus, OrderView
 
 
@@ -21,3 +22,6 @@ class OrderWorkflows(Protocol):
     async def record_payment(
         self, order_id: str, payment: PaymentIn, update_id: str | None = None
     ) -> PaymentResult: ...
+    async def retry_invoicing(self, order_id: str, actor: Actor, update_id: str | None = None) -> OrderView: ...
+    async def pause_dunning(self, order_id: str, pause: DunningPause, paused: bool) -> OrderView: ...
+    async def credit_note_issued(self, order_id: str, issued: CreditNoteIssued) -> None: ...

@@ -121,6 +121,11 @@ def save_order(session: Session, snapshot: OrderSnapshot) -> bool:
         view.contract_consumption.model_dump(mode="json") if view.contract_consumption else None
     )
     record.attention = view.attention
+    record.billing = {
+        "invoice_findings": [f.model_dump(mode="json") for f in view.invoice_findings],
+        "dunning_level": view.dunning_level,
+        "dunning_paused": view.dunning_paused,
+    }
     record.revision = snapshot.revision
     record.updated_at = datetime.now(UTC)
     _save_lines(session, view)
@@ -296,7 +301,9 @@ def order_view(session: Session, order_id: str) -> OrderView | None:
         .order_by(col(OrderApprovalRecord.seq))
     ).scalars()
     invoices = session.execute(
-        select(InvoiceRecord).where(col(InvoiceRecord.order_id) == order_id).order_by(col(InvoiceRecord.issue_date))
+        select(InvoiceRecord)
+        .where(col(InvoiceRecord.order_id) == order_id)
+        .order_by(col(InvoiceRecord.issue_date), col(InvoiceRecord.number))
     ).scalars()
     return OrderView(
         order_id=record.order_id,
@@ -330,6 +337,7 @@ def order_view(session: Session, order_id: str) -> OrderView | None:
             ConsumptionResult.model_validate(record.contract_consumption) if record.contract_consumption else None
         ),
         attention=record.attention,
+        **(record.billing or {}),
         revision=record.revision,
     )
 
@@ -348,6 +356,7 @@ def _invoice(row: InvoiceRecord) -> InvoiceSummary:
         gross_total=row.gross_total,
         issue_date=row.issue_date,
         due_date=row.due_date,
+        document_type=row.document_type,
     )
 
 

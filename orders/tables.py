@@ -52,6 +52,8 @@ class OrderRecord(SQLModel, table=True):
     contract_consumption: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
     # what keeps failing while the order waits for it to heal (None: nothing)
     attention: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # invoice to cash: what blocks the invoice, the dunning level reached, a pause (OrderView's fields)
+    billing: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
     # the workflow's input, so an order whose workflow never started can be started again
     placement: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     revision: int = 0  # of the workflow's status document last written; 0: only the request so far

@@ -21,6 +21,7 @@ from catalog.rights import rights_for
 from catalog.versions.store import live_version
 from contracts.in_force import NoValidContract, effective_contract
 from contracts.limits import limits_for, month_of, month_spend
+from customers.tables import Customer
 from models.money import line_amounts, total
 from models.orders import OrderPlacement, PricedLine, ValidatedOrder
 
@@ -119,6 +120,9 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         contract_id=contract.id,
         currency=contract.currency,
         payment_terms_days=contract.payment_terms_days,
+        discount_days=contract.discount_days,
+        discount_percent=contract.discount_percent,
+        invoicing_policy=_invoicing_policy(session, customer_id),
         lines=priced,
         net_total=totals.net,
         vat_total=totals.vat,
@@ -130,3 +134,8 @@ def validate_order(session: Session, placement: OrderPlacement, as_of: date) -> 
         approval_reasons=reasons,
         monthly_limit=limits.monthly_limit,
     )
+
+
+def _invoicing_policy(session: Session, customer_id: str) -> str:
+    customer = session.get(Customer, customer_id)
+    return customer.invoicing_policy if customer is not None else "per_order"

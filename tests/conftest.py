@@ -18,6 +18,7 @@ from core.database import make_engine
 from demo.seed import load_demo_data
 from migrations import upgrade
 from tests.dbs import system_database
+from tests.invoicing.official import summary as official_summary
 
 # the running system the API and page tests share; the saving and replaying of workflow histories
 pytest_plugins = ["tests.system", "tests.workflow_histories"]
@@ -97,3 +98,10 @@ def pytest_unconfigure(config):
 
 
 _EXIT_STATUS = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many documents the official EN 16931 / XRechnung validator accepted (tests/invoicing/official.py)."""
+    line = official_summary()
+    if line:
+        terminalreporter.write_line(line)

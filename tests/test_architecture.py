@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PACKAGES = CONFIG["tool"]["importlinter"]["root_packages"]
-DOMAIN = ["accounts", "catalog", "contracts", "customers", "invoicing", "notifications", "orders", "partners"]
+DOMAIN = ["accounts", "cash", "catalog", "contracts", "customers", "invoicing", "notifications", "orders", "partners"]
 
 
 @pytest.fixture(scope="module")

@@ -95,6 +95,14 @@ class Fulfilment:
             return []
         return [self.lines[n] for n in delivered]
 
+    def delivered_parts(self) -> dict[str, list[PricedLine]]:
+        """The lines of each delivered sub-order (partial invoicing), without dropped ones."""
+        return {
+            sid: [self.lines[line.line_no] for line in view.lines if line.line_no in self.lines]
+            for sid, view in self.subs.items()
+            if view.status == SubOrderStatus.DELIVERED and all(line.line_no not in self.dropped for line in view.lines)
+        }
+
     def _delivered(self) -> list[int]:
         return sorted(
             {

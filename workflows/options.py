@@ -39,3 +39,10 @@ PARTNER: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RETRY,
 }
+
+# Sending an invoice (SMTP, the customer's webhook) from the workflow's task: a slow mail server
+# gets a minute per attempt; healing sets the deadline.
+SEND: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RETRY,
+}

@@ -27,8 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from activities.validation import ValidationActivities
     from core import temporal_names as names
+    from models.actors import Actor
     from models.approvals import ApprovalDecision, ApprovalKind, PendingApproval, SubOrderDecision
-    from models.invoices import PaymentIn, PaymentResult
+    from models.invoices import CreditNoteIssued, DunningPause, PaymentIn, PaymentResult
     from models.notifications import Notification
     from models.orders import (
         FINAL_STATUSES,
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         OrderPlacement,
         OrderStatus,
         OrderView,
+        PricedLine,
         ValidatedOrder,
         ValidationRequest,
     )
@@ -137,7 +139,12 @@ class OrderWorkflow:
         if self.cancelled():
             return
         self.set_status(OrderStatus.IN_FULFILLMENT)
+        # partial invoicing: an invoice for each sub-order as it is delivered, while the others go on
+        invoicing = asyncio.create_task(self.billing.invoice_deliveries()) if self.billing.per_delivery() else None
         delivered = await self.fulfilment.run(self.validated)
+        if invoicing is not None:
+            self.billing.fulfilment_over()
+            await invoicing
         if self.status in FINAL_STATUSES:
             return
         if not delivered:
@@ -240,6 +247,43 @@ class OrderWorkflow:
     def _validate_payment(self, payment: PaymentIn) -> None:
         self.billing.check_payment(payment)
 
+    # --- invoice to cash: finance on the order's invoice ---------------------------------------------
+
+    @workflow.update(name=names.ORDER_RETRY_INVOICING)
+    async def retry_invoicing(self, actor: Actor) -> OrderView:
+        """Finance fixed what blocked the invoice (e.g. the customer's address): check it again."""
+        self.billing.retry_invoicing(actor)
+        await self.keeper.saved_now()
+        return self.view()
+
+    @retry_invoicing.validator
+    def _validate_retry_invoicing(self, actor: Actor) -> None:
+        self.billing.check_retry(actor)
+
+    @workflow.update(name=names.ORDER_PAUSE_DUNNING)
+    async def pause_dunning(self, pause: DunningPause) -> OrderView:
+        await self.billing.pause_dunning(pause.invoice_id, pause.actor, pause.reason, paused=True)
+        await self.keeper.saved_now()
+        return self.view()
+
+    @pause_dunning.validator
+    def _validate_pause_dunning(self, pause: DunningPause) -> None:
+        self.billing.check_pause(pause.actor, pause.invoice_id, paused=True)
+
+    @workflow.update(name=names.ORDER_RESUME_DUNNING)
+    async def resume_dunning(self, pause: DunningPause) -> OrderView:
+        await self.billing.pause_dunning(pause.invoice_id, pause.actor, pause.reason, paused=False)
+        await self.keeper.saved_now()
+        return self.view()
+
+    @resume_dunning.validator
+    def _validate_resume_dunning(self, pause: DunningPause) -> None:
+        self.billing.check_pause(pause.actor, pause.invoice_id, paused=False)
+
+    @workflow.signal(name=names.ORDER_CREDIT_NOTE_ISSUED)
+    def credit_note_issued(self, issued: CreditNoteIssued) -> None:
+        self.billing.credit_note_issued(issued)
+
     @workflow.signal(name=names.ORDER_SUBORDER_CHANGED)
     def suborder_changed(self, change: SubOrderChanged) -> None:
         self.fulfilment.changed(change.view)
@@ -289,7 +333,7 @@ class OrderWorkflow:
             vat_total=v and v.vat_total,
             gross_total=v and v.gross_total,
             suborders=self.fulfilment.views(),
-            invoices=[billing.invoice] if billing.invoice else [],
+            invoices=billing.invoices(),
             paid_total=billing.paid_total,
             pending_approval=self.approvals.pending,
             approvals=self.approvals.records,
@@ -298,6 +342,9 @@ class OrderWorkflow:
             contract_consumption=self.bookings.consumption,
             removed_lines=sorted(self.fulfilment.removed),
             attention="; ".join(f"{what}: {why}" for what, why in self.attention.items()) or None,
+            invoice_findings=billing.findings,
+            dunning_level=billing.dunning_level(),
+            dunning_paused=billing.dunning_paused(),
             revision=revision,
         )
 
@@ -406,6 +453,9 @@ class OrderWorkflow:
 
     def queue_intervention(self, decision: SubOrderDecision) -> None:
         self.fulfilment.interventions.append(decision)
+
+    def delivered_parts(self) -> dict[str, list[PricedLine]]:
+        return self.fulfilment.delivered_parts()
 
     def why_not_intervene(self, decision: SubOrderDecision) -> str | None:
         return self.fulfilment.why_not_intervene(decision, state_known=not self.v2)

@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.approvals import ApprovalDecision, ApprovalKind, PendingApproval, SubOrderDecision
-    from models.orders import CancelRequest, OrderPlacement, OrderStatus, ValidatedOrder
+    from models.orders import CancelRequest, OrderPlacement, OrderStatus, PricedLine, ValidatedOrder
 
 
 class OrderContext(Protocol):
@@ -46,3 +46,4 @@ class OrderContext(Protocol):
     ) -> ApprovalDecision | SubOrderDecision | None: ...
     def queue_intervention(self, decision: SubOrderDecision) -> None: ...
     def why_not_intervene(self, decision: SubOrderDecision) -> str | None: ...
+    def delivered_parts(self) -> dict[str, list[PricedLine]]: ...  # per delivered sub-order, its lines

@@ -7,8 +7,9 @@ accepts. Forms POST and redirect (POST-redirect-GET); a `Problem` becomes a mess
 
 `common` holds what every page shares (templates and filters, session, CSRF, flash, the `page`
 decorator); `session` signs in and out and shows home and inbox; `ordering` the catalog, order
-form and orders; `portal` the partners' sub-orders; `finance` invoices and payments; `contracts`
-the framework contracts and their consumption; `customers` the customers and their catalog rules
+form and orders; `portal` the partners' sub-orders; `finance` invoices and payments; `receivables`
+the invoice list and finance's overview (open items, DSO, blocked invoices); `contracts` the
+framework contracts and their consumption; `customers` the customers and their catalog rules
 (with the audit trail); `customer_admin` the administrators' customer forms; `users` the
 administrators' users and the page behind a one-time link; `contract_admin` the new-contract
 form; `delivery_units` the units and their signing secrets; `catalog_versions` the catalog
@@ -28,6 +29,7 @@ from api.pages import (
     finance,
     ordering,
     portal,
+    receivables,
     session,
     users,
 )
@@ -39,7 +41,7 @@ router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 # customer's id, /contracts/new no contract's
 for module in (session, ordering, portal, finance, contract_admin, contracts, customer_admin, customers):
     router.include_router(module.router)
-for module in (catalog_versions, users, delivery_units):
+for module in (catalog_versions, users, delivery_units, receivables):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -18,6 +18,7 @@ router = APIRouter()
 async def invoice_page(request: Request, invoice_id: str) -> Response:
     actor: Actor = request.state.actor
     invoice = await run_in_threadpool(invoicing.visible_invoice, deps.engine(request), actor, invoice_id)
+    delivery = await run_in_threadpool(invoicing.delivery_state, deps.engine(request), actor, invoice_id)
     open_amount = invoice.gross_total - invoice.paid_total
     return render(
         request,
@@ -25,6 +26,8 @@ async def invoice_page(request: Request, invoice_id: str) -> Response:
         {
             "invoice": invoice,
             "open_amount": open_amount,
+            "delivery": delivery,
+            "delivery_details": actor.is_seller_staff,  # they name the seller's mail server
             "may_pay": "finance" in actor.roles and actor.is_seller_staff and open_amount > 0,
         },
     )

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, GatewayDep, SettingsDep
 from api.security import CurrentActor
+from invoicing import service as invoicing
 from models.orders import (
     ApprovalBody,
     CancelBody,
@@ -204,3 +205,14 @@ async def decide_suborder(
     idempotency_key: IdempotencyKey = None,
 ) -> OrderView:
     return await orders.decide_suborder(gateway, engine, actor, order_id, suborder_id, body, idempotency_key)
+
+
+@router.post(
+    "/{order_id}/invoice/retry",
+    response_model=OrderView,
+    summary="Check the blocked invoice again once its data is fixed (finance; the order is INVOICE_BLOCKED)",
+)
+async def retry_invoice(
+    order_id: str, actor: CurrentActor, gateway: GatewayDep, idempotency_key: IdempotencyKey = None
+) -> OrderView:
+    return await invoicing.retry_invoicing(gateway, actor, order_id, idempotency_key)

@@ -104,6 +104,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("invoice_id", "level"),
     )
+    with op.batch_alter_table("orderrecord") as batch:
+        batch.add_column(sa.Column("billing", sa.JSON(), nullable=True))
     with op.batch_alter_table("customer") as batch:
         batch.add_column(
             sa.Column("invoicing_policy", sa.String(length=16), nullable=False, server_default="per_order")
@@ -145,6 +147,8 @@ def downgrade() -> None:
     with op.batch_alter_table("customer") as batch:
         for name in ("invoice_webhook_secret", "invoice_webhook_url", "dunning_schedule", "invoicing_policy"):
             batch.drop_column(name)
+    with op.batch_alter_table("orderrecord") as batch:
+        batch.drop_column("billing")
     op.drop_table("dunningnotice")
     op.drop_table("invoicedelivery")
     op.drop_index("ix_blockedinvoice_order_id", table_name="blockedinvoice")

@@ -76,14 +76,17 @@ async def test_unpaid_invoice_becomes_overdue_and_is_paid_later(client, task_que
     view = await wait_for(handle, lambda v: v.status == OrderStatus.OVERDUE)
     overdue = next(e for e in view.timeline if e.event == "invoice.overdue")
     assert overdue.at.date() > invoice.due_date
-    dunning = [n for n in notifications(engine, p.order_id) if ".dunning.1." in n.key]
-    assert [(n.role, n.customer_id) for n in dunning] == [("finance", None)]
+    # the default schedule's first level: a reminder 7 days after the due date, to the customer and finance
+    await time_env.sleep(timedelta(days=7))
+    view = await wait_for(handle, lambda v: v.dunning_level == 1)
+    dunning = [n for n in notifications(engine, p.order_id) if f".dunning.{invoice.number}.1" in n.key]
+    assert sorted((n.role, n.customer_id) for n in dunning) == [("buyer", "acme"), ("finance", None)]
     assert invoice.number in dunning[0].subject
 
     await handle.execute_update(OrderWorkflow.record_payment, payment(invoice, "49.98", "BANK-LATE"))
     result = await handle.result()
     assert result.status == OrderStatus.PAID
-    assert events(result)[-3:] == ["invoice.overdue", "payment.received", "order.paid"]
+    assert events(result)[-4:] == ["invoice.overdue", "dunning.reminder", "payment.received", "order.paid"]
 
 
 async def test_only_the_sellers_finance_books_payments(client, task_queue):

@@ -1,0 +1,1 @@
+"""Cash application: bank statements (ISO 20022 camt.053) matched to open invoices."""
