@@ -58,7 +58,8 @@ class Receivable:
 
     async def send(self) -> None:
         """To the customer (e-mail, its system's webhook). A delivery that cannot succeed is for
-        finance to follow up: the order goes on (the customer can download the invoice)."""
+        finance to follow up (on the timeline and in finance's inbox): the order goes on (the
+        customer can download the invoice)."""
         order, invoice = self.order, self.invoice
         try:
             await until_done(
@@ -79,7 +80,8 @@ class Receivable:
                 "finance", None, "invoice.not_sent", f"Invoice {invoice.number} could not be sent", refusal.message
             )
             return
-        order.record("system", "invoice.sent", f"invoice {invoice.number}")
+        # sent: the invoice's deliveries say to whom and when (invoicing/delivery.py); no timeline
+        # entry, so that sending costs the order no record save of its own
 
     async def collect(self, changed: Callable[[], None]) -> None:
         """Until settled: overdue after the due date, then each dunning level; `changed()` after
