@@ -20,6 +20,8 @@ CUSTOMER_OPTIONS = {
     "address.country": "--address-country",
     "invoice_email": "--invoice-email",
     "buyer_reference": "--buyer-reference",
+    "invoicing_policy": "--invoicing-policy",
+    "dunning_schedule": "--dunning-schedule",
 }
 USER_OPTIONS = {
     "email": "EMAIL",
@@ -38,7 +40,9 @@ def fail_on(message: str, field: str | None = None, options: dict[str, str] | No
     options = options or {}
     if field and field.startswith("roles["):
         field = "roles"
-    fail((f"{field} ({options[field]}): " if field in options else f"{field}: " if field else "") + message)
+    # dunning_schedule.1.kind: a part of what one option holds
+    option = options.get(field) or options.get(field.split(".")[0]) if field else None
+    fail((f"{field} ({option}): " if option else f"{field}: " if field else "") + message)
 
 
 def admin_actor():

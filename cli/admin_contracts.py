@@ -5,7 +5,7 @@ options win over the file's fields).
     order2cash admin contracts create --file initech-2027.json
     order2cash admin contracts create --id INITECH-FC-2027 --customer initech --name "Initech 2027" \\
         --currency EUR --valid-from 2027-01-01 --valid-to 2027-12-31 --payment-days 30 \\
-        --item CBL-CAT6-5M:4.10:5000 --item SW-24-PRO:1399.00
+        --discount-days 10 --discount-percent 2 --item CBL-CAT6-5M:4.10:5000 --item SW-24-PRO:1399.00
 """
 
 import json
@@ -28,6 +28,8 @@ OPTIONS = {
     "valid_from": "--valid-from",
     "valid_to": "--valid-to",
     "payment_terms_days": "--payment-days",
+    "discount_days": "--discount-days",
+    "discount_percent": "--discount-percent",
     "tolerance_percent": "--tolerance",
     "on_exceed": "--on-exceed",
     "value_cap": "--value-cap",
@@ -70,6 +72,8 @@ def create(
     valid_from: str = typer.Option(None, help="YYYY-MM-DD"),
     valid_to: str = typer.Option(None, help="YYYY-MM-DD"),
     payment_days: str = typer.Option(None, help="payment terms in days (0-365; default 30)"),
+    discount_days: str = typer.Option(None, help="cash discount: paid within so many days (below --payment-days)"),
+    discount_percent: str = typer.Option(None, help="cash discount: that many percent less (with --discount-days)"),
     tolerance: str = typer.Option(None, help="percent allowed beyond agreed quantities and caps (default 0)"),
     on_exceed: str = typer.Option(None, help="reject | expert (default reject)"),
     value_cap: str = typer.Option(None, help="net value of all call-offs together"),
@@ -94,6 +98,8 @@ def create(
         "valid_from": valid_from,
         "valid_to": valid_to,
         "payment_terms_days": payment_days,
+        "discount_days": discount_days,
+        "discount_percent": discount_percent,
         "tolerance_percent": tolerance,
         "on_exceed": on_exceed,
         "value_cap": value_cap,

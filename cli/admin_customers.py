@@ -1,4 +1,14 @@
-"""`order2cash admin customers create|update|list`: customers and their invoicing particulars."""
+"""`order2cash admin customers create|update|list`: customers and their invoicing particulars,
+invoicing policy and dunning schedule.
+
+    order2cash admin customers update initech --invoicing-policy per_delivery \\
+        --dunning-schedule '[{"days_after_due": 10, "kind": "reminder"},
+                             {"days_after_due": 30, "kind": "notice", "fee": "7.50"},
+                             {"days_after_due": 60, "kind": "collections"}]'
+    order2cash admin customers update initech --clear dunning_schedule    # the seller's default again
+"""
+
+import json
 
 import typer
 from rich.markup import escape
@@ -19,9 +29,25 @@ CLEARABLE = (
     "address_country",
     "invoice_email",
     "buyer_reference",
+    "dunning_schedule",
 )
 CLEAR_HELP = f"remove a field (repeatable): {', '.join(CLEARABLE)}"
 ADDRESS = {"street": "street", "postal_code": "postal_code", "city": "city", "address_country": "country"}
+POLICY_HELP = "per_order (one invoice after full delivery) or per_delivery (one per delivered sub-order)"
+DUNNING_HELP = (
+    'JSON: the levels, e.g. \'[{"days_after_due": 7, "kind": "reminder"}, {"days_after_due": 30, '
+    '"kind": "collections"}]\' (kind reminder | notice | collections, fee optional); default: the seller\'s'
+)
+
+
+def _schedule(text: str | None) -> object:
+    """The JSON of --dunning-schedule (the model checks its levels)."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        fail_on(f"not JSON: {exc}", "dunning_schedule", CUSTOMER_OPTIONS)
 
 
 def _body(values: dict, address: dict) -> dict:
@@ -39,6 +65,13 @@ def _print(c) -> None:
         f"  VAT ID: {c.vat_id or '–'}; invoice e-mail: {c.invoice_email or '–'}; buyer reference: "
         f"{c.buyer_reference or '–'}",
         "  address: " + (", ".join(p for p in (a.street, a.postal_code, a.city, a.country) if p) or "–"),
+        f"  invoicing: {c.invoicing_policy}; dunning"
+        + (" (the seller's default)" if c.dunning_schedule is None else "")
+        + ": "
+        + ", ".join(
+            f"{level.days_after_due} days {level.kind}" + (f" {level.fee:.2f}" if level.fee else "")
+            for level in c.dunning_levels
+        ),
     ]
     for line in lines:
         console.print(escape(line))
@@ -71,6 +104,8 @@ def create(
     address_country: str = typer.Option(None, help="the address's country (default: none)"),
     invoice_email: str = typer.Option(None, help="where invoices go"),
     buyer_reference: str = typer.Option(None, help="on every invoice (e.g. a Leitweg-ID)"),
+    invoicing_policy: str = typer.Option(None, help=POLICY_HELP + " (default per_order)"),
+    dunning_schedule: str = typer.Option(None, help=DUNNING_HELP),
 ) -> None:
     """Create a customer."""
     from customers import service as customers
@@ -84,6 +119,8 @@ def create(
         "vat_id": vat_id,
         "invoice_email": invoice_email,
         "buyer_reference": buyer_reference,
+        "invoicing_policy": invoicing_policy,
+        "dunning_schedule": _schedule(dunning_schedule),
     }
     address = {"street": street, "postal_code": postal_code, "city": city, "address_country": address_country}
     created = run_admin(
@@ -106,6 +143,8 @@ def update(
     address_country: str = typer.Option(None),
     invoice_email: str = typer.Option(None),
     buyer_reference: str = typer.Option(None),
+    invoicing_policy: str = typer.Option(None, help=POLICY_HELP),
+    dunning_schedule: str = typer.Option(None, help=DUNNING_HELP + " (--clear dunning_schedule)"),
     clear: list[str] = typer.Option([], help=CLEAR_HELP),
 ) -> None:
     """Change the options given (like the API's PATCH); --clear removes an optional field."""
@@ -119,6 +158,8 @@ def update(
         "vat_id": vat_id,
         "invoice_email": invoice_email,
         "buyer_reference": buyer_reference,
+        "invoicing_policy": invoicing_policy,
+        "dunning_schedule": _schedule(dunning_schedule),
     }
     address = {"street": street, "postal_code": postal_code, "city": city, "address_country": address_country}
     body = _body(values, address)

@@ -3,6 +3,7 @@
     order2cash contracts list [--customer globex]
     order2cash contracts show GLOBEX-FC-2026
     order2cash contracts set GLOBEX-FC-2026 --tolerance 10 --on-exceed expert --no-value-cap
+    order2cash contracts set GLOBEX-FC-2026 --discount-days 10 --discount-percent 2   (--no-discount)
     order2cash contracts set-item GLOBEX-FC-2026 CBL-CAT6-5M --price 4.55 --agreed-quantity 5000
     order2cash contracts call-offs ACME-FC-2026 [--status active]
 
@@ -29,6 +30,8 @@ OPTIONS = {
     "on_exceed": "--on-exceed",
     "value_cap": "--value-cap",
     "payment_terms_days": "--payment-days",
+    "discount_days": "--discount-days",
+    "discount_percent": "--discount-percent",
     "price": "--price",
     "agreed_quantity": "--agreed-quantity",
     "sku": "SKU",
@@ -99,6 +102,10 @@ def _show(contract_id: str) -> None:
         f"  currency {c.currency}, payment {c.payment_terms_days} days, "
         f"tolerance {contracts.percent(c.tolerance_percent)} %, on exceed: {c.on_exceed}"
     )
+    if c.discount_days is not None and c.discount_percent is not None:
+        console.print(f"  cash discount {contracts.percent(c.discount_percent)} % within {c.discount_days} days")
+    else:
+        console.print("  no cash discount")
     console.print(
         f"  value cap {money(c.value_cap, 'none')}, consumed {money(c.consumed_value)}, "
         f"remaining {money(c.remaining_value, 'unlimited')}, {c.orders} orders consuming"
@@ -161,6 +168,9 @@ def set_terms(
     value_cap: str = typer.Option(None, help="net value of all call-offs together, in the contract's currency"),
     no_value_cap: bool = typer.Option(False, "--no-value-cap", help="remove the contract's value cap"),
     payment_days: str = typer.Option(None, help="payment terms in days (0-365)"),
+    discount_days: str = typer.Option(None, help="cash discount: paid within so many days (below the payment terms)"),
+    discount_percent: str = typer.Option(None, help="cash discount: that many percent less (above 0, below 100)"),
+    no_discount: bool = typer.Option(False, "--no-discount", help="remove the cash discount"),
 ) -> None:
     """Change a contract's terms; only the options given change.
 
@@ -170,6 +180,8 @@ def set_terms(
 
     if value_cap is not None and no_value_cap:
         _fail("give --value-cap or --no-value-cap, not both", "value_cap")
+    if (discount_days is not None or discount_percent is not None) and no_discount:
+        _fail("give --discount-days and --discount-percent or --no-discount, not both", "discount_days")
     # passed as text and validated by the API's model, so that both report the same field errors
     given = {
         "valid_from": valid_from,
@@ -178,14 +190,18 @@ def set_terms(
         "on_exceed": on_exceed,
         "value_cap": value_cap,
         "payment_terms_days": payment_days,
+        "discount_days": discount_days,
+        "discount_percent": discount_percent,
     }
     changes = {name: value for name, value in given.items() if value is not None}
     if no_value_cap:
         changes["value_cap"] = None
+    if no_discount:
+        changes["discount_days"] = changes["discount_percent"] = None
     if not changes:
         _fail(
             "nothing to change: give at least one of "
-            + ", ".join([OPTIONS[name] for name in given] + ["--no-value-cap"])
+            + ", ".join([OPTIONS[name] for name in given] + ["--no-value-cap", "--no-discount"])
         )
     try:
         update = ContractTermsUpdate.model_validate(changes)

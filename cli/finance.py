@@ -4,6 +4,10 @@
     order2cash finance unmatched [--offset 0 --limit 50]
     order2cash finance assign DE89370400440532013000:REF-1 INV-seller-2026-000123 [--amount 10.00]
     order2cash finance dismiss DE89370400440532013000:REF-1 --note "refunded to the payer"
+    order2cash finance credit-note INV-seller-2026-000123 --line 2:4 --line 1@50.00 --reason "returned"
+    order2cash finance pause INV-seller-2026-000123 --reason "customer disputes the quantity"
+    order2cash finance resume INV-seller-2026-000123
+    order2cash finance retry-invoice O-7KQ2M3XN9P4R
 
 The same rules as the API (cash/service.py). The command line acts as the seller's finance user
 `cli:<os user>`; bookings go through the orders' workflows (TEMPORAL_ADDRESS), reached only when
@@ -26,7 +30,8 @@ if TYPE_CHECKING:
 
     from models.actors import Actor
     from models.bank_statements import UnmatchedItem
-    from models.invoices import PaymentIn, PaymentResult
+    from models.invoices import CreditLine, CreditNoteIssued, DunningPause, PaymentIn, PaymentResult
+    from models.orders import OrderView
     from orders.order_workflows import OrderWorkflows
 
 app = typer.Typer(add_completion=False, help=__doc__, no_args_is_help=True)
@@ -39,8 +44,9 @@ def finance_actor() -> "Actor":
 
 
 class TemporalPayments:
-    """What cash application asks of the orders' workflows (whether one runs, book a payment),
-    over a Temporal client made on first use, with Temporal's refusals as the services' own."""
+    """What finance's commands ask of the orders' workflows (whether one runs, book a payment,
+    check a blocked invoice again, pause or resume dunning, hear of a credit note), over a Temporal
+    client made on first use, with Temporal's refusals as the services' own."""
 
     def __init__(self) -> None:
         self._client: Client | None = None
@@ -75,19 +81,48 @@ class TemporalPayments:
     async def record_payment(
         self, order_id: str, payment: "PaymentIn", update_id: str | None = None
     ) -> "PaymentResult":
+        from core import temporal_names as names
+        from models.invoices import PaymentResult
+
+        return await self._update(order_id, names.ORDER_RECORD_PAYMENT, payment, PaymentResult, update_id)
+
+    async def retry_invoicing(self, order_id: str, actor: "Actor", update_id: str | None = None) -> "OrderView":
+        from core import temporal_names as names
+        from models.orders import OrderView
+
+        return await self._update(order_id, names.ORDER_RETRY_INVOICING, actor, OrderView, update_id)
+
+    async def pause_dunning(self, order_id: str, pause: "DunningPause", paused: bool) -> "OrderView":
+        from core import temporal_names as names
+        from models.orders import OrderView
+
+        update = names.ORDER_PAUSE_DUNNING if paused else names.ORDER_RESUME_DUNNING
+        return await self._update(order_id, update, pause, OrderView, None)
+
+    async def credit_note_issued(self, order_id: str, issued: "CreditNoteIssued") -> None:
+        from temporalio.service import RPCError, RPCStatusCode
+
+        from core import temporal_names as names
+
+        handle = (await self.client()).get_workflow_handle(names.order_workflow_id(order_id))
+        try:
+            await handle.signal(names.ORDER_CREDIT_NOTE_ISSUED, issued)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:  # closed meanwhile: it needs nothing more
+                raise _refusal(err, order_id) from err
+
+    async def _update(self, order_id: str, update: str, arg: Any, result_type: type, update_id: str | None) -> Any:
         from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
         from temporalio.exceptions import ApplicationError
         from temporalio.service import RPCError
 
         from core import temporal_names as names
         from core.errors import Conflict, Invalid, NotFound, Unavailable
-        from models.invoices import PaymentResult
 
         handle = (await self.client()).get_workflow_handle(names.order_workflow_id(order_id))
-        update = names.ORDER_RECORD_PAYMENT
         try:
             return await handle.execute_update(
-                update, payment, id=update_id and f"{update}:{update_id}", result_type=PaymentResult
+                update, arg, id=update_id and f"{update}:{update_id}", result_type=result_type
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
@@ -116,7 +151,6 @@ def _refusal(err: Any, order_id: str) -> Exception:
 
 
 def _workflows() -> "OrderWorkflows":
-    # the cash service asks the order workflows only whether an order runs and to book a payment
     return cast("OrderWorkflows", TemporalPayments())
 
 
@@ -222,3 +256,97 @@ def dismiss(
         fail(str(exc))
     _print_item(item)
     console.print(f"dismissed: {escape(note)}")
+
+
+def _credit_line(text: str) -> "CreditLine":
+    """LINE_NO[:PIECES][@PRICE_REDUCTION]: pieces returned or cancelled, a lower net price per piece."""
+    from pydantic import ValidationError
+
+    from models.invoices import CreditLine
+
+    rest, _, price = text.partition("@")
+    line_no, _, pieces = rest.partition(":")
+    try:
+        return CreditLine(
+            line_no=int(line_no),
+            quantity=int(pieces) if pieces else None,
+            price_reduction=Decimal(price) if price else None,
+        )
+    except (ValueError, InvalidOperation, ValidationError) as exc:
+        fail(f"--line {text}: give LINE_NO[:PIECES][@PRICE_REDUCTION] ({str(exc).splitlines()[0]})")
+
+
+@app.command("credit-note")
+def credit_note(
+    invoice: str = typer.Argument(..., help="the invoice's id, e.g. INV-seller-2026-000123"),
+    line: list[str] = typer.Option(..., help="LINE_NO[:PIECES][@PRICE_REDUCTION], repeatable"),
+    reason: str = typer.Option(..., help="why, e.g. 4 cables returned"),
+    key: str = typer.Option(None, help="the same key again answers the same credit note"),
+) -> None:
+    """Issue a credit note (381) on an invoice: returned or cancelled pieces, price corrections."""
+    from core.errors import DomainError
+    from core.settings import get_settings
+    from invoicing import service as invoicing
+    from models.invoices import CreditNoteBody
+
+    try:
+        body = CreditNoteBody(lines=[_credit_line(text) for text in line], reason=reason)
+    except ValueError as exc:
+        fail(str(exc).splitlines()[0])
+    seller = invoicing.seller(get_settings())
+    try:
+        with engine() as db:
+            note = asyncio.run(
+                invoicing.issue_credit_note(_workflows(), db, seller, finance_actor(), invoice, body, key)
+            )
+    except DomainError as exc:
+        fail(str(exc))
+    console.print(
+        f"credit note {escape(note.number)} ({escape(note.invoice_id)}) on {escape(invoice)}: "
+        f"{money(note.gross_total)} {note.currency} gross"
+    )
+
+
+def _dunning(invoice: str, reason: str, paused: bool) -> None:
+    from pydantic import ValidationError
+
+    from core.errors import DomainError
+    from invoicing import service as invoicing
+    from models.invoices import PauseBody
+
+    try:
+        body = PauseBody(reason=reason)
+    except ValidationError as exc:
+        fail(f"--reason: {exc.errors()[0]['msg']}")
+    try:
+        with engine() as db:
+            view = asyncio.run(invoicing.pause_dunning(_workflows(), db, finance_actor(), invoice, body.reason, paused))
+    except DomainError as exc:
+        fail(str(exc))
+    console.print(f"order {escape(view.order_id)}: {view.status.value}, dunning {'paused' if paused else 'resumed'}")
+
+
+@app.command("pause")
+def pause(invoice: str = typer.Argument(...), reason: str = typer.Option(..., help="e.g. the dispute")) -> None:
+    """Pause an invoice's dunning (a dispute)."""
+    _dunning(invoice, reason, paused=True)
+
+
+@app.command("resume")
+def resume(invoice: str = typer.Argument(...), reason: str = typer.Option("", help="e.g. dispute settled")) -> None:
+    """Resume an invoice's dunning; its levels move by the time it was paused."""
+    _dunning(invoice, reason, paused=False)
+
+
+@app.command("retry-invoice")
+def retry_invoice(order: str = typer.Argument(..., help="the order whose invoice is blocked")) -> None:
+    """Check a blocked invoice again once its data is fixed."""
+    from core.errors import DomainError
+    from invoicing import service as invoicing
+
+    try:
+        view = asyncio.run(invoicing.retry_invoicing(_workflows(), finance_actor(), order))
+    except DomainError as exc:
+        fail(str(exc))
+    # the order checks it in its own time: `order2cash reports blocked` tells whether it still is
+    console.print(f"order {escape(view.order_id)}: {view.status.value}, the invoice is checked again")

@@ -10,6 +10,7 @@ from sqlmodel import col
 from catalog import quality
 from catalog.tables import Item
 from contracts.tables import Contract, ContractItem
+from contracts.terms import check_discount
 from core.database import session_scope
 from core.errors import Conflict, Invalid
 from customers import audit
@@ -26,6 +27,7 @@ def check(body: ContractCreate) -> None:
     """What the body alone breaks beyond its fields' own rules."""
     if body.valid_from > body.valid_to:
         raise Invalid("valid_from must not be after valid_to", field="valid_to")
+    check_discount(body.payment_terms_days, body.discount_days, body.discount_percent, sent=body.model_fields_set)
     seen: dict[str, int] = {}
     for index, item in enumerate(body.items):
         if item.sku in seen:
@@ -64,6 +66,8 @@ def _insert(engine: Engine, body: ContractCreate, actor: str) -> None:
             valid_to=body.valid_to,
             currency=body.currency,
             payment_terms_days=body.payment_terms_days,
+            discount_days=body.discount_days,
+            discount_percent=body.discount_percent,
             value_cap=body.value_cap,
             tolerance_percent=body.tolerance_percent,
             on_exceed=body.on_exceed,

@@ -1,5 +1,10 @@
 """Editing framework contracts: their terms and their contracted items (catalog managers). Every
-change is recorded with its actor in the audit trail (customers/audit.py), in the same transaction."""
+change is recorded with its actor in the audit trail (customers/audit.py), in the same transaction.
+
+A cash discount (invoicing/terms.py applies it) has both its days and its percent or neither, and
+its days end before the payment terms do: `check_discount`, for new contracts too."""
+
+from decimal import Decimal
 
 from sqlalchemy import Engine
 
@@ -24,6 +29,25 @@ class InvalidTerms(Invalid):
         super().__init__(reason, field=field)
 
 
+def check_discount(
+    payment_terms_days: int, discount_days: int | None, discount_percent: Decimal | None, *, sent: set[str]
+) -> None:
+    """Both or neither, the days below the payment terms; `sent`: the fields given, so that the
+    refusal names the one at fault (a shortened payment term, not the discount set long ago)."""
+    if discount_percent is not None and discount_days is None:
+        raise InvalidTerms("a cash discount needs its discount_days too", "discount_days")
+    if discount_days is not None and discount_percent is None:
+        raise InvalidTerms("a cash discount needs its discount_percent too", "discount_percent")
+    if discount_days is not None and discount_days >= payment_terms_days:
+        field = (
+            "payment_terms_days" if "payment_terms_days" in sent and "discount_days" not in sent else "discount_days"
+        )
+        raise InvalidTerms(
+            f"the cash discount's {discount_days} days must end before the payment terms' {payment_terms_days}",
+            field,
+        )
+
+
 def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate, *, actor: str) -> None:
     with session_scope(engine, write_lock=True) as session:
         contract = session.get(Contract, contract_id, with_for_update=True)
@@ -37,6 +61,12 @@ def update_terms(engine: Engine, contract_id: str, changes: ContractTermsUpdate,
             setattr(contract, name, value)
         if contract.valid_from > contract.valid_to:
             raise InvalidTerms("valid_from must not be after valid_to", "valid_to")
+        check_discount(
+            contract.payment_terms_days,
+            contract.discount_days,
+            contract.discount_percent,
+            sent=changes.model_fields_set,
+        )
         audit.record(
             session,
             actor=actor,

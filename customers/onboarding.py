@@ -5,8 +5,12 @@ in its own transaction, without the invoice webhook's signing secret.
 
 The customer's invoice webhook (invoicing/delivery.py sends to it) gets a Standard Webhooks signing
 secret when its URL is first set; the answer carries it that once (as delivery units' do,
-partners/onboarding.py). Clearing the URL drops the secret: a later URL gets a fresh one."""
+partners/onboarding.py). Clearing the URL drops the secret: a later URL gets a fresh one.
 
+A dunning schedule is kept as invoicing reads it (invoicing/dunning.py `checked`, `schedule_of`);
+none is the seller's default."""
+
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -19,12 +23,14 @@ from customers import audit
 from customers.errors import CustomerNotFound
 from customers.tables import Customer
 from customers.tree import customer_chain
+from invoicing import dunning
 from models.customers import CustomerIn, CustomerPatch
+from models.invoices import DunningLevel
 from partners.onboarding import new_secret
 
 # body field -> column; the address is flattened into the customer's row
 ADDRESS_COLUMNS = {"street": "street", "postal_code": "postal_code", "city": "city", "country": "address_country"}
-REQUIRED = ("name", "country")
+REQUIRED = ("name", "country", "invoicing_policy")
 NOT_AUDITED = ("invoice_webhook_secret",)  # a secret has no place in a trail many people read
 
 
@@ -52,6 +58,16 @@ def _set_webhook(customer: Customer, url: object) -> str | None:
     return customer.invoice_webhook_secret
 
 
+def _schedule(levels: Sequence[DunningLevel] | None) -> list[dict[str, Any]] | None:
+    """The schedule as stored (JSON); refuses levels out of order (Invalid, `dunning_schedule`)."""
+    if levels is None:
+        return None
+    try:
+        return [level.model_dump(mode="json") for level in dunning.checked(levels)]
+    except dunning.InvalidSchedule as exc:
+        raise Invalid(str(exc), field="dunning_schedule") from None
+
+
 def _check_parent(session: Session, customer_id: str, parent_id: str | None) -> None:
     """The parent exists, and is neither the customer nor one of its subsidiaries (a cycle)."""
     if parent_id is None:
@@ -68,13 +84,16 @@ def _check_parent(session: Session, customer_id: str, parent_id: str | None) -> 
 
 
 def create_customer(session: Session, body: CustomerIn, *, actor: str) -> Onboarded:
-    """Refuses a taken id (Conflict), an unknown parent (Invalid, `parent_id`) and a webhook URL
-    that can never be a target (Invalid, `invoice_webhook_url`)."""
+    """Refuses a taken id (Conflict), an unknown parent (Invalid, `parent_id`), a webhook URL that
+    can never be a target (Invalid, `invoice_webhook_url`) and a dunning schedule out of order
+    (Invalid, `dunning_schedule`)."""
     if session.get(Customer, body.customer_id) is not None:
         raise Conflict(f"customer {body.customer_id} exists already", field="customer_id")
     _check_parent(session, body.customer_id, body.parent_id)
     customer = Customer(id=body.customer_id, name=body.name, parent_id=body.parent_id, country=body.country)
     values = body.model_dump(exclude={"customer_id", "name", "parent_id", "country"}, exclude_unset=True)
+    if "dunning_schedule" in values:
+        values["dunning_schedule"] = _schedule(body.dunning_schedule)
     secret = _set_webhook(customer, values.pop("invoice_webhook_url", None))
     _set(customer, values)
     session.add(customer)
@@ -103,6 +122,8 @@ def update_customer(session: Session, customer_id: str, patch: CustomerPatch, *,
             raise Invalid(f"{name} cannot be removed, only changed", field=name)
     if "parent_id" in sent:
         _check_parent(session, customer_id, sent["parent_id"])
+    if "dunning_schedule" in sent:
+        sent["dunning_schedule"] = _schedule(patch.dunning_schedule)
     before = _audit_row(customer)
     if "address" in sent:  # merged field by field; null clears it all
         address = patch.address

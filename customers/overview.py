@@ -1,7 +1,7 @@
 """The customer tree as catalog managers and customers see it (API and CLI): which customers a
 customer's users may see, and for one customer its parents, subsidiaries, the contract in force
 and whose price lists, role rules and role limits apply to it (its own or the nearest parent's,
-the rule of customers/tree.py).
+the rule of customers/tree.py); its invoicing policy and the dunning levels that apply.
 """
 
 from datetime import UTC, date, datetime
@@ -15,6 +15,7 @@ from customers.errors import CustomerNotFound
 from customers.rule_tables import AssortmentRule, CustomerPartNumber, PriceList, RoleLimit, SpecialItem
 from customers.tables import Customer
 from customers.tree import customer_chain, nearest_owner, subsidiaries
+from invoicing import dunning
 from models.customer_rules import CustomerDetail, CustomerSummary, PostalAddress, RulesOverview
 
 
@@ -85,6 +86,9 @@ def customer_detail(
         invoice_email=row.invoice_email,
         buyer_reference=row.buyer_reference,
         invoice_webhook_url=row.invoice_webhook_url,
+        invoicing_policy=row.invoicing_policy,
+        dunning_schedule=row.dunning_schedule,
+        dunning_levels=dunning.schedule_of(row.dunning_schedule),
         parents=[_summary(c) for c in chain[1:]],
         subsidiaries=[_summary(c) for c in subsidiaries(session, customer_id) if visible is None or c.id in visible],
         contract_id=contract_id,

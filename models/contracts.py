@@ -15,6 +15,12 @@ OnExceed = Literal["reject", "expert"]
 # away, more digits overflowed PostgreSQL), quantities are INTEGER
 Amount = Annotated[Money, Field(gt=0, lt=Decimal("1e12"), decimal_places=2)]
 Quantity = Annotated[int, Field(gt=0, le=2**31 - 1)]
+# cash discount: paid within so many days of the invoice date, so many percent less (both or
+# neither, the days below the payment terms: contracts/terms.py `check_discount`)
+DiscountDays = Annotated[int, Field(ge=1, le=365, description="paid within so many days of the invoice date")]
+DiscountPercent = Annotated[
+    Decimal, Field(gt=0, lt=100, decimal_places=2, description="that many percent less (cash discount)")
+]
 
 
 class ConsumptionLine(BaseModel):
@@ -85,6 +91,8 @@ class ContractUsage(ContractSummary):
     """A contract with its terms and what active call-offs have consumed of it, item by item."""
 
     payment_terms_days: int
+    discount_days: int | None = Field(default=None, description="cash discount: paid within so many days")
+    discount_percent: Decimal | None = Field(default=None, description="cash discount: that many percent less")
     tolerance_percent: Decimal
     on_exceed: OnExceed
     items: list[ItemUsage] = []
@@ -92,7 +100,8 @@ class ContractUsage(ContractSummary):
 
 class ContractTermsUpdate(BaseModel):
     """A catalog manager's change to a contract's terms: only the fields sent change (null clears
-    a cap). Running orders keep what they consumed; new call-offs are checked against the new terms."""
+    a cap, or with both discount fields the cash discount). Running orders keep what they consumed;
+    new call-offs are checked, and new invoices issued, with the new terms."""
 
     valid_from: date | None = None
     valid_to: date | None = None
@@ -100,6 +109,8 @@ class ContractTermsUpdate(BaseModel):
     on_exceed: OnExceed | None = None
     value_cap: Amount | None = None
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+    discount_days: DiscountDays | None = None
+    discount_percent: DiscountPercent | None = None
 
 
 class ContractItemTerms(BaseModel):
@@ -169,6 +180,8 @@ class ContractCreate(BaseModel):
     valid_from: date
     valid_to: date
     payment_terms_days: int = Field(default=30, ge=0, le=365)
+    discount_days: DiscountDays | None = None
+    discount_percent: DiscountPercent | None = None
     tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, decimal_places=2)
     on_exceed: OnExceed = "reject"
     value_cap: Amount | None = None

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from models.invoices import DunningLevel
 from models.money import Money
 
 
@@ -89,6 +90,15 @@ class CustomerDetail(CustomerSummary):
         default=None,
         description="whsec_ + base64 (Standard Webhooks): answered once, when the webhook URL is first set; "
         "the customer's system verifies the invoices with it",
+    )
+    invoicing_policy: str = Field(
+        default="per_order", description="per_order (after full delivery) or per_delivery (per delivered sub-order)"
+    )
+    dunning_schedule: list[DunningLevel] | None = Field(
+        default=None, description="the customer's own dunning levels; null: the seller's default applies"
+    )
+    dunning_levels: list[DunningLevel] = Field(
+        default=[], description="the dunning levels that apply: its own schedule or the seller's default"
     )
     parents: list[CustomerSummary] = Field(default=[], description="up the tree, the nearest first")
     subsidiaries: list[CustomerSummary] = Field(default=[], description="down the tree, each with its parent_id")

@@ -29,6 +29,8 @@ HEADER = (
     "valid_from",
     "valid_to",
     "payment_terms_days",
+    "discount_days",
+    "discount_percent",
     "tolerance_percent",
     "on_exceed",
     "value_cap",

@@ -1,6 +1,7 @@
 """Framework contracts: the list of the contracts the signed-in user may see (the API's visibility
 rule: a customer's users their customer's and its parents', the seller's staff all), one contract
-with what call-offs consumed of it item by item, and the catalog managers' form for its terms."""
+with what call-offs consumed of it item by item, and the catalog managers' form for its terms
+(the cash discount among them)."""
 
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,8 @@ from models.contracts import ContractTermsUpdate
 
 router = APIRouter()
 
-TERM_FIELDS = ("valid_from", "valid_to", "tolerance_percent", "on_exceed")
+TERM_FIELDS = ("valid_from", "valid_to", "tolerance_percent", "on_exceed", "discount_days", "discount_percent")
+NO_DISCOUNT = {"discount_days": None, "discount_percent": None}
 ON_EXCEED = {"reject": "reject the order", "expert": "let the seller's expert decide"}
 CALL_OFFS_SHOWN = 50
 
@@ -71,6 +73,7 @@ async def contract_page(request: Request, contract_id: str) -> Response:
             "on_exceed_labels": ON_EXCEED,
             "call_offs": orders,
             "tolerance": f"{contract.tolerance_percent.normalize():f}",
+            "discount": "" if contract.discount_percent is None else f"{contract.discount_percent.normalize():f}",
         },
     )
 
@@ -87,14 +90,16 @@ async def terms_submit(request: Request, contract_id: str) -> Response:
     # saving a form never undoes what someone else changed since it was loaded
     shown = {name: str(form[f"shown_{name}"]).strip() for name in TERM_FIELDS if f"shown_{name}" in form}
     wanted = ContractTermsUpdate(**{name: value for name, value in sent.items() if value and value != shown.get(name)})
-    # only what differs from the terms now is sent, as a PATCH would (an empty field is not "clear it")
-    body = ContractTermsUpdate(
-        **{
-            name: getattr(wanted, name)
-            for name in wanted.model_fields_set
-            if getattr(wanted, name) != getattr(current, name)
-        }
-    )
+    # only what differs from the terms now is sent, as a PATCH would (an empty field is not "clear it":
+    # the "no cash discount" box clears the discount)
+    changes = {
+        name: getattr(wanted, name)
+        for name in wanted.model_fields_set
+        if getattr(wanted, name) != getattr(current, name)
+    }
+    if form.get("no_discount") and current.discount_days is not None:
+        changes.update(NO_DISCOUNT)
+    body = ContractTermsUpdate(**changes)
     try:
         contract = await run_in_threadpool(contracts.update_terms, engine, actor, contract_id, body)
     except DomainError as exc:  # the message names the field, as the API's `field` does

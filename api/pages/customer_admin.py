@@ -1,7 +1,8 @@
-"""The seller's administrators create customers and edit their name, place in the tree and
-invoicing particulars (customers/service.py `create_customer`, `update_customer`, the API's checks);
-the customer pages (customers.py) show them. Registered before customers.py, so that
-/customers/new is not read as a customer's id."""
+"""The seller's administrators create customers and edit their name, place in the tree,
+invoicing particulars and invoicing policy (customers/service.py `create_customer`,
+`update_customer`, the API's checks); the customer pages (customers.py) show them. The dunning
+schedule is shown, not edited here (the API and `order2cash admin customers` set it). Registered
+before customers.py, so that /customers/new is not read as a customer's id."""
 
 from typing import Any
 from urllib.parse import quote
@@ -19,8 +20,9 @@ from models.customers import CustomerIn, CustomerPatch
 
 router = APIRouter()
 
-FIELDS = ("name", "parent_id", "country", "vat_id", "invoice_email", "buyer_reference")
+FIELDS = ("name", "parent_id", "country", "vat_id", "invoice_email", "buyer_reference", "invoicing_policy")
 ADDRESS = ("street", "postal_code", "city", "country")
+POLICIES = {"per_order": "one invoice when the order is fully delivered", "per_delivery": "one per delivery"}
 
 
 def _body(form, *, new: bool) -> dict:
@@ -32,6 +34,8 @@ def _body(form, *, new: bool) -> dict:
     body: dict[str, Any] = {name: value(name) for name in FIELDS}
     address = {name: value(f"address_{name}") for name in ADDRESS}
     if not new:
+        if body["invoicing_policy"] is None:  # none chosen (a policy the form does not offer): kept
+            del body["invoicing_policy"]
         return {**body, "address": address}
     given = {k: v for k, v in address.items() if v is not None}
     body = {k: v for k, v in body.items() if v is not None}
@@ -48,7 +52,8 @@ async def _parents(request: Request, actor: Actor, exclude: str | None = None) -
 async def new_customer_form(request: Request) -> Response:
     actor: Actor = request.state.actor
     require_admin(actor)
-    return render(request, "customer_form.html", {"c": None, "parents": await _parents(request, actor)})
+    parents = await _parents(request, actor)
+    return render(request, "customer_form.html", {"c": None, "parents": parents, "policies": POLICIES})
 
 
 @router.post("/customers/new")
@@ -69,7 +74,7 @@ async def edit_customer_form(request: Request, customer_id: str) -> Response:
     require_admin(actor)
     customer = await run_in_threadpool(customers.customer_detail, deps.engine(request), actor, _checked(customer_id))
     parents = await _parents(request, actor, exclude=customer_id)
-    return render(request, "customer_form.html", {"c": customer, "parents": parents})
+    return render(request, "customer_form.html", {"c": customer, "parents": parents, "policies": POLICIES})
 
 
 @router.post("/customers/{customer_id}/edit")

@@ -1,5 +1,6 @@
 """Ordering: the catalog page with its order form, the orders list, the order page and the forms
-on it (approval, cancellation, decision on a rejected sub-order)."""
+on it (approval, cancellation, decision on a rejected sub-order, finance's check of a blocked
+invoice)."""
 
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,7 @@ from api.params import Offset
 from api.problems import Problem
 from catalog import service as catalog
 from core.errors import DomainError
+from invoicing import service as invoicing
 from models.actors import Actor
 from models.approvals import ApprovalKind
 from models.orders import (
@@ -232,6 +234,9 @@ async def order_page(request: Request, order_id: str) -> Response:
             and pending.kind == ApprovalKind.SUBORDER_REJECTED,
             "decision_labels": DECISION_LABELS,
             "may_cancel": _may_cancel(actor, view),
+            "may_retry_invoice": view.status == OrderStatus.INVOICE_BLOCKED
+            and "finance" in actor.roles
+            and actor.is_seller_staff,
             "settling": view.status in (OrderStatus.RECEIVED, OrderStatus.VALIDATING),
             "final": view.status in FINAL_STATUSES,
         },
@@ -255,6 +260,14 @@ async def cancel_submit(request: Request, order_id: str) -> Response:
     body = CancelBody(reason=str(form.get("reason", "")))
     await orders.cancel(deps.gateway(request), deps.engine(request), request.state.actor, order_id, body)
     return redirect(f"/orders/{order_id}", ("ok", f"Cancellation of order {order_id} requested."))
+
+
+@router.post("/orders/{order_id}/invoice/retry")
+@page(back="/orders/{order_id}")
+async def invoice_retry_submit(request: Request, order_id: str) -> Response:
+    # the order checks the invoice again in its own time: the page shows the outcome once there
+    await invoicing.retry_invoicing(deps.gateway(request), request.state.actor, order_id)
+    return redirect(f"/orders/{order_id}", ("ok", f"The invoice of order {order_id} is checked again."))
 
 
 @router.post("/orders/{order_id}/suborders/{suborder_id}/decision")

@@ -1,5 +1,8 @@
 """Catalog managers edit contract terms through the API; everyone else cannot."""
 
+import uuid
+
+from tests.catalog.data import add_customer
 from tests.catalog.rules_data import add_user
 
 CONTRACT = "GLOBEX-FC-2026"
@@ -105,3 +108,51 @@ async def test_ids_with_control_characters_are_refused_not_a_server_error(http, 
     ):
         r = await http.request(method, path, headers=manager, **({} if body is None else {"json": body}))
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, r.text)
+
+
+async def test_a_cash_discount_is_set_changed_and_cleared_with_its_trail(http, login, app_db):
+    manager = await login("catalog@seller.example")
+    customer, _ = add_customer(app_db)
+    body = {
+        "contract_id": f"FC-DISC-{uuid.uuid4().hex[:8]}",
+        "customer_id": customer,
+        "name": "Discounted",
+        "currency": "EUR",
+        "valid_from": "2025-01-01",
+        "valid_to": "2030-12-31",
+        "payment_terms_days": 30,
+    }
+    assert (await http.post("/api/v1/contracts", json=body, headers=manager)).status_code == 201
+    path = f"/api/v1/contracts/{body['contract_id']}"
+
+    r = await http.patch(path, json={"discount_days": 14, "discount_percent": "3"}, headers=manager)
+    assert r.status_code == 200, r.text
+    assert (r.json()["discount_days"], r.json()["discount_percent"]) == (14, "3.00")
+    r = await http.patch(path, json={"discount_percent": "2.5"}, headers=manager)  # the days stay
+    assert (r.json()["discount_days"], r.json()["discount_percent"]) == (14, "2.50")
+    for change, field in (
+        ({"discount_percent": None}, "discount_percent"),  # half a discount: both or neither
+        ({"discount_days": None}, "discount_days"),
+        ({"discount_percent": "100"}, "discount_percent"),
+        ({"discount_days": 30}, "discount_days"),  # no earlier than the payment terms
+        ({"payment_terms_days": 14}, "payment_terms_days"),  # shorter than the discount's days
+        ({"payment_terms_days": 10, "discount_days": 12}, "discount_days"),
+    ):
+        r = await http.patch(path, json=change, headers=manager)
+        assert r.status_code == 422 and r.json()["field"] == field, (change, r.text)
+    r = await http.get(path, headers=manager)
+    assert (r.json()["payment_terms_days"], r.json()["discount_days"], r.json()["discount_percent"]) == (30, 14, "2.50")
+
+    r = await http.patch(path, json={"discount_days": None, "discount_percent": None}, headers=manager)
+    assert r.status_code == 200 and (r.json()["discount_days"], r.json()["discount_percent"]) == (None, None)
+    r = await http.get(f"/api/v1/catalog/changes?contract_id={body['contract_id']}", headers=manager)
+    trail = [(c["before"], c["after"]) for c in r.json()["changes"]]  # the newest first
+    assert [
+        (b and (b["discount_days"], b["discount_percent"]), (a["discount_days"], a["discount_percent"]))
+        for b, a in trail
+    ] == [
+        ((14, "2.50"), (None, None)),
+        ((14, "3.00"), (14, "2.50")),
+        ((None, None), (14, "3.00")),
+        (None, (None, None)),
+    ]

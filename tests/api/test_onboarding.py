@@ -271,3 +271,76 @@ async def test_a_new_link_is_a_reset_and_links_expire(http, login, app_db):
     assert (await http.get("/api/v1/auth/me", headers=await token(http, email, "another-password"))).status_code == 200
     r = await http.post("/api/v1/auth/invitation", json={"token": "made-up", "new_password": PASSWORD})
     assert r.status_code == 404 and r.json()["field"] == "token"
+
+
+SCHEDULE = [
+    {"days_after_due": 10, "kind": "reminder"},
+    {"days_after_due": 30, "kind": "notice", "fee": "7.5"},
+    {"days_after_due": 60, "kind": "collections"},
+]
+
+
+async def test_the_invoicing_policy_and_dunning_schedule_are_set_and_read_back(http, login):
+    admin = await login(ADMIN)
+    customer_id = await new_customer(http, admin)
+    path = f"/api/v1/customers/{customer_id}"
+    c = (await http.get(path, headers=admin)).json()
+    assert (c["invoicing_policy"], c["dunning_schedule"]) == ("per_order", None)  # the defaults
+    assert [level["days_after_due"] for level in c["dunning_levels"]] == [7, 21, 35, 49]  # the seller's
+
+    r = await http.patch(path, json={"invoicing_policy": "per_delivery", "dunning_schedule": SCHEDULE}, headers=admin)
+    assert r.status_code == 200, r.text
+    c = (await http.get(path, headers=admin)).json()
+    own = [
+        {"days_after_due": 10, "kind": "reminder", "fee": "0.00"},
+        {"days_after_due": 30, "kind": "notice", "fee": "7.50"},
+        {"days_after_due": 60, "kind": "collections", "fee": "0.00"},
+    ]
+    assert (c["invoicing_policy"], c["dunning_schedule"], c["dunning_levels"]) == ("per_delivery", own, own)
+    r = await http.patch(path, json={"name": "Initech AG"}, headers=admin)
+    assert (r.json()["invoicing_policy"], r.json()["dunning_schedule"]) == ("per_delivery", own)  # kept
+
+    r = await http.patch(path, json={"dunning_schedule": None}, headers=admin)
+    assert r.json()["dunning_schedule"] is None and len(r.json()["dunning_levels"]) == 4  # the default again
+    r = await http.get(f"/api/v1/catalog/changes?customer_id={customer_id}&kind=customer", headers=admin)
+    changes = r.json()["changes"]
+    assert changes[1]["after"]["dunning_schedule"] == own and changes[0]["after"]["dunning_schedule"] is None
+    assert (changes[2]["before"]["invoicing_policy"], changes[2]["after"]["invoicing_policy"]) == (
+        "per_order",
+        "per_delivery",
+    )
+
+    created = await new_customer(http, admin, invoicing_policy="per_delivery", dunning_schedule=SCHEDULE[1:])
+    c = (await http.get(f"/api/v1/customers/{created}", headers=admin)).json()
+    assert c["invoicing_policy"] == "per_delivery" and [lv["kind"] for lv in c["dunning_schedule"]] == [
+        "notice",
+        "collections",
+    ]
+
+
+async def test_bad_invoicing_policies_and_dunning_schedules_are_422_naming_the_field(http, login):
+    admin = await login(ADMIN)
+    customer_id = await new_customer(http, admin)
+    path = f"/api/v1/customers/{customer_id}"
+    falling = [{"days_after_due": 30, "kind": "reminder"}, {"days_after_due": 10, "kind": "notice"}]
+    twice = [{"days_after_due": 10, "kind": "reminder"}, {"days_after_due": 10, "kind": "notice"}]
+    early = [{"days_after_due": 10, "kind": "collections"}, {"days_after_due": 30, "kind": "notice"}]
+    for fields, field, words in (
+        ({"invoicing_policy": "weekly"}, "invoicing_policy", "per_order"),
+        ({"invoicing_policy": "monthly"}, "invoicing_policy", "monthly invoicing is not available yet"),
+        ({"invoicing_policy": None}, "invoicing_policy", "cannot be removed"),
+        ({"dunning_schedule": falling}, "dunning_schedule", "must rise"),
+        ({"dunning_schedule": twice}, "dunning_schedule", "must rise"),
+        ({"dunning_schedule": early}, "dunning_schedule", "only the last level"),
+        ({"dunning_schedule": []}, "dunning_schedule", "at least 1"),
+        ({"dunning_schedule": [{"days_after_due": 5, "kind": "lawsuit"}]}, "dunning_schedule[0].kind", "reminder"),
+        ({"dunning_schedule": [{"days_after_due": 5, "kind": "notice", "fee": "-1"}]}, "dunning_schedule[0].fee", ""),
+        ({"dunning_schedule": [{"days_after_due": 5, "kind": "notice", "fees": "1"}]}, "dunning_schedule[0].fees", ""),
+    ):
+        r = await http.patch(path, json=fields, headers=admin)
+        assert field_of(r) == field and words in r.json()["detail"], (fields, r.text)
+        if field == "dunning_schedule" or fields == {"invoicing_policy": "monthly"}:
+            r = await http.post("/api/v1/customers", json=customer_body(fresh_id(), **fields), headers=admin)
+            assert field_of(r) == field and words in r.json()["detail"], (fields, r.text)
+    c = (await http.get(path, headers=admin)).json()
+    assert (c["invoicing_policy"], c["dunning_schedule"]) == ("per_order", None)  # nothing changed

@@ -343,6 +343,14 @@ async def test_catalog_managers_create_contracts_too_and_nobody_else(http, login
         ({"contract_id": "x" * 65}, "contract_id"),
         ({"name": ""}, "name"),
         ({"valid_to": "someday"}, "valid_to"),
+        ({"discount_percent": "2"}, "discount_days"),
+        ({"discount_days": 10}, "discount_percent"),
+        ({"discount_days": 10, "discount_percent": "100"}, "discount_percent"),
+        ({"discount_days": 10, "discount_percent": "0"}, "discount_percent"),
+        ({"discount_days": 10, "discount_percent": "2.005"}, "discount_percent"),
+        ({"discount_days": 0, "discount_percent": "2"}, "discount_days"),
+        ({"discount_days": 14, "discount_percent": "2"}, "discount_days"),  # not before the 14 days' terms
+        ({"payment_terms_days": 0, "discount_days": 1, "discount_percent": "2"}, "discount_days"),
     ],
 )
 async def test_bad_contract_fields_are_422_naming_the_field(http, app_db, admin, change, field):
@@ -353,6 +361,19 @@ async def test_bad_contract_fields_are_422_naming_the_field(http, app_db, admin,
     assert r.headers["content-type"] == "application/problem+json"
     if "contract_id" not in change:
         assert (await http.get(f"{CONTRACTS}/{body['contract_id']}", headers=admin)).status_code == 404
+
+
+async def test_a_contract_is_created_with_a_cash_discount(http, app_db, admin):
+    customer, _ = add_customer(app_db)
+    body = contract_body(customer, discount_days=10, discount_percent="2")
+    r = await http.post(CONTRACTS, json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    contract = (await http.get(f"{CONTRACTS}/{body['contract_id']}", headers=admin)).json()
+    assert (contract["payment_terms_days"], contract["discount_days"], contract["discount_percent"]) == (14, 10, "2.00")
+    plain = contract_body(customer)
+    assert (await http.post(CONTRACTS, json=plain, headers=admin)).status_code == 201
+    contract = (await http.get(f"{CONTRACTS}/{plain['contract_id']}", headers=admin)).json()
+    assert (contract["discount_days"], contract["discount_percent"]) == (None, None)
 
 
 async def test_an_existing_contract_id_is_409_and_changes_nothing(http, app_db, admin):

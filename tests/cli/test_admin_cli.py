@@ -221,3 +221,52 @@ def test_users_create_invite_update_list_deactivate(run, cli_db):
     ):
         result = run("admin", "users", *args)
         assert result.exit_code == 1 and message in result.output, (args, result.output)
+
+
+def test_customers_invoicing_policy_and_dunning_schedule(run, cli_db):
+    schedule = '[{"days_after_due": 10, "kind": "reminder"}, {"days_after_due": 40, "kind": "collections"}]'
+    result = run(
+        "admin", "customers", "create", "initech", "--name", "Initech GmbH", "--country", "DE",
+        "--invoicing-policy", "per_delivery", "--dunning-schedule", schedule,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "invoicing: per_delivery; dunning: 10 days reminder, 40 days collections" in result.output
+    with session_scope(cli_db) as session:
+        c = session.get(Customer, "initech")
+        assert c is not None and c.invoicing_policy == "per_delivery"
+        assert c.dunning_schedule == [
+            {"days_after_due": 10, "kind": "reminder", "fee": "0.00"},
+            {"days_after_due": 40, "kind": "collections", "fee": "0.00"},
+        ]
+
+    result = run(
+        "admin", "customers", "update", "initech", "--invoicing-policy", "per_order", "--clear", "dunning_schedule"
+    )
+    assert result.exit_code == 0, result.output
+    assert "invoicing: per_order; dunning (the seller's default): 7 days reminder, 21 days notice 5.00" in result.output
+    with session_scope(cli_db) as session:
+        c = session.get(Customer, "initech")
+        assert c is not None and (c.invoicing_policy, c.dunning_schedule) == ("per_order", None)
+
+    falling = '[{"days_after_due": 30, "kind": "reminder"}, {"days_after_due": 10, "kind": "notice"}]'
+    for args, message in (
+        (
+            ("--invoicing-policy", "monthly"),
+            "invoicing_policy (--invoicing-policy): monthly invoicing is not available",
+        ),
+        (("--invoicing-policy", "weekly"), "invoicing_policy (--invoicing-policy): Input should be 'per_order'"),
+        (
+            ("--dunning-schedule", falling),
+            "dunning_schedule (--dunning-schedule): the levels' days_after_due must rise",
+        ),
+        (("--dunning-schedule", "[{"), "dunning_schedule (--dunning-schedule): not JSON"),
+        (
+            ("--dunning-schedule", '[{"days_after_due": 5, "kind": "lawsuit"}]'),
+            "dunning_schedule.0.kind (--dunning-schedule): Input should be 'reminder'",
+        ),
+    ):
+        result = run("admin", "customers", "update", "initech", *args)
+        assert result.exit_code == 1 and message in " ".join(result.output.split()), (args, result.output)
+    with session_scope(cli_db) as session:
+        c = session.get(Customer, "initech")
+        assert c is not None and (c.invoicing_policy, c.dunning_schedule) == ("per_order", None)

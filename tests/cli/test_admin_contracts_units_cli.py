@@ -27,15 +27,18 @@ def test_contract_from_options(run, cli_db):
         "admin", "contracts", "create",
         "--id", "GLOBEX-FC-2031", "--customer", "globex", "--name", "Globex 2031", "--currency", "CHF",
         "--valid-from", "2031-01-01", "--valid-to", "2031-12-31", "--payment-days", "45",
+        "--discount-days", "10", "--discount-percent", "2.5",
         "--item", "CBL-CAT6-5M:4.10:5000", "--item", "SW-24-PRO:1399.00::20000",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "cash discount 2.5 % within 10 days" in result.output
     assert row(result.output, "CBL-CAT6-5M")[2:4] == ["4.10", "5,000"]
     assert row(result.output, "SW-24-PRO")[2] == "1,399.00" and row(result.output, "SW-24-PRO")[6] == "20,000.00"
     with session_scope(cli_db) as session:
         contract = session.get(Contract, "GLOBEX-FC-2031")
         assert contract is not None
         assert (contract.customer_id, contract.currency, contract.payment_terms_days) == ("globex", "CHF", 45)
+        assert (contract.discount_days, str(contract.discount_percent)) == (10, "2.50")
         item = session.get(ContractItem, ("GLOBEX-FC-2031", "SW-24-PRO"))
         assert item is not None and item.agreed_quantity is None and str(item.value_cap) == "20000.00"
         kinds = [
@@ -79,6 +82,9 @@ def test_contract_refusals_name_the_option(run, cli_db, tmp_path):
         (["--id", "N6", "--customer", "acme", "--valid-to", "2030-01-01"], "valid_to (--valid-to)"),
         (["--id", "ACME-FC-2026", "--customer", "acme"], "contract_id (--id): a contract ACME-FC-2026 exists"),
         (["--customer", "acme"], "contract_id (--id): Field required"),
+        (["--id", "N7", "--customer", "acme", "--discount-percent", "2"], "discount_days (--discount-days): a cash"),
+        (["--id", "N8", "--customer", "acme", "--discount-days", "5", "--discount-percent", "100"], "discount_percent"),
+        (["--id", "N9", "--customer", "acme", "--discount-days", "30", "--discount-percent", "2"], "discount_days"),
     ):
         result = run(*base, *extra)
         assert result.exit_code == 1 and expected in result.output, (extra, result.output)

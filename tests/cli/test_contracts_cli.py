@@ -137,7 +137,25 @@ BAD_INPUT = [
     (["set-item", GLOBEX, "CBL-CAT6-5M", "--price", "1", "--value-cap", "1e12"], "value_cap (--value-cap)"),
     (["set", GLOBEX, "--value-cap", "1000000000000"], "value_cap (--value-cap)"),
     (["set", GLOBEX, "--tolerance", "2.555"], "tolerance_percent (--tolerance)"),
+    # GLOBEX: 7 days 2 % discount, 14 days net
+    (["set", GLOBEX, "--discount-percent", "100"], "discount_percent (--discount-percent)"),
+    (["set", GLOBEX, "--discount-days", "14"], "discount_days (--discount-days): the cash discount's 14 days"),
+    (["set", GLOBEX, "--payment-days", "5"], "payment_terms_days (--payment-days): the cash discount's 7 days"),
+    (["set", GLOBEX, "--no-discount", "--discount-days", "3"], "discount_days (--discount-days): give"),
 ]
+
+
+def test_set_changes_and_removes_the_cash_discount(run, cli_db):
+    result = run("contracts", "show", GLOBEX)
+    assert "cash discount 2 % within 7 days" in result.output, result.output
+    result = run("contracts", "set", GLOBEX, "--discount-days", "10", "--discount-percent", "3")
+    assert result.exit_code == 0 and "cash discount 3 % within 10 days" in result.output, result.output
+    after = usage(cli_db, GLOBEX)
+    assert (after.payment_terms_days, after.discount_days, after.discount_percent) == (14, 10, Decimal("3"))
+    result = run("contracts", "set", GLOBEX, "--no-discount")
+    assert result.exit_code == 0 and "no cash discount" in result.output, result.output
+    after = usage(cli_db, GLOBEX)
+    assert (after.discount_days, after.discount_percent) == (None, None)
 
 
 def test_bad_input_exits_1_naming_the_field_and_changes_nothing(run, cli_db):

@@ -113,3 +113,77 @@ async def test_a_refused_contract_form_comes_back_as_sent(signed_in):
     assert "created with 2 items" in r.text and "1399.00" in r.text
     r = await admin.post("/contracts/new", data={**form, "items": ""})
     assert r.status_code == 409 and "exists already" in r.text
+
+
+def fact(html: str, dd_id: str) -> str:
+    match = re.search(rf'<dd id="{dd_id}">(.*?)</dd>', html, re.S)
+    assert match, f"no {dd_id} on the page"
+    return re.sub(r"<[^>]+>", "", match.group(1))
+
+
+async def test_the_customer_form_sets_the_invoicing_policy_and_shows_the_dunning_schedule(signed_in):
+    admin = await signed_in(ADMIN)
+    r = await admin.get("/customers/new")
+    assert r.status_code == 200 and '<option value="per_order" selected>' in r.text
+    customer_id = f"pages-{uuid.uuid4().hex[:8]}"
+    form = {"csrf": hidden(r.text, "csrf"), "customer_id": customer_id, "name": "Pages GmbH", "country": "DE"}
+    r = await admin.post("/customers/new", data={**form, "invoicing_policy": "per_delivery"})
+    assert r.status_code == 303 and r.headers["location"] == f"/customers/{customer_id}", r.text
+    page = (await admin.get(r.headers["location"])).text
+    assert fact(page, "invoicing-policy") == "per delivery"
+    assert fact(page, "dunning").startswith("7 days after due: reminder; 21 days after due: notice (5.00")
+    assert "(the seller’s default)" in fact(page, "dunning")
+
+    edit = f"/customers/{customer_id}/edit"
+    page = (await admin.get(edit)).text
+    assert '<option value="per_delivery" selected>' in page and 'id="dunning-schedule"' in page
+    assert 'name="dunning_schedule"' not in page  # shown, not edited here
+    r = await admin.post(edit, data={**form, "invoicing_policy": "per_order"})
+    assert r.status_code == 303
+    assert fact((await admin.get(f"/customers/{customer_id}")).text, "invoicing-policy").startswith("per order")
+    r = await admin.post(edit, data={**form, "invoicing_policy": "monthly"})  # a hand-made form
+    assert r.status_code == 303 and r.headers["location"] == edit
+    page = (await admin.get(edit)).text
+    assert "monthly invoicing is not available yet" in page and '<option value="per_order" selected>' in page
+
+
+async def test_the_contract_form_and_terms_form_set_and_clear_the_cash_discount(signed_in):
+    admin, manager = await signed_in(ADMIN), await signed_in("catalog@seller.example")
+    r = await admin.get("/contracts/new")
+    assert 'name="discount_percent"' in r.text and 'name="discount_days"' in r.text
+    contract_id = f"PAGES-FC-{uuid.uuid4().hex[:6]}"
+    form = {
+        "csrf": hidden(r.text, "csrf"),
+        "contract_id": contract_id,
+        "customer_id": "globex",
+        "name": "Discount contract",
+        "currency": "EUR",
+        "valid_from": "2031-01-01",
+        "valid_to": "2031-12-31",
+        "payment_terms_days": "30",
+        "discount_days": "",
+        "discount_percent": "2",
+        "items": "",
+    }
+    r = await admin.post("/contracts/new", data=form)
+    assert r.status_code == 422 and "discount_days: a cash discount needs its discount_days too" in r.text
+    assert 'name="discount_percent" inputmode="decimal" value="2"' in r.text  # as sent
+    r = await admin.post("/contracts/new", data={**form, "discount_days": "10"})
+    assert r.status_code == 303, r.text
+    url = r.headers["location"]
+    page = (await manager.get(url)).text
+    assert fact(page, "discount") == "2 % within 10 days"
+
+    csrf = hidden(page, "csrf")
+    r = await manager.post(f"{url}/terms", data={"csrf": csrf, "discount_percent": "3.5", "discount_days": "14"})
+    assert r.status_code == 303
+    page = (await manager.get(url)).text
+    assert "changed: discount_days, discount_percent." in page and fact(page, "discount") == "3.5 % within 14 days"
+    await manager.post(f"{url}/terms", data={"csrf": csrf, "discount_days": "30"})
+    page = (await manager.get(url)).text
+    assert "discount_days: the cash discount&#39;s 30 days must end before" in page
+    assert fact(page, "discount") == "3.5 % within 14 days"
+    r = await manager.post(f"{url}/terms", data={"csrf": csrf, "no_discount": "on"})
+    assert r.status_code == 303
+    page = (await manager.get(url)).text
+    assert fact(page, "discount") == "none" and 'id="no-discount"' not in page
