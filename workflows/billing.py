@@ -41,7 +41,6 @@ class Billing:
         self.invoice: Invoice | None = None
         self.paid_total = Decimal("0.00")
         self.payments: dict[str, PaymentResult] = {}  # by bank reference (orders of new code)
-        self.open_amount = Decimal("0.00")
 
         # invoice to cash (orders of ENGINE_CASH): each issued invoice followed by a Receivable
         self.cash = order.placement.engine >= names.ENGINE_CASH
@@ -327,26 +326,8 @@ class Billing:
             raise ApplicationError("only the seller's finance users record payments", type=names.CONFLICT)
         if self.invoice is None:  # the invoice (shown in the record) is being issued again after a lost task
             raise ApplicationError("the order's invoice is not issued yet, try again", type=names.NOT_YET)
-        if self.cash:
-            self._check_cash_payment(payment)
-            return
-        if payment.invoice_id != self.invoice.invoice_id:
-            raise ApplicationError("no such open invoice on this order", type=names.CONFLICT)
-        booked = self.payments.get(payment.reference)
-        if booked is not None and booked.payment is not None:
-            if booked.payment.amount != payment.amount:
-                raise ApplicationError(
-                    f"reference {payment.reference} was booked with {booked.payment.amount:.2f}, "
-                    f"not {payment.amount:.2f}",
-                    type=names.CONFLICT,
-                )
-            return  # a retry: answered with the payment as booked
-        if self.order.status not in (OrderStatus.INVOICED, OrderStatus.OVERDUE, OrderStatus.COLLECTIONS):
-            raise ApplicationError(f"the order is {self.order.status.value}", type=names.CONFLICT)
-
-    def _check_cash_payment(self, payment: PaymentIn) -> None:
-        if payment.invoice_id not in self.receivables:
-            if not self.fulfilled or self.findings:  # still invoicing: perhaps issued in a task that was lost
+        if payment.invoice_id not in (self.receivables if self.cash else {self.invoice.invoice_id}):
+            if self.cash and (not self.fulfilled or self.findings):  # perhaps issued in a task that was lost
                 raise ApplicationError("the invoice is not issued on this order yet, try again", type=names.NOT_YET)
             raise ApplicationError("no such open invoice on this order", type=names.CONFLICT)
         booked = self.payments.get(payment.reference)
@@ -358,7 +339,13 @@ class Billing:
                     type=names.CONFLICT,
                 )
             return  # a retry: answered with the payment as booked
-        if self.order.status in FINAL_STATUSES:
+        # invoice to cash: a delivered part's invoice may be paid while the rest is on its way
+        takes_payments = (
+            self.order.status not in FINAL_STATUSES
+            if self.cash
+            else self.order.status in (OrderStatus.INVOICED, OrderStatus.OVERDUE)
+        )
+        if not takes_payments:
             raise ApplicationError(f"the order is {self.order.status.value}", type=names.CONFLICT)
 
     async def _local(self, what: str, activity, arg):

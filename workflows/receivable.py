@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -186,6 +185,3 @@ class Receivable:
             )
         self.credited = max(self.credited, issued.credited_total)
         self.recheck = True
-
-
-ZERO = Decimal("0.00")
